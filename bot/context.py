@@ -1,0 +1,21 @@
+"""Services shared by every handler, created once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.clock import Clock
+from bot.settings import Settings
+from storage.db import Database
+
+
+@dataclass
+class AppContext:
+    """What handlers and jobs need: settings, the database and the clock."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    bot_username: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)

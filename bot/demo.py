@@ -1,0 +1,228 @@
+"""``chibo demo``: the bot offline in the terminal, on a seeded demo Khối.
+
+The real Application runs against the in-process Bot API test double; the terminal plays the
+Telegram client. Lines (typed, or read from a script):
+
+* ``as <user>`` switches the demo user (``users`` lists them);
+* ``press <label>`` presses the newest button whose label contains the text; a bare number
+  presses that numbered button of the newest message;
+* ``clock <ISO date-time>`` moves the bot's clock (local time) and runs the reminder tick;
+* ``quit`` leaves; anything else is sent as a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import build_application
+from bot.clock import ManualClock, SystemClock
+from bot.settings import Settings
+from bot.testing.driver import InProcessDriver, button_by_number, render_message
+from bot.testing.request import FakeTelegramRequest
+from bot.testing.telegram_double import FakeMessage, FakeTelegram
+from storage.db import Database
+from storage.demo_seed import DemoKhoi, seed_demo
+from storage.migrate import upgrade
+
+DEMO_TOKEN = "100000001:DEMO-offline-token-not-for-telegram"
+BANNER = """\
+Sổ tay Chi bộ — bản chạy thử ngoại tuyến (offline demo)
+Người dùng thử (gõ "as <tên>" để đổi):
+{users}
+Lệnh: số N = bấm nút N · press <nhãn> · as <người dùng> · users · clock 2026-11-20T08:00 · quit
+"""
+
+
+class Demo:
+    """The demo session: the double, the bot, the clock and the current user."""
+
+    def __init__(self, database_url: str | None, out: TextIO) -> None:
+        self.out = out
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if not database_url or database_url in ("sqlite://", "sqlite:///:memory:"):
+            self._tmp = tempfile.TemporaryDirectory(prefix="chibo-demo-")
+            database_url = f"sqlite:///{Path(self._tmp.name) / 'demo.sqlite3'}"
+        self.db = Database.from_url(database_url)
+        self.clock = ManualClock(SystemClock().now())
+        self.settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, TELEGRAM_BOT_TOKEN=DEMO_TOKEN, DATABASE_URL=database_url
+        )
+        self.fake = FakeTelegram(
+            token=DEMO_TOKEN, bot_username="chibo_demo_bot", clock=self.clock.now
+        )
+        self.khoi: DemoKhoi | None = None
+        self.user = ""
+        self.app = build_application(
+            self.settings,
+            self.db,
+            clock=self.clock,
+            request=FakeTelegramRequest(self.fake),
+            rate_limiter=False,
+            jobs=False,
+        )
+        self.driver = InProcessDriver(self.fake, self.app)
+
+    async def start(self, user: str | None) -> None:
+        """Migrate, seed and initialize the bot."""
+        upgrade(self.db.engine)
+        with self.db.transaction() as session:
+            self.khoi = seed_demo(session, now=self.clock.now())
+            _load_calendar(session, self.clock)
+        for demo_user in self.khoi.users.values():
+            self.fake.add_user(
+                demo_user.telegram_user_id,
+                first_name=demo_user.name.split()[-1],
+                last_name=" ".join(demo_user.name.split()[:-1]),
+                language_code="vi",
+            )
+        await self.app.initialize()
+        self.user = user if user in self.khoi.users else "bt_bv"
+        self.print(BANNER.format(users=self.users_text()))
+
+    async def stop(self) -> None:
+        """Shut the bot down and remove the temporary database."""
+        await self.app.shutdown()
+        self.db.dispose()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def users_text(self) -> str:
+        """The demo users, one per line."""
+        assert self.khoi is not None
+        return "\n".join(
+            f"  {key:<10} {u.name} — {u.role.value} ({u.org_code})"
+            for key, u in self.khoi.users.items()
+        )
+
+    def print(self, text: str) -> None:
+        """Write to the terminal."""
+        self.out.write(text + ("\n" if not text.endswith("\n") else ""))
+        self.out.flush()
+
+    @property
+    def uid(self) -> int:
+        """The current demo user's Telegram id."""
+        assert self.khoi is not None
+        return self.khoi.users[self.user].telegram_user_id
+
+    def show(self, messages: list[FakeMessage], who: str | None = None) -> None:
+        """Print bot messages the way a chat shows them."""
+        for msg in messages:
+            prefix = f"🤖 → {who}\n" if who else "🤖\n"
+            self.print(prefix + render_message(msg))
+
+    async def handle(self, line: str) -> bool:
+        """Act on one line. Returns False to stop."""
+        line = line.rstrip("\n")
+        stripped = line.strip()
+        if not stripped:
+            return True
+        if stripped in ("quit", "exit", "thoat"):
+            return False
+        if stripped == "users":
+            self.print(self.users_text())
+            return True
+        if stripped.startswith("as "):
+            key = stripped[3:].strip()
+            assert self.khoi is not None
+            if key not in self.khoi.users:
+                self.print(f"(không có người dùng '{key}' — gõ users để xem danh sách)")
+            else:
+                self.user = key
+                self.print(f"(đang là {self.khoi.users[key].name})")
+            return True
+        if stripped.startswith("clock "):
+            await self.move_clock(stripped[6:].strip())
+            return True
+        try:
+            if stripped.isdigit():
+                newest = self.fake.last_message(self.uid)
+                data = button_by_number(newest, int(stripped)) if newest else None
+                if data is None:
+                    self.print("(không có nút số này)")
+                    return True
+                sent = await self.driver.press_data(self.uid, newest.message_id, data)
+            elif stripped.startswith("press "):
+                sent = await self.driver.press(self.uid, stripped[6:].strip())
+            else:
+                sent = await self.driver.send(self.uid, line)
+        except ValueError as exc:
+            self.print(f"({exc})")
+            return True
+        self.show(sent)
+        return True
+
+    async def move_clock(self, text: str) -> None:
+        """Set the clock (local time) and run the reminder tick, showing what it sent."""
+        try:
+            when = datetime.fromisoformat(text.replace(" ", "T"))
+        except ValueError:
+            self.print("(thời gian không hợp lệ — ví dụ: clock 2026-11-20T08:00)")
+            return
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=self.settings.tz)
+        self.clock.set(when)
+        self.print(f"(đồng hồ: {when.astimezone(self.settings.tz):%d/%m/%Y %H:%M})")
+        before = {
+            u.telegram_user_id: len(self.fake.messages(u.telegram_user_id))
+            for u in (self.khoi.users.values() if self.khoi else [])
+        }
+        await _tick(self.app)
+        assert self.khoi is not None
+        for key, u in self.khoi.users.items():
+            new = self.fake.messages(u.telegram_user_id)[before[u.telegram_user_id] :]
+            self.show(new, who=f"{u.name} ({key})")
+
+
+def _load_calendar(session, clock) -> None:
+    try:
+        from bot.calendar import load_default
+    except ImportError:
+        return
+    load_default(session, now=clock.now())
+
+
+async def _tick(app) -> None:
+    try:
+        from bot.scheduler import tick
+    except ImportError:
+        return
+    await tick(app.bot_data["app"], app.bot)
+
+
+async def _main(script: TextIO | None, database_url: str | None, user: str | None) -> int:
+    demo = Demo(database_url, sys.stdout)
+    await demo.start(user)
+    try:
+        if script is not None:
+            for line in script:
+                demo.print(f"\n[{demo.user}]> {line.rstrip()}")
+                if not await demo.handle(line):
+                    break
+        else:
+            loop = asyncio.get_running_loop()
+            while True:
+                try:
+                    line = await loop.run_in_executor(None, input, f"\n[{demo.user}]> ")
+                except EOFError:
+                    break
+                if not await demo.handle(line):
+                    break
+    finally:
+        await demo.stop()
+    return 0
+
+
+def run_demo(*, script: str | None, database_url: str | None, user: str | None) -> int:
+    """Run the demo: a script file, piped standard input, or an interactive terminal."""
+    if script:
+        with open(script, encoding="utf-8") as fh:
+            return asyncio.run(_main(fh, database_url, user))
+    if not sys.stdin.isatty():
+        return asyncio.run(_main(sys.stdin, database_url, user))
+    return asyncio.run(_main(None, database_url, user))

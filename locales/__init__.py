@@ -1,0 +1,1 @@
+"""Babel catalogs (messages.pot, vi and en). Compiled .mo files are build output."""

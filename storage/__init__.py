@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, queries, unit-of-work services and Alembic migrations."""

@@ -1,0 +1,274 @@
+"""A seeded demo Khối: a few cells of different types, members with real-looking names.
+
+Used by ``chibo demo`` and by the tests' seeded scenarios. Deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.text import clean, fold
+from storage.audit import Actor, record
+from storage.models import (
+    Gender,
+    Member,
+    MemberStatus,
+    Organization,
+    OrgKind,
+    Person,
+    Role,
+    RoleAssignment,
+)
+from storage.seed import ensure_defaults
+
+FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Huỳnh",
+    "Võ",
+    "Phan",
+    "Trương",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Thạch",
+    "Danh",
+    "Lâm",
+    "Châu",
+    "Tô",
+]
+MIDDLE_M = ["Văn", "Minh", "Thanh", "Hoàng", "Quốc", "Đức", "Hữu", "Công"]
+MIDDLE_F = ["Thị", "Ngọc", "Thanh", "Kim", "Thu", "Mỹ", "Bích", "Diễm"]
+GIVEN_M = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Hải",
+    "Hùng",
+    "Khoa",
+    "Long",
+    "Nam",
+    "Phúc",
+    "Quang",
+    "Sơn",
+    "Tâm",
+    "Thắng",
+    "Tuấn",
+    "Vinh",
+    "Hiếu",
+    "Trí",
+]
+GIVEN_F = [
+    "Anh",
+    "Hà",
+    "Hạnh",
+    "Hằng",
+    "Lan",
+    "Linh",
+    "Mai",
+    "Nga",
+    "Nhung",
+    "Phương",
+    "Thảo",
+    "Trang",
+    "Tuyết",
+    "Vy",
+    "Yến",
+    "Xuân",
+    "Oanh",
+    "Duyên",
+]
+
+
+def vietnamese_name(rng: random.Random, gender: Gender) -> str:
+    """A plausible Vietnamese full name."""
+    if gender is Gender.FEMALE:
+        return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE_F)} {rng.choice(GIVEN_F)}"
+    return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE_M)} {rng.choice(GIVEN_M)}"
+
+
+@dataclass
+class DemoUser:
+    """A demo person who chats with the bot."""
+
+    key: str
+    name: str
+    telegram_user_id: int
+    person_id: int
+    role: Role
+    org_code: str
+
+
+@dataclass
+class DemoKhoi:
+    """What the seed created."""
+
+    top_id: int
+    orgs: dict[str, int] = field(default_factory=dict)
+    users: dict[str, DemoUser] = field(default_factory=dict)
+
+
+#: (code, name, kind, parent code, org type, host unit, members, usual day)
+DEMO_ORGS: list[tuple[str, str, OrgKind, str | None, str | None, str | None, int, int | None]] = [
+    (
+        "DUK",
+        "Đảng ủy Khối các cơ quan và doanh nghiệp tỉnh",
+        OrgKind.TOP,
+        None,
+        None,
+        None,
+        0,
+        None,
+    ),
+    ("DBSYT", "Đảng bộ Sở Y tế", OrgKind.COMMITTEE, "DUK", "hanh_chinh", "Sở Y tế", 0, None),
+    (
+        "CBVP-SYT",
+        "Chi bộ Văn phòng Sở Y tế",
+        OrgKind.CELL,
+        "DBSYT",
+        "hanh_chinh",
+        "Sở Y tế",
+        14,
+        5,
+    ),
+    (
+        "CBBV-DK",
+        "Chi bộ Bệnh viện Đa khoa",
+        OrgKind.CELL,
+        "DBSYT",
+        "su_nghiep",
+        "Bệnh viện Đa khoa tỉnh",
+        25,
+        10,
+    ),
+    (
+        "CBDIEN",
+        "Chi bộ Công ty Điện lực",
+        OrgKind.GRASSROOTS_CELL,
+        "DUK",
+        "dn_nha_nuoc",
+        "Công ty Điện lực tỉnh",
+        18,
+        8,
+    ),
+    (
+        "CBMEKONG",
+        "Chi bộ Công ty TNHH Thủy sản Mekong",
+        OrgKind.GRASSROOTS_CELL,
+        "DUK",
+        "dn_tu_nhan",
+        "Công ty TNHH Thủy sản Mekong",
+        6,
+        15,
+    ),
+]
+
+
+def seed_demo(session, *, now: datetime, seed: int = 2026, first_user_id: int = 1001) -> DemoKhoi:
+    """Create the demo Khối, its members and the demo users with their roles."""
+    ensure_defaults(session, now=now)
+    session.flush()
+    rng = random.Random(seed)
+    actor = Actor.system("demo-seed")
+    result = DemoKhoi(top_id=0)
+    for code, name, kind, parent, org_type, host, n_members, day in DEMO_ORGS:
+        org = Organization(
+            code=code,
+            name=name,
+            name_folded=fold(name),
+            host_unit=host,
+            kind=kind,
+            org_type=org_type,
+            parent_id=result.orgs.get(parent) if parent else None,
+            active_from=date(2020, 1, 1),
+            usual_meeting_day=day,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(org)
+        session.flush()
+        result.orgs[code] = org.id
+        if kind is OrgKind.TOP:
+            result.top_id = org.id
+        for i in range(n_members):
+            gender = Gender.FEMALE if rng.random() < 0.45 else Gender.MALE
+            status = MemberStatus.FULL
+            if i == n_members - 1 and n_members > 10:
+                status = MemberStatus.EXEMPT
+            elif i % 7 == 6:
+                status = MemberStatus.PROBATIONARY
+            full = clean(vietnamese_name(rng, gender))
+            ceremony = (
+                date(2025, rng.randint(1, 12), rng.randint(1, 28))
+                if (status is MemberStatus.PROBATIONARY)
+                else None
+            )
+            session.add(
+                Member(
+                    code=f"{code}-{i + 1:03d}",
+                    org_id=org.id,
+                    full_name=full,
+                    name_folded=fold(full),
+                    gender=gender,
+                    birth_year=rng.randint(1960, 2000),
+                    status=status,
+                    admitted_on=ceremony,
+                    ceremony_on=ceremony,
+                    probation_end_on=date(ceremony.year + 1, ceremony.month, ceremony.day)
+                    if ceremony
+                    else None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    users = [
+        ("lanh_dao", "Trần Văn Minh", Role.STANDING, "DUK"),
+        ("kiem_tra", "Lê Thị Hồng", Role.INSPECTION, "DUK"),
+        ("to_chuc", "Phạm Quốc Huy", Role.ORGANIZATION, "DUK"),
+        ("bt_syt", "Nguyễn Thanh Sơn", Role.GRASSROOTS_SECRETARY, "DBSYT"),
+        ("bt_vp", "Võ Thị Thu Hà", Role.SECRETARY, "CBVP-SYT"),
+        ("bt_bv", "Huỳnh Văn Tâm", Role.SECRETARY, "CBBV-DK"),
+        ("bt_dien", "Đặng Minh Tuấn", Role.SECRETARY, "CBDIEN"),
+        ("bt_mekong", "Thạch Thị Sa Ry", Role.SECRETARY, "CBMEKONG"),
+    ]
+    for offset, (key, name, role, org_code) in enumerate(users):
+        person = Person(
+            display_name=name,
+            telegram_user_id=first_user_id + offset,
+            created_at=now,
+            started_at=now,
+        )
+        session.add(person)
+        session.flush()
+        session.add(
+            RoleAssignment(
+                person_id=person.id,
+                org_id=result.orgs[org_code],
+                role=role,
+                granted_at=now,
+                granted_by=actor.label,
+            )
+        )
+        result.users[key] = DemoUser(key, name, first_user_id + offset, person.id, role, org_code)
+    # A cell secretary's follower from the Khối, so meetings can record superior attendance.
+    session.add(
+        RoleAssignment(
+            person_id=result.users["to_chuc"].person_id,
+            org_id=result.orgs["CBBV-DK"],
+            role=Role.FOLLOWER,
+            granted_at=now,
+            granted_by=actor.label,
+        )
+    )
+    record(session, actor=actor, at=now, action="seed", entity="demo", entity_id=seed)
+    session.flush()
+    return result

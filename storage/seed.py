@@ -1,0 +1,83 @@
+"""Default reference data (organization types, settings). Seeding never creates tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import OrgType, Setting
+
+#: Loại hình tổ chức (DOMAIN.md), in summary order: (code, Vietnamese, English).
+ORG_TYPES: list[tuple[str, str, str]] = [
+    (
+        "dang_doan_the",
+        "Cơ quan Đảng, Mặt trận, đoàn thể",
+        "Party, Front and mass-organization agencies",
+    ),
+    ("hanh_chinh", "Cơ quan hành chính nhà nước", "State administrative agencies"),
+    ("su_nghiep", "Đơn vị sự nghiệp công lập", "Public service units"),
+    ("dn_nha_nuoc", "Doanh nghiệp nhà nước", "State-owned enterprises"),
+    ("dn_von_nha_nuoc", "Doanh nghiệp có vốn nhà nước", "Enterprises with state capital"),
+    ("dn_tu_nhan", "Doanh nghiệp ngoài nhà nước", "Non-state (private) enterprises"),
+    ("dn_fdi", "Doanh nghiệp có vốn đầu tư nước ngoài", "Foreign-invested enterprises"),
+    ("hop_tac_xa", "Hợp tác xã, đơn vị ngoài công lập", "Cooperatives and non-public units"),
+]
+
+#: Admin-changeable rules with their source, so a replaced rule is re-pointed, not recoded.
+DEFAULT_SETTINGS: dict[str, tuple[Any, str]] = {
+    "level_names": (
+        {
+            "top": "Đảng ủy Khối",
+            "committee": "Đảng bộ cơ sở",
+            "grassroots_cell": "Chi bộ cơ sở",
+            "cell": "Chi bộ",
+            "group": "Tổ đảng",
+        },
+        "Điều lệ Đảng; cơ cấu tổ chức của tỉnh",
+    ),
+    "meeting_min_minutes": (
+        {"regular": 90, "combined": 120},
+        "Hướng dẫn của Trung ương về sinh hoạt chi bộ (2025)",
+    ),
+    "vote_quorum": (
+        {"numerator": 2, "denominator": 3},
+        "Điều lệ Đảng; hướng dẫn kết nạp đảng viên",
+    ),
+    "three_months_rule": (
+        {"warn_at": 2, "flag_at": 3},
+        "Điều lệ Đảng, Quy định thi hành Điều lệ (xóa tên)",
+    ),
+    "quality_scoring": (
+        {"enabled": False, "good": 90, "fair": 70, "average": 50},
+        "Hướng dẫn đánh giá chất lượng sinh hoạt chi bộ của tỉnh",
+    ),
+    "no_progress_months": ({"months": 12}, "Quy định 4842-QĐ/TU, khoản 3 điều 4"),
+    "document_place": ({"place": "Cần Thơ"}, "Thể thức văn bản của Đảng"),
+}
+
+
+def ensure_defaults(session: Session, *, now: datetime) -> None:
+    """Insert missing organization types and settings; never overwrite an admin's change."""
+    have = set(session.scalars(select(OrgType.code)))
+    for sort, (code, vi, en) in enumerate(ORG_TYPES):
+        if code not in have:
+            session.add(OrgType(code=code, name_vi=vi, name_en=en, sort=sort))
+    keys = set(session.scalars(select(Setting.key)))
+    for key, (value, source) in DEFAULT_SETTINGS.items():
+        if key not in keys:
+            session.add(
+                Setting(
+                    key=key, value=value, rule_source=source, updated_at=now, updated_by="defaults"
+                )
+            )
+
+
+def get_setting(session: Session, key: str) -> Any:
+    """Return a setting's value, falling back to the shipped default."""
+    row = session.get(Setting, key)
+    if row is not None:
+        return row.value
+    return DEFAULT_SETTINGS[key][0]
