@@ -19,8 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.access import ROLE_NAMES
 from bot.app import build_application
 from bot.clock import ManualClock, SystemClock
+from bot.i18n import N_, translator
 from bot.settings import Settings
 from bot.testing.driver import InProcessDriver, button_by_number, render_message
 from bot.testing.request import FakeTelegramRequest
@@ -30,12 +32,13 @@ from storage.demo_seed import DemoKhoi, seed_demo
 from storage.migrate import upgrade
 
 DEMO_TOKEN = "100000001:DEMO-offline-token-not-for-telegram"
-BANNER = """\
-Sổ tay Chi bộ — bản chạy thử ngoại tuyến (offline demo)
-Người dùng thử (gõ "as <tên>" để đổi):
-{users}
-Lệnh: số N = bấm nút N · press <nhãn> · as <người dùng> · users · clock 2026-11-20T08:00 · quit
-"""
+BANNER = N_(
+    "Sổ tay Chi bộ — offline demo (no Telegram, no network)\n"
+    'Demo users (type "as <user>" to switch):\n'
+    "{users}\n"
+    "Type a message or a command; N presses button N; press <label>; as <user>; users; "
+    "clock 2026-11-20T08:00; quit"
+)
 
 
 class Demo:
@@ -66,6 +69,7 @@ class Demo:
             jobs=False,
         )
         self.driver = InProcessDriver(self.fake, self.app)
+        self.t = translator(self.settings.locale)
 
     async def start(self, user: str | None) -> None:
         """Migrate, seed and initialize the bot."""
@@ -82,7 +86,7 @@ class Demo:
             )
         await self.app.initialize()
         self.user = user if user in self.khoi.users else "bt_bv"
-        self.print(BANNER.format(users=self.users_text()))
+        self.print(self.t.gettext(BANNER).format(users=self.users_text()))
 
     async def stop(self) -> None:
         """Shut the bot down and remove the temporary database."""
@@ -95,7 +99,7 @@ class Demo:
         """The demo users, one per line."""
         assert self.khoi is not None
         return "\n".join(
-            f"  {key:<10} {u.name} — {u.role.value} ({u.org_code})"
+            f"  {key:<10} {u.name} — {self.t.gettext(ROLE_NAMES[u.role])} ({u.org_code})"
             for key, u in self.khoi.users.items()
         )
 
@@ -131,10 +135,14 @@ class Demo:
             key = stripped[3:].strip()
             assert self.khoi is not None
             if key not in self.khoi.users:
-                self.print(f"(không có người dùng '{key}' — gõ users để xem danh sách)")
+                self.print(
+                    self.t.gettext("(no demo user {key!r}; type users to list them)").format(
+                        key=key
+                    )
+                )
             else:
                 self.user = key
-                self.print(f"(đang là {self.khoi.users[key].name})")
+                self.print(self.t.gettext("(now: {name})").format(name=self.khoi.users[key].name))
             return True
         if stripped.startswith("clock "):
             await self.move_clock(stripped[6:].strip())
@@ -144,7 +152,7 @@ class Demo:
                 newest = self.fake.last_message(self.uid)
                 data = button_by_number(newest, int(stripped)) if newest else None
                 if data is None:
-                    self.print("(không có nút số này)")
+                    self.print(self.t.gettext("(no button with that number)"))
                     return True
                 sent = await self.driver.press_data(self.uid, newest.message_id, data)
             elif stripped.startswith("press "):
@@ -162,12 +170,17 @@ class Demo:
         try:
             when = datetime.fromisoformat(text.replace(" ", "T"))
         except ValueError:
-            self.print("(thời gian không hợp lệ — ví dụ: clock 2026-11-20T08:00)")
+            self.print(
+                self.t.gettext("(not a date and time; for example: clock 2026-11-20T08:00)")
+            )
             return
         if when.tzinfo is None:
             when = when.replace(tzinfo=self.settings.tz)
         self.clock.set(when)
-        self.print(f"(đồng hồ: {when.astimezone(self.settings.tz):%d/%m/%Y %H:%M})")
+        local = when.astimezone(self.settings.tz)
+        self.print(
+            self.t.gettext("(clock: {when})").format(when=f"{self.t.date(local)} {local:%H:%M}")
+        )
         before = {
             u.telegram_user_id: len(self.fake.messages(u.telegram_user_id))
             for u in (self.khoi.users.values() if self.khoi else [])

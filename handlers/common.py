@@ -69,7 +69,8 @@ async def start(update: Update, context: Context) -> None:
     with env.db.transaction() as session:
         people.touch_started(session, env.who.person_id, env.now())
         draft = drafts.get(session, env.who.person_id)
-    await send(env, context, help_text(env))
+    greeting = env.t.gettext("Hello, {name}!").format(name=h(env.who.display_name))
+    await send(env, context, greeting + "\n\n" + help_text(env))
     if draft is not None and draft.flow in flows.FLOWS:
         await send(env, context, *flows.resume_offer(env, draft))
 
