@@ -14,19 +14,22 @@ from tests.auxil import db as dbaux
 
 
 @pytest.fixture(scope="session")
-def _db_backend(tmp_path_factory: pytest.TempPathFactory) -> object:
+def _db_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     if dbaux.PG_URL:
         dbaux.require_pg(dbaux.PG_URL)
-        dbaux.reset_pg(dbaux.PG_URL)
-        return "pg"
-    return dbaux.SqliteTemplate(tmp_path_factory.mktemp("dbtemplate"))
+        private = dbaux.private_pg_database(dbaux.PG_URL)
+        dbaux.reset_pg(private)
+        yield ("pg", private)
+        dbaux.drop_private_pg_database(dbaux.PG_URL, private)
+        return
+    yield dbaux.SqliteTemplate(tmp_path_factory.mktemp("dbtemplate"))
 
 
 @pytest.fixture
 def db(_db_backend: object, tmp_path: Path) -> Iterator[Database]:
-    """A migrated, empty database (SQLite file, or the PostgreSQL test database)."""
-    if _db_backend == "pg":
-        database = Database.from_url(dbaux.PG_URL)
+    """A migrated, empty database (SQLite file, or a PostgreSQL database of this run)."""
+    if isinstance(_db_backend, tuple):
+        database = Database.from_url(_db_backend[1])
         dbaux.truncate_all(database)
     else:
         assert isinstance(_db_backend, dbaux.SqliteTemplate)

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from storage.db import Database, make_engine
 from storage.migrate import upgrade
@@ -39,6 +39,36 @@ def require_pg(url: str) -> None:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason)
+
+
+def private_pg_database(url: str) -> str:
+    """Create a database of this test run's own next to ``url``'s, so parallel runs never
+    drop each other's tables; fall back to ``url`` itself when not allowed to create one."""
+    base = make_url(url)
+    name = f"{base.database}_run{os.getpid()}"
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:  # noqa: BLE001 - no CREATEDB right: use the given database
+        return url
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_private_pg_database(url: str, private: str) -> None:
+    """Drop the database made by :func:`private_pg_database`."""
+    if private == url:
+        return
+    name = make_url(private).database
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
 
 
 def reset_pg(url: str) -> None:
