@@ -74,7 +74,7 @@ async def test_the_bot_process_answers_survives_sigkill_and_answers_again(world,
     assert "Mã mời không hợp lệ" in messages[3]
 
 
-async def test_run_refuses_a_database_that_is_behind(tmp_path: Path) -> None:
+def test_run_refuses_a_database_that_is_behind(tmp_path: Path) -> None:
     import subprocess
     import sys
 
