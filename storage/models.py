@@ -273,6 +273,9 @@ class Draft(Base):
     """A conversation in progress: one per person, written at every step."""
 
     __tablename__ = "drafts"
+    # Never reuse an id: buttons carry the draft id, and a reused one would make a button of a
+    # cancelled conversation look current again.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), unique=True)

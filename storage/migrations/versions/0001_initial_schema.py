@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 22:08:16.026877
+Create Date: 2026-11-23 22:38:07.932012
 """
 
 from __future__ import annotations
@@ -226,7 +226,8 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_drafts_person_id_people')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_drafts')),
-    sa.UniqueConstraint('person_id', name=op.f('uq_drafts_person_id'))
+    sa.UniqueConstraint('person_id', name=op.f('uq_drafts_person_id')),
+    sqlite_autoincrement=True
     )
     op.create_table('invites',
     sa.Column('id', sa.Integer(), nullable=False),
