@@ -82,3 +82,13 @@ async def wait_until_polling(server: TelegramDoubleServer, timeout: float = 30.0
             return
         await server.fake.wait_for_activity(0.2)
     raise TimeoutError("the bot process did not start polling")
+
+
+async def wait_until(fake, predicate, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+    """Wait (on the double's activity signal, no sleeping) until ``predicate()`` is true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("condition not reached")
+        await fake.wait_for_activity(0.5)

@@ -16,7 +16,7 @@ from storage.audit import Actor
 from storage.db import Database
 from storage.demo_seed import seed_demo
 from storage.models import Role
-from tests.auxil.process import TOKEN, BotProcess, wait_until_polling
+from tests.auxil.process import TOKEN, BotProcess, wait_until, wait_until_polling
 
 
 @pytest.fixture
@@ -95,3 +95,60 @@ def test_run_refuses_a_database_that_is_behind(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "chibo db upgrade" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_sigkill_in_the_middle_of_logging_a_meeting_loses_nothing(world, db) -> None:
+    """The secretary answered kind and duration; the bot is killed; she just carries on."""
+    from sqlalchemy import select
+
+    from storage.models import Draft, Meeting
+
+    proc, driver = world
+    fake = proc.server.fake
+    secretary = 1006  # bt_bv, secretary of CBBV-DK in the demo seed
+    proc.start()
+    await wait_until_polling(proc.server)
+
+    async def press(label: str) -> None:
+        answered = len(fake.callback_answers)
+        await driver.press(secretary, label)
+        await wait_until(fake, lambda: len(fake.callback_answers) > answered)
+
+    await driver.send(secretary, "/meeting")
+    await bot_said(driver, secretary, 1)
+    await press("Sinh hoạt định kỳ")
+    await press("90 phút")
+    with db.transaction() as session:
+        draft = session.scalar(select(Draft))
+        assert draft is not None
+        step_before = (draft.state, draft.data.get("kind"), draft.data.get("duration"))
+
+    proc.kill()
+    proc.start()
+    await wait_until_polling(proc.server)
+
+    await press("Hôm nay")  # a button of the message shown before the crash
+    assert "Điểm danh" in fake.last_message(secretary).text, proc.log()
+    with db.transaction() as session:
+        draft = session.scalar(select(Draft))
+        assert draft is not None
+        assert (draft.data.get("kind"), draft.data.get("duration")) == step_before[1:]
+    await press("Xong")
+    await wait_until(
+        fake,
+        lambda: (
+            "Khách" in fake.last_message(secretary).text
+            or "khách" in fake.last_message(secretary).text
+        ),
+        timeout=10,
+    )
+    # A second kill and a plain /meeting: the bot offers to continue instead of starting over.
+    proc.kill()
+    proc.start()
+    await wait_until_polling(proc.server)
+    count = len(fake.bot_messages(secretary))
+    await driver.send(secretary, "/meeting")
+    await wait_until(fake, lambda: len(fake.bot_messages(secretary)) > count)
+    assert "dở" in fake.last_message(secretary).text, proc.log()
+    with db.transaction() as session:
+        assert session.scalar(select(Meeting)) is None  # nothing half-written was saved
