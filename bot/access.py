@@ -27,7 +27,7 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "review": CELL_WRITERS,
     "commitments": CELL_WRITERS | {Role.COMMITTEE_MEMBER},
     "model": CELL_WRITERS,
-    "report": CELL_WRITERS | {Role.GRASSROOTS_SECRETARY},
+    "report": CELL_WRITERS | {Role.GRASSROOTS_SECRETARY} | LEADERS,
     "summary": EVERYONE,
     "deadlines": EVERYONE,
     "settings": EVERYONE,

@@ -65,7 +65,7 @@ async def test_help_lists_exactly_the_commands_of_each_role(bot) -> None:
         "/model",
         "/report",
     }
-    assert leader == everyone | {"/meetings"}
+    assert leader == everyone | {"/meetings", "/report"}
     assert committee == everyone | {"/meetings", "/report"}
 
 

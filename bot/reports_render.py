@@ -1,0 +1,458 @@
+"""Reports rendered for people: HTML text for the chat, and .docx in the Party's layout.
+
+The Word file always goes through :func:`bot.documents.party_document` (one template for every
+report). Each report kind registers a :class:`KindRenderer` here for its own body; the frame
+(title, period, status, assessment, recipients, signature) is shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.documents import DocHeader, DocSection, DocTable, Signature, party_document
+from bot.i18n import N_, Translator, translator
+from bot.rules.periods import Period
+from bot.rules.reviews import ReportState
+from bot.text import h, truncate
+from storage.models import ReportStatus, ReviewOutcome, SignGroup
+from storage.reports import ReportView
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+#: At most this many names per list in a chat message (the .docx lists everyone).
+CHAT_LIST_MAX = 15
+
+OUTCOME_LABELS: dict[ReviewOutcome, str] = {
+    ReviewOutcome.PROGRESSING: N_("progressing (remedying well)"),
+    ReviewOutcome.NO_CHANGE: N_("no visible change"),
+    ReviewOutcome.NEW_SIGN: N_("new sign of degradation"),
+}
+OUTCOME_ICONS: dict[ReviewOutcome, str] = {
+    ReviewOutcome.PROGRESSING: "✅",
+    ReviewOutcome.NO_CHANGE: "➖",
+    ReviewOutcome.NEW_SIGN: "⚠️",
+}
+GROUP_LABELS: dict[SignGroup, str] = {
+    SignGroup.POLITICAL: N_("political ideology"),
+    SignGroup.ETHICS: N_("ethics and lifestyle"),
+    SignGroup.SELF_EVOLUTION: N_('"self-evolution", "self-transformation"'),
+}
+STATE_LABELS: dict[ReportState, str] = {
+    ReportState.ON_TIME: N_("on time"),
+    # TRANSLATORS: a report submitted after its due date
+    ReportState.LATE: N_("late"),
+    ReportState.MISSING: N_("missing (overdue)"),
+    ReportState.NOT_DUE: N_("not due yet"),
+}
+STATE_ICONS: dict[ReportState, str] = {
+    ReportState.ON_TIME: "✅",
+    ReportState.LATE: "🕒",
+    ReportState.MISSING: "❌",
+    ReportState.NOT_DUE: "⏳",
+}
+STATUS_LABELS: dict[ReportStatus, str] = {
+    # TRANSLATORS: a report not yet submitted
+    ReportStatus.DRAFT: N_("draft"),
+    ReportStatus.SUBMITTED: N_("submitted"),
+    ReportStatus.REOPENED: N_("reopened for correction"),
+}
+
+
+def outcome_label(t: Translator, outcome: ReviewOutcome | str) -> str:
+    """The domain's words for a review outcome."""
+    return t.gettext(OUTCOME_LABELS[ReviewOutcome(outcome)])
+
+
+def group_label(t: Translator, group: SignGroup | str | None) -> str:
+    """The name of a group of signs of degradation ("" when unknown)."""
+    return t.gettext(GROUP_LABELS[SignGroup(group)]) if group else ""
+
+
+def period_label(t: Translator, period: Period) -> str:
+    """ "quý IV/2026", "năm 2026", "11/2026"."""
+    if period.kind == "quarter":
+        roman = {1: "I", 2: "II", 3: "III", 4: "IV"}[period.index]
+        return t.gettext("quarter {q}/{year}").format(q=roman, year=period.year)
+    if period.kind == "year":
+        return t.gettext("year {year}").format(year=period.year)
+    return t.month(period.year, period.index)
+
+
+def month_label(t: Translator, key: str) -> str:
+    """ "2026-10" → "10/2026"."""
+    year, month = key.split("-")
+    return t.month(int(year), int(month))
+
+
+def _iso(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+# --- Per-kind bodies ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KindRenderer:
+    """How one report kind renders its figures."""
+
+    subject: Callable[[Translator, ReportView], str]
+    chat_body: Callable[[Translator, ReportView], list[str]]
+    doc_sections: Callable[[Translator, ReportView], list[DocSection]]
+    recipients: Callable[[Translator, ReportView], list[str]]
+
+
+RENDERERS: dict[str, KindRenderer] = {}
+
+
+def register_renderer(code: str, renderer: KindRenderer) -> KindRenderer:
+    """Register how a report kind renders (see :mod:`storage.reports` for the kinds)."""
+    RENDERERS[code] = renderer
+    return renderer
+
+
+def _remedy_subject(t: Translator, v: ReportView) -> str:
+    return t.gettext(
+        "Results of carrying out the commitments and remedying signs of degradation, {period}"
+    ).format(period=period_label(t, v.period))
+
+
+def _counts_line(t: Translator, row: dict[str, Any]) -> str:
+    return " · ".join(f"{OUTCOME_ICONS[o]} {row.get(o.value, 0)}" for o in ReviewOutcome)
+
+
+def _remedy_chat(t: Translator, v: ReportView) -> list[str]:
+    f = v.figures
+    _ = t.gettext
+    lines: list[str] = []
+    if f.get("no_reviews"):
+        lines.append(
+            _(
+                "⚠️ <b>No monthly review was recorded in this period.</b> The cell has not "
+                "reviewed its members' commitments, so there is nothing to report as progress."
+            )
+        )
+    else:
+        lines.append(
+            _("<b>Monthly reviews</b> ({done} of {months} months)").format(
+                done=f["months_reviewed"], months=f["months_started"]
+            )
+        )
+        for row in f["months"]:
+            month = month_label(t, row["month"])
+            if not row["reviewed"]:
+                lines.append(_("• {month}: ❗ not reviewed").format(month=month))
+                continue
+            meeting = "" if row["meeting"] else " " + _("(no meeting recorded)")
+            lines.append(
+                _("• {month}: {reviewed}/{roll} reviewed — {counts}{meeting}").format(
+                    month=month,
+                    reviewed=row["reviewed"],
+                    roll=row["on_roll"],
+                    counts=_counts_line(t, row),
+                    meeting=meeting,
+                )
+            )
+        lines.append(_("Total: {counts}").format(counts=_counts_line(t, f["totals"])))
+    to_come = f["months_covered"] - f["months_started"]
+    if to_come > 0:
+        lines.append(
+            t.ngettext(
+                "{n} month of the period has not started yet.",
+                "{n} months of the period have not started yet.",
+                to_come,
+            ).format(n=to_come)
+        )
+    if f.get("exempt"):
+        lines.append(
+            t.ngettext(
+                "{n} exempt member (miễn sinh hoạt) is not reviewed monthly.",
+                "{n} exempt members (miễn sinh hoạt) are not reviewed monthly.",
+                f["exempt"],
+            ).format(n=f["exempt"])
+        )
+    if f.get("no_reviews"):
+        return lines
+    lines.append("")
+    lines.append(_("<b>New signs of degradation</b>"))
+    if not f["new_signs"]:
+        lines.append(_("None found."))
+    for sign in f["new_signs"][:CHAT_LIST_MAX]:
+        lines.append(
+            _("• {name} — {month}, {group}: {description}. Measure: {measure}").format(
+                name=h(sign["name"]),
+                month=month_label(t, sign["month"]),
+                group=h(group_label(t, sign["group"])),
+                description=h(sign["description"] or ""),
+                measure=h(sign["measure"] or ""),
+            )
+        )
+    _more(t, lines, f["new_signs"])
+    lines.append("")
+    lines.append(_("<b>Members who improved</b>"))
+    if not f["improved"]:
+        lines.append(_("None."))
+    for item in f["improved"][:CHAT_LIST_MAX]:
+        lines.append(
+            _("• {name} — {month} (before: {before})").format(
+                name=h(item["name"]),
+                month=month_label(t, item["month"]),
+                before=h(outcome_label(t, item["before"])),
+            )
+        )
+    _more(t, lines, f["improved"])
+    lines.append("")
+    lines.append(_("<b>Members to keep following</b>"))
+    if not f["watch"]:
+        lines.append(_("None."))
+    for item in f["watch"][:CHAT_LIST_MAX]:
+        lines.append("• " + h(_watch_text(t, item)))
+    _more(t, lines, f["watch"])
+    return lines
+
+
+def _watch_text(t: Translator, item: dict[str, Any]) -> str:
+    text = t.ngettext(
+        "{name} — since {month}, {n} month without progress",
+        "{name} — since {month}, {n} months without progress",
+        item["months"],
+    ).format(name=item["name"], month=month_label(t, item["since"]), n=item["months"])
+    if item.get("new_sign"):
+        text += "; " + t.gettext("new sign of degradation")
+        if item.get("group"):
+            text += f" ({group_label(t, item['group'])})"
+    if item.get("removal_ground"):
+        text += "; " + t.gettext("⛔ not remedied for 12 months: a ground for removal")
+    return text
+
+
+def _more(t: Translator, lines: list[str], items: list[Any]) -> None:
+    if len(items) > CHAT_LIST_MAX:
+        rest = len(items) - CHAT_LIST_MAX
+        lines.append(
+            t.ngettext(
+                "… and {n} more (see the .docx)", "… and {n} more (see the .docx)", rest
+            ).format(n=rest)
+        )
+
+
+def _remedy_sections(t: Translator, v: ReportView) -> list[DocSection]:
+    f = v.figures
+    _ = t.gettext
+    period = period_label(t, v.period)
+    reviews = DocSection(_("Monthly reviews of the commitments"))
+    if f.get("no_reviews"):
+        reviews.paragraphs.append(
+            _(
+                "In {period} the cell recorded no monthly review of its members' commitments; "
+                "the results of remedying degradation could not be assessed."
+            ).format(period=period)
+        )
+    else:
+        reviews.paragraphs.append(
+            _(
+                "In {period} the cell reviewed its members' commitments in {done} of {months} "
+                "months, with {reviews} member reviews: {progressing} progressing (remedying "
+                "well), {no_change} with no visible change, {new_sign} with a new sign of "
+                "degradation."
+            ).format(
+                period=period,
+                done=f["months_reviewed"],
+                months=f["months_started"],
+                reviews=f["totals"]["reviews"],
+                progressing=f["totals"]["progressing"],
+                no_change=f["totals"]["no_change"],
+                new_sign=f["totals"]["new_sign"],
+            )
+        )
+        reviews.tables.append(
+            DocTable(
+                headers=[
+                    _("Month"),
+                    _("To review"),
+                    _("Reviewed"),
+                    _("Progressing"),
+                    _("No change"),
+                    _("New signs"),
+                    _("Meeting"),
+                ],
+                rows=[
+                    [
+                        month_label(t, row["month"]),
+                        str(row["on_roll"]),
+                        str(row["reviewed"]),
+                        str(row["progressing"]),
+                        str(row["no_change"]),
+                        str(row["new_sign"]),
+                        _("yes") if row["meeting"] else _("not recorded"),
+                    ]
+                    for row in f["months"]
+                ],
+            )
+        )
+    if f.get("exempt"):
+        reviews.paragraphs.append(
+            t.ngettext(
+                "{n} exempt member (miễn sinh hoạt) is not reviewed monthly.",
+                "{n} exempt members (miễn sinh hoạt) are not reviewed monthly.",
+                f["exempt"],
+            ).format(n=f["exempt"])
+        )
+    sections = [reviews]
+    signs = DocSection(_("New signs of degradation and the measures taken"))
+    if f.get("no_reviews"):
+        signs.paragraphs.append(_("Not assessed: no review was recorded."))
+    elif not f["new_signs"]:
+        signs.paragraphs.append(_("No new sign of degradation was found."))
+    else:
+        signs.tables.append(
+            DocTable(
+                headers=[_("Member"), _("Month"), _("Group"), _("Sign"), _("Measure")],
+                rows=[
+                    [
+                        s["name"],
+                        month_label(t, s["month"]),
+                        group_label(t, s["group"]),
+                        s["description"] or "",
+                        s["measure"] or "",
+                    ]
+                    for s in f["new_signs"]
+                ],
+            )
+        )
+    sections.append(signs)
+    improved = DocSection(_("Members who improved"))
+    if f.get("no_reviews"):
+        improved.paragraphs.append(_("Not assessed: no review was recorded."))
+    elif not f["improved"]:
+        improved.paragraphs.append(_("None."))
+    for item in f["improved"]:
+        improved.paragraphs.append(
+            _("- {name}: progressing from {month} (before: {before}).").format(
+                name=item["name"],
+                month=month_label(t, item["month"]),
+                before=outcome_label(t, item["before"]),
+            )
+        )
+    sections.append(improved)
+    watch = DocSection(_("Members to keep following"))
+    if f.get("no_reviews"):
+        watch.paragraphs.append(_("Not assessed: no review was recorded."))
+    elif not f["watch"]:
+        watch.paragraphs.append(_("None."))
+    for item in f["watch"]:
+        watch.paragraphs.append("- " + _watch_text(t, item) + ".")
+    sections.append(watch)
+    return sections
+
+
+def _remedy_recipients(t: Translator, v: ReportView) -> list[str]:
+    return [
+        t.gettext("Standing office of the {top} (via the Inspection Committee);").format(
+            top=v.top_name
+        ),
+        t.gettext("Filed at the cell."),
+    ]
+
+
+REMEDY = KindRenderer(
+    subject=_remedy_subject,
+    chat_body=_remedy_chat,
+    doc_sections=_remedy_sections,
+    recipients=_remedy_recipients,
+)
+register_renderer("remedy_quarterly", REMEDY)
+register_renderer("remedy_annual", REMEDY)
+
+
+# --- The shared frame -------------------------------------------------------------------------
+
+
+def status_line(t: Translator, v: ReportView, tz: ZoneInfo = LOCAL_TZ) -> str:
+    """ "Status: submitted on 16/11/2026 (on time)" and the like, as HTML."""
+    _ = t.gettext
+    state = v.state(tz)
+    if v.status is ReportStatus.SUBMITTED and v.submitted_at is not None:
+        text = _("Status: <b>submitted</b> on {date} ({state}).").format(
+            date=t.date(v.submitted_at.astimezone(tz)), state=_(STATE_LABELS[state])
+        )
+        if v.submissions > 1:
+            text += " " + _("Submitted {n} times (after reopening).").format(n=v.submissions)
+        return text
+    if v.status is ReportStatus.REOPENED:
+        return _("Status: <b>reopened for correction</b>: {reason}").format(
+            reason=h(v.reopen_reason or "")
+        )
+    return _("Status: <b>draft</b> ({state}).").format(state=_(STATE_LABELS[state]))
+
+
+def chat_text(t: Translator, v: ReportView, tz: ZoneInfo = LOCAL_TZ) -> str:
+    """The report as an HTML chat message (≤ 4096 characters)."""
+    _ = t.gettext
+    renderer = RENDERERS[v.kind.code]
+    lines = [
+        f"<b>{h(_(v.kind.title))}</b> — {h(period_label(t, v.period))}",
+        h(v.org_name),
+        _("Due {due} · covers {start}–{end}").format(
+            due=t.date(v.due_on), start=t.date(v.start), end=t.date(v.end)
+        ),
+        status_line(t, v, tz),
+        "",
+        *renderer.chat_body(t, v),
+        "",
+        _("<b>Assessment</b>"),
+        h(v.assessment) if v.assessment else _("(none yet)"),
+    ]
+    text = "\n".join(lines)
+    if len(text) > 4000:
+        text = (
+            "\n".join(lines[:4])
+            + "\n\n"
+            + _("The report is too long for a message; download the .docx to read it all.")
+        )
+    return text
+
+
+def docx_bytes(v: ReportView, *, t: Translator | None = None, tz: ZoneInfo = LOCAL_TZ) -> bytes:
+    """The report as a Word document in the Party's layout (Vietnamese by default).
+
+    Reports are filed with the Party in Vietnamese, whatever language the secretary reads the
+    bot in.
+    """
+    t = t or translator("vi")
+    _ = t.gettext
+    renderer = RENDERERS[v.kind.code]
+    day = v.submitted_at.astimezone(tz).date() if v.submitted_at else v.today
+    sections = renderer.doc_sections(t, v)
+    assessment = DocSection(_("General assessment"))
+    assessment.paragraphs.append(v.assessment or _("(no assessment)"))
+    sections.append(assessment)
+    return party_document(
+        t=t,
+        header=DocHeader(
+            superior=v.superior_name,
+            issuer=v.org_name,
+            # TRANSLATORS: the document number line; the number is left blank for the registry
+            number=_("No.      -BC/CB"),
+            place=v.place,
+            day=day,
+        ),
+        # TRANSLATORS: the document's title (printed in capitals: BÁO CÁO)
+        title=_("Report"),
+        subject=renderer.subject(t, v),
+        sections=sections,
+        recipients=renderer.recipients(t, v),
+        signature=Signature(
+            # TRANSLATORS: the signing block of a Party document: "T/M CHI ỦY" / "BÍ THƯ"
+            on_behalf=_("On behalf of the cell committee"),
+            title=_("Secretary"),
+            name=v.signer or "",
+        ),
+    )
+
+
+def docx_name(v: ReportView) -> str:
+    """A file name for the report's .docx (ASCII, no personal data)."""
+    return truncate(f"bao-cao-{v.kind.code}-{v.org_code}-{v.period.key}", 80) + ".docx"

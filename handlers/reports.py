@@ -1,0 +1,601 @@
+"""/report (/baocao): the secretary drafts, assesses, submits and downloads the cell's reports;
+leaders see which cells submitted on time, late or not at all.
+
+Buttons carry the cell, the report kind and the period (``rpt:v:<org>:<kind>:<period>``); the
+person's role and scope are checked again on every press. Typed steps (assessment, reason for
+reopening) run in a draft of the flow ``report``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.access import CELL_WRITERS, LEADERS, may_use
+from bot.errors import (
+    AlreadyRecorded,
+    ChiboError,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    NotInScope,
+    StaleAction,
+)
+from bot.i18n import N_
+from bot.reports_render import (
+    STATE_ICONS,
+    STATE_LABELS,
+    chat_text,
+    docx_bytes,
+    docx_name,
+    period_label,
+)
+from bot.rules.periods import PeriodError, parse_period
+from bot.rules.reviews import ReportState
+from bot.text import h, truncate
+from handlers import flows
+from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
+from handlers.reviews import watch_entry_text
+from storage import drafts, orgs, reports, reviews
+from storage.models import Draft, ReportStatus, Role
+
+#: Who sees the cells' standing: leaders at the top, and grassroots committee secretaries.
+SCOPE_ROLES = (*LEADERS, Role.GRASSROOTS_SECRETARY)
+#: Who sees the members under watch across cells (the Inspection Committee).
+WATCH_ROLES = (Role.INSPECTION,)
+LIST_MAX = 60
+
+
+def _writer_cells(env: Env) -> dict[int, str]:
+    assert env.who is not None
+    return {r.org_id: r.org_name for r in env.who.orgs_with(*CELL_WRITERS)}
+
+
+def _check_command(env: Env) -> None:
+    assert env.who is not None
+    if not may_use("report", env.who.role_set):
+        raise NotAllowed()
+
+
+def _require_writer(env: Env, org_id: int) -> None:
+    _check_command(env)
+    if org_id not in _writer_cells(env):
+        raise NotInScope()
+
+
+def _scope_cells(env: Env, session: Session) -> list[int]:
+    assert env.who is not None
+    roots = {r.org_id for r in env.who.orgs_with(*SCOPE_ROLES)}
+    return orgs.cells_under(session, roots, on=env.today()) if roots else []
+
+
+def _args(update: Update, prefix: str, count: int) -> list[str]:
+    args = parse_data(update.callback_query.data if update.callback_query else None, prefix)
+    if len(args) != count:
+        raise StaleAction()
+    return args
+
+
+def _target(args: list[str]) -> tuple[int, reports.ReportKind, str]:
+    org_id = int_arg(args[0])
+    try:
+        kind = reports.kind_of(args[1])
+        period = reports.period_of(kind, args[2])
+    except (NotFound, InvalidInput) as exc:  # forged data is a stale button
+        raise StaleAction() from exc
+    return org_id, kind, period.key
+
+
+def _ref(org_id: int, kind: reports.ReportKind, period: str) -> str:
+    return f"{org_id}:{kind.code}:{period}"
+
+
+# --- Menu ----------------------------------------------------------------------------------------
+
+
+def _icon(v: reports.ReportView, env: Env) -> str:
+    if v.status is ReportStatus.REOPENED:
+        return "↩️"
+    state = v.state(env.app.settings.tz)
+    if v.status is ReportStatus.SUBMITTED:
+        return STATE_ICONS[state]
+    return "❌" if state is ReportState.MISSING else "📝"
+
+
+def render_menu(env: Env, session: Session) -> flows.Screen:
+    """The /report menu: the cell's reports, the cells' standing, the watch list."""
+    assert env.who is not None
+    _ = env.t.gettext
+    today = env.today()
+    lines = [_("📄 <b>Reports</b>")]
+    rows: list[list[tuple[str, str]]] = []
+    for org_id, org_name in _writer_cells(env).items():
+        lines.append("")
+        lines.append(f"<b>{h(org_name)}</b>")
+        for kind in reports.KINDS.values():
+            row = []
+            for period in reports.recent_periods(session, kind, today):
+                v = reports.view(session, org_id=org_id, kind=kind, period=period, today=today)
+                if v.status is None and v.start > today:
+                    continue
+                state = v.state(env.app.settings.tz)
+                if v.status is ReportStatus.SUBMITTED:
+                    status = _("submitted, {state}").format(state=_(STATE_LABELS[state]))
+                elif v.status is ReportStatus.REOPENED:
+                    status = _("reopened for correction")
+                else:
+                    status = _(STATE_LABELS[state])
+                lines.append(
+                    _("{icon} {title}, {period}: due {due} — {status}").format(
+                        icon=_icon(v, env),
+                        title=h(_(kind.title)),
+                        period=h(period_label(env.t, period)),
+                        due=env.t.date(v.due_on),
+                        status=h(status),
+                    )
+                )
+                short = _(kind.short or kind.title)
+                label = f"{_icon(v, env)} {short} · {period_label(env.t, period)}"
+                row.append((truncate(label, 40), f"rpt:v:{_ref(org_id, kind, period.key)}"))
+            if row:
+                rows.append(row)
+    if env.who.orgs_with(*SCOPE_ROLES):
+        lines.append("")
+        lines.append(_("📊 Which cells submitted, per report:"))
+        for kind in reports.KINDS.values():
+            rows.append(
+                [
+                    (
+                        truncate(
+                            f"📊 {_(kind.short or kind.title)} · {period_label(env.t, period)}", 40
+                        ),
+                        f"rpt:st:{kind.code}:{period.key}",
+                    )
+                    for period in reports.recent_periods(session, kind, today)
+                ]
+            )
+    if env.who.orgs_with(*WATCH_ROLES):
+        rows.append([(_("👁 Members under watch"), "rpt:w")])
+    if len(lines) == 1:
+        lines.append(_("No report is due from you."))
+    return "\n".join(lines), rows
+
+
+@command("report")
+async def report_command(update: Update, context: Context, env: Env) -> None:
+    """Shows the reports menu, or the report of the typed period (2026-Q4, 2026)."""
+    assert env.who is not None
+    if context.args:
+        try:
+            period = parse_period(context.args[0])
+        except PeriodError as exc:
+            raise InvalidInput(N_("Please give a period like 2026-Q4 or 2026.")) from exc
+        kind = next(
+            (k for k in reports.KINDS.values() if k.schedule.period_kind == period.kind), None
+        )
+        if kind is None:
+            raise InvalidInput(N_("Please give a period like 2026-Q4 or 2026."))
+        cells = _writer_cells(env)
+        if cells:
+            org_id = next(iter(cells))
+            with env.db.transaction() as session:
+                text, rows = _report_screen(env, session, org_id, kind, period.key)
+            await send(env, context, text, rows)
+            return
+        with env.db.transaction() as session:
+            text, rows = _status_screen(env, session, kind, period.key)
+        await send(env, context, text, rows)
+        return
+    with env.db.transaction() as session:
+        text, rows = render_menu(env, session)
+    await send(env, context, text, rows)
+
+
+@button
+async def on_menu(update: Update, context: Context, env: Env) -> None:
+    """Goes back to the reports menu."""
+    _check_command(env)
+    with env.db.transaction() as session:
+        text, rows = render_menu(env, session)
+    await show(update, env, context, text, rows)
+
+
+# --- One cell's report ---------------------------------------------------------------------------
+
+
+def _report_screen(
+    env: Env, session: Session, org_id: int, kind: reports.ReportKind, period: str
+) -> flows.Screen:
+    _require_writer(env, org_id)
+    _ = env.t.gettext
+    v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
+    ref = _ref(org_id, kind, period)
+    rows: list[list[tuple[str, str]]]
+    if v.submitted:
+        rows = [
+            [(_("📄 Download .docx"), f"rpt:d:{ref}"), (_("↩️ Reopen"), f"rpt:r:{ref}")],
+        ]
+    else:
+        rows = [
+            [
+                (_("✍️ Assessment"), f"rpt:a:{ref}"),
+                (_("📤 Submit"), f"rpt:s:{ref}:{v.submissions}"),
+            ],
+            [(_("📄 Draft .docx"), f"rpt:d:{ref}")],
+        ]
+    rows.append([(_("◀ Reports"), "rpt:menu")])
+    return chat_text(env.t, v, env.app.settings.tz), rows
+
+
+@button
+async def on_view(update: Update, context: Context, env: Env) -> None:
+    """Shows a report of the cell: the submitted one, or the draft from the reviews."""
+    org_id, kind, period = _target(_args(update, "rpt:v", 3))
+    with env.db.transaction() as session:
+        text, rows = _report_screen(env, session, org_id, kind, period)
+    await show(update, env, context, text, rows)
+
+
+@button
+async def on_submit(update: Update, context: Context, env: Env) -> None:
+    """Asks to confirm the submission."""
+    args = _args(update, "rpt:s", 4)
+    org_id, kind, period = _target(args)
+    _require_writer(env, org_id)
+    expected = int_arg(args[3])
+    _ = env.t.gettext
+    with env.db.transaction() as session:
+        v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
+    if v.submitted:
+        raise AlreadyRecorded(N_("This report has already been submitted."))
+    text = _(
+        "Submit the <b>{title}</b>, {period}, of {cell}?\nIt goes to the Inspection Committee. "
+        "After that, a change needs a reopening with a reason."
+    ).format(title=h(_(kind.title)), period=h(period_label(env.t, v.period)), cell=h(v.org_name))
+    if v.figures.get("no_reviews"):
+        text += "\n" + _("⚠️ No review was recorded in this period: the report will say so.")
+    ref = _ref(org_id, kind, period)
+    rows: Keyboard = [
+        [(_("✅ Yes, submit"), f"rpt:ok:{ref}:{expected}"), (_("◀ Back"), f"rpt:v:{ref}")]
+    ]
+    await show(update, env, context, text, rows)
+
+
+@button
+async def on_confirm(update: Update, context: Context, env: Env) -> None:
+    """Submits the report, notifies the recipients and confirms to the secretary."""
+    assert env.who is not None
+    args = _args(update, "rpt:ok", 4)
+    org_id, kind, period = _target(args)
+    _require_writer(env, org_id)
+    try:
+        with env.db.transaction() as session:
+            done = reports.submit(
+                session,
+                org_id=org_id,
+                kind=kind,
+                period=period,
+                expected=int_arg(args[3]),
+                actor=env.who.actor(),
+                now=env.now(),
+                today=env.today(),
+                tz=env.app.settings.tz,
+            )
+    except ChiboError:
+        # Already submitted (another device) or refused: show the report as it stands.
+        with env.db.transaction() as session:
+            text, rows = _report_screen(env, session, org_id, kind, period)
+        await show(update, env, context, text, rows)
+        raise
+    with env.db.transaction() as session:
+        text, rows = _report_screen(env, session, org_id, kind, period)
+    await show(update, env, context, text, rows)
+    _ = env.t.gettext
+    local = env.now().astimezone(env.app.settings.tz)
+    confirmation = _("✅ Report submitted on {date} at {time} ({state}).").format(
+        date=env.t.date(local), time=f"{local:%H:%M}", state=_(STATE_LABELS[done.state])
+    )
+    confirmation += "\n" + env.t.ngettext(
+        "{n} person at the Inspection Committee will be notified.",
+        "{n} people at the Inspection Committee will be notified.",
+        done.notified,
+    ).format(n=done.notified)
+    await send(env, context, confirmation)
+
+
+@button
+async def on_docx(update: Update, context: Context, env: Env) -> None:
+    """Sends the report as a Word document in the Party's layout."""
+    org_id, kind, period = _target(_args(update, "rpt:d", 3))
+    _require_writer(env, org_id)
+    await _send_docx(update, context, env, org_id, kind, period)
+
+
+@button
+async def on_leader_docx(update: Update, context: Context, env: Env) -> None:
+    """Sends a cell's submitted report to a leader who has it in scope."""
+    org_id, kind, period = _target(_args(update, "rpt:ld", 3))
+    _check_command(env)
+    with env.db.transaction() as session:
+        if org_id not in _scope_cells(env, session):
+            raise NotInScope()
+    await _send_docx(update, context, env, org_id, kind, period, submitted_only=True)
+
+
+async def _send_docx(
+    update: Update,
+    context: Context,
+    env: Env,
+    org_id: int,
+    kind: reports.ReportKind,
+    period: str,
+    *,
+    submitted_only: bool = False,
+) -> None:
+    assert env.who is not None
+    with env.db.transaction() as session:
+        v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
+        if submitted_only and not v.submitted:
+            raise InvalidInput(N_("This report is not submitted."))
+        reports.note_export(session, report=v, actor=env.who.actor(), now=env.now())
+    data = docx_bytes(v, tz=env.app.settings.tz)
+    caption = env.t.gettext("{title}, {period} — {cell}").format(
+        title=h(env.t.gettext(kind.title)),
+        period=h(period_label(env.t, v.period)),
+        cell=h(v.org_name),
+    )
+    if not v.submitted:
+        caption += "\n" + env.t.gettext("(draft, not submitted)")
+    await context.bot.send_document(
+        env.chat_id, document=data, filename=docx_name(v), caption=caption
+    )
+
+
+# --- Typed steps: assessment and reason for reopening --------------------------------------------
+
+
+@button
+async def on_assessment(update: Update, context: Context, env: Env) -> None:
+    """Asks for the secretary's short assessment."""
+    await _start_typed(update, context, env, "rpt:a", "assessment")
+
+
+@button
+async def on_reopen(update: Update, context: Context, env: Env) -> None:
+    """Asks for the reason to reopen a submitted report."""
+    await _start_typed(update, context, env, "rpt:r", "reason")
+
+
+async def _start_typed(
+    update: Update, context: Context, env: Env, prefix: str, state: str
+) -> None:
+    assert env.who is not None
+    org_id, kind, period = _target(_args(update, prefix, 3))
+    _require_writer(env, org_id)
+    with env.db.transaction() as session:
+        draft = drafts.start(
+            session,
+            person_id=env.who.person_id,
+            flow="report",
+            state=state,
+            data={"org": org_id, "kind": kind.code, "period": period},
+            now=env.now(),
+        )
+        text, rows = render_report_flow(env, session, draft)
+    await show(update, env, context, text, rows)
+
+
+def render_report_flow(env: Env, session: Session, draft: Draft) -> flows.Screen:
+    """The prompt of the report flow's current step."""
+    _ = env.t.gettext
+    back = [[(_("◀ Cancel"), f"rpt:x:{draft.id}")]]
+    if draft.state == "reason":
+        return (
+            _("↩️ Why reopen this report? Type the reason (it is kept with the report)."),
+            back,
+        )
+    return (
+        _(
+            "✍️ Type a short assessment for the report (up to {limit} characters). "
+            "It replaces any earlier one."
+        ).format(limit=reports.ASSESSMENT_MAX),
+        back,
+    )
+
+
+@button
+async def on_cancel_typed(update: Update, context: Context, env: Env) -> None:
+    """Leaves the typed step and shows the report again."""
+    assert env.who is not None
+    (draft_id,) = _args(update, "rpt:x", 1)
+    with env.db.transaction() as session:
+        draft = flows.guard(
+            drafts.get(session, env.who.person_id), int_arg(draft_id), "assessment", "reason"
+        )
+        data = dict(draft.data)
+        drafts.finish(session, env.who.person_id)
+        kind = reports.kind_of(data["kind"])
+        text, rows = _report_screen(env, session, data["org"], kind, data["period"])
+    await show(update, env, context, text, rows)
+
+
+async def on_assessment_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
+    """Stores the typed assessment and shows the report."""
+    assert env.who is not None and update.effective_message is not None
+    with env.db.transaction() as session:
+        current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "assessment")
+        data = dict(current.data)
+        _require_writer(env, data["org"])
+        kind = reports.kind_of(data["kind"])
+        reports.set_assessment(
+            session,
+            org_id=data["org"],
+            kind=kind,
+            period=data["period"],
+            text=update.effective_message.text or "",
+            actor=env.who.actor(),
+            now=env.now(),
+            today=env.today(),
+        )
+        drafts.finish(session, env.who.person_id)
+        text, rows = _report_screen(env, session, data["org"], kind, data["period"])
+    await send(env, context, env.t.gettext("Assessment saved."))
+    await send(env, context, text, rows)
+
+
+async def on_reason_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
+    """Reopens the report with the typed reason and shows it."""
+    assert env.who is not None and update.effective_message is not None
+    with env.db.transaction() as session:
+        current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "reason")
+        data = dict(current.data)
+        _require_writer(env, data["org"])
+        kind = reports.kind_of(data["kind"])
+        reports.reopen(
+            session,
+            org_id=data["org"],
+            kind=kind,
+            period=data["period"],
+            reason=update.effective_message.text or "",
+            actor=env.who.actor(),
+            now=env.now(),
+        )
+        drafts.finish(session, env.who.person_id)
+        text, rows = _report_screen(env, session, data["org"], kind, data["period"])
+    await send(env, context, env.t.gettext("↩️ Report reopened. Correct it and submit it again."))
+    await send(env, context, text, rows)
+
+
+flows.register(
+    flows.Flow(
+        name="report",
+        title=N_("a report"),
+        render=render_report_flow,
+        text_steps={"assessment": on_assessment_text, "reason": on_reason_text},
+    )
+)
+
+
+# --- Leaders: which cells submitted; members under watch --------------------------------------
+
+
+def _status_screen(
+    env: Env, session: Session, kind: reports.ReportKind, period: str
+) -> flows.Screen:
+    _check_command(env)
+    _ = env.t.gettext
+    cells = _scope_cells(env, session)
+    if not cells:
+        raise NotAllowed()
+    p = reports.period_of(kind, period)
+    status = reports.status_rows(
+        session, cells, kind, p, today=env.today(), tz=env.app.settings.tz
+    )
+    due = reports.due_on(session, kind, p)
+    counts = {state: sum(1 for r in status if r.state is state) for state in ReportState}
+    lines = [
+        f"📊 <b>{h(_(kind.title))}</b> — {h(period_label(env.t, p))}",
+        _("Due {due} · {n} cells").format(due=env.t.date(due), n=len(status)),
+        " · ".join(
+            f"{STATE_ICONS[state]} {h(_(STATE_LABELS[state]))}: {counts[state]}"
+            for state in ReportState
+        ),
+        "",
+    ]
+    order = {
+        ReportState.MISSING: 0,
+        ReportState.LATE: 1,
+        ReportState.NOT_DUE: 2,
+        ReportState.ON_TIME: 3,
+    }
+    rows: list[list[tuple[str, str]]] = []
+    for row in sorted(status, key=lambda r: (order[r.state], r.code))[:LIST_MAX]:
+        line = f"{STATE_ICONS[row.state]} {h(row.code)} — {h(row.name)}"
+        if row.submitted_at is not None:
+            line += " — " + _("submitted {date}").format(
+                date=env.t.date(row.submitted_at.astimezone(env.app.settings.tz))
+            )
+        if row.reopened:
+            line += " " + _("(reopened for correction)")
+        lines.append(line)
+        if row.status is ReportStatus.SUBMITTED and len(rows) < 20:
+            rows.append([(f"📄 {row.code}", f"rpt:ld:{_ref(row.org_id, kind, p.key)}")])
+    if len(status) > LIST_MAX:
+        lines.append(_("… and {n} more").format(n=len(status) - LIST_MAX))
+    rows.append([(_("◀ Reports"), "rpt:menu")])
+    return "\n".join(lines), rows
+
+
+@button
+async def on_status(update: Update, context: Context, env: Env) -> None:
+    """Lists the cells in scope: submitted on time, late, missing, not due."""
+    args = _args(update, "rpt:st", 2)
+    try:
+        kind = reports.kind_of(args[0])
+        period = reports.period_of(kind, args[1]).key
+    except (NotFound, InvalidInput) as exc:  # forged data is a stale button
+        raise StaleAction() from exc
+    with env.db.transaction() as session:
+        text, rows = _status_screen(env, session, kind, period)
+    await show(update, env, context, text, rows)
+
+
+@button
+async def on_watch(update: Update, context: Context, env: Env) -> None:
+    """Lists the members under watch in the cells of the Inspection Committee's scope."""
+    assert env.who is not None
+    _check_command(env)
+    if not env.who.orgs_with(*WATCH_ROLES):
+        raise NotAllowed()
+    _ = env.t.gettext
+    with env.db.transaction() as session:
+        cells = _scope_cells(env, session)
+        watch = reviews.watch_list(session, cell_ids=cells)
+        reviews.note_list_read(
+            session,
+            what="watch_list",
+            cell_ids=cells,
+            shown=len(watch),
+            actor=env.who.actor(),
+            now=env.now(),
+        )
+    lines = [
+        _("👁 <b>Members under watch</b>"),
+        _(
+            "A new sign of degradation, or no change for 3 months, until a later review says "
+            "progressing."
+        ),
+    ]
+    current = None
+    for entry in watch[:LIST_MAX]:
+        if entry.org_code != current:
+            current = entry.org_code
+            lines.append(f"\n<b>{h(entry.org_code)}</b>")
+        lines.append("• " + h(watch_entry_text(env, entry)))
+    if len(watch) > LIST_MAX:
+        lines.append(_("… and {n} more").format(n=len(watch) - LIST_MAX))
+    if not watch:
+        lines.append(_("None."))
+    await show(update, env, context, "\n".join(lines), [[(_("◀ Reports"), "rpt:menu")]])
+
+
+_REF = r"\d+:[a-z_]{1,16}:\d{4}(-Q[1-4])?"
+
+
+def handlers() -> list[object]:
+    """The handlers of /report."""
+    return [
+        CommandHandler(["report", "baocao"], report_command),
+        CallbackQueryHandler(on_menu, pattern=r"^rpt:menu$"),
+        CallbackQueryHandler(on_view, pattern=rf"^rpt:v:{_REF}$"),
+        CallbackQueryHandler(on_submit, pattern=rf"^rpt:s:{_REF}:\d+$"),
+        CallbackQueryHandler(on_confirm, pattern=rf"^rpt:ok:{_REF}:\d+$"),
+        CallbackQueryHandler(on_docx, pattern=rf"^rpt:d:{_REF}$"),
+        CallbackQueryHandler(on_leader_docx, pattern=rf"^rpt:ld:{_REF}$"),
+        CallbackQueryHandler(on_assessment, pattern=rf"^rpt:a:{_REF}$"),
+        CallbackQueryHandler(on_reopen, pattern=rf"^rpt:r:{_REF}$"),
+        CallbackQueryHandler(on_cancel_typed, pattern=r"^rpt:x:\d+$"),
+        CallbackQueryHandler(on_status, pattern=r"^rpt:st:[a-z_]{1,16}:\d{4}(-Q[1-4])?$"),
+        CallbackQueryHandler(on_watch, pattern=r"^rpt:w$"),
+    ]

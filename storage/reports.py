@@ -1,0 +1,853 @@
+"""Reports a cell owes: a registry of report kinds and the draft → submit → reopen lifecycle.
+
+A :class:`ReportKind` says when a report is due for a period, which dates it covers, who receives
+it and how to draft its figures. Kinds register themselves in :data:`KINDS`; this module ships
+the two remedy reports (quarterly and annual, Quy định 4842-QĐ/TU) and later features add theirs
+with :func:`register_kind` (the annual plan report, for example) using the same machinery.
+
+Lifecycle. Looking at a report writes nothing: until it is submitted its figures are drafted
+afresh from the reviews. Adding an assessment stores a draft row; submitting snapshots the
+figures, keeps the submission time and enqueues one outbox notification per recipient, in the
+same transaction. A submitted report is reopened only with a reason. ``submitted_at`` keeps the
+*first* submission, which decides on time / late: correcting a reopened report does not make it
+late. Every submission has its own audit row (and its time there).
+
+Two devices submitting at once: the row is created under the unique (org, kind, period) key
+and moved to "submitted" by a compare-and-set UPDATE; the loser raises
+:class:`~bot.errors.AlreadyRecorded` and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.errors import AlreadyRecorded, InvalidInput, NotFound, NotInScope
+from bot.i18n import N_
+from bot.rules import reviews as rules
+from bot.rules.periods import Period, PeriodError, parse_period, quarter_of
+from storage import figures as shared_figures
+from storage import outbox, reviews
+from storage.audit import Actor, record, snapshot
+from storage.models import (
+    AuditLog,
+    Organization,
+    Person,
+    Report,
+    ReportStatus,
+    ReviewOutcome,
+    Role,
+    RoleAssignment,
+    Setting,
+)
+from storage.orgs import top_organization
+from storage.seed import get_setting
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+ASSESSMENT_MAX = 1500
+REASON_MAX = 500
+OUTBOX_KIND = "report_submitted"
+
+
+# --- Schedules: when a kind is due and what it covers ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The calendar of a report kind: one report per quarter or per year.
+
+    ``default`` is the shipped rule ({"day": 20} for quarterly reports; {"month": 11, "day":
+    15} for annual ones); an admin overrides it with a setting ``report_due.<kind>``.
+    """
+
+    period_kind: str  # "quarter" | "year"
+    default: dict[str, int]
+
+    def due_on(self, period: Period, spec: dict[str, int]) -> date:
+        """The due date of the report for ``period``."""
+        if self.period_kind == "quarter":
+            return rules.quarterly_due(period.year, period.index, spec["day"])
+        return rules.annual_due(period.year, spec["month"], spec["day"])
+
+    def window(self, period: Period, spec: dict[str, int]) -> tuple[date, date]:
+        """The first and last day the report covers."""
+        due = self.due_on(period, spec)
+        if self.period_kind == "quarter":
+            return rules.quarterly_window(period.year, period.index, due)
+        return rules.annual_window(due)
+
+    def period_due_next(self, today: date, spec: dict[str, int]) -> Period:
+        """The period whose report falls due next (on or after ``today``)."""
+        quarterly = self.period_kind == "quarter"
+        period = quarter_of(today) if quarterly else Period("year", today.year)
+        if self.due_on(period, spec) < today:
+            period = self.next(period)
+        return period
+
+    def next(self, period: Period) -> Period:
+        """The period after ``period``."""
+        if self.period_kind == "quarter":
+            return Period("quarter", period.year + (period.index == 4), period.index % 4 + 1)
+        return Period("year", period.year + 1)
+
+    def parse(self, key: str) -> Period:
+        """Read a period key (2026-Q4, 2026) of this schedule; raise :class:`InvalidInput`."""
+        try:
+            period = parse_period(key)
+        except PeriodError as exc:
+            raise InvalidInput(N_("That is not a report period.")) from exc
+        if period.kind != self.period_kind:
+            raise InvalidInput(N_("That is not a report period."))
+        return period
+
+
+QUARTERLY = Schedule("quarter", {"day": 20})
+ANNUAL = Schedule("year", {"month": 11, "day": 15})
+
+
+# --- The kind registry ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DraftContext:
+    """What a drafter gets: the cell, the period and the dates the report covers."""
+
+    org: Organization
+    kind: ReportKind
+    period: Period
+    due_on: date
+    start: date
+    end: date
+    today: date
+
+
+Drafter = Callable[[Session, DraftContext], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    """A kind of report cells owe."""
+
+    code: str  # ≤ 16 characters: it travels in callback data
+    title: str  # msgid (N_) of the report's name in menus
+    schedule: Schedule
+    recipient_roles: frozenset[Role]  # held on the top organization
+    draft: Drafter
+    rule_source: str
+    notify_msgid: str  # msgid for recipients; params: cell, code, year, quarter, period, date
+    renotify_msgid: str  # the same after a reopened report is submitted again
+    short: str = ""  # msgid of a short name for buttons ("Remedy")
+
+
+KINDS: dict[str, ReportKind] = {}
+
+
+def register_kind(kind: ReportKind) -> ReportKind:
+    """Make a report kind known (its code must be short and unique)."""
+    if len(kind.code) > 16 or ":" in kind.code:
+        raise ValueError(f"report kind code {kind.code!r} must be ≤ 16 characters, no colon")
+    KINDS[kind.code] = kind
+    return kind
+
+
+def kind_of(code: str | ReportKind) -> ReportKind:
+    """The registered kind for ``code``; an unknown code is a stale request."""
+    if isinstance(code, ReportKind):
+        return code
+    try:
+        return KINDS[code]
+    except KeyError as exc:
+        raise NotFound() from exc
+
+
+def spec_of(session: Session, kind: ReportKind) -> dict[str, int]:
+    """The due-date rule of a kind: the admin's setting ``report_due.<code>`` or the default."""
+    row = session.get(Setting, f"report_due.{kind.code}")
+    spec = dict(kind.schedule.default)
+    if row is not None and isinstance(row.value, dict):
+        spec.update({k: int(v) for k, v in row.value.items() if k in spec})
+    return spec
+
+
+def period_of(kind: ReportKind, period: Period | str) -> Period:
+    """A period of the kind's schedule, from a :class:`Period` or its key."""
+    if isinstance(period, Period):
+        if period.kind != kind.schedule.period_kind:
+            raise InvalidInput(N_("That is not a report period."))
+        return period
+    return kind.schedule.parse(period)
+
+
+def due_on(session: Session, kind: ReportKind, period: Period) -> date:
+    """When the report of ``kind`` for ``period`` is due."""
+    return kind.schedule.due_on(period, spec_of(session, kind))
+
+
+def recent_periods(session: Session, kind: ReportKind, today: date, n: int = 2) -> list[Period]:
+    """The period due next and the ``n - 1`` before it, newest first."""
+    spec = spec_of(session, kind)
+    period = kind.schedule.period_due_next(today, spec)
+    out = [period]
+    while len(out) < n:
+        period = period.previous()
+        out.append(period)
+    return out
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """A report as shown to a person: stored, or drafted on the fly."""
+
+    kind: ReportKind
+    period: Period
+    org_id: int
+    org_code: str
+    org_name: str
+    superior_name: str
+    top_name: str
+    due_on: date
+    start: date
+    end: date
+    status: ReportStatus | None  # None: nothing stored yet
+    figures: dict[str, Any]
+    assessment: str | None
+    submitted_at: datetime | None
+    signer: str | None
+    reopen_reason: str | None
+    submissions: int
+    report_id: int | None
+    place: str
+    today: date
+
+    @property
+    def submitted(self) -> bool:
+        """Whether the report stands submitted."""
+        return self.status is ReportStatus.SUBMITTED
+
+    def state(self, tz: ZoneInfo = LOCAL_TZ) -> rules.ReportState:
+        """On time, late, missing or not due."""
+        submitted_on = self.submitted_at.astimezone(tz).date() if self.submitted_at else None
+        return rules.report_state(submitted_on, self.due_on, self.today)
+
+
+def _cell(session: Session, org_id: int) -> Organization:
+    org = session.get(Organization, org_id)
+    if org is None or not org.kind.holds_meetings:
+        raise NotInScope()
+    return org
+
+
+def _row(session: Session, org_id: int, kind: ReportKind, period: Period) -> Report | None:
+    return session.scalar(
+        select(Report).where(
+            Report.org_id == org_id, Report.kind == kind.code, Report.period == period.key
+        )
+    )
+
+
+def _context(
+    session: Session, org: Organization, kind: ReportKind, period: Period, today: date
+) -> DraftContext:
+    spec = spec_of(session, kind)
+    start, end = kind.schedule.window(period, spec)
+    return DraftContext(org, kind, period, kind.schedule.due_on(period, spec), start, end, today)
+
+
+def submissions(session: Session, report_id: int) -> int:
+    """How many times the report was submitted (the audit keeps each submission)."""
+    return int(
+        session.scalar(
+            select(func.count(AuditLog.id)).where(
+                AuditLog.entity == "report",
+                AuditLog.entity_id == str(report_id),
+                AuditLog.action == "submit",
+            )
+        )
+        or 0
+    )
+
+
+def view(
+    session: Session, *, org_id: int, kind: str | ReportKind, period: Period | str, today: date
+) -> ReportView:
+    """The report of a cell for a period: the submitted snapshot, or a fresh draft."""
+    kind = kind_of(kind)
+    period = period_of(kind, period)
+    org = _cell(session, org_id)
+    ctx = _context(session, org, kind, period, today)
+    report = _row(session, org_id, kind, period)
+    if report is not None and report.status is ReportStatus.SUBMITTED:
+        figures = report.figures
+    else:
+        figures = kind.draft(session, ctx)
+    top = top_organization(session)
+    parent = session.get(Organization, org.parent_id) if org.parent_id else None
+    signer = session.get(Person, report.submitted_by) if report and report.submitted_by else None
+    place = get_setting(session, "document_place")
+    return ReportView(
+        kind=kind,
+        period=period,
+        org_id=org.id,
+        org_code=org.code,
+        org_name=org.name,
+        superior_name=(parent or top or org).name,
+        top_name=(top or org).name,
+        due_on=ctx.due_on,
+        start=ctx.start,
+        end=ctx.end,
+        status=report.status if report else None,
+        figures=figures,
+        assessment=report.assessment if report else None,
+        submitted_at=report.submitted_at if report else None,
+        signer=signer.display_name if signer else None,
+        reopen_reason=report.reopen_reason if report else None,
+        submissions=submissions(session, report.id) if report else 0,
+        report_id=report.id if report else None,
+        place=str(place.get("place", "")) if isinstance(place, dict) else str(place),
+        today=today,
+    )
+
+
+# --- Writes -----------------------------------------------------------------------------------
+
+
+_AUDIT_FIELDS = [
+    "org_id",
+    "kind",
+    "period",
+    "status",
+    "assessment",
+    "submitted_at",
+    "reopen_reason",
+]
+
+
+def _new_row(
+    org: Organization, kind: ReportKind, period: Period, ctx: DraftContext, now: datetime
+) -> Report:
+    return Report(
+        org_id=org.id,
+        kind=kind.code,
+        period=period.key,
+        due_on=ctx.due_on,
+        status=ReportStatus.DRAFT,
+        figures={},
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _get_or_create(
+    session: Session,
+    org: Organization,
+    kind: ReportKind,
+    period: Period,
+    ctx: DraftContext,
+    now: datetime,
+) -> tuple[Report, bool]:
+    """The report row, created as a draft when missing (safe against a concurrent insert)."""
+    report = _row(session, org.id, kind, period)
+    if report is not None:
+        return report, False
+    try:
+        with session.begin_nested():
+            report = _new_row(org, kind, period, ctx, now)
+            session.add(report)
+            session.flush()
+        return report, True
+    except IntegrityError:
+        report = _row(session, org.id, kind, period)
+        if report is None:
+            raise
+        return report, False
+
+
+def set_assessment(
+    session: Session,
+    *,
+    org_id: int,
+    kind: str | ReportKind,
+    period: Period | str,
+    text: str | None,
+    actor: Actor,
+    now: datetime,
+    today: date,
+) -> bool:
+    """Store the secretary's short assessment on a report not yet submitted."""
+    kind = kind_of(kind)
+    period = period_of(kind, period)
+    org = _cell(session, org_id)
+    value = rules.short_text(text, ASSESSMENT_MAX + 1) if text else None
+    if text and value is None:
+        raise InvalidInput(N_("That assessment is empty. Nothing was saved."))
+    if value is not None and len(value) > ASSESSMENT_MAX:
+        raise InvalidInput(
+            N_("That is too long: keep it under {limit} characters."), limit=ASSESSMENT_MAX
+        )
+    ctx = _context(session, org, kind, period, today)
+    report, created = _get_or_create(session, org, kind, period, ctx, now)
+    if report.status is ReportStatus.SUBMITTED:
+        raise InvalidInput(N_("This report is submitted. Reopen it (with a reason) to change it."))
+    if not created and report.assessment == value:
+        return False
+    before = None if created else snapshot(report, _AUDIT_FIELDS)
+    report.assessment = value
+    report.updated_at = now
+    record(
+        session,
+        actor=actor,
+        at=now,
+        action="create" if created else "update",
+        entity="report",
+        entity_id=report.id,
+        before=before,
+        after=snapshot(report, _AUDIT_FIELDS),
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a submission did."""
+
+    report_id: int
+    number: int  # 1 for the first submission, 2 after one reopening…
+    notified: int  # outbox rows enqueued
+    state: rules.ReportState
+
+
+def recipients(session: Session, kind: ReportKind) -> list[int]:
+    """People holding one of the kind's recipient roles on the top organization."""
+    top = top_organization(session)
+    if top is None:
+        return []
+    return list(
+        session.scalars(
+            select(RoleAssignment.person_id)
+            .where(
+                RoleAssignment.org_id == top.id,
+                RoleAssignment.role.in_(kind.recipient_roles),
+                RoleAssignment.revoked_at.is_(None),
+            )
+            .group_by(RoleAssignment.person_id)
+            .order_by(RoleAssignment.person_id)
+        )
+    )
+
+
+def submit(
+    session: Session,
+    *,
+    org_id: int,
+    kind: str | ReportKind,
+    period: Period | str,
+    expected: int | None,
+    actor: Actor,
+    now: datetime,
+    today: date,
+    tz: ZoneInfo = LOCAL_TZ,
+) -> Submission:
+    """Submit the report: snapshot its figures, keep the time, notify the recipients.
+
+    ``expected`` is the number of earlier submissions the person saw on their screen; a button
+    pressed on a screen that is out of date (or a second device) raises :class:`AlreadyRecorded`
+    and writes nothing. A period without any review can be submitted only with an assessment
+    that explains it.
+    """
+    kind = kind_of(kind)
+    period = period_of(kind, period)
+    org = _cell(session, org_id)
+    ctx = _context(session, org, kind, period, today)
+    if today < ctx.start:
+        raise InvalidInput(N_("This report's period has not started yet."))
+    report, created = _get_or_create(session, org, kind, period, ctx, now)
+    earlier = 0 if created else submissions(session, report.id)
+    if report.status is ReportStatus.SUBMITTED or (expected is not None and expected != earlier):
+        raise AlreadyRecorded(N_("This report has already been submitted."))
+    figures = kind.draft(session, ctx)
+    if figures.get("no_reviews") and not report.assessment:
+        raise InvalidInput(
+            N_(
+                "No review was recorded in this period. Add an assessment explaining why "
+                "before submitting."
+            )
+        )
+    before = None if created else snapshot(report, _AUDIT_FIELDS)
+    first_time = report.submitted_at is None
+    changed = session.execute(
+        update(Report)
+        .where(
+            Report.id == report.id,
+            Report.status.in_([ReportStatus.DRAFT, ReportStatus.REOPENED]),
+        )
+        .values(
+            status=ReportStatus.SUBMITTED,
+            figures=figures,
+            due_on=ctx.due_on,
+            submitted_at=now if first_time else report.submitted_at,
+            submitted_by=actor.person_id,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise AlreadyRecorded(N_("This report has already been submitted."))
+    session.refresh(report)
+    number = earlier + 1
+    after = snapshot(report, _AUDIT_FIELDS)
+    after["figures"] = figures
+    after["submission"] = number
+    record(
+        session,
+        actor=actor,
+        at=now,
+        action="submit",
+        entity="report",
+        entity_id=report.id,
+        before=before,
+        after=after,
+    )
+    local = now.astimezone(tz)
+    params: dict[str, Any] = {
+        "cell": org.name,
+        "code": org.code,
+        "year": period.year,
+        "quarter": _roman(period.index) if period.kind == "quarter" else "",
+        "period": period.key,
+        "date": f"{local.day:02d}/{local.month:02d}/{local.year}",
+        "report_id": report.id,
+        "submission": number,
+    }
+    msgid = kind.notify_msgid if number == 1 else kind.renotify_msgid
+    notified = 0
+    for person_id in recipients(session, kind):
+        # The outbox's unique key makes the enqueue idempotent; the drainer renders the msgid
+        # in the recipient's language.
+        notified += outbox.enqueue(
+            session,
+            key=f"rpt:{report.id}:{number}:{person_id}",
+            person_id=person_id,
+            kind=OUTBOX_KIND,
+            payload={"msgid": msgid, "params": params},
+            not_before=now,
+            now=now,
+        )
+    session.flush()
+    assert report.submitted_at is not None
+    state = rules.report_state(report.submitted_at.astimezone(tz).date(), ctx.due_on, today)
+    return Submission(report.id, number, notified, state)
+
+
+def reopen(
+    session: Session,
+    *,
+    org_id: int,
+    kind: str | ReportKind,
+    period: Period | str,
+    reason: str | None,
+    actor: Actor,
+    now: datetime,
+) -> bool:
+    """Reopen a submitted report so it can be corrected; the reason is required and audited."""
+    kind = kind_of(kind)
+    period = period_of(kind, period)
+    _cell(session, org_id)
+    value = rules.short_text(reason, REASON_MAX)
+    if value is None:
+        raise InvalidInput(N_("Please give the reason for reopening the report."))
+    report = _row(session, org_id, kind, period)
+    if report is None or report.status is not ReportStatus.SUBMITTED:
+        raise InvalidInput(N_("This report is not submitted: there is nothing to reopen."))
+    before = snapshot(report, _AUDIT_FIELDS)
+    changed = session.execute(
+        update(Report)
+        .where(Report.id == report.id, Report.status == ReportStatus.SUBMITTED)
+        .values(status=ReportStatus.REOPENED, reopen_reason=value, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise InvalidInput(N_("This report is not submitted: there is nothing to reopen."))
+    session.refresh(report)
+    record(
+        session,
+        actor=actor,
+        at=now,
+        action="reopen",
+        entity="report",
+        entity_id=report.id,
+        before=before,
+        after=snapshot(report, _AUDIT_FIELDS),
+    )
+    return True
+
+
+# --- Who submitted on time --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellReportRow:
+    """One cell's standing for a report kind and period."""
+
+    org_id: int
+    code: str
+    name: str
+    state: rules.ReportState
+    status: ReportStatus | None
+    submitted_at: datetime | None
+
+    @property
+    def reopened(self) -> bool:
+        """Submitted once, reopened and not yet submitted again."""
+        return self.status is ReportStatus.REOPENED
+
+
+def status_rows(
+    session: Session,
+    cell_ids: list[int],
+    kind: str | ReportKind,
+    period: Period | str,
+    *,
+    today: date,
+    tz: ZoneInfo = LOCAL_TZ,
+) -> list[CellReportRow]:
+    """Each cell's standing (on time, late, missing, not due), by cell code."""
+    kind = kind_of(kind)
+    period = period_of(kind, period)
+    if not cell_ids:
+        return []
+    due = due_on(session, kind, period)
+    rows = session.execute(
+        select(
+            Organization.id,
+            Organization.code,
+            Organization.name,
+            Report.status,
+            Report.submitted_at,
+        )
+        .outerjoin(
+            Report,
+            and_(
+                Report.org_id == Organization.id,
+                Report.kind == kind.code,
+                Report.period == period.key,
+            ),
+        )
+        .where(Organization.id.in_(cell_ids))
+        .order_by(Organization.code)
+    ).all()
+    out = []
+    for org_id, code, name, status, submitted_at in rows:
+        submitted_on = submitted_at.astimezone(tz).date() if submitted_at else None
+        out.append(
+            CellReportRow(
+                org_id,
+                code,
+                name,
+                rules.report_state(submitted_on, due, today),
+                status,
+                submitted_at,
+            )
+        )
+    return out
+
+
+def report_status(
+    session: Session,
+    cell_ids: list[int],
+    kind: str | ReportKind,
+    period: Period | str,
+    *,
+    today: date,
+    tz: ZoneInfo = LOCAL_TZ,
+) -> dict[int, rules.ReportState]:
+    """Cell id → on_time / late / missing / not_due for a report kind and period."""
+    return {
+        row.org_id: row.state
+        for row in status_rows(session, cell_ids, kind, period, today=today, tz=tz)
+    }
+
+
+def status_counts(
+    session: Session,
+    cell_ids: list[int],
+    kind: str | ReportKind,
+    period: Period | str,
+    *,
+    today: date,
+    tz: ZoneInfo = LOCAL_TZ,
+) -> dict[rules.ReportState, int]:
+    """How many cells stand on time, late, missing and not due (for summaries)."""
+    counted = Counter(report_status(session, cell_ids, kind, period, today=today, tz=tz).values())
+    return {state: counted.get(state, 0) for state in rules.ReportState}
+
+
+# --- The remedy reports -----------------------------------------------------------------------
+
+
+def draft_remedy(session: Session, ctx: DraftContext) -> dict[str, Any]:
+    """Figures of a remedy report, drafted from the monthly reviews of the window."""
+    org_id = ctx.org.id
+    covered = rules.months_in_window(ctx.start, ctx.end)
+    started = [ym for ym in covered if date(ym[0], ym[1], 1) <= ctx.today]
+    counts = reviews.outcome_counts(session, cell_ids=[org_id], months=started)[org_id]
+    roll = reviews.roll_counts(session, org_id=org_id, months=started)
+    meetings: set[tuple[int, int]] = set()
+    if started:
+        last_y, last_m = started[-1]
+        meetings = shared_figures.meeting_figures(
+            session,
+            [org_id],
+            date(started[0][0], started[0][1], 1),
+            rules.month_bounds(last_y, last_m)[1],
+        )[org_id].regular_months
+    months = []
+    totals = {o.value: 0 for o in ReviewOutcome}
+    for y, m in started:
+        by_outcome = counts.get((y, m), {})
+        row = {
+            "month": f"{y}-{m:02d}",
+            "on_roll": roll.get((y, m), 0),
+            "reviewed": sum(by_outcome.values()),
+            "meeting": (y, m) in meetings,
+        }
+        for outcome in ReviewOutcome:
+            row[outcome.value] = by_outcome.get(outcome, 0)
+            totals[outcome.value] += by_outcome.get(outcome, 0)
+        months.append(row)
+    total_reviews = sum(totals.values())
+    last = started[-1] if started else None
+    watch = reviews.watch_list(session, cell_ids=[org_id], as_of=last) if last is not None else []
+    signs = reviews.new_signs(session, org_id=org_id, months=started)
+    improved = reviews.improvements(session, org_id=org_id, months=started)
+    by_group = reviews.sign_counts(session, cell_ids=[org_id], months=started)[org_id]
+    exempt = sum(
+        1
+        for line in reviews.month_board(
+            session, org_id=org_id, year=(last or covered[0])[0], month=(last or covered[0])[1]
+        ).apart
+        if line.reason is rules.NotReviewable.EXEMPT
+    )
+    return {
+        "kind": ctx.kind.code,
+        "period": ctx.period.key,
+        "start": ctx.start.isoformat(),
+        "end": ctx.end.isoformat(),
+        "due_on": ctx.due_on.isoformat(),
+        "drafted_on": ctx.today.isoformat(),
+        "rule_source": ctx.kind.rule_source,
+        "months_covered": len(covered),
+        "months_started": len(started),
+        "months_reviewed": sum(1 for row in months if row["reviewed"]),
+        "no_reviews": total_reviews == 0,
+        "months": months,
+        "totals": {"reviews": total_reviews, **totals},
+        "exempt": exempt,
+        "by_group": {g.value: by_group.get(g, 0) for g in by_group},
+        "new_signs": [
+            {
+                "name": s.name,
+                "month": f"{s.year}-{s.month:02d}",
+                "group": s.sign_group.value if s.sign_group else None,
+                "description": s.description,
+                "measure": s.measure,
+            }
+            for s in signs
+        ],
+        "improved": [
+            {"name": i.name, "month": f"{i.year}-{i.month:02d}", "before": i.before.value}
+            for i in improved
+        ],
+        "watch": [
+            {
+                "name": w.name,
+                "since": f"{w.since[0]}-{w.since[1]:02d}",
+                "months": w.verdict.months_without_progress,
+                "new_sign": w.verdict.new_sign,
+                "removal_ground": w.verdict.removal_ground,
+                "group": w.sign_group.value if w.sign_group else None,
+            }
+            for w in watch
+        ],
+    }
+
+
+REMEDY_RECIPIENTS = frozenset({Role.INSPECTION})
+
+REMEDY_QUARTERLY = register_kind(
+    ReportKind(
+        code="remedy_quarterly",
+        title=N_("Quarterly report on remedying degradation"),
+        schedule=QUARTERLY,
+        recipient_roles=REMEDY_RECIPIENTS,
+        draft=draft_remedy,
+        rule_source=rules.RULE_SOURCE_REPORTS,
+        notify_msgid=N_(
+            "📥 {cell} submitted its report on remedying degradation for quarter "
+            "{quarter}/{year} on {date}."
+        ),
+        renotify_msgid=N_(
+            "📥 {cell} submitted a corrected report on remedying degradation for quarter "
+            "{quarter}/{year} on {date}."
+        ),
+        # TRANSLATORS: short name of the remedy reports on a button, before the period
+        short=N_("Remedy"),
+    )
+)
+
+REMEDY_ANNUAL = register_kind(
+    ReportKind(
+        code="remedy_annual",
+        title=N_("Annual report on remedying degradation"),
+        schedule=ANNUAL,
+        recipient_roles=REMEDY_RECIPIENTS,
+        draft=draft_remedy,
+        rule_source=rules.RULE_SOURCE_REPORTS,
+        notify_msgid=N_(
+            "📥 {cell} submitted its annual report on remedying degradation for {year} on {date}."
+        ),
+        renotify_msgid=N_(
+            "📥 {cell} submitted a corrected annual report on remedying degradation for {year} "
+            "on {date}."
+        ),
+        # TRANSLATORS: short name of the remedy reports on a button, before the period
+        short=N_("Remedy"),
+    )
+)
+
+
+def _roman(n: int) -> str:
+    return {1: "I", 2: "II", 3: "III", 4: "IV"}.get(n, str(n))
+
+
+def local_date(value: datetime, tz: ZoneInfo = LOCAL_TZ) -> date:
+    """The calendar date of a stored UTC time."""
+    return value.astimezone(tz).date()
+
+
+def note_export(session: Session, *, report: ReportView, actor: Actor, now: datetime) -> None:
+    """Audit that a report (it names members) left the system as a document."""
+    record(
+        session,
+        actor=actor,
+        at=now,
+        action="export",
+        entity="report_file",
+        entity_id=report.report_id,
+        after={
+            "org_id": report.org_id,
+            "kind": report.kind.code,
+            "period": report.period.key,
+            "status": report.status.value if report.status else None,
+        },
+    )
