@@ -35,7 +35,7 @@ from bot.i18n import N_
 from bot.rules import meetings as rules
 from bot.rules.attendance import can_vote_on_admission, three_months_rule
 from bot.text import clean
-from storage import drafts, figures, orgs
+from storage import drafts, figures, orgs, reviews
 from storage.audit import Actor, record, snapshot
 from storage.models import (
     AbsenceReason,
@@ -1186,6 +1186,11 @@ def save(
     notices = _refresh_three_months(
         session, org=org, member_ids=check_members, years=years, actor=actor, now=now
     )
+    if kind.counts_as_regular:
+        # Reviews saved before the month's meeting was recorded now point at it.
+        reviews.link_meeting(
+            session, org_id=org.id, year=held_on.year, month=held_on.month, actor=actor, now=now
+        )
     drafts.finish(session, person_id)
     present = sum(1 for s, _r in statuses.values() if s is AttendanceStatus.PRESENT)
     return SaveResult(

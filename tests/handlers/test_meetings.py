@@ -731,3 +731,30 @@ async def test_a_secretary_registers_and_reviews_the_study_model(bot: BotKit) ->
         assert figures.cells_without_study_model(s, cells, 2026) == [bot.khoi.orgs["CBDIEN"]]
         assert s.scalar(select(func.count()).select_from(Draft)) == 0
     assert isinstance(bot.clock.now(), datetime)
+
+
+async def test_reviews_made_before_the_meeting_are_linked_when_it_is_saved(bot: BotKit) -> None:
+    """The head reviewed commitments first and logged the month's meeting afterwards."""
+    from storage.models import Meeting, Review, ReviewOutcome
+
+    roll = members(bot)
+    with bot.db.transaction() as s:
+        for m in roll[:2]:
+            s.add(
+                Review(
+                    org_id=m.org_id,
+                    member_id=m.id,
+                    year=TODAY.year,
+                    month=TODAY.month,
+                    outcome=ReviewOutcome.PROGRESSING,
+                    reviewed_at=bot.clock.now(),
+                )
+            )
+    t = Taps(bot, "bt_bv")
+    await to_confirm(t)
+    await t.tap("mtg:save:")
+    with bot.db.transaction() as s:
+        meeting_id = s.scalar(select(Meeting.id))
+        linked = s.scalars(select(Review.meeting_id)).all()
+    assert meeting_id is not None
+    assert linked == [meeting_id, meeting_id]
