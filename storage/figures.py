@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Integer, and_, case, distinct, extract, func, select
 from sqlalchemy.orm import Session
@@ -122,12 +123,16 @@ def unexcused_months(session: Session, cell_ids: list[int], year: int) -> dict[i
     """Member id → months of ``year`` with an unexcused absence from the regular meeting."""
     if not cell_ids:
         return {}
+    return _unexcused_months(session, year, Meeting.org_id.in_(cell_ids))
+
+
+def _unexcused_months(session: Session, year: int, scope: Any) -> dict[int, list[int]]:
     _y, m = _year_month(Meeting.held_on)
     rows = session.execute(
         select(Attendance.member_id, m)
         .join(Meeting, Meeting.id == Attendance.meeting_id)
         .where(
-            Meeting.org_id.in_(cell_ids),
+            scope,
             Meeting.deleted_at.is_(None),
             Meeting.kind.in_(REGULAR_KINDS),
             Meeting.held_on >= date(year, 1, 1),
@@ -385,24 +390,7 @@ def member_unexcused_months(
     cell (a member who moved cells keeps the months counted in the old one)."""
     if not member_ids:
         return {}
-    _y, m = _year_month(Meeting.held_on)
-    rows = session.execute(
-        select(Attendance.member_id, m)
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(
-            Attendance.member_id.in_(member_ids),
-            Meeting.deleted_at.is_(None),
-            Meeting.kind.in_(REGULAR_KINDS),
-            Meeting.held_on >= date(year, 1, 1),
-            Meeting.held_on <= date(year, 12, 31),
-            Attendance.status == AttendanceStatus.UNEXCUSED,
-        )
-        .group_by(Attendance.member_id, m)
-    ).all()
-    out: dict[int, list[int]] = defaultdict(list)
-    for member_id, month in rows:
-        out[member_id].append(int(month))
-    return {k: sorted(v) for k, v in out.items()}
+    return _unexcused_months(session, year, Attendance.member_id.in_(member_ids))
 
 
 def three_months_flags(session: Session, cell_ids: list[int], year: int) -> dict[int, int]:
