@@ -1,0 +1,351 @@
+"""Delivering the outbox within Telegram's limits: claim → send → mark sent.
+
+Telegram allows about 30 messages a second overall and one a second per chat. In production
+the Application's ``AIORateLimiter`` (see :mod:`bot.app`) paces every request and retries a
+429 itself a few times; this loop adds what a rate limiter cannot know:
+
+* **429 Too Many Requests** (``RetryAfter``): wait ``retry_after`` and send the same message
+  again (not counted as a failed attempt); after several waits the rows go back to the queue.
+* **5xx, network errors, connect/pool timeouts**: the rows go back to ``pending`` with an
+  exponential backoff; after ``CHIBO_OUTBOX_MAX_ATTEMPTS`` claims they are ``failed``.
+* **A timeout after the request was written** (read/write timeout): Telegram may have
+  delivered it. Resending could duplicate, so the rows are ``failed`` (the next reminder slot
+  reminds again) — the one case where chibo prefers losing a message to sending it twice.
+* **403 Forbidden / chat not found**: the person blocked the bot or never started it: rows
+  ``blocked``, ``Person.blocked_at`` set, the admins told once, no more sends to them until
+  they write to the bot again.
+* **Other 400s** (a bug in a message): ``failed`` at once; retrying cannot help.
+
+The only duplicate window is documented in :mod:`storage.outbox`: a crash between Telegram's
+"ok" and the single ``mark_sent`` statement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
+
+from bot.clock import Clock
+from bot.i18n import N_
+from bot.rules.deadlines import ReminderPlan, in_quiet_hours
+from storage import obligations as ob
+from storage import outbox
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from telegram import Bot
+
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Keyboard = list[list[tuple[str, str]]]
+Render = Callable[[Sequence[outbox.Claimed], datetime], tuple[str, Keyboard]]
+Sleep = Callable[[float], Awaitable[Any]]
+
+#: Told to admins when someone cannot be reached (rendered in the admin's language).
+BLOCKED_NOTICE = N_(
+    "⚠️ <b>{name}</b> cannot be reached: they blocked the bot or never started it. "
+    "Reminders to them are not delivered until they write to the bot again.\n"
+    "Roles: {roles}\nList everyone unreachable: <code>chibo reminders --unreachable</code>"
+)
+
+
+@dataclass
+class DrainStats:
+    """What one drain did."""
+
+    messages: int = 0
+    rows_sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    blocked: int = 0
+    flood_waits: int = 0
+    batches: int = 0
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """The wait Telegram asked for, in seconds."""
+    value = getattr(exc, "_retry_after", None)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    raw = exc.retry_after
+    return raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
+
+
+def safe_to_resend(exc: TimedOut) -> bool:
+    """A timeout before the request left (connect or pool): Telegram never saw it."""
+    import httpx
+
+    cause = exc.__cause__
+    if isinstance(cause, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return True
+    return "pool timeout" in str(exc).lower()
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, … capped at 30 minutes."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
+
+
+def keyboard(rows: Keyboard | None) -> InlineKeyboardMarkup | None:
+    """Inline keyboard from rows of (label, callback data)."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+class Sender:
+    """Drains the outbox for one process (``worker``).
+
+    Args:
+        db: The database.
+        bot: The PTB bot (with the Application's rate limiter in production).
+        clock: The injected clock (claims and backoff use it).
+        settings: Quiet hours and the attempt limit.
+        render: Turns a group of claimed rows into (HTML text, keyboard) at send time.
+        worker: This process's claim name.
+        batch: Rows claimed per transaction.
+        stale_after: A claim older than this belongs to a dead process and is taken over.
+        sleep: How to wait for ``retry_after`` (tests pass a fake).
+        max_flood_waits: 429 waits for one message before it goes back to the queue.
+        group: Splits claimed rows into messages (default: a person's reminders together).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        *,
+        clock: Clock,
+        settings: Settings,
+        render: Render,
+        worker: str,
+        batch: int = 20,
+        stale_after: timedelta = outbox.STALE_AFTER,
+        sleep: Sleep = asyncio.sleep,
+        max_flood_waits: int = 5,
+        group: Callable[[Sequence[outbox.Claimed]], list[list[outbox.Claimed]]] | None = None,
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.clock = clock
+        self.settings = settings
+        self.render = render
+        self.worker = worker
+        self.batch = batch
+        self.stale_after = stale_after
+        self.sleep = sleep
+        self.max_flood_waits = max_flood_waits
+        if group is None:
+            from bot.scheduler import group_rows
+
+            group = group_rows
+        self.group = group
+        self._quiet = ReminderPlan(quiet_start=settings.quiet_start, quiet_end=settings.quiet_end)
+
+    def quiet_now(self) -> bool:
+        """Nothing is sent in the quiet hours (21:00–07:00 by default)."""
+        return in_quiet_hours(self.clock.now().astimezone(self.settings.tz), self._quiet)
+
+    async def drain(
+        self, *, max_seconds: float | None = None, max_messages: int | None = None
+    ) -> DrainStats:
+        """Send what is due until the outbox is empty (or the time/message budget ends)."""
+        stats = DrainStats()
+        loop = asyncio.get_running_loop()
+        deadline = None if max_seconds is None else loop.time() + max_seconds
+        while not self.quiet_now():
+            if deadline is not None and loop.time() >= deadline:
+                break
+            if max_messages is not None and stats.messages >= max_messages:
+                break
+            with self.db.transaction() as session:
+                claimed = outbox.claim(
+                    session,
+                    worker=self.worker,
+                    now=self.clock.now(),
+                    limit=self.batch,
+                    stale_after=self.stale_after,
+                    max_attempts=self.settings.outbox_max_attempts,
+                )
+            if not claimed:
+                break
+            stats.batches += 1
+            groups = self.group(claimed)
+            untouched = list(groups)
+            try:
+                for group in groups:
+                    untouched.pop(0)
+                    keep_going = await self._deliver(group, stats)
+                    if not keep_going:
+                        return stats
+            finally:
+                # Cancelled, or stopped early: rows never tried go back at once, without
+                # counting an attempt. The one in flight (if any) stays "sending": it may have
+                # reached Telegram, so only the stale-claim rule may retry it.
+                rest = [r.id for g in untouched for r in g]
+                if rest:
+                    with self.db.transaction() as session:
+                        outbox.release(
+                            session,
+                            ids=rest,
+                            worker=self.worker,
+                            not_before=self.clock.now(),
+                            error="released unsent",
+                            max_attempts=self.settings.outbox_max_attempts + 1,
+                            count_attempt=False,
+                        )
+        return stats
+
+    async def _deliver(self, rows: Sequence[outbox.Claimed], stats: DrainStats) -> bool:
+        """Send one message for ``rows``; returns False when draining should stop."""
+        ids = [r.id for r in rows]
+        first = rows[0]
+        if first.chat_id is None:
+            with self.db.transaction() as session:
+                outbox.fail(session, ids=ids, worker=self.worker, error="no Telegram account")
+            stats.failed += len(ids)
+            return True
+        try:
+            text, buttons = self.render(rows, self.clock.now())
+        except Exception as exc:
+            log.exception("cannot render outbox rows %s", ids)
+            with self.db.transaction() as session:
+                outbox.fail(session, ids=ids, worker=self.worker, error=f"render: {exc!r}")
+            stats.failed += len(ids)
+            return True
+        waits = 0
+        while True:
+            try:
+                message = await self.bot.send_message(
+                    first.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons)
+                )
+            except RetryAfter as exc:
+                stats.flood_waits += 1
+                wait = retry_seconds(exc)
+                if waits < self.max_flood_waits:
+                    waits += 1
+                    await self.sleep(wait)
+                    continue
+                self._release(ids, wait, f"429: {exc}", count=False)
+                stats.retried += len(ids)
+                return False
+            except Forbidden as exc:
+                self._blocked(rows, str(exc), stats)
+                return True
+            except BadRequest as exc:
+                if "chat not found" in str(exc).lower():
+                    self._blocked(rows, str(exc), stats)
+                else:
+                    log.error("Telegram refused outbox rows %s: %s", ids, exc)
+                    with self.db.transaction() as session:
+                        outbox.fail(session, ids=ids, worker=self.worker, error=f"400: {exc}")
+                    stats.failed += len(ids)
+                return True
+            except TimedOut as exc:
+                if safe_to_resend(exc):
+                    self._release(ids, backoff(first.attempts).total_seconds(), f"timeout: {exc}")
+                    stats.retried += len(ids)
+                    return False
+                with self.db.transaction() as session:
+                    outbox.fail(
+                        session,
+                        ids=ids,
+                        worker=self.worker,
+                        error="timed out after sending; not resent to avoid a duplicate",
+                    )
+                stats.failed += len(ids)
+                return True
+            except InvalidToken:
+                raise
+            except NetworkError as exc:
+                # 5xx or the network: try later; stop this drain (Telegram is struggling).
+                self._release(ids, backoff(first.attempts).total_seconds(), f"network: {exc}")
+                stats.retried += len(ids)
+                return False
+            # Telegram said "ok". The duplicate window is from here to the commit below.
+            with self.db.transaction() as session:
+                outbox.mark_sent(
+                    session,
+                    ids=ids,
+                    worker=self.worker,
+                    message_id=message.message_id,
+                    now=self.clock.now(),
+                )
+            stats.messages += 1
+            stats.rows_sent += len(ids)
+            return True
+
+    def _release(self, ids: list[int], seconds: float, error: str, *, count: bool = True) -> None:
+        with self.db.transaction() as session:
+            outbox.release(
+                session,
+                ids=ids,
+                worker=self.worker,
+                not_before=self.clock.now() + timedelta(seconds=seconds),
+                error=error,
+                max_attempts=self.settings.outbox_max_attempts,
+                count_attempt=count,
+            )
+
+    def _blocked(self, rows: Sequence[outbox.Claimed], error: str, stats: DrainStats) -> None:
+        first = rows[0]
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            newly = outbox.block(
+                session,
+                ids=[r.id for r in rows],
+                person_id=first.person_id,
+                worker=self.worker,
+                error=error,
+                now=now,
+            )
+            if newly:
+                notify_admins(session, person_id=first.person_id, now=now)
+        stats.blocked += len(rows)
+
+
+def notify_admins(session: Any, *, person_id: int, now: datetime) -> int:
+    """Queue one notice per admin that ``person_id`` cannot be reached (once a day)."""
+    from bot.access import ROLE_NAMES
+
+    person = ob.people_info(session, [person_id]).get(person_id)
+    if person is None:
+        return 0
+    holders = ob.role_holders(session, ob.role_org_ids(session, person_id))
+    orgs = ob.org_rows(session)
+    roles = [
+        {"msgid": ROLE_NAMES[role]}
+        for org_id, items in holders.items()
+        for pid, role in items
+        if pid == person_id
+    ]
+    codes = sorted({orgs[o].code for o in holders})
+    count = 0
+    for admin in ob.admins(session):
+        if admin == person_id:
+            continue
+        count += outbox.enqueue(
+            session,
+            key=f"unreachable:{person_id}:{admin}:{now.date().isoformat()}",
+            person_id=admin,
+            kind="unreachable",
+            payload={
+                "msgid": BLOCKED_NOTICE,
+                "params": {"name": person.display_name, "roles": roles + codes},
+            },
+            not_before=now,
+            now=now,
+        )
+    return count

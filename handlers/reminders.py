@@ -1,0 +1,200 @@
+"""/deadlines (/hanchot), /settings, and the buttons of reminder messages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot import calendar
+from bot import scheduler as sch
+from bot.access import may_use
+from bot.context import AppContext
+from bot.errors import StaleAction
+from bot.i18n import N_
+from bot.rules.deadlines import sending_hour, slot_time
+from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
+from storage import obligations as ob
+
+#: The hours a person may choose for their reminders.
+HOURS = range(6, 21)
+
+
+@command("deadlines")
+async def deadlines(update: Update, context: Context, env: Env) -> None:
+    """Lists what the sender owes in the next 30 days and what is overdue, per cell."""
+    assert env.who is not None
+    with env.db.transaction() as session:
+        owed = sch.owed_by(
+            session, settings=env.app.settings, person_id=env.who.person_id, now=env.now()
+        )
+    text, rows = sch.render_owed(owed, env.t, today=env.today())
+    await send(env, context, text, rows)
+
+
+def _settings_screen(env: Env, hour: int | None, muted: bool) -> tuple[str, Keyboard]:
+    t = env.t
+    shown = sending_hour(hour, _plan(env))
+    lines = [
+        t.gettext("⚙️ <b>Reminder settings</b>"),
+        t.gettext("Reminders arrive at <b>{hour}:00</b> (never at night, not on Sundays).").format(
+            hour=f"{shown:02d}"
+        ),
+        t.gettext("Non-essential reminders: <b>muted</b>.")
+        if muted
+        else t.gettext("Non-essential reminders: <b>on</b>."),
+        "",
+        t.gettext("Choose the hour:"),
+    ]
+    hours = [(f"{'✅ ' if h == shown else ''}{h}h", f"rem:hour:{h}") for h in HOURS]
+    rows: Keyboard = [hours[i : i + 5] for i in range(0, len(hours), 5)]
+    rows.append(
+        [(t.gettext("🔔 Turn non-essential reminders on"), "rem:mute:0")]
+        if muted
+        else [(t.gettext("🔕 Mute non-essential reminders"), "rem:mute:1")]
+    )
+    return "\n".join(lines), rows
+
+
+def _plan(env: Env):
+    with env.db.transaction() as session:
+        return calendar.current(session, env.app.settings).plan
+
+
+@command("settings")
+async def settings_command(update: Update, context: Context, env: Env) -> None:
+    """Shows the reminder hour and muting, with buttons to change them."""
+    assert env.who is not None
+    with env.db.transaction() as session:
+        person = ob.people_info(session, [env.who.person_id])[env.who.person_id]
+    await send(
+        env, context, *_settings_screen(env, person.reminder_hour, person.mute_nonessential)
+    )
+
+
+@button
+async def on_settings(update: Update, context: Context, env: Env) -> None:
+    """Stores the chosen hour or muting and shows the settings again."""
+    assert env.who is not None and update.callback_query is not None
+    args = parse_data(update.callback_query.data, "rem")
+    if len(args) != 2 or args[0] not in ("hour", "mute"):
+        raise StaleAction()
+    value = int_arg(args[1])
+    changes: dict[str, object] = {}
+    if args[0] == "hour":
+        if value not in HOURS:
+            raise StaleAction()
+        changes["hour"] = value
+    else:
+        if value not in (0, 1):
+            raise StaleAction()
+        changes["mute_nonessential"] = bool(value)
+    with env.db.transaction() as session:
+        person = ob.set_preferences(
+            session,
+            person_id=env.who.person_id,
+            now=env.now(),
+            **changes,  # type: ignore[arg-type]
+        )
+        hour, muted = person.reminder_hour, person.mute_nonessential
+    await show(update, env, context, *_settings_screen(env, hour, muted))
+
+
+@button
+async def on_open(update: Update, context: Context, env: Env) -> None:
+    """Answers a reminder's main button by pointing to the command that records it."""
+    assert env.who is not None and update.callback_query is not None
+    args = parse_data(update.callback_query.data, "rem")
+    target = args[1] if len(args) == 2 and args[1] in sch.OPEN_BUTTONS else None
+    if target is None:
+        raise StaleAction()
+    if may_use(target, env.who.role_set):
+        text = env.t.gettext("Type /{command} to continue.").format(command=target)
+    else:
+        text = env.t.gettext(
+            "Your role cannot use /{command}: please ask the cell's secretary to do it."
+        ).format(command=target)
+    await send(env, context, text)
+
+
+def _tomorrow(env: Env, hour: int | None) -> datetime:
+    """The next sending morning after today at the person's hour."""
+    with env.db.transaction() as session:
+        catalog = calendar.current(session, env.app.settings)
+        cal = calendar.work_calendar(session, catalog)
+    day = cal.next_sending_day(env.today() + timedelta(days=1))
+    return slot_time(day, sending_hour(hour, catalog.plan), env.app.settings.tz)
+
+
+@button
+async def on_snooze(update: Update, context: Context, env: Env) -> None:
+    """Reminds the person of this message's obligations again tomorrow morning."""
+    assert env.who is not None and update.callback_query is not None
+    args = parse_data(update.callback_query.data, "rem")
+    if len(args) != 2:
+        raise StaleAction()
+    outbox_id = int_arg(args[1])
+    with env.db.transaction() as session:
+        rows = ob.sent_rows_of_message(session, outbox_id=outbox_id, person_id=env.who.person_id)
+        person = ob.people_info(session, [env.who.person_id])[env.who.person_id]
+    keys = [str(r.payload.get("instance")) for r in rows if r.payload.get("instance")]
+    if not keys:
+        raise StaleAction()  # not this person's reminder (or a forged button)
+    until = _tomorrow(env, person.reminder_hour)
+    with env.db.transaction() as session:
+        ob.snooze(
+            session, person_id=env.who.person_id, instance_keys=keys, until=until, now=env.now()
+        )
+    local = until.astimezone(env.app.settings.tz)
+    await update.callback_query.answer(
+        env.t.gettext("OK: I will remind you on {date} at {hour}:00.").format(
+            date=env.t.date(local), hour=f"{local.hour:02d}"
+        )
+    )
+
+
+_ANSWERS = {
+    "seen": N_("Thank you: marked as read."),
+    "attend": N_("Thank you: you will attend."),
+    "decline": N_("Noted: you cannot attend."),
+}
+
+
+@button
+async def on_notice(update: Update, context: Context, env: Env) -> None:
+    """Records a secretary's one-tap answer to a notice or briefing invitation."""
+    assert env.who is not None and update.callback_query is not None
+    args = parse_data(update.callback_query.data, "ntc")
+    if len(args) != 2 or args[0] not in _ANSWERS:
+        raise StaleAction()
+    notice_id = int_arg(args[1])
+    with env.db.transaction() as session:
+        # The button is not trusted: only someone the notice was sent to may answer it.
+        if not ob.was_sent_notice(session, notice_id=notice_id, person_id=env.who.person_id):
+            raise StaleAction()
+        ob.reply_to_notice(
+            session,
+            notice_id=notice_id,
+            person_id=env.who.person_id,
+            answer=args[0],
+            now=env.now(),
+        )
+    await update.callback_query.answer(env.t.gettext(_ANSWERS[args[0]]))
+
+
+def handlers() -> list[object]:
+    """The handlers of this module."""
+    return [
+        CommandHandler(["deadlines", "hanchot"], deadlines),
+        CommandHandler("settings", settings_command),
+        CallbackQueryHandler(on_open, pattern=r"^rem:open:[a-z]+$"),
+        CallbackQueryHandler(on_snooze, pattern=r"^rem:snz:\d+$"),
+        CallbackQueryHandler(on_settings, pattern=r"^rem:(hour|mute):\d+$"),
+        CallbackQueryHandler(on_notice, pattern=r"^ntc:(seen|attend|decline):\d+$"),
+    ]
+
+
+def install_jobs(application: Application, app_ctx: AppContext) -> None:
+    """Adds the reminder tick (every minute: plan due reminders, drain the outbox)."""
+    sch.install(application, app_ctx)
