@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime, timedelta
 
 from telegram import Update
@@ -101,6 +102,14 @@ async def on_settings(update: Update, context: Context, env: Env) -> None:
     await show(update, env, context, *_settings_screen(env, hour, muted))
 
 
+#: Reminder button → the command handler that opens the right conversation.
+OPENERS: dict[str, tuple[str, str]] = {
+    "meeting": ("handlers.meetings", "meeting_command"),
+    "review": ("handlers.reviews", "review_command"),
+    "report": ("handlers.reports", "report_command"),
+}
+
+
 @button
 async def on_open(update: Update, context: Context, env: Env) -> None:
     """Answers a reminder's main button by pointing to the command that records it."""
@@ -110,7 +119,11 @@ async def on_open(update: Update, context: Context, env: Env) -> None:
     if target is None:
         raise StaleAction()
     if may_use(target, env.who.role_set):
-        text = env.t.gettext("Type /{command} to continue.").format(command=target)
+        # The same entry as typing the command: it starts (or offers back) the conversation.
+        module, name = OPENERS[target]
+        opener = getattr(importlib.import_module(module), name)
+        await opener(update, context)
+        return
     else:
         text = env.t.gettext(
             "Your role cannot use /{command}: please ask the cell's secretary to do it."

@@ -96,6 +96,15 @@ async def test_a_secretary_gets_one_short_vietnamese_reminder_with_buttons(bot) 
     assert len(bot.fake.bot_messages(bot.uid("bt_vp"))) == 1
 
 
+async def test_the_reminder_button_opens_the_meeting_conversation(bot) -> None:
+    await tick_at(bot, local(2027, 3, 4, 8, 0))
+    replies = await bot.press("bt_vp", "Ghi nhận sinh hoạt")
+    assert "Đây là buổi sinh hoạt loại nào?" in replies[-1].text
+    assert "Nhắc việc" in bot.fake.bot_messages(bot.uid("bt_vp"))[0].text  # reminder kept
+    replies = await bot.press("bt_vp", "Nhận xét")
+    assert replies, "the review button answers too"
+
+
 async def test_a_secretary_of_two_cells_gets_one_message_listing_both(bot) -> None:
     grant(bot, "bt_vp", "CBBV-DK", Role.SECRETARY)
     await tick_at(bot, local(2027, 3, 12, 8, 0))
