@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.text import clean, fold
 from storage.audit import Actor, record
@@ -191,7 +191,8 @@ def seed_demo(session, *, now: datetime, seed: int = 2026, first_user_id: int = 
             parent_id=result.orgs.get(parent) if parent else None,
             active_from=date(2020, 1, 1),
             usual_meeting_day=day,
-            created_at=now,
+            # As if imported two months ago: reminders chase what fell due since then.
+            created_at=now - timedelta(days=60),
             updated_at=now,
         )
         session.add(org)

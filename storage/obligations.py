@@ -91,6 +91,13 @@ class OrgRow:
     active_from: date | None
     active_to: date | None
     usual_day: int | None
+    # When the organization was added to chibo: obligations due before that are not chased
+    # (a cell imported on 23/11 is not reminded of September's meeting).
+    tracked_since: datetime | None = None
+
+    def tracked_on(self, due: date, tz: ZoneInfo) -> bool:
+        """Tell whether chibo already followed the organization on ``due``."""
+        return self.tracked_since is None or due >= self.tracked_since.astimezone(tz).date()
 
     def active_during(self, start: date, end: date) -> bool:
         """Tell whether the organization existed at some point of [start, end]."""
@@ -112,6 +119,7 @@ def org_rows(session: Session) -> dict[int, OrgRow]:
             Organization.active_from,
             Organization.active_to,
             Organization.usual_meeting_day,
+            Organization.created_at,
         )
     ).all()
     return {r[0]: OrgRow(*r) for r in rows}
@@ -221,7 +229,7 @@ def instances(
             if usual not in by_day:
                 by_day[usual] = periods_due_between(spec.due, start, end, cal, usual)
             for period, due in by_day[usual]:
-                if org.active_during(period.start, due):
+                if org.active_during(period.start, due) and org.tracked_on(due, tz):
                     pending.append(_Pending(spec, org, period, due))
     by_discharge: dict[str, list[_Pending]] = defaultdict(list)
     for p in pending:

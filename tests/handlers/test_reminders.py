@@ -500,3 +500,18 @@ async def test_the_job_drains_every_minute_and_plans_once_an_hour(bot, monkeypat
     bot.clock.set(local(2027, 3, 4, 9, 0))
     await scheduler._tick_job(context)  # type: ignore[arg-type]
     assert len(calls) == 2
+
+
+async def test_a_cell_added_to_chibo_today_is_not_chased_for_what_fell_due_before(bot) -> None:
+    from storage.models import Organization
+
+    with bot.db.transaction() as session:
+        cell = session.get(Organization, bot.khoi.orgs["CBVP-SYT"])
+        assert cell is not None
+        cell.created_at = local(2027, 3, 11, 9, 0)  # imported after its 05/03 meeting day
+    await tick_at(bot, local(2027, 3, 12, 8, 0))
+    vp = "\n".join(texts(bot, "bt_vp"))
+    assert "Hạn 05/03/2027" not in vp
+    assert "Hạn 10/03/2027" in "\n".join(texts(bot, "bt_bv"))  # a cell followed all along
+    await tick_at(bot, local(2027, 3, 30, 8, 0))
+    assert "Hạn 05/04/2027" in "\n".join(texts(bot, "bt_vp"))  # and from now on, as usual
