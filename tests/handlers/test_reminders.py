@@ -492,7 +492,7 @@ async def test_the_job_drains_every_minute_and_plans_once_an_hour(bot, monkeypat
     with bot.db.transaction() as session:
         outbox.enqueue(
             session, key="later:1", person_id=bot.khoi.users["bt_vp"].person_id, kind="notice",
-            payload={"msgid": "Type /{command} to continue.", "params": {"command": "x"}},
+            payload={"msgid": "Hello, {name}!", "params": {"name": "x"}},
             not_before=bot.clock.now(), now=bot.clock.now(),
         )  # fmt: skip
     await scheduler._tick_job(context)  # type: ignore[arg-type]

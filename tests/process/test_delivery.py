@@ -240,7 +240,7 @@ def _enqueue(bot_kit, key: str = "notice:1", person: str = "bt_vp") -> None:
             key=key,
             person_id=bot_kit.khoi.users[person].person_id,
             kind="notice",
-            payload={"msgid": "Type /{command} to continue.", "params": {"command": key}},
+            payload={"msgid": "Hello, {name}!", "params": {"name": key}},
             not_before=bot_kit.clock.now(),
             now=bot_kit.clock.now(),
         )
@@ -265,7 +265,7 @@ async def test_a_crash_between_telegrams_ok_and_the_commit_is_the_one_duplicate(
     assert len(bot.fake.bot_messages(chat)) == 1
     bot.clock.advance(timedelta(minutes=6))
     await _sender(bot, "b").drain()  # stale: claimed again, and sent again
-    assert [m.text for m in bot.fake.bot_messages(chat)] == ["Gõ /notice:1 để tiếp tục."] * 2
+    assert [m.text for m in bot.fake.bot_messages(chat)] == ["Chào đồng chí notice:1!"] * 2
     with bot.db.transaction() as session:
         assert outbox.stats(session).by_status == {"sent": 1}
 
@@ -365,7 +365,7 @@ def _people(bot_kit, n: int, start: int = 700000) -> list[int]:
                 key=f"bulk:{uid}",
                 person_id=person.id,
                 kind="notice",
-                payload={"msgid": "Type /{command} to continue.", "params": {"command": "x"}},
+                payload={"msgid": "Hello, {name}!", "params": {"name": "x"}},
                 not_before=bot_kit.clock.now(),
                 now=bot_kit.clock.now(),
             )
@@ -521,7 +521,7 @@ async def test_two_bot_processes_send_each_reminder_once(db: Database) -> None:
                     key=f"rem:test:{i}",
                     person_id=person.id,
                     kind="notice",
-                    payload={"msgid": "Type /{command} to continue.", "params": {"command": i}},
+                    payload={"msgid": "Hello, {name}!", "params": {"name": i}},
                     not_before=clock.now(),
                     now=clock.now(),
                 )
