@@ -826,6 +826,35 @@ REMEDY_ANNUAL = register_kind(
 )
 
 
+def _draft_plan(session: Session, ctx: DraftContext) -> dict[str, Any]:
+    # Drafted from the year's records by the summary's queries (imported here, not at the top:
+    # storage.summary itself reads this registry).
+    from storage.summary import draft_plan_annual
+
+    return draft_plan_annual(session, ctx)
+
+
+PLAN_ANNUAL = register_kind(
+    ReportKind(
+        code="plan_annual",
+        title=N_("Annual report on carrying out the plan"),
+        schedule=ANNUAL,
+        recipient_roles=frozenset({Role.ORGANIZATION}),  # to the Standing Board via it
+        draft=_draft_plan,
+        rule_source="Kế hoạch 12-KH/ĐUK, mục III.1",
+        notify_msgid=N_(
+            "📥 {cell} submitted its annual report on carrying out the plan for {year} on {date}."
+        ),
+        renotify_msgid=N_(
+            "📥 {cell} submitted a corrected annual report on carrying out the plan for {year} "
+            "on {date}."
+        ),
+        # TRANSLATORS: short name of the annual plan report on a button, before the period
+        short=N_("Plan"),
+    )
+)
+
+
 def _roman(n: int) -> str:
     return {1: "I", 2: "II", 3: "III", 4: "IV"}.get(n, str(n))
 

@@ -1,0 +1,307 @@
+"""/summary (/tonghop): the figures of the person's scope for a month, a quarter or a year.
+
+Every screen is one callback ``sum:<view>:<period>:<subject>:<page>`` (≤ 64 bytes), e.g.
+``sum:m:2026-11:-:0`` (the headline of the whole scope) or ``sum:miss:2026-Q4:o12:1`` (page 2 of
+the cells of organization 12 missing a regular meeting). Nothing in the data is trusted: every
+press recomputes the presser's scope from their roles *now* and checks the subject against it,
+so a revoked role or forged data gets a refusal. ``sum:open`` (the reminders digest's button)
+opens the current month.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import summary_render as render
+from bot.errors import NotInScope, StaleAction
+from bot.i18n import translator
+from bot.rules.periods import Period, PeriodError, month_of, parse_period
+from bot.text import h, truncate
+from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
+from storage import reports
+from storage import summary as store
+from storage.summary import Subject
+
+PREFIX = "sum"
+OPEN = "sum:open"
+PATTERN = (
+    r"^sum:(?:open|[a-z]{1,5}:\d{4}(?:-Q[1-4]|-\d{2})?:(?:-|o\d{1,10}|t[a-z0-9_]{1,32}):\d{1,4})$"
+)
+_DATA_RE = re.compile(PATTERN)
+#: Views that name members: each look is audited (DOMAIN.md, "Personal data").
+NAMING_VIEWS = frozenset({"abs", "sign"})
+
+
+def data(view: str, period: Period, subject: Subject, page: int = 0) -> str:
+    """Callback data of a summary screen."""
+    out = f"{PREFIX}:{view}:{period.key}:{subject.key}:{page}"
+    assert len(out.encode()) <= 64 and _DATA_RE.match(out), out
+    return out
+
+
+def _parse(raw: str | None) -> tuple[str, Period, Subject, int]:
+    args = parse_data(raw, PREFIX)
+    if len(args) != 4 or not _DATA_RE.match(raw or ""):
+        raise StaleAction()
+    view, key, subject_key, page = args
+    if view not in VIEWS:
+        raise StaleAction()
+    try:
+        period = parse_period(key)
+        subject = Subject.parse(subject_key)
+    except (PeriodError, ValueError) as exc:
+        raise StaleAction() from exc
+    return view, period, subject, int_arg(page)
+
+
+def _load(env: Env, period: Period, subject: Subject) -> tuple[store.Scope, store.Summary]:
+    assert env.who is not None
+    with env.db.transaction() as session:
+        return store.summary_for(
+            session,
+            who=env.who,
+            period=period,
+            subject=subject,
+            today=env.today(),
+            now=env.now(),
+            tz=env.app.settings.tz,
+        )
+
+
+def _nav_rows(env: Env, s: store.Summary, view: str) -> list[list[tuple[str, str]]]:
+    _ = env.t.gettext
+    nav = render.period_nav(s.period, env.today())
+    subject = s.subject.subject
+    step = []
+    prev = nav["prev"]
+    assert prev is not None
+    step.append(("« " + render.period_title(prev, env.t), data(view, prev, subject)))
+    if nav["next"] is not None:
+        step.append(
+            (render.period_title(nav["next"], env.t) + " »", data(view, nav["next"], subject))
+        )
+    kinds = []
+    for kind, label in (("month", _("Month")), ("quarter", _("Quarter")), ("year", _("Year"))):
+        target = nav[kind]
+        assert target is not None
+        mark = "• " if s.period.kind == kind else ""
+        kinds.append((mark + label, data(view, target, subject)))
+    return [step, kinds]
+
+
+def _main_rows(env: Env, s: store.Summary) -> Keyboard:
+    _ = env.t.gettext
+    f = s.total
+    p, subj = s.period, s.subject.subject
+
+    def b(label: str, view: str) -> tuple[str, str]:
+        return (label, data(view, p, subj))
+
+    rows: list[list[tuple[str, str]]] = _nav_rows(env, s, "m")
+    if f.cells:
+        rows += [
+            [
+                b(_("🗓 Missing ({n})").format(n=f.cells_missing_regular), "miss"),
+                b(_("👥 Attendance"), "att"),
+            ],
+            [
+                b(_("⚠️ 3 months ({n})").format(n=f.flagged + f.warned), "abs"),
+                b(_("🎖 Superior"), "sup"),
+            ],
+            [
+                b(_("📚 Thematic ({n})").format(n=f.cells_missing_thematic), "them"),
+                b(_("📝 Reviews"), "rev"),
+            ],
+            [
+                b(_("🔎 New signs ({n})").format(n=f.new_signs_total), "sign"),
+                b(_("🌱 Candidates"), "cand"),
+            ],
+            [
+                b(_("📨 Reports ({n})").format(n=f.reports_late + f.reports_missing), "rep"),
+                b(_("🏅 Models ({n})").format(n=f.cells_without_model), "mod"),
+            ],
+        ]
+        if len(s.cells) == 1:
+            cell = Subject("org", org_id=s.cells[0].id)
+            rows.append([(_("📅 Month by month"), data("c", p, cell))])
+        else:
+            rows.append(
+                [b(_("🗂 By type"), "bt"), b(_("🏛 By committee"), "bc"), b(_("📋 Cells"), "cells")]
+            )
+        rows.append([b(_("📥 Excel"), "x"), b(_("📄 Word"), "d"), b(_("📈 Chart"), "p")])
+        if p.kind == "year" and store.PLAN_KIND in reports.KINDS and len(s.cells) > 1:
+            rows.append([b(_("📑 Plan reports"), "pr")])
+    last = [b(_("ℹ️ How counted"), "i")]
+    if subj.kind != "all":
+        last.append((_("⬅ Whole scope"), data("m", p, Subject())))
+    rows.append(last)
+    return rows
+
+
+def _back(env: Env, s: store.Summary) -> tuple[str, str]:
+    return (env.t.gettext("⬅ Back"), data("m", s.period, s.subject.subject))
+
+
+async def _main(
+    update: Update, context: Context, env: Env, s: store.Summary, *, new: bool
+) -> None:
+    text = render.main_text(s, env.t)
+    if new:
+        await send(env, context, text, _main_rows(env, s))
+    else:
+        await show(update, env, context, text, _main_rows(env, s))
+
+
+@command("summary")
+async def summary_command(update: Update, context: Context, env: Env) -> None:
+    """Shows the headline figures of the sender's scope for the current month."""
+    _scope, s = _load(env, month_of(env.today()), Subject())
+    await _main(update, context, env, s, new=True)
+
+
+async def _list(
+    update: Update, context: Context, env: Env, view: str, s: store.Summary, page: int
+) -> None:
+    pg = render.list_page(s, env.t, view, page)
+    if view in NAMING_VIEWS:
+        assert env.who is not None
+        with env.db.transaction() as session:
+            store.audit_view(
+                session, actor=env.who.actor(), what=f"view_{view}", summary=s, now=env.now()
+            )
+    rows: list[list[tuple[str, str]]] = []
+    cells = [(label, data("m", s.period, Subject("org", org_id=cid))) for label, cid in pg.cells]
+    for i in range(0, len(cells), 3):
+        rows.append(cells[i : i + 3])
+    paging = []
+    if pg.page > 0:
+        paging.append(("‹", data(view, s.period, s.subject.subject, pg.page - 1)))
+    if pg.page + 1 < pg.pages:
+        paging.append(("›", data(view, s.period, s.subject.subject, pg.page + 1)))
+    if paging:
+        rows.append(paging)
+    rows.append([_back(env, s)])
+    await show(update, env, context, pg.text, rows)
+
+
+async def _breakdown(
+    update: Update, context: Context, env: Env, view: str, s: store.Summary
+) -> None:
+    text, groups = render.breakdown_text(s, env.t, "type" if view == "bt" else "committee")
+    rows: list[list[tuple[str, str]]] = []
+    for g in groups:
+        subject = (
+            Subject("type", type_code=g.key) if view == "bt" else Subject("org", org_id=int(g.key))
+        )
+        if view == "bt" and not g.key:
+            continue  # "not classified" is not a configured type
+        rows.append([(truncate(g.name(env.t.locale), 40), data("m", s.period, subject))])
+    rows.append([_back(env, s)])
+    await show(update, env, context, text, rows)
+
+
+async def _cell(
+    update: Update, context: Context, env: Env, s: store.Summary, scope: store.Scope
+) -> None:
+    subject = s.subject.subject
+    if subject.kind != "org" or subject.org_id not in scope.cell_ids:
+        raise NotInScope()
+    assert subject.org_id is not None
+    with env.db.transaction() as session:
+        cy = store.cell_year(
+            session, scope=scope, cell_id=subject.org_id, year=s.period.year, today=env.today()
+        )
+    year = Period("year", s.period.year)
+    await show(
+        update,
+        env,
+        context,
+        render.cell_text(cy, env.t),
+        [[_back(env, s), (env.t.gettext("📈 Chart"), data("p", year, subject))]],
+    )
+
+
+def _file_name(s: store.Summary, ext: str) -> str:
+    code = s.subject.org_code if s.subject.subject.kind != "type" else s.subject.subject.type_code
+    suffix = re.sub(r"[^A-Za-z0-9_-]", "", code or "")
+    return f"tong-hop-{s.period.key}{'-' + suffix if suffix else ''}.{ext}"
+
+
+async def _file(
+    update: Update, context: Context, env: Env, view: str, s: store.Summary, scope: store.Scope
+) -> None:
+    """Sends the workbook, the Word report or the chart (documents are in Vietnamese)."""
+    assert env.who is not None
+    vi = translator("vi")
+    caption = h(f"{render.subject_name(s, env.t)} · {render.period_title(s.period, env.t)}")
+    if view == "pr":
+        with env.db.transaction() as session:
+            rollup = store.plan_rollup(session, scope=scope, year=s.period.year, today=env.today())
+            meta = store.document_meta(session, s, scope)
+        name = _file_name(s, "docx").replace("tong-hop-", "tong-hop-bc-ke-hoach-")
+        await context.bot.send_document(
+            env.chat_id,
+            document=render.rollup_docx(rollup, vi, meta),
+            filename=name,
+            caption=caption,
+        )
+        return
+    if view == "p":
+        with env.db.transaction() as session:
+            chart = store.chart_data(session, s)
+        title = vi.gettext("Party-cell meetings, {year} — {name}").format(
+            year=s.period.year, name=truncate(render.subject_name(s, vi), 60)
+        )
+        await context.bot.send_photo(
+            env.chat_id, photo=render.to_png(chart, vi, title), caption=caption
+        )
+        return
+    with env.db.transaction() as session:
+        if view == "x":
+            content, name = render.to_xlsx(s, vi), _file_name(s, "xlsx")
+        else:
+            meta = store.document_meta(session, s, scope)
+            content, name = render.to_docx(s, vi, meta), _file_name(s, "docx")
+        store.audit_view(
+            session, actor=env.who.actor(), what=f"export_{view}", summary=s, now=env.now()
+        )
+    await context.bot.send_document(env.chat_id, document=content, filename=name, caption=caption)
+
+
+VIEWS = frozenset({"m", "bt", "bc", "c", "x", "d", "p", "pr", "i", *render.LISTS})
+
+
+@button
+async def summary_button(update: Update, context: Context, env: Env) -> None:
+    """Shows the screen a summary button asks for, after checking the presser's scope."""
+    assert update.callback_query is not None
+    raw = update.callback_query.data
+    if raw == OPEN:
+        _scope, s = _load(env, month_of(env.today()), Subject())
+        await _main(update, context, env, s, new=True)
+        return
+    view, period, subject, page = _parse(raw)
+    scope, s = _load(env, period, subject)
+    if view == "m":
+        await _main(update, context, env, s, new=False)
+    elif view in render.LISTS:
+        await _list(update, context, env, view, s, page)
+    elif view in ("bt", "bc"):
+        await _breakdown(update, context, env, view, s)
+    elif view == "c":
+        await _cell(update, context, env, s, scope)
+    elif view in ("x", "d", "p", "pr"):
+        await _file(update, context, env, view, s, scope)
+    else:
+        await show(update, env, context, render.explain_text(s, env.t), [[_back(env, s)]])
+
+
+def handlers() -> list[object]:
+    """The handlers of this module."""
+    return [
+        CommandHandler(["summary", "tonghop"], summary_command),
+        CallbackQueryHandler(summary_button, pattern=PATTERN),
+    ]
