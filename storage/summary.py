@@ -902,24 +902,44 @@ def _report_lines(
     today: date,
     tz: ZoneInfo,
 ) -> list[ReportLine]:
-    """Each cell's standing for each report that fell due in the period (by the reports'
-    own rule: on time, late, missing, or not due yet when due today)."""
-    cell_ids = [r.id for r in rows]
-    if not cell_ids:
+    """Each cell's standing for each report that fell due in the period, by the reports' own
+    rule (:func:`bot.rules.reviews.report_state`: on time, late, missing, or not due yet when
+    due today). One query for every kind and period, like :func:`storage.reports.status_rows`
+    does for one."""
+    from bot.rules.reviews import report_state
+
+    if not rows:
         return []
+    obligations = report_obligations(session, period, upto)
+    if not obligations:
+        return []
+    found = {
+        (org_id, kind, key): (status, submitted_at)
+        for org_id, kind, key, status, submitted_at in session.execute(
+            select(
+                Report.org_id, Report.kind, Report.period, Report.status, Report.submitted_at
+            ).where(
+                Report.org_id.in_([r.id for r in rows]),
+                Report.kind.in_(sorted({code for code, _p, _d in obligations})),
+                Report.period.in_(sorted({p.key for _c, p, _d in obligations})),
+            )
+        )
+    }
     lines = []
-    for code, report_period, due in report_obligations(session, period, upto):
-        for row in reports.status_rows(session, cell_ids, code, report_period, today=today, tz=tz):
-            submitted_on = row.submitted_at.astimezone(tz).date() if row.submitted_at else None
+    for row in rows:
+        for code, report_period, due in obligations:
+            _status, submitted_at = found.get((row.id, code, report_period.key), (None, None))
+            submitted_on = submitted_at.astimezone(tz).date() if submitted_at else None
+            state = report_state(submitted_on, due, today)
             lines.append(
                 ReportLine(
-                    row.org_id,
+                    row.id,
                     row.code,
                     row.name,
                     code,
                     report_period.key,
                     due,
-                    row.state.value,
+                    state.value,
                     submitted_on,
                 )
             )
