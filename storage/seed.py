@@ -56,6 +56,8 @@ DEFAULT_SETTINGS: dict[str, tuple[Any, str]] = {
     ),
     "no_progress_months": ({"months": 12}, "Quy định 4842-QĐ/TU, khoản 3 điều 4"),
     "document_place": ({"place": "Cần Thơ"}, "Thể thức văn bản của Đảng"),
+    # The body above the top organization, printed first in the header of its documents.
+    "document_superior": ({"name": "Đảng bộ thành phố Cần Thơ"}, "Thể thức văn bản của Đảng"),
 }
 
 

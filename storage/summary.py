@@ -43,7 +43,6 @@ from storage.models import (
     ReportStatus,
     Review,
     ReviewOutcome,
-    Setting,
     SignGroup,
     StudyModel,
 )
@@ -1394,8 +1393,8 @@ def document_meta(session: Session, summary: Summary, scope: Scope) -> DocumentM
     """The issuing organization of a summary report: the organization it covers (a type's
     summary is issued by the scope's organization), its superior, the place of issue.
 
-    The top organization's own superior is the setting ``document_superior`` ({"name": …})
-    when an admin set one, otherwise "Đảng bộ <place>".
+    The top organization's own superior is the setting ``document_superior`` ({"name": …};
+    shipped default "Đảng bộ thành phố Cần Thơ"), or "Đảng bộ <place>" when it is emptied.
     """
     org = None
     if summary.subject.org_code:
@@ -1416,8 +1415,8 @@ def document_meta(session: Session, summary: Summary, scope: Scope) -> DocumentM
     if parent is not None:
         superior = parent.name
     else:
-        row = session.get(Setting, "document_superior")
-        name = row.value.get("name") if row is not None and isinstance(row.value, dict) else None
+        value = get_setting(session, "document_superior")
+        name = value.get("name") if isinstance(value, dict) else None
         superior = str(name) if name else f"Đảng bộ {place}".strip()
     return DocumentMeta(
         kind=org.kind,
