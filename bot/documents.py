@@ -200,7 +200,17 @@ def _data_table(doc, table: DocTable) -> None:
                 else (WD_ALIGN_PARAGRAPH.RIGHT)
             )
             _run(p, text, size=11)
+    for index, row in enumerate(grid.rows):
+        # A row never breaks across pages; the header row repeats on every page.
+        tr_pr = row._tr.get_or_add_trPr()
+        tr_pr.append(OxmlElement("w:cantSplit"))
+        if index == 0:
+            tr_pr.append(OxmlElement("w:tblHeader"))
     if table.widths_cm:
+        # Word reads the cells' widths, LibreOffice the table grid: set both.
+        grid.autofit = False
+        for col, width in zip(grid._tbl.tblGrid.gridCol_lst, table.widths_cm, strict=False):
+            col.w = Cm(width)
         for row in grid.rows:
             for cell, width in zip(row.cells, table.widths_cm, strict=False):
                 cell.width = Cm(width)

@@ -1644,38 +1644,7 @@ def to_docx(s: Summary, t: Translator, meta: DocumentMeta) -> bytes:
         signature=signature(meta, t),
         intro=intro,
     )
-    return fixed_widths(content, [tb.widths_cm for sec in sections for tb in sec.tables])
-
-
-def fixed_widths(content: bytes, widths: list[list[float] | None]) -> bytes:
-    """Make the data tables keep their column widths in LibreOffice as well as in Word, keep
-    each row on one page and repeat the header row on every page.
-
-    :func:`bot.documents.party_document` sets each cell's width; LibreOffice reads the table
-    grid instead and gives every column the same width. This writes the grid too (the data
-    tables are the document's tables between the header block and the signing block).
-    """
-    from docx import Document
-    from docx.oxml import OxmlElement
-    from docx.shared import Cm
-
-    doc = Document(BytesIO(content))
-    for table, cols in zip(doc.tables[1:-1], widths, strict=False):
-        for index, row in enumerate(table.rows):
-            # A row never breaks across pages; the header row repeats on each page.
-            tr_pr = row._tr.get_or_add_trPr()
-            tr_pr.append(OxmlElement("w:cantSplit"))
-            if index == 0:
-                tr_pr.append(OxmlElement("w:tblHeader"))
-        if not cols:
-            continue
-        table.autofit = False
-        grid = table._tbl.tblGrid
-        for col, width in zip(grid.gridCol_lst, cols, strict=False):
-            col.w = Cm(width)
-    buf = BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return content
 
 
 def recipients(meta: DocumentMeta, t: Translator) -> list[str]:
@@ -2044,4 +2013,4 @@ def rollup_docx(r: Any, t: Translator, meta: DocumentMeta) -> bytes:
             "through chibo up to {date}, {issuer} sums up as follows:"
         ).format(date=t.date(r.today), issuer=meta.issuer),
     )
-    return fixed_widths(content, [])
+    return content
