@@ -595,6 +595,12 @@ def _span(months: list[tuple[int, int]]) -> tuple[int, int]:
     return min(idx), max(idx)
 
 
+def _within(lo: int, hi: int) -> tuple[Any, ...]:
+    """Reviews of month indexes lo..hi; the year bounds let the (org, year, month) index narrow
+    the scan instead of computing the month index of every review on record."""
+    return (Review.year >= lo // 12, Review.year <= hi // 12, month_idx >= lo, month_idx <= hi)
+
+
 def outcome_counts(
     session: Session, *, cell_ids: list[int], months: list[tuple[int, int]]
 ) -> dict[int, dict[tuple[int, int], dict[ReviewOutcome, int]]]:
@@ -605,7 +611,7 @@ def outcome_counts(
     lo, hi = _span(months)
     rows = session.execute(
         select(Review.org_id, Review.year, Review.month, Review.outcome, func.count(Review.id))
-        .where(Review.org_id.in_(cell_ids), month_idx >= lo, month_idx <= hi)
+        .where(Review.org_id.in_(cell_ids), *_within(lo, hi))
         .group_by(Review.org_id, Review.year, Review.month, Review.outcome)
     ).all()
     for org_id, year, month, outcome, n in rows:
@@ -626,8 +632,7 @@ def sign_counts(
         .where(
             Review.org_id.in_(cell_ids),
             Review.outcome == ReviewOutcome.NEW_SIGN,
-            month_idx >= lo,
-            month_idx <= hi,
+            *_within(lo, hi),
         )
         .group_by(Review.org_id, Review.sign_group)
     ).all()
@@ -683,8 +688,7 @@ def new_signs(session: Session, *, org_id: int, months: list[tuple[int, int]]) -
         .where(
             Review.org_id == org_id,
             Review.outcome == ReviewOutcome.NEW_SIGN,
-            month_idx >= lo,
-            month_idx <= hi,
+            *_within(lo, hi),
         )
         .order_by(month_idx, Member.name_folded)
     ).all()
@@ -737,8 +741,7 @@ def improvements(
             Review.org_id == org_id,
             Review.outcome == ReviewOutcome.PROGRESSING,
             prev.outcome != ReviewOutcome.PROGRESSING,
-            month_idx >= lo,
-            month_idx <= hi,
+            *_within(lo, hi),
         )
         .order_by(month_idx, Member.name_folded)
     ).all()
