@@ -33,12 +33,12 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bot.clock import SystemClock
-from bot.scheduler import render_rows
-from bot.sender import Sender
-from bot.settings import Settings
 from bot.testing.server import TelegramDoubleServer
 from bot.testing.telegram_double import FakeTelegram
+from domain.clock import SystemClock
+from domain.settings import Settings
+from services.scheduler import render_rows
+from services.sender import Sender
 from storage import outbox
 from storage.db import Database
 from storage.migrate import upgrade

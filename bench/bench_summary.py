@@ -34,8 +34,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
 
-from bot.rules.periods import Period
-from bot.text import fold
+from domain.rules.periods import Period
+from domain.text import fold
 from storage import summary as store
 from storage.db import Database
 from storage.migrate import upgrade

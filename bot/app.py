@@ -15,13 +15,13 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from bot.access import COMMAND_HELP
-from bot.clock import Clock, SystemClock
-from bot.context import AppContext
-from bot.i18n import SUPPORTED, translator
-from bot.settings import Settings
+from domain.access import COMMAND_HELP
+from domain.clock import Clock, SystemClock
+from domain.i18n import SUPPORTED, translator
+from domain.settings import Settings
 from handlers import common, flows
 from handlers.base import load_env, send
+from services.context import AppContext
 from storage.db import Database
 
 log = logging.getLogger(__name__)

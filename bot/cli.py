@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bot.settings import Settings
+from domain.settings import Settings
 
 #: Modules that add sub-commands: each has ``add_commands(subparsers)``.
 COMMAND_MODULES = ["bot.cli_admin", "bot.cli_calendar", "bot.cli_summary"]
@@ -61,7 +61,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     db = Database.from_url(settings.database_url)
     before = current_revision(db.engine)
     upgrade(db.engine)
-    from bot.clock import SystemClock
+    from domain.clock import SystemClock
 
     with db.transaction() as session:
         ensure_defaults(session, now=SystemClock().now())

@@ -15,13 +15,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bot.access import ROLE_NAMES
 from bot.cli import EXIT_USAGE, load_settings
-from bot.clock import SystemClock, local_today
-from bot.errors import ChiboError, NotFound
-from bot.i18n import SUPPORTED, Translator, pick_locale, translator
-from bot.settings import Settings
 from bot.workbook import write_template
+from domain.access import ROLE_NAMES
+from domain.clock import SystemClock, local_today
+from domain.errors import ChiboError, NotFound
+from domain.i18n import SUPPORTED, Translator, pick_locale, translator
+from domain.settings import Settings
 from storage.audit import Actor, record
 from storage.db import Database
 from storage.importer import apply, parse_workbook, validate

@@ -18,12 +18,19 @@ from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.calendar import CatalogError, current, holidays, load_file, parse_catalog, work_calendar
 from bot.cli import EXIT_USAGE, load_settings
-from bot.clock import ManualClock, SystemClock, local_today
-from bot.i18n import translator
-from bot.scheduler import period_label
-from bot.settings import Settings
+from domain.clock import ManualClock, SystemClock, local_today
+from domain.i18n import translator
+from domain.settings import Settings
+from services.calendar import (
+    CatalogError,
+    current,
+    holidays,
+    load_file,
+    parse_catalog,
+    work_calendar,
+)
+from services.scheduler import period_label
 from storage import obligations as ob
 from storage.audit import Actor
 from storage.db import Database
@@ -42,7 +49,7 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     cal.set_defaults(func=cmd_calendar)
     sub = cal.add_subparsers(dest="calendar_command", required=False)
     load = sub.add_parser("load", help="check a catalog or holiday file and put it in force")
-    load.add_argument("file", help="a TOML file like bot/data/calendar.toml or holidays.toml")
+    load.add_argument("file", help="a TOML file like domain/data/calendar.toml or holidays.toml")
     load.set_defaults(func=cmd_load)
     check = sub.add_parser("check", help="check a catalog file without loading it")
     check.add_argument("file")
@@ -116,7 +123,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
         cal = work_calendar(session, catalog)
         scope = None
         if args.org:
-            from bot.scheduler import scope_ids
+            from services.scheduler import scope_ids
 
             try:
                 scope = scope_ids(session, [args.org])
@@ -223,8 +230,8 @@ def cmd_reminders(args: argparse.Namespace) -> int:
         return _fail(f'not a date and time: {args.at!r} (e.g. "2027-03-13 08:00")')
     import asyncio
 
-    from bot.context import AppContext
-    from bot.scheduler import tick
+    from services.context import AppContext
+    from services.scheduler import tick
 
     app_ctx = AppContext(settings=settings, db=db, clock=ManualClock(when))
     try:
@@ -270,7 +277,7 @@ def _unreachable(db: Database) -> int:
 
 def cmd_notice_send(args: argparse.Namespace) -> int:
     """Queue a notice or briefing invitation; the running bot delivers it within a minute."""
-    from bot.scheduler import send_notice
+    from services.scheduler import send_notice
 
     settings = load_settings()
     db = _open(settings)

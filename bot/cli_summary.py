@@ -21,12 +21,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bot import summary_render as render
 from bot.cli import EXIT_USAGE, load_settings
-from bot.clock import SystemClock, local_today
-from bot.errors import ChiboError
-from bot.i18n import SUPPORTED, Translator, pick_locale, translator
-from bot.rules.periods import Period, PeriodError, parse_period
+from documents import summary as render
+from domain.clock import SystemClock, local_today
+from domain.errors import ChiboError
+from domain.i18n import SUPPORTED, Translator, pick_locale, translator
+from domain.rules.periods import Period, PeriodError, parse_period
 from storage import summary as store
 from storage.audit import Actor
 from storage.db import Database

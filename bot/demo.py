@@ -19,14 +19,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.access import ROLE_NAMES
 from bot.app import build_application
-from bot.clock import ManualClock, SystemClock
-from bot.i18n import N_, translator
-from bot.settings import Settings
 from bot.testing.driver import InProcessDriver, button_by_number, render_message
 from bot.testing.request import FakeTelegramRequest
 from bot.testing.telegram_double import FakeMessage, FakeTelegram
+from domain.access import ROLE_NAMES
+from domain.clock import ManualClock, SystemClock
+from domain.i18n import N_, translator
+from domain.settings import Settings
 from storage.db import Database
 from storage.demo_seed import DemoKhoi, seed_demo
 from storage.migrate import upgrade
@@ -194,7 +194,7 @@ class Demo:
 
 def _load_calendar(session, clock) -> None:
     try:
-        from bot.calendar import load_default
+        from services.calendar import load_default
     except ImportError:
         return
     load_default(session, now=clock.now())
@@ -202,7 +202,7 @@ def _load_calendar(session, clock) -> None:
 
 async def _tick(app) -> None:
     try:
-        from bot.scheduler import tick
+        from services.scheduler import tick
     except ImportError:
         return
     await tick(app.bot_data["app"], app.bot)

@@ -8,7 +8,7 @@ import sys
 from telegram import Update
 
 from bot.app import build_application
-from bot.settings import Settings
+from domain.settings import Settings
 from storage.db import Database
 from storage.migrate import current_revision, head_revision
 

@@ -18,11 +18,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.access import may_use
-from bot.clock import local_today
-from bot.context import AppContext
-from bot.errors import ChiboError, NotAllowed, StaleAction
-from bot.i18n import Translator, pick_locale, translator
+from domain.access import may_use
+from domain.clock import local_today
+from domain.errors import ChiboError, NotAllowed, StaleAction
+from domain.i18n import Translator, pick_locale, translator
+from services.context import AppContext
 from storage import people
 from storage.db import Database
 from storage.people import Identity

@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.access import ALIASES, COMMAND_HELP, ROLE_NAMES, commands_for
-from bot.errors import ChiboError
-from bot.i18n import SUPPORTED, translator
-from bot.text import h
+from domain.access import ALIASES, COMMAND_HELP, ROLE_NAMES, commands_for
+from domain.errors import ChiboError
+from domain.i18n import SUPPORTED, translator
+from domain.text import h
 from handlers import flows
 from handlers.base import (
     Context,

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.errors import ChiboError, StaleAction
-from bot.i18n import N_
+from domain.errors import ChiboError, StaleAction
+from domain.i18n import N_
 from handlers.base import Context, Env, Keyboard, button, error_text, load_env, send, show
 from handlers.base import stranger_text as _stranger
 from storage import drafts

@@ -18,10 +18,10 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.errors import AlreadyRecorded, InvalidInput, NotInScope, StaleAction
-from bot.i18n import N_
-from bot.rules.meetings import CONTENT_ITEMS, TOPIC_MAX, UNEXCUSED, QualityGrade
-from bot.text import h, truncate
+from domain.errors import AlreadyRecorded, InvalidInput, NotInScope, StaleAction
+from domain.i18n import N_
+from domain.rules.meetings import CONTENT_ITEMS, TOPIC_MAX, UNEXCUSED, QualityGrade
+from domain.text import h, truncate
 from handlers import flows
 from handlers.base import (
     Context,

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import calendar
-from bot import scheduler as sch
-from bot.access import may_use
-from bot.context import AppContext
-from bot.errors import StaleAction
-from bot.i18n import N_
-from bot.rules.deadlines import sending_hour, slot_time
+from domain.access import may_use
+from domain.errors import StaleAction
+from domain.i18n import N_
+from domain.rules.deadlines import sending_hour, slot_time
 from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
+from services import calendar
+from services import scheduler as sch
+from services.context import AppContext
 from storage import obligations as ob
 
 #: The hours a person may choose for their reminders.

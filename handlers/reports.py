@@ -12,8 +12,16 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.access import CELL_WRITERS, LEADERS, may_use
-from bot.errors import (
+from documents.reports import (
+    STATE_ICONS,
+    STATE_LABELS,
+    chat_text,
+    docx_bytes,
+    docx_name,
+    period_label,
+)
+from domain.access import CELL_WRITERS, LEADERS, may_use
+from domain.errors import (
     AlreadyRecorded,
     ChiboError,
     InvalidInput,
@@ -22,18 +30,10 @@ from bot.errors import (
     NotInScope,
     StaleAction,
 )
-from bot.i18n import N_
-from bot.reports_render import (
-    STATE_ICONS,
-    STATE_LABELS,
-    chat_text,
-    docx_bytes,
-    docx_name,
-    period_label,
-)
-from bot.rules.periods import PeriodError, parse_period
-from bot.rules.reviews import ReportState
-from bot.text import h, truncate
+from domain.i18n import N_
+from domain.rules.periods import PeriodError, parse_period
+from domain.rules.reviews import ReportState
+from domain.text import h, truncate
 from handlers import flows
 from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
 from handlers.reviews import watch_entry_text

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.access import CELL_WRITERS, may_use
-from bot.errors import InvalidInput, NotAllowed, NotInScope, StaleAction
-from bot.i18n import N_
-from bot.reports_render import GROUP_LABELS, OUTCOME_ICONS, group_label, outcome_label
-from bot.rules import reviews as rules
-from bot.rules.periods import PeriodError, parse_period
-from bot.text import h, truncate
+from documents.reports import GROUP_LABELS, OUTCOME_ICONS, group_label, outcome_label
+from domain.access import CELL_WRITERS, may_use
+from domain.errors import InvalidInput, NotAllowed, NotInScope, StaleAction
+from domain.i18n import N_
+from domain.rules import reviews as rules
+from domain.rules.periods import PeriodError, parse_period
+from domain.text import h, truncate
 from handlers import flows
 from handlers.base import Context, Env, button, command, int_arg, parse_data, send, show
 from storage import drafts, reviews

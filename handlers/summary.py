@@ -15,11 +15,11 @@ import re
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import summary_render as render
-from bot.errors import NotInScope, StaleAction
-from bot.i18n import translator
-from bot.rules.periods import Period, PeriodError, month_of, parse_period
-from bot.text import h, truncate
+from documents import summary as render
+from domain.errors import NotInScope, StaleAction
+from domain.i18n import translator
+from domain.rules.periods import Period, PeriodError, month_of, parse_period
+from domain.text import h, truncate
 from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
 from storage import reports
 from storage import summary as store

@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from bot.text import clean, fold
+from domain.text import clean, fold
 from storage.audit import Actor, record
 from storage.models import (
     Gender,

@@ -46,8 +46,8 @@ class CellMeetingFigures:
 
     @property
     def attendance_rate(self) -> float | None:
-        """Present ÷ required over the range (see :mod:`bot.rules.attendance`)."""
-        from bot.rules.attendance import attendance_rate
+        """Present ÷ required over the range (see :mod:`domain.rules.attendance`)."""
+        from domain.rules.attendance import attendance_rate
 
         return attendance_rate(self.present, self.required)
 
@@ -199,7 +199,7 @@ class MonthFigures:
     @property
     def attendance_rate(self) -> float | None:
         """Present ÷ required at the month's regular meeting (None: no meeting or no members)."""
-        from bot.rules.attendance import attendance_rate
+        from domain.rules.attendance import attendance_rate
 
         return attendance_rate(self.present, self.required)
 
@@ -355,7 +355,7 @@ class AttendanceCounts:
     @property
     def rate(self) -> float | None:
         """Present ÷ required."""
-        from bot.rules.attendance import attendance_rate
+        from domain.rules.attendance import attendance_rate
 
         return attendance_rate(self.present, self.required)
 

@@ -33,9 +33,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.errors import ChiboError
-from bot.i18n import N_, translator
-from bot.text import clean, fold
+from domain.errors import ChiboError
+from domain.i18n import N_, translator
+from domain.text import clean, fold
 from storage.audit import Actor, jsonable, record
 from storage.models import Gender, Member, MemberStatus, Organization, OrgKind, OrgType
 from storage.seed import ORG_TYPES, get_setting

@@ -3,7 +3,7 @@
 Each public function is one use case: keyword-only, takes the open :class:`Session` of the
 caller's transaction, checks the person's role *from the database* (a button is never
 trusted, and a role revoked mid-conversation stops the next step), raises domain errors
-(:mod:`bot.errors`) and writes an audit row for every change of a record. Conversation
+(:mod:`domain.errors`) and writes an audit row for every change of a record. Conversation
 progress lives in a :class:`~storage.models.Draft` saved in the same transaction as the step.
 
 The flow of ``/meeting`` (states are :class:`State`)::
@@ -29,12 +29,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.access import CELL_WRITERS
-from bot.errors import AlreadyRecorded, InvalidInput, NotAllowed, NotFound, StaleAction
-from bot.i18n import N_
-from bot.rules import meetings as rules
-from bot.rules.attendance import can_vote_on_admission, three_months_rule
-from bot.text import clean
+from domain.access import CELL_WRITERS
+from domain.errors import AlreadyRecorded, InvalidInput, NotAllowed, NotFound, StaleAction
+from domain.i18n import N_
+from domain.rules import meetings as rules
+from domain.rules.attendance import can_vote_on_admission, three_months_rule
+from domain.text import clean
 from storage import drafts, figures, orgs, reviews
 from storage.audit import Actor, record, snapshot
 from storage.models import (

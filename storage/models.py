@@ -30,6 +30,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from domain.vocab import (
+    AbsenceReason,
+    AttendanceStatus,
+    Gender,
+    MeetingKind,
+    MemberStatus,
+    OrgKind,
+    OutboxStatus,
+    ReportStatus,
+    ReviewOutcome,
+    Role,
+    SignGroup,
+)
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware UTC datetime on every backend (SQLite stores naive text; we re-attach UTC)."""
@@ -78,63 +92,6 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
-
-
-class OrgKind(enum.StrEnum):
-    """Level of a node of the organization tree (display names are configurable)."""
-
-    TOP = "top"  # the Khối or its successor
-    COMMITTEE = "committee"  # đảng bộ cơ sở (grassroots party committee with cells)
-    GRASSROOTS_CELL = "grassroots_cell"  # chi bộ cơ sở
-    CELL = "cell"  # chi bộ trực thuộc
-    GROUP = "group"  # tổ đảng
-
-    @property
-    def holds_meetings(self) -> bool:
-        """Cells hold the monthly meetings and own the members."""
-        return self in (OrgKind.GRASSROOTS_CELL, OrgKind.CELL)
-
-
-class MemberStatus(enum.StrEnum):
-    """Status of a party member."""
-
-    FULL = "full"  # chính thức
-    PROBATIONARY = "probationary"  # dự bị
-    EXEMPT = "exempt"  # miễn sinh hoạt
-    TRANSFERRED = "transferred"  # chuyển sinh hoạt đi
-    REMOVED = "removed"  # xóa tên / khai trừ / ra khỏi Đảng
-
-    @property
-    def is_active(self) -> bool:
-        """Still on the cell's roll."""
-        return self in (MemberStatus.FULL, MemberStatus.PROBATIONARY, MemberStatus.EXEMPT)
-
-    @property
-    def must_attend(self) -> bool:
-        """Counted in attendance denominators (exempt members are not)."""
-        return self in (MemberStatus.FULL, MemberStatus.PROBATIONARY)
-
-
-class Gender(enum.StrEnum):
-    """Gender as the party records keep it."""
-
-    MALE = "male"
-    FEMALE = "female"
-
-
-class Role(enum.StrEnum):
-    """Roles; each assignment is scoped to one organization."""
-
-    SECRETARY = "secretary"  # bí thư chi bộ
-    DEPUTY = "deputy"  # phó bí thư
-    COMMITTEE_MEMBER = "committee_member"  # chi ủy viên
-    GRASSROOTS_SECRETARY = "grassroots_secretary"  # bí thư đảng ủy cơ sở
-    FOLLOWER = "follower"  # cấp ủy viên cấp trên theo dõi chi bộ
-    STANDING = "standing"  # Ban Thường vụ / Thường trực
-    INSPECTION = "inspection"  # Ủy ban Kiểm tra
-    ORGANIZATION = "organization"  # Ban Tổ chức
-    PROPAGANDA = "propaganda"  # Ban Tuyên giáo
-    ADMIN = "admin"  # quản trị hệ thống
 
 
 class OrgType(Base):
@@ -311,45 +268,6 @@ class Holiday(Base):
 # --- Cell meetings ---------------------------------------------------------------------------
 
 
-class MeetingKind(enum.StrEnum):
-    """Kinds of cell meeting."""
-
-    REGULAR = "regular"  # thường kỳ / định kỳ
-    THEMATIC = "thematic"  # chuyên đề
-    COMBINED = "combined"  # định kỳ kết hợp chuyên đề
-    COMMITTEE = "committee"  # sinh hoạt chi ủy
-    EXTRAORDINARY = "extraordinary"  # bất thường
-
-    @property
-    def counts_as_regular(self) -> bool:
-        """Regular and combined meetings discharge the monthly obligation."""
-        return self in (MeetingKind.REGULAR, MeetingKind.COMBINED)
-
-    @property
-    def counts_as_thematic(self) -> bool:
-        """Thematic and combined meetings count toward the quarterly thematic meeting."""
-        return self in (MeetingKind.THEMATIC, MeetingKind.COMBINED)
-
-
-class AttendanceStatus(enum.StrEnum):
-    """Attendance of one member at one meeting."""
-
-    PRESENT = "present"
-    EXCUSED = "excused"  # vắng có lý do
-    UNEXCUSED = "unexcused"  # vắng không có lý do
-    EXEMPT = "exempt"  # miễn sinh hoạt
-
-
-class AbsenceReason(enum.StrEnum):
-    """Category of a valid reason for absence."""
-
-    TRIP = "trip"
-    ILLNESS = "illness"
-    FAMILY = "family"
-    STUDY = "study"
-    OTHER = "other"
-
-
 class Meeting(Base):
     """A cell meeting. Soft-deleted rows keep ``deleted_at``."""
 
@@ -444,22 +362,6 @@ class Flag(Base):
 # --- Commitments and reviews -----------------------------------------------------------------
 
 
-class SignGroup(enum.StrEnum):
-    """The three groups of nine signs of degradation."""
-
-    POLITICAL = "political"  # tư tưởng chính trị
-    ETHICS = "ethics"  # đạo đức, lối sống
-    SELF_EVOLUTION = "self_evolution"  # "tự diễn biến", "tự chuyển hóa"
-
-
-class ReviewOutcome(enum.StrEnum):
-    """The monthly review of a member's commitment."""
-
-    PROGRESSING = "progressing"  # có tiến bộ / khắc phục tốt
-    NO_CHANGE = "no_change"  # chưa chuyển biến
-    NEW_SIGN = "new_sign"  # phát hiện biểu hiện suy thoái mới
-
-
 class Commitment(Base):
     """A member's annual self-improvement commitment (bản cam kết)."""
 
@@ -501,14 +403,6 @@ class Review(Base):
 
 
 # --- Reports ---------------------------------------------------------------------------------
-
-
-class ReportStatus(enum.StrEnum):
-    """Lifecycle of a report."""
-
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    REOPENED = "reopened"
 
 
 class Report(Base):
@@ -608,16 +502,6 @@ class Snooze(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     instance_key: Mapped[str] = mapped_column(String(120))
     until: Mapped[datetime]
-
-
-class OutboxStatus(enum.StrEnum):
-    """Delivery state of an outbox row."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"  # gave up after N tries
-    BLOCKED = "blocked"  # 403: the user blocked the bot
 
 
 class Outbox(Base):

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, delete, distinct, extract, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.rules.deadlines import (
+from domain.rules.deadlines import (
     PeriodRef,
     WorkCalendar,
     parse_period_key,
@@ -66,7 +66,7 @@ from storage.models import (
 )
 
 if TYPE_CHECKING:
-    from bot.calendar import Catalog, ObligationSpec
+    from services.calendar import Catalog, ObligationSpec
 
 CALENDAR_SETTING = "calendar"
 REGULAR_KINDS = [MeetingKind.REGULAR, MeetingKind.COMBINED]

@@ -22,7 +22,7 @@ Telegram accepted a message and before the ``mark_sent`` statement commits, the 
 ``sending``; once the claim is older than ``stale_after`` it is claimed again and the message
 is sent a second time. That window is one UPDATE statement and its commit (plus the time the
 HTTP answer is in flight). A request that times out *after* it was written is ambiguous in the
-same way; the sender does not retry those (see :mod:`bot.sender`), so they are the one case
+same way; the sender does not retry those (see :mod:`services.sender`), so they are the one case
 that can lose a message instead. Nothing else resends a message.
 """
 

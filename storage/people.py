@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.errors import InviteInvalid, NotFound
-from bot.text import clean
+from domain.errors import InviteInvalid, NotFound
+from domain.text import clean
 from storage.audit import Actor, record, snapshot
 from storage.models import Invite, Organization, Person, Role, RoleAssignment
 

@@ -14,7 +14,7 @@ late. Every submission has its own audit row (and its time there).
 
 Two devices submitting at once: the row is created under the unique (org, kind, period) key
 and moved to "submitted" by a compare-and-set UPDATE; the loser raises
-:class:`~bot.errors.AlreadyRecorded` and writes nothing.
+:class:`~domain.errors.AlreadyRecorded` and writes nothing.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.errors import AlreadyRecorded, InvalidInput, NotFound, NotInScope
-from bot.i18n import N_
-from bot.rules import reviews as rules
-from bot.rules.periods import Period, PeriodError, parse_period, quarter_of
+from domain.errors import AlreadyRecorded, InvalidInput, NotFound, NotInScope
+from domain.i18n import N_
+from domain.rules import reviews as rules
+from domain.rules.periods import Period, PeriodError, parse_period, quarter_of
 from storage import figures as shared_figures
 from storage import outbox, reviews
 from storage.audit import Actor, record, snapshot

@@ -3,7 +3,7 @@
 Every write runs inside the caller's transaction (one per use case), records an audit row with
 before/after, and is idempotent: setting a value a record already holds changes nothing and
 writes no audit row. The rules (who is reviewed, what a watch-list entry is) live in
-:mod:`bot.rules.reviews`; this module gathers the facts, mostly as GROUP BY queries.
+:mod:`domain.rules.reviews`; this module gathers the facts, mostly as GROUP BY queries.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from bot.errors import InvalidInput, NotInScope
-from bot.i18n import N_
-from bot.rules import reviews as rules
+from domain.errors import InvalidInput, NotInScope
+from domain.i18n import N_
+from domain.rules import reviews as rules
 from storage.audit import Actor, record, snapshot
 from storage.models import (
     Commitment,
@@ -38,7 +38,7 @@ ACTIVE = [s for s in MemberStatus if s.is_active]
 REGULAR_KINDS = [MeetingKind.REGULAR, MeetingKind.COMBINED]
 FLAG_KIND = "no_progress"
 
-#: The month of a review as one integer (same formula as :func:`bot.rules.reviews.month_index`).
+#: The month of a review as one integer (same formula as :func:`domain.rules.reviews.month_index`).
 month_idx = Review.year * 12 + Review.month - 1
 
 _REVIEW_FIELDS = [

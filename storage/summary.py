@@ -25,10 +25,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from bot.errors import ChiboError, NotAllowed, NotFound, NotInScope
-from bot.i18n import N_
-from bot.rules.attendance import attendance_rate, three_months_rule
-from bot.rules.periods import Period
+from domain.errors import ChiboError, NotAllowed, NotFound, NotInScope
+from domain.i18n import N_
+from domain.rules.attendance import attendance_rate, three_months_rule
+from domain.rules.periods import Period
 from storage import figures, reports, reviews
 from storage.audit import Actor, record
 from storage.models import (
@@ -902,10 +902,10 @@ def _report_lines(
     tz: ZoneInfo,
 ) -> list[ReportLine]:
     """Each cell's standing for each report that fell due in the period, by the reports' own
-    rule (:func:`bot.rules.reviews.report_state`: on time, late, missing, or not due yet when
+    rule (:func:`domain.rules.reviews.report_state`: on time, late, missing, or not due yet when
     due today). One query for every kind and period, like :func:`storage.reports.status_rows`
     does for one."""
-    from bot.rules.reviews import report_state
+    from domain.rules.reviews import report_state
 
     if not rows:
         return []
@@ -1015,7 +1015,7 @@ def roll_counts(
 ) -> dict[int, dict[tuple[int, int], int]]:
     """Cell → (year, month) → members to review that month, for many cells in one query.
 
-    The same rule as :func:`bot.rules.reviews.on_roll` (which :func:`storage.reviews.roll_counts`
+    Same rule as :func:`domain.rules.reviews.on_roll` (which :func:`storage.reviews.roll_counts`
     applies one cell at a time), written as one conditional count per month so a year over
     hundreds of cells stays one GROUP BY; a test checks that both agree.
     """
@@ -1195,7 +1195,7 @@ def draft_plan_annual(session: Session, ctx: reports.DraftContext) -> dict[str, 
     ending on 15 November) up to today; the same machinery as the remedy reports snapshots them
     when the cell submits.
     """
-    from bot.rules import reviews as review_rules
+    from domain.rules import reviews as review_rules
 
     cell = ctx.org.id
     upto = min(ctx.end, ctx.today)

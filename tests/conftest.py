@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
+from domain.clock import ManualClock
 from storage.db import Database
 from tests.auxil import db as dbaux
 

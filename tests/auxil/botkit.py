@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.clock import ManualClock
-from bot.settings import Settings
 from bot.testing.driver import InProcessDriver
 from bot.testing.request import FakeTelegramRequest
 from bot.testing.telegram_double import FakeMessage, FakeTelegram
+from domain.clock import ManualClock
+from domain.settings import Settings
 from storage.db import Database
 from storage.demo_seed import DemoKhoi, seed_demo
 

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from bot.cli import main
-from bot.text import fold
+from domain.text import fold
 from storage.db import Database
 from storage.models import (
     AuditLog,

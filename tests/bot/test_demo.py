@@ -20,10 +20,21 @@ def test_a_demo_script_switches_users_presses_numbered_buttons_and_prints_the_tr
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    out = run_script(tmp_path, capsys, [
-        "/start", "as lanh_dao", "/language", "2", "/help", "as nobody", "9", "quit",
-        "/never-reached",
-    ])
+    out = run_script(
+        tmp_path,
+        capsys,
+        [
+            "/start",
+            "as lanh_dao",
+            "/language",
+            "2",
+            "/help",
+            "as nobody",
+            "9",
+            "quit",
+            "/never-reached",
+        ],
+    )
     assert "Chào đồng chí Huỳnh Văn Tâm!" in out
     assert "[lanh_dao]> /language" in out
     assert "[1] 🇻🇳 Tiếng Việt  [2] 🇬🇧 English" in out

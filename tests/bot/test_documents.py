@@ -9,8 +9,8 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
-from bot.documents import DocHeader, DocSection, DocTable, Signature, party_document
-from bot.i18n import translator
+from documents.layout import DocHeader, DocSection, DocTable, Signature, party_document
+from domain.i18n import translator
 
 
 def render() -> Document:

@@ -12,10 +12,10 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from bot import summary_render as render
-from bot.i18n import translator
-from bot.rules.periods import Period, parse_period
-from bot.text import fold
+from documents import summary as render
+from domain.i18n import translator
+from domain.rules.periods import Period, parse_period
+from domain.text import fold
 from storage import summary as store
 from storage.db import Database
 from storage.demo_seed import DemoKhoi, seed_demo
@@ -286,7 +286,7 @@ def test_chart_is_a_png(db: Database, khoi: DemoKhoi) -> None:
 
 
 def test_the_plan_report_renders_with_the_report_machinery(db: Database, khoi: DemoKhoi) -> None:
-    from bot.reports_render import chat_text, docx_bytes
+    from documents.reports import chat_text, docx_bytes
     from storage import reports
 
     with db.transaction() as session:

@@ -14,7 +14,7 @@ from bot.app import build_application
 from bot.testing.driver import InProcessDriver
 from bot.testing.request import FakeTelegramRequest
 from bot.testing.telegram_double import FakeMessage
-from bot.text import fold
+from domain.text import fold
 from storage import drafts, figures, orgs
 from storage import meetings as m
 from storage.audit import Actor

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.scheduler import tick
+from services.scheduler import tick
 from storage import outbox
 from storage.models import (
     Meeting,
@@ -443,7 +443,7 @@ async def test_a_briefing_reaches_the_secretaries_in_scope_who_answer_with_one_t
 
     # The briefing dated in the quarter discharges the Organization Board's obligation.
     with bot.db.transaction() as session:
-        from bot import calendar
+        from services import calendar
         from storage import obligations as ob
 
         catalog = calendar.current(session)
@@ -474,7 +474,7 @@ async def test_a_deadline_on_a_public_holiday(bot) -> None:
 async def test_the_job_drains_every_minute_and_plans_once_an_hour(bot, monkeypatch) -> None:
     from types import SimpleNamespace
 
-    from bot import scheduler
+    from services import scheduler
 
     calls: list[datetime] = []
     real_plan = scheduler.plan

@@ -9,8 +9,8 @@ import pytest
 from docx import Document
 from sqlalchemy import func, select
 
-from bot import access
-from bot.access import LEADERS, may_use
+from domain import access
+from domain.access import LEADERS, may_use
 from storage.models import (
     AuditLog,
     Outbox,

@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.errors import NotAllowed, NotInScope, StaleAction
-from bot.i18n import translator
+from domain.errors import NotAllowed, NotInScope, StaleAction
+from domain.i18n import translator
 from storage.models import AuditLog, Member, Organization, OrgKind, RoleAssignment
 from tests.storage.test_summary import ALL, Records, standard_records
 

@@ -16,14 +16,14 @@ from telegram.error import TimedOut
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest, RequestData
 
-from bot import calendar
-from bot.clock import ManualClock
-from bot.rules.deadlines import reminder_slots
-from bot.scheduler import render_rows, tick
-from bot.sender import Sender
 from bot.testing.request import FakeTelegramRequest
 from bot.testing.server import TelegramDoubleServer
 from bot.testing.telegram_double import FakeTelegram
+from domain.clock import ManualClock
+from domain.rules.deadlines import reminder_slots
+from services import calendar
+from services.scheduler import render_rows, tick
+from services.sender import Sender
 from storage import outbox
 from storage.db import Database
 from storage.models import (

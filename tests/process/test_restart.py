@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import SystemClock
 from bot.testing.driver import HttpDriver
 from bot.testing.server import TelegramDoubleServer
 from bot.testing.telegram_double import FakeTelegram
+from domain.clock import SystemClock
 from storage import orgs, people
 from storage.audit import Actor
 from storage.db import Database

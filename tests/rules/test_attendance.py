@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from bot.rules.attendance import (
+from domain.rules.attendance import (
     attendance_rate,
     can_vote_on_admission,
     counts,

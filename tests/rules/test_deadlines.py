@@ -7,14 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.calendar import (
-    CatalogError,
-    default_catalog,
-    default_holidays,
-    parse_catalog,
-    parse_holidays,
-)
-from bot.rules.deadlines import (
+from domain.rules.deadlines import (
     DigestRule,
     DueRule,
     PeriodRef,
@@ -35,6 +28,13 @@ from bot.rules.deadlines import (
     reminder_slots,
     sending_hour,
     validate_rule,
+)
+from services.calendar import (
+    CatalogError,
+    default_catalog,
+    default_holidays,
+    parse_catalog,
+    parse_holidays,
 )
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.rules import meetings as r
+from domain.rules import meetings as r
 from storage.models import AbsenceReason, MeetingKind
 
 TODAY = date(2026, 11, 16)

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from bot.errors import InvalidInput
-from bot.rules import reviews as rules
-from bot.rules.reviews import NotReviewable, ReportState, RollFacts
+from domain.errors import InvalidInput
+from domain.rules import reviews as rules
+from domain.rules.reviews import NotReviewable, ReportState, RollFacts
 from storage.models import MemberStatus, ReviewOutcome, SignGroup
 
 P, N, S = ReviewOutcome.PROGRESSING, ReviewOutcome.NO_CHANGE, ReviewOutcome.NEW_SIGN

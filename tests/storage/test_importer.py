@@ -14,9 +14,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from bot.clock import ManualClock
-from bot.text import fold
 from bot.workbook import write_template
+from domain.clock import ManualClock
+from domain.text import fold
 from storage.audit import Actor
 from storage.db import Database
 from storage.importer import (

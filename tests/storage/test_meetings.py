@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.errors import AlreadyRecorded, InvalidInput, NotAllowed, NotFound, StaleAction
-from bot.text import fold
+from domain.errors import AlreadyRecorded, InvalidInput, NotAllowed, NotFound, StaleAction
+from domain.text import fold
 from storage import drafts, figures, orgs
 from storage import meetings as m
 from storage.audit import Actor

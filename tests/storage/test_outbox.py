@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event, select, text
 
-from bot.calendar import CatalogError, current, load_default, load_file, work_calendar
+from services.calendar import CatalogError, current, load_default, load_file, work_calendar
 from storage import obligations as ob
 from storage import outbox
 from storage.audit import Actor
@@ -210,7 +210,7 @@ def test_postgresql_claims_skip_rows_locked_by_another_process(
 
 def test_a_bad_catalog_file_changes_nothing(db: Database, khoi: DemoKhoi, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    text_ = (Path(__file__).parents[2] / "bot" / "data" / "calendar.toml").read_text()
+    text_ = (Path(__file__).parents[2] / "domain" / "data" / "calendar.toml").read_text()
     bad.write_text(text_.replace("month = 3\nday = 20", "month = 3\nday = 31"), encoding="utf-8")
     with (
         pytest.raises(CatalogError, match="'remedy_quarterly': bad date rule: day 31"),

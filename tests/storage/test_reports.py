@@ -10,11 +10,11 @@ import pytest
 from docx import Document
 from sqlalchemy import func, select
 
-from bot.errors import AlreadyRecorded, InvalidInput, NotFound
-from bot.i18n import translator
-from bot.reports_render import chat_text, docx_bytes
-from bot.rules.periods import Period
-from bot.rules.reviews import ReportState
+from documents.reports import chat_text, docx_bytes
+from domain.errors import AlreadyRecorded, InvalidInput, NotFound
+from domain.i18n import translator
+from domain.rules.periods import Period
+from domain.rules.reviews import ReportState
 from storage import reports, reviews
 from storage.audit import Actor
 from storage.db import Database

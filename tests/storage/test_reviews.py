@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.errors import InvalidInput, NotInScope
-from bot.rules.reviews import NotReviewable
+from domain.errors import InvalidInput, NotInScope
+from domain.rules.reviews import NotReviewable
 from storage import reviews
 from storage.audit import Actor
 from storage.db import Database

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.errors import NotAllowed, NotInScope
-from bot.rules.periods import parse_period
+from domain.errors import NotAllowed, NotInScope
+from domain.rules.periods import parse_period
 from storage import people, reports
 from storage import reviews as review_store
 from storage.audit import Actor

@@ -1,9 +1,9 @@
 """The deadline catalog: read and check a TOML file, store it, and read back the one in force.
 
-The shipped default (``bot/data/calendar.toml``) reproduces DOMAIN.md's table; an admin loads
+The shipped default (``domain/data/calendar.toml``) reproduces DOMAIN.md's table; an admin loads
 an edited copy with ``chibo calendar load FILE``. A file is checked completely before anything
 is written, so a bad file gives a clear error and the old catalog stays in force. Public
-holidays (``bot/data/holidays.toml``) load the same way.
+holidays (``domain/data/holidays.toml``) load the same way.
 
 Until a catalog has been loaded into the database, the shipped default is in force.
 """
@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.rules.deadlines import (
+from domain.rules.deadlines import (
     RULE_SOURCE_HOLIDAYS,
     RULE_SOURCE_WEEKEND,
     WEEKDAY_NAMES,
@@ -33,12 +33,12 @@ from bot.rules.deadlines import (
     validate_rule,
     weekdays,
 )
-from bot.settings import Settings
+from domain.settings import Settings
 from storage import obligations as store
 from storage.audit import Actor
 from storage.models import OrgKind, Role
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "domain" / "data"
 DEFAULT_CATALOG = DATA / "calendar.toml"
 DEFAULT_HOLIDAYS = DATA / "holidays.toml"
 

@@ -8,7 +8,7 @@ minute; a tick is safe to run twice, in two processes at once, or after a long p
    ``digest:<person>:<date>``. Only the newest slot reached counts, so a bot that was down
    across a deadline sends the overdue reminder once, not every slot it missed.
 2. The rows are inserted with "ignore if the key exists" (:func:`storage.outbox.insert_ignore`).
-3. The sender drains the outbox (:mod:`bot.sender`): claim → send → mark sent.
+3. The sender drains the outbox (:mod:`services.sender`): claim → send → mark sent.
 
 Messages are rendered when they are sent (:func:`render_rows`), in the recipient's language;
 a person's reminder rows claimed together (two cells, or a meeting and its reviews) become one
@@ -31,9 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from bot import calendar
-from bot.i18n import N_, Translator, pick_locale, translator
-from bot.rules.deadlines import (
+from domain.i18n import N_, Translator, pick_locale, translator
+from domain.rules.deadlines import (
     WorkCalendar,
     current_slot,
     due_state,
@@ -43,7 +42,8 @@ from bot.rules.deadlines import (
     reminder_slots,
     sending_hour,
 )
-from bot.text import h
+from domain.text import h
+from services import calendar
 from storage import obligations as ob
 from storage import orgs as orgs_store
 from storage import outbox
@@ -53,10 +53,10 @@ if TYPE_CHECKING:
     from telegram import Bot
     from telegram.ext import Application, ContextTypes
 
-    from bot.calendar import Catalog
-    from bot.context import AppContext
-    from bot.sender import DrainStats
-    from bot.settings import Settings
+    from domain.settings import Settings
+    from services.calendar import Catalog
+    from services.context import AppContext
+    from services.sender import DrainStats
 
 log = logging.getLogger(__name__)
 
@@ -698,7 +698,7 @@ async def _drain(
 ) -> TickResult:
     if bot is None:
         return result
-    from bot.sender import Sender
+    from services.sender import Sender
 
     settings = app_ctx.settings
     sender = Sender(

@@ -13,12 +13,12 @@ from datetime import date, timedelta
 from io import BytesIO
 from typing import Any
 
-from bot.documents import DocHeader, DocSection, DocTable, Signature, party_document
-from bot.i18n import N_, Translator
-from bot.reports_render import GROUP_LABELS, STATE_ICONS, STATE_LABELS
-from bot.rules.periods import Period, month_of, quarter_of, year_of
-from bot.rules.reviews import ReportState
-from bot.text import h, truncate
+from documents.layout import DocHeader, DocSection, DocTable, Signature, party_document
+from documents.reports import GROUP_LABELS, STATE_ICONS, STATE_LABELS
+from domain.i18n import N_, Translator
+from domain.rules.periods import Period, month_of, quarter_of, year_of
+from domain.rules.reviews import ReportState
+from domain.text import h, truncate
 from storage import reports
 from storage.models import MemberStatus, OrgKind, SignGroup
 from storage.summary import (
@@ -1340,7 +1340,7 @@ DOC_CELL_ROWS_MAX = 60
 
 
 def to_docx(s: Summary, t: Translator, meta: DocumentMeta) -> bytes:
-    """The summary as a report in the Party's layout (bot.documents.party_document)."""
+    """The summary as a report in the Party's layout (documents.layout.party_document)."""
     _ = t.gettext
     f = s.total
     title_period = period_title(s.period, t)
@@ -1911,8 +1911,8 @@ def _plan_recipients(t: Translator, v: Any) -> list[str]:
 
 
 def register_plan_renderer() -> None:
-    """Teach :mod:`bot.reports_render` to render the annual plan report."""
-    from bot.reports_render import KindRenderer, register_renderer
+    """Teach :mod:`documents.reports` to render the annual plan report."""
+    from documents.reports import KindRenderer, register_renderer
 
     register_renderer(
         "plan_annual",

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from storage.models import AttendanceStatus, MemberStatus
+from domain.vocab import AttendanceStatus, MemberStatus
 
 RULE_SOURCE_THREE_MONTHS = "Điều lệ Đảng; Quy định thi hành Điều lệ Đảng (xóa tên đảng viên)"
 

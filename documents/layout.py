@@ -20,7 +20,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from bot.i18n import Translator
+from domain.i18n import Translator
 
 PARTY_NAME = "ĐẢNG CỘNG SẢN VIỆT NAM"
 FONT = "Times New Roman"

@@ -1,6 +1,6 @@
 """Reports rendered for people: HTML text for the chat, and .docx in the Party's layout.
 
-The Word file always goes through :func:`bot.documents.party_document` (one template for every
+The Word file always goes through :func:`documents.layout.party_document` (one template for every
 report). Each report kind registers a :class:`KindRenderer` here for its own body; the frame
 (title, period, status, assessment, recipients, signature) is shared.
 """
@@ -13,11 +13,11 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.documents import DocHeader, DocSection, DocTable, Signature, party_document
-from bot.i18n import N_, Translator, translator
-from bot.rules.periods import Period
-from bot.rules.reviews import ReportState
-from bot.text import h, truncate
+from documents.layout import DocHeader, DocSection, DocTable, Signature, party_document
+from domain.i18n import N_, Translator, translator
+from domain.rules.periods import Period
+from domain.rules.reviews import ReportState
+from domain.text import h, truncate
 from storage.models import ReportStatus, ReviewOutcome, SignGroup
 from storage.reports import ReportView
 

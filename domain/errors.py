@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import N_
+from domain.i18n import N_
 
 
 class ChiboError(Exception):

@@ -33,9 +33,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 
-from bot.clock import Clock
-from bot.i18n import N_
-from bot.rules.deadlines import ReminderPlan, in_quiet_hours
+from domain.clock import Clock
+from domain.i18n import N_
+from domain.rules.deadlines import ReminderPlan, in_quiet_hours
 from storage import obligations as ob
 from storage import outbox
 from storage.db import Database
@@ -43,7 +43,7 @@ from storage.db import Database
 if TYPE_CHECKING:
     from telegram import Bot
 
-    from bot.settings import Settings
+    from domain.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class Sender:
         self.sleep = sleep
         self.max_flood_waits = max_flood_waits
         if group is None:
-            from bot.scheduler import group_rows
+            from services.scheduler import group_rows
 
             group = group_rows
         self.group = group
@@ -318,7 +318,7 @@ class Sender:
 
 def notify_admins(session: Any, *, person_id: int, now: datetime) -> int:
     """Queue one notice per admin that ``person_id`` cannot be reached (once a day)."""
-    from bot.access import ROLE_NAMES
+    from domain.access import ROLE_NAMES
 
     person = ob.people_info(session, [person_id]).get(person_id)
     if person is None:

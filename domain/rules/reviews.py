@@ -2,7 +2,7 @@
 reviews" and "Deadlines").
 
 Pure functions: no Telegram, no SQL. Storage gathers the facts (often as SQL aggregates) and asks
-these functions what they mean; every rejection is a :class:`bot.errors.InvalidInput` whose
+these functions what they mean; every rejection is a :class:`domain.errors.InvalidInput` whose
 message is an English msgid, so the handler shows it in the user's language.
 
 Decisions taken here (say so when changing them):
@@ -24,10 +24,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.errors import InvalidInput
-from bot.i18n import N_
-from bot.text import clean
-from storage.models import MemberStatus, ReviewOutcome, SignGroup
+from domain.errors import InvalidInput
+from domain.i18n import N_
+from domain.text import clean
+from domain.vocab import MemberStatus, ReviewOutcome, SignGroup
 
 RULE_SOURCE = "Quy định 4842-QĐ/TU, khoản 3 điều 4"
 RULE_SOURCE_REPORTS = "Quy định 4842-QĐ/TU; Kế hoạch 12-KH/ĐUK, mục 2.2"

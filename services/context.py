@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.clock import Clock
-from bot.settings import Settings
+from domain.clock import Clock
+from domain.settings import Settings
 from storage.db import Database
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.i18n import N_
-from storage.models import Role
+from domain.i18n import N_
+from domain.vocab import Role
 
 #: Roles that manage a cell's records (meetings, reviews, reports, models).
 CELL_WRITERS = frozenset({Role.SECRETARY, Role.DEPUTY})

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from storage.models import AbsenceReason, MeetingKind
+from domain.vocab import AbsenceReason, MeetingKind
 
 RULE_SOURCE_REGULAR = "Điều lệ Đảng; Hướng dẫn về sinh hoạt chi bộ (định kỳ mỗi tháng một lần)"
 RULE_SOURCE_THEMATIC = "Hướng dẫn về sinh hoạt chi bộ (chuyên đề ít nhất mỗi quý một lần)"

@@ -1,0 +1,1 @@
+"""Documents built from data already read: Word layout, report and summary renderers."""
