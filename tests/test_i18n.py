@@ -16,7 +16,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "pgettex
 
 def _msgids() -> set[str]:
     ids: set[str] = set()
-    for folder in ("bot", "handlers", "storage"):
+    for folder in ("bot", "domain", "services", "documents", "handlers", "storage"):
         for _file, _line, message, _comments, _ctx in extract_from_dir(
             ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):

@@ -170,8 +170,8 @@ def test_a_bad_file_lists_every_bad_row_and_writes_nothing(
 
     assert bad.code == 1
     assert bad.out.splitlines() == [
-        "Sheet DangVien, dòng 7, cột 'Tháng sinh': tháng phải từ 1 đến 12 (13)",
-        "Sheet DangVien, dòng 7, cột 'Ngày kết nạp': ngày không tồn tại (31/02/2020)",
+        "Trang tính DangVien, dòng 7, cột 'Tháng sinh': tháng phải từ 1 đến 12 (13)",
+        "Trang tính DangVien, dòng 7, cột 'Ngày kết nạp': ngày không tồn tại (31/02/2020)",
         "Tệp ds.xlsx có 2 lỗi; chưa ghi dữ liệu nào.",
     ]
     english = chibo("admin", "import", "ds.xlsx", "--dry-run", "--lang", "en")

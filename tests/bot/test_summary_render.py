@@ -198,7 +198,7 @@ def test_workbook_one_sheet_per_topic_and_no_formulas(db: Database, khoi: DemoKh
         "Cam kết tu dưỡng, rèn luyện",
         "Quần chúng ưu tú",
         "Báo cáo",
-        "Mô hình học Bác",
+        "Mô hình học tập và làm theo Bác",
     ]
     for ws in wb.worksheets:
         for row in ws.iter_rows():
@@ -238,11 +238,11 @@ def test_word_report_in_the_party_layout(db: Database, khoi: DemoKhoi) -> None:
     assert headings[:3] == [
         "I. TÌNH HÌNH CHUNG",
         "II. CÔNG TÁC SINH HOẠT CHI BỘ",
-        "III. KIỂM ĐIỂM CAM KẾT VÀ BIỂU HIỆN SUY THOÁI",
+        "III. NHẬN XÉT VIỆC THỰC HIỆN BẢN CAM KẾT VÀ BIỂU HIỆN SUY THOÁI",
     ]
     body = "\n".join(text)
     f = s.total
-    assert f"đã tổ chức {f.regular_held}/{f.regular_due} lượt chi bộ-tháng" in body
+    assert f"đã tổ chức {f.regular_held}/{f.regular_due} (số chi bộ × số tháng)" in body
     assert "Đặng Thị Hà (CBBV-DK): tháng 01, 03, 10/2026" in body
     assert "Công tác phát triển đảng viên chưa được theo dõi trên chibo" in body
     bottom = [c.text for c in doc.tables[-1].rows[0].cells]

@@ -252,7 +252,7 @@ async def test_deadlines_lists_overdue_and_coming_items_per_cell(bot) -> None:
     bot.clock.set(local(2027, 3, 8, 9, 0))
     (reply,) = await bot.send("bt_vp", "/hanchot")
     text = reply.text
-    assert "Hạn chót của đồng chí" in text
+    assert "Việc đến hạn của đồng chí" in text
     overdue, coming = text.split("Sắp đến hạn")
     assert "Quá hạn" in overdue and "Sinh hoạt chi bộ thường kỳ 03/2027" in overdue
     assert "Chi bộ Văn phòng Sở Y tế" in overdue
@@ -427,7 +427,7 @@ async def test_a_briefing_reaches_the_secretaries_in_scope_who_answer_with_one_t
     await bot.press("bt_vp", "Tôi sẽ dự")
     await bot.press("bt_vp", "Tôi sẽ dự")  # double tap: one answer
     assert bot.fake.callback_answers[-1].text == "Cảm ơn đồng chí: đã ghi nhận sẽ dự."
-    await bot.press("bt_syt", "Tôi vắng")
+    await bot.press("bt_syt", "Xin vắng")
     # Someone the notice was not sent to cannot answer it with a forged button.
     forged = bot.fake.bot_messages(bot.uid("bt_mekong"))[-1]
     assert forged.reply_markup is not None

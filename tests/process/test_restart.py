@@ -116,7 +116,7 @@ async def test_sigkill_in_the_middle_of_logging_a_meeting_loses_nothing(world, d
 
     await driver.send(secretary, "/meeting")
     await bot_said(driver, secretary, 1)
-    await press("Sinh hoạt định kỳ")
+    await press("Sinh hoạt thường kỳ")
     await press("90 phút")
     with db.transaction() as session:
         draft = session.scalar(select(Draft))

@@ -568,7 +568,7 @@ MISTAKES = [
         None,
         None,
         "sheet is missing",
-        "Sheet DangVien: thiếu sheet",
+        "Trang tính DangVien: thiếu trang tính",
     ),
     Mistake(
         "renamed header",
@@ -613,7 +613,7 @@ MISTAKES = [
         3,
         "Họ và tên",
         "this column is required",
-        "Sheet DangVien, dòng 3, cột 'Họ và tên': bắt buộc",
+        "Trang tính DangVien, dòng 3, cột 'Họ và tên': bắt buộc",
     ),
     Mistake(
         "name too long",
@@ -955,7 +955,7 @@ def test_errors_render_in_vietnamese_and_english() -> None:
     )
 
     assert error.render("vi") == (
-        "Sheet DangVien, dòng 7, cột 'Ngày kết nạp': ngày không tồn tại (31/02/2020)"
+        "Trang tính DangVien, dòng 7, cột 'Ngày kết nạp': ngày không tồn tại (31/02/2020)"
     )
     assert error.render("en") == (
         "Sheet DangVien, row 7, column 'Ngày kết nạp': date does not exist (31/02/2020)"
