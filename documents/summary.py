@@ -19,7 +19,7 @@ from domain.i18n import N_, Translator
 from domain.rules.periods import Period, month_of, quarter_of, year_of
 from domain.rules.reviews import ReportState
 from domain.text import h, truncate
-from storage import reports
+from storage import report_kinds
 from storage.models import MemberStatus, OrgKind, SignGroup
 from storage.summary import (
     CANDIDATE_STAGES,
@@ -97,7 +97,7 @@ def _rate(t: Translator, done: int, due: int) -> str:
 
 def report_kind_name(code: str, t: Translator) -> str:
     """The registered name of a report kind."""
-    kind = reports.KINDS.get(code)
+    kind = report_kinds.KINDS.get(code)
     return t.gettext(kind.title) if kind else code
 
 
@@ -126,7 +126,7 @@ def month_list(months: list[tuple[int, int]], t: Translator) -> str:
 
 def report_kind_short(code: str, t: Translator) -> str:
     """A report kind's short name for phone lines ("Remedy"), else its title."""
-    kind = reports.KINDS.get(code)
+    kind = report_kinds.KINDS.get(code)
     if kind is None:
         return code
     return t.gettext(kind.short or kind.title)

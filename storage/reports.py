@@ -1,9 +1,11 @@
-"""Reports a cell owes: a registry of report kinds and the draft → submit → reopen lifecycle.
+"""Reports a cell owes: what a report kind is and the draft → submit → reopen lifecycle.
 
 A :class:`ReportKind` says when a report is due for a period, which dates it covers, who receives
-it and how to draft its figures. Kinds register themselves in :data:`KINDS`; this module ships
-the two remedy reports (quarterly and annual, Quy định 4842-QĐ/TU) and later features add theirs
-with :func:`register_kind` (the annual plan report, for example) using the same machinery.
+it and how to draft its figures. This module defines the two remedy reports (quarterly and
+annual, Quy định 4842-QĐ/TU); other features define theirs with the same machinery (the annual
+plan report in :mod:`storage.summary`), and :mod:`storage.report_kinds` lists them all in one
+catalogue. The functions here take a :class:`ReportKind`; a code from a button is looked up in
+the catalogue first.
 
 Lifecycle. Looking at a report writes nothing: until it is submitted its figures are drafted
 afresh from the reviews. Adding an assessment stores a draft row; submitting snapshots the
@@ -147,23 +149,23 @@ class ReportKind:
     short: str = ""  # msgid of a short name for buttons ("Remedy")
 
 
-KINDS: dict[str, ReportKind] = {}
+def catalog(*kinds: ReportKind) -> dict[str, ReportKind]:
+    """Code → kind for ``kinds``, in order; a code must be short, unique and without a colon
+    (it travels in callback data)."""
+    out: dict[str, ReportKind] = {}
+    for kind in kinds:
+        if len(kind.code) > 16 or ":" in kind.code:
+            raise ValueError(f"report kind code {kind.code!r} must be ≤ 16 characters, no colon")
+        if kind.code in out:
+            raise ValueError(f"report kind code {kind.code!r} is listed twice")
+        out[kind.code] = kind
+    return out
 
 
-def register_kind(kind: ReportKind) -> ReportKind:
-    """Make a report kind known (its code must be short and unique)."""
-    if len(kind.code) > 16 or ":" in kind.code:
-        raise ValueError(f"report kind code {kind.code!r} must be ≤ 16 characters, no colon")
-    KINDS[kind.code] = kind
-    return kind
-
-
-def kind_of(code: str | ReportKind) -> ReportKind:
-    """The registered kind for ``code``; an unknown code is a stale request."""
-    if isinstance(code, ReportKind):
-        return code
+def lookup(kinds: dict[str, ReportKind], code: str) -> ReportKind:
+    """The kind of ``code`` in a catalogue; an unknown code is a stale request."""
     try:
-        return KINDS[code]
+        return kinds[code]
     except KeyError as exc:
         raise NotFound() from exc
 
@@ -279,10 +281,9 @@ def submissions(session: Session, report_id: int) -> int:
 
 
 def view(
-    session: Session, *, org_id: int, kind: str | ReportKind, period: Period | str, today: date
+    session: Session, *, org_id: int, kind: ReportKind, period: Period | str, today: date
 ) -> ReportView:
     """The report of a cell for a period: the submitted snapshot, or a fresh draft."""
-    kind = kind_of(kind)
     period = period_of(kind, period)
     org = _cell(session, org_id)
     ctx = _context(session, org, kind, period, today)
@@ -377,7 +378,7 @@ def set_assessment(
     session: Session,
     *,
     org_id: int,
-    kind: str | ReportKind,
+    kind: ReportKind,
     period: Period | str,
     text: str | None,
     actor: Actor,
@@ -385,7 +386,6 @@ def set_assessment(
     today: date,
 ) -> bool:
     """Store the secretary's short assessment on a report not yet submitted."""
-    kind = kind_of(kind)
     period = period_of(kind, period)
     org = _cell(session, org_id)
     value = rules.short_text(text, ASSESSMENT_MAX + 1) if text else None
@@ -450,7 +450,7 @@ def submit(
     session: Session,
     *,
     org_id: int,
-    kind: str | ReportKind,
+    kind: ReportKind,
     period: Period | str,
     expected: int | None,
     actor: Actor,
@@ -465,7 +465,6 @@ def submit(
     and writes nothing. A period without any review can be submitted only with an assessment
     that explains it.
     """
-    kind = kind_of(kind)
     period = period_of(kind, period)
     org = _cell(session, org_id)
     ctx = _context(session, org, kind, period, today)
@@ -553,14 +552,13 @@ def reopen(
     session: Session,
     *,
     org_id: int,
-    kind: str | ReportKind,
+    kind: ReportKind,
     period: Period | str,
     reason: str | None,
     actor: Actor,
     now: datetime,
 ) -> bool:
     """Reopen a submitted report so it can be corrected; the reason is required and audited."""
-    kind = kind_of(kind)
     period = period_of(kind, period)
     _cell(session, org_id)
     value = rules.short_text(reason, REASON_MAX)
@@ -615,14 +613,13 @@ class CellReportRow:
 def status_rows(
     session: Session,
     cell_ids: list[int],
-    kind: str | ReportKind,
+    kind: ReportKind,
     period: Period | str,
     *,
     today: date,
     tz: ZoneInfo = LOCAL_TZ,
 ) -> list[CellReportRow]:
     """Each cell's standing (on time, late, missing, not due), by cell code."""
-    kind = kind_of(kind)
     period = period_of(kind, period)
     if not cell_ids:
         return []
@@ -665,7 +662,7 @@ def status_rows(
 def report_status(
     session: Session,
     cell_ids: list[int],
-    kind: str | ReportKind,
+    kind: ReportKind,
     period: Period | str,
     *,
     today: date,
@@ -681,7 +678,7 @@ def report_status(
 def status_counts(
     session: Session,
     cell_ids: list[int],
-    kind: str | ReportKind,
+    kind: ReportKind,
     period: Period | str,
     *,
     today: date,
@@ -784,74 +781,41 @@ def draft_remedy(session: Session, ctx: DraftContext) -> dict[str, Any]:
 
 REMEDY_RECIPIENTS = frozenset({Role.INSPECTION})
 
-REMEDY_QUARTERLY = register_kind(
-    ReportKind(
-        code="remedy_quarterly",
-        title=N_("Quarterly report on remedying degradation"),
-        schedule=QUARTERLY,
-        recipient_roles=REMEDY_RECIPIENTS,
-        draft=draft_remedy,
-        rule_source=rules.RULE_SOURCE_REPORTS,
-        notify_msgid=N_(
-            "📥 {cell} submitted its report on remedying degradation for quarter "
-            "{quarter}/{year} on {date}."
-        ),
-        renotify_msgid=N_(
-            "📥 {cell} submitted a corrected report on remedying degradation for quarter "
-            "{quarter}/{year} on {date}."
-        ),
-        # TRANSLATORS: short name of the remedy reports on a button, before the period
-        short=N_("Remedy"),
-    )
+REMEDY_QUARTERLY = ReportKind(
+    code="remedy_quarterly",
+    title=N_("Quarterly report on remedying degradation"),
+    schedule=QUARTERLY,
+    recipient_roles=REMEDY_RECIPIENTS,
+    draft=draft_remedy,
+    rule_source=rules.RULE_SOURCE_REPORTS,
+    notify_msgid=N_(
+        "📥 {cell} submitted its report on remedying degradation for quarter "
+        "{quarter}/{year} on {date}."
+    ),
+    renotify_msgid=N_(
+        "📥 {cell} submitted a corrected report on remedying degradation for quarter "
+        "{quarter}/{year} on {date}."
+    ),
+    # TRANSLATORS: short name of the remedy reports on a button, before the period
+    short=N_("Remedy"),
 )
 
-REMEDY_ANNUAL = register_kind(
-    ReportKind(
-        code="remedy_annual",
-        title=N_("Annual report on remedying degradation"),
-        schedule=ANNUAL,
-        recipient_roles=REMEDY_RECIPIENTS,
-        draft=draft_remedy,
-        rule_source=rules.RULE_SOURCE_REPORTS,
-        notify_msgid=N_(
-            "📥 {cell} submitted its annual report on remedying degradation for {year} on {date}."
-        ),
-        renotify_msgid=N_(
-            "📥 {cell} submitted a corrected annual report on remedying degradation for {year} "
-            "on {date}."
-        ),
-        # TRANSLATORS: short name of the remedy reports on a button, before the period
-        short=N_("Remedy"),
-    )
-)
-
-
-def _draft_plan(session: Session, ctx: DraftContext) -> dict[str, Any]:
-    # Drafted from the year's records by the summary's queries (imported here, not at the top:
-    # storage.summary itself reads this registry).
-    from storage.summary import draft_plan_annual
-
-    return draft_plan_annual(session, ctx)
-
-
-PLAN_ANNUAL = register_kind(
-    ReportKind(
-        code="plan_annual",
-        title=N_("Annual report on carrying out the plan"),
-        schedule=ANNUAL,
-        recipient_roles=frozenset({Role.ORGANIZATION}),  # to the Standing Board via it
-        draft=_draft_plan,
-        rule_source="Kế hoạch 12-KH/ĐUK, mục III.1",
-        notify_msgid=N_(
-            "📥 {cell} submitted its annual report on carrying out the plan for {year} on {date}."
-        ),
-        renotify_msgid=N_(
-            "📥 {cell} submitted a corrected annual report on carrying out the plan for {year} "
-            "on {date}."
-        ),
-        # TRANSLATORS: short name of the annual plan report on a button, before the period
-        short=N_("Plan"),
-    )
+REMEDY_ANNUAL = ReportKind(
+    code="remedy_annual",
+    title=N_("Annual report on remedying degradation"),
+    schedule=ANNUAL,
+    recipient_roles=REMEDY_RECIPIENTS,
+    draft=draft_remedy,
+    rule_source=rules.RULE_SOURCE_REPORTS,
+    notify_msgid=N_(
+        "📥 {cell} submitted its annual report on remedying degradation for {year} on {date}."
+    ),
+    renotify_msgid=N_(
+        "📥 {cell} submitted a corrected annual report on remedying degradation for {year} "
+        "on {date}."
+    ),
+    # TRANSLATORS: short name of the remedy reports on a button, before the period
+    short=N_("Remedy"),
 )
 
 

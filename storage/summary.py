@@ -27,8 +27,10 @@ from sqlalchemy.orm import Session, aliased
 
 from domain.errors import ChiboError, NotAllowed, NotFound, NotInScope
 from domain.i18n import N_
+from domain.rules import reviews as review_rules
 from domain.rules.attendance import attendance_rate, three_months_rule
 from domain.rules.periods import Period
+from domain.rules.reviews import report_state
 from storage import figures, reports, reviews
 from storage.audit import Actor, record
 from storage.models import (
@@ -43,6 +45,7 @@ from storage.models import (
     ReportStatus,
     Review,
     ReviewOutcome,
+    Role,
     SignGroup,
     StudyModel,
 )
@@ -247,14 +250,23 @@ def summary_for(
     subject: Subject,
     today: date,
     now: datetime,
+    kinds: Iterable[reports.ReportKind],
     tz: ZoneInfo = DEFAULT_TZ,
 ) -> tuple[Scope, Summary]:
     """The use case behind /summary: the person's scope (from their roles *now*) and the
-    summary of ``subject`` for ``period``. Raises :class:`NotAllowed` (no role left),
+    summary of ``subject`` for ``period`` (``kinds``: the reports cells owe, see
+    :data:`storage.report_kinds.KINDS`). Raises :class:`NotAllowed` (no role left),
     :class:`NotInScope` (a subject outside the scope) or :class:`FuturePeriod`."""
     scope = scope_of(session, who, on=min(period.end, today))
     summary = build_summary(
-        session, scope=scope, subject=subject, period=period, today=today, now=now, tz=tz
+        session,
+        scope=scope,
+        subject=subject,
+        period=period,
+        today=today,
+        now=now,
+        kinds=kinds,
+        tz=tz,
     )
     return scope, summary
 
@@ -529,10 +541,12 @@ def build_summary(
     subject: Subject,
     period: Period,
     today: date,
+    kinds: Iterable[reports.ReportKind],
     now: datetime | None = None,
     tz: ZoneInfo = DEFAULT_TZ,
 ) -> Summary:
-    """Compute the summary of ``period`` for ``subject`` within ``scope``, as of ``today``.
+    """Compute the summary of ``period`` for ``subject`` within ``scope``, as of ``today``;
+    ``kinds`` are the reports cells owe (:data:`storage.report_kinds.KINDS`).
 
     Raises :class:`FuturePeriod` when the period starts after today and :class:`NotInScope`
     when the subject lies outside the scope.
@@ -642,7 +656,7 @@ def build_summary(
         )
     rows.sort(key=lambda r: r.code)
 
-    report_lines = _report_lines(session, rows, period, upto, today, tz)
+    report_lines = _report_lines(session, rows, kinds, period, upto, today, tz)
     report_figs = _report_figures(report_lines)
     for row in rows:
         row.figures.add(report_figs.get(row.id, Figures()))
@@ -874,12 +888,12 @@ def _new_sign_lines(
 
 
 def report_obligations(
-    session: Session, period: Period, upto: date
+    session: Session, kinds: Iterable[reports.ReportKind], period: Period, upto: date
 ) -> list[tuple[str, Period, date]]:
     """(kind code, report period, due date) of the registered report kinds falling due between
     the period's start and ``upto`` (the due dates follow the admin's settings)."""
     out: list[tuple[str, Period, date]] = []
-    for kind in reports.KINDS.values():
+    for kind in kinds:
         candidates: list[Period] = []
         for year in (period.year - 1, period.year):
             if kind.schedule.period_kind == "quarter":
@@ -896,6 +910,7 @@ def report_obligations(
 def _report_lines(
     session: Session,
     rows: list[CellRow],
+    kinds: Iterable[reports.ReportKind],
     period: Period,
     upto: date,
     today: date,
@@ -905,11 +920,9 @@ def _report_lines(
     rule (:func:`domain.rules.reviews.report_state`: on time, late, missing, or not due yet when
     due today). One query for every kind and period, like :func:`storage.reports.status_rows`
     does for one."""
-    from domain.rules.reviews import report_state
-
     if not rows:
         return []
-    obligations = report_obligations(session, period, upto)
+    obligations = report_obligations(session, kinds, period, upto)
     if not obligations:
         return []
     found = {
@@ -1075,7 +1088,15 @@ class CellYear:
     members: dict[MemberStatus, int]
 
 
-def cell_year(session: Session, *, scope: Scope, cell_id: int, year: int, today: date) -> CellYear:
+def cell_year(
+    session: Session,
+    *,
+    scope: Scope,
+    cell_id: int,
+    year: int,
+    today: date,
+    kinds: Iterable[reports.ReportKind],
+) -> CellYear:
     """One cell month by month over ``year`` up to today; :class:`NotInScope` outside scope."""
     if cell_id not in scope.cell_ids:
         raise NotInScope()
@@ -1088,6 +1109,7 @@ def cell_year(session: Session, *, scope: Scope, cell_id: int, year: int, today:
         subject=Subject("org", org_id=cell_id),
         period=period,
         today=today,
+        kinds=kinds,
     )
     row = summary.cell(cell_id)
     if row is None:
@@ -1195,8 +1217,6 @@ def draft_plan_annual(session: Session, ctx: reports.DraftContext) -> dict[str, 
     ending on 15 November) up to today; the same machinery as the remedy reports snapshots them
     when the cell submits.
     """
-    from domain.rules import reviews as review_rules
-
     cell = ctx.org.id
     upto = min(ctx.end, ctx.today)
     covered = review_rules.months_in_window(ctx.start, ctx.end)
@@ -1284,6 +1304,25 @@ def draft_plan_annual(session: Session, ctx: reports.DraftContext) -> dict[str, 
     }
 
 
+PLAN_ANNUAL = reports.ReportKind(
+    code=PLAN_KIND,
+    title=N_("Annual report on carrying out the plan"),
+    schedule=reports.ANNUAL,
+    recipient_roles=frozenset({Role.ORGANIZATION}),  # to the Standing Board via it
+    draft=draft_plan_annual,
+    rule_source=RULE_SOURCE_PLAN,
+    notify_msgid=N_(
+        "📥 {cell} submitted its annual report on carrying out the plan for {year} on {date}."
+    ),
+    renotify_msgid=N_(
+        "📥 {cell} submitted a corrected annual report on carrying out the plan for {year} "
+        "on {date}."
+    ),
+    # TRANSLATORS: short name of the annual plan report on a button, before the period
+    short=N_("Plan"),
+)
+
+
 #: The figures of the plan report that add up across cells in the roll-up.
 PLAN_SUMS = (
     "months_started",
@@ -1329,7 +1368,7 @@ class PlanRollup:
 def plan_rollup(session: Session, *, scope: Scope, year: int, today: date) -> PlanRollup:
     """Add up the figures the cells in ``scope`` submitted in their plan reports for ``year``
     (the snapshots taken at submission), and list who is on time, late or missing."""
-    kind = reports.kind_of(PLAN_KIND)
+    kind = PLAN_ANNUAL
     period = Period("year", year)
     cells = list(scope.cell_ids)
     rows = reports.status_rows(session, cells, kind, period, today=today)

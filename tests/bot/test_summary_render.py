@@ -13,13 +13,17 @@ from docx import Document
 from openpyxl import load_workbook
 
 from documents import summary as render
+from documents.reports import chat_text, docx_bytes
 from domain.i18n import translator
 from domain.rules.periods import Period, parse_period
 from domain.text import fold
+from storage import reports
 from storage import summary as store
 from storage.db import Database
 from storage.demo_seed import DemoKhoi, seed_demo
 from storage.models import Organization, OrgKind
+from storage.report_kinds import KINDS
+from storage.summary import PLAN_ANNUAL
 from tests.storage.test_summary import NOW, standard_records
 
 VI, EN = translator("vi"), translator("en")
@@ -58,6 +62,7 @@ def summary(db: Database, khoi: DemoKhoi, period: str = "2026") -> store.Summary
             subject=store.Subject(),
             period=parse_period(period),
             today=TODAY,
+            kinds=KINDS.values(),
             now=NOW,
         )
 
@@ -261,6 +266,7 @@ def test_a_cell_report_is_issued_by_the_cell(db: Database, khoi: DemoKhoi) -> No
             subject=store.Subject(),
             period=parse_period("2026-11"),
             today=TODAY,
+            kinds=KINDS.values(),
             now=NOW,
         )
         meta = store.document_meta(session, s, scope)
@@ -286,12 +292,9 @@ def test_chart_is_a_png(db: Database, khoi: DemoKhoi) -> None:
 
 
 def test_the_plan_report_renders_with_the_report_machinery(db: Database, khoi: DemoKhoi) -> None:
-    from documents.reports import chat_text, docx_bytes
-    from storage import reports
-
     with db.transaction() as session:
         view = reports.view(
-            session, org_id=khoi.orgs["CBBV-DK"], kind="plan_annual", period="2026", today=TODAY
+            session, org_id=khoi.orgs["CBBV-DK"], kind=PLAN_ANNUAL, period="2026", today=TODAY
         )
     text = chat_text(VI, view)
     assert "Báo cáo năm về kết quả thực hiện Kế hoạch" in text
