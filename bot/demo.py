@@ -27,6 +27,8 @@ from domain.access import ROLE_NAMES
 from domain.clock import ManualClock, SystemClock
 from domain.i18n import N_, translator
 from domain.settings import Settings
+from services.calendar import load_default
+from services.scheduler import tick
 from storage.db import Database
 from storage.demo_seed import DemoKhoi, seed_demo
 from storage.migrate import upgrade
@@ -193,18 +195,10 @@ class Demo:
 
 
 def _load_calendar(session, clock) -> None:
-    try:
-        from services.calendar import load_default
-    except ImportError:
-        return
     load_default(session, now=clock.now())
 
 
 async def _tick(app) -> None:
-    try:
-        from services.scheduler import tick
-    except ImportError:
-        return
     await tick(app.bot_data["app"], app.bot)
 
 
