@@ -20,17 +20,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.cli import EXIT_USAGE, load_settings
+from domain.calendar import CatalogError, parse_catalog
 from domain.clock import ManualClock, SystemClock, local_today
 from domain.i18n import translator
 from domain.settings import Settings
-from services.calendar import (
-    CatalogError,
-    current,
-    holidays,
-    load_file,
-    parse_catalog,
-    work_calendar,
-)
+from services.calendar import current, holidays, load_file, work_calendar
 from services.context import AppContext
 from services.scheduler import period_label, scope_ids, send_notice, tick
 from storage import obligations as ob

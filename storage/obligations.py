@@ -26,12 +26,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, delete, distinct, extract, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from domain.calendar import Catalog, ObligationSpec
 from domain.rules.deadlines import (
     PeriodRef,
     WorkCalendar,
@@ -64,9 +65,6 @@ from storage.models import (
     Setting,
     Snooze,
 )
-
-if TYPE_CHECKING:
-    from services.calendar import Catalog, ObligationSpec
 
 CALENDAR_SETTING = "calendar"
 REGULAR_KINDS = [MeetingKind.REGULAR, MeetingKind.COMBINED]
