@@ -14,7 +14,7 @@ from io import BytesIO
 from typing import Any
 
 from documents.layout import DocHeader, DocSection, DocTable, Signature, party_document
-from documents.reports import GROUP_LABELS, STATE_ICONS, STATE_LABELS
+from documents.report_parts import GROUP_LABELS, STATE_ICONS, STATE_LABELS, KindRenderer
 from domain.i18n import N_, Translator
 from domain.rules.periods import Period, month_of, quarter_of, year_of
 from domain.rules.reviews import ReportState
@@ -1910,22 +1910,13 @@ def _plan_recipients(t: Translator, v: Any) -> list[str]:
     ]
 
 
-def register_plan_renderer() -> None:
-    """Teach :mod:`documents.reports` to render the annual plan report."""
-    from documents.reports import KindRenderer, register_renderer
-
-    register_renderer(
-        "plan_annual",
-        KindRenderer(
-            subject=_plan_subject,
-            chat_body=_plan_chat,
-            doc_sections=_plan_sections,
-            recipients=_plan_recipients,
-        ),
-    )
-
-
-register_plan_renderer()
+#: How the annual plan report renders (listed in :data:`documents.reports.RENDERERS`).
+PLAN = KindRenderer(
+    subject=_plan_subject,
+    chat_body=_plan_chat,
+    doc_sections=_plan_sections,
+    recipients=_plan_recipients,
+)
 
 
 def rollup_docx(r: Any, t: Translator, meta: DocumentMeta) -> bytes:

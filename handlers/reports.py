@@ -12,14 +12,8 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from documents.reports import (
-    STATE_ICONS,
-    STATE_LABELS,
-    chat_text,
-    docx_bytes,
-    docx_name,
-    period_label,
-)
+from documents.report_parts import STATE_ICONS, STATE_LABELS, period_label
+from documents.reports import chat_text, docx_bytes, docx_name
 from domain.access import CELL_WRITERS, LEADERS, may_use
 from domain.errors import (
     AlreadyRecorded,

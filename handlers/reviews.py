@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from documents.reports import GROUP_LABELS, OUTCOME_ICONS, group_label, outcome_label
+from documents.report_parts import GROUP_LABELS, OUTCOME_ICONS, group_label, outcome_label
 from domain.access import CELL_WRITERS, may_use
 from domain.errors import InvalidInput, NotAllowed, NotInScope, StaleAction
 from domain.i18n import N_
