@@ -461,13 +461,11 @@ async def on_reason_text(update: Update, context: Context, env: Env, draft: Draf
     await send(env, context, text, rows)
 
 
-flows.register(
-    flows.Flow(
-        name="report",
-        title=N_("a report"),
-        render=render_report_flow,
-        text_steps={"assessment": on_assessment_text, "reason": on_reason_text},
-    )
+REPORT_FLOW = flows.Flow(
+    name="report",
+    title=N_("a report"),
+    render=render_report_flow,
+    text_steps={"assessment": on_assessment_text, "reason": on_reason_text},
 )
 
 

@@ -662,13 +662,11 @@ async def on_comment_text(update: Update, context: Context, env: Env, draft: Dra
     await send(env, context, *screen)
 
 
-flows.register(
-    flows.Flow(
-        name="review",
-        title=N_("monthly review of commitments"),
-        render=render_review,
-        text_steps={"desc": on_description, "measure": on_measure, "comment": on_comment_text},
-    )
+REVIEW_FLOW = flows.Flow(
+    name="review",
+    title=N_("monthly review of commitments"),
+    render=render_review,
+    text_steps={"desc": on_description, "measure": on_measure, "comment": on_comment_text},
 )
 
 
@@ -1092,13 +1090,11 @@ async def on_c_item_text(update: Update, context: Context, env: Env, draft: Draf
     await send(env, context, *screen)
 
 
-flows.register(
-    flows.Flow(
-        name="commitments",
-        title=N_("members' commitments"),
-        render=render_commitments,
-        text_steps={"date": on_c_date_text, "item": on_c_item_text},
-    )
+COMMITMENTS_FLOW = flows.Flow(
+    name="commitments",
+    title=N_("members' commitments"),
+    render=render_commitments,
+    text_steps={"date": on_c_date_text, "item": on_c_item_text},
 )
 
 
