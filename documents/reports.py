@@ -22,7 +22,7 @@ from documents.report_parts import (
     outcome_label,
     period_label,
 )
-from documents.summary import PLAN
+from documents.summary_plan import PLAN
 from domain.i18n import Translator, translator
 from domain.text import h, truncate
 from storage.models import ReportStatus, ReviewOutcome
