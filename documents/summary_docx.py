@@ -1,9 +1,18 @@
 """The summary as a Word report in the Party's layout (:func:`documents.layout.party_document`).
 
 Vietnamese whatever the reader's chat language (callers pass ``translator("vi")``).
+
+The report is declared: :data:`SECTIONS` lists its sections in order, each a heading and the
+functions that give its paragraphs and tables; the tables are column specs (header, width, the
+text of a row). :func:`to_docx` is the small writer that assembles them under the Party's header,
+recipients and signature.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from documents.layout import DocHeader, DocSection, DocTable, Signature, party_document
 from documents.report_parts import GROUP_LABELS
@@ -16,91 +25,145 @@ from documents.summary_words import (
     report_period_name,
     stage_name,
 )
-from domain.i18n import Translator
+from domain.i18n import N_, Translator
 from storage.models import OrgKind, SignGroup
-from storage.summary import (
-    DocumentMeta,
-    Summary,
-)
+from storage.summary import CellRow, DocumentMeta, Figures, Group, Summary
 
 #: Cells listed one by one in the Word report up to this many (the workbook has them all).
 DOC_CELL_ROWS_MAX = 60
 
 
-def to_docx(s: Summary, t: Translator, meta: DocumentMeta) -> bytes:
-    """The summary as a report in the Party's layout (documents.layout.party_document)."""
-    _ = t.gettext
-    f = s.total
-    title_period = period_title(s.period, t)
-    cells_missing = s.cells_missing_regular
-    intro = _(
-        "Carrying out Plan 12-KH/ĐUK on the key party-building tasks, {issuer} reports the "
-        "results of party-cell activity in {period}, from the records kept in chibo up to "
-        "{date}, as follows:"
-    ).format(issuer=meta.issuer, period=title_period, date=t.date(s.upto))
+# --- The declarations --------------------------------------------------------------------------
 
-    general = DocSection(
-        _("General situation"),
-        [
-            _(
-                "The report covers {cells}, with {members} on the roll ({required} required to "
-                "attend meetings; {exempt} exempt from party activity)."
-            ).format(
-                cells=t.ngettext("{n} party cell", "{n} party cells", f.cells).format(
-                    n=t.number(f.cells)
-                ),
-                members=t.ngettext("{n} party member", "{n} party members", f.members).format(
-                    n=t.number(f.members)
-                ),
-                required=t.number(f.required_members),
-                exempt=t.number(f.members - f.required_members),
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a section needs: the summary, the translator, the issuer."""
+
+    s: Summary
+    t: Translator
+    meta: DocumentMeta
+
+    def _(self, msgid: str) -> str:
+        return self.t.gettext(msgid)
+
+    def n(self, value: int) -> str:
+        return self.t.number(value)
+
+
+@dataclass(frozen=True)
+class Col:
+    """A table column: header msgid, width in cm, the text of a row."""
+
+    header: str
+    width: float
+    text: Callable[[Any, Ctx], str]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table declared by its columns."""
+
+    columns: tuple[Col, ...]
+
+    def build(self, rows: Sequence[Any], c: Ctx, extra: Sequence[list[str]] = ()) -> DocTable:
+        """The table of ``rows`` (plus ready-made ``extra`` rows at the end)."""
+        return DocTable(
+            [c._(col.header) for col in self.columns],
+            [[col.text(row, c) for col in self.columns] for row in rows] + list(extra),
+            [col.width for col in self.columns],
+        )
+
+
+@dataclass(frozen=True)
+class Section:
+    """A numbered section: heading msgid, its paragraphs and tables, and whether it appears."""
+
+    title: str
+    paragraphs: Callable[[Ctx], list[str]]
+    tables: Callable[[Ctx], list[DocTable]] = field(default=lambda c: [])
+    shown: Callable[[Ctx], bool] = field(default=lambda c: True)
+
+
+def _cell(r: CellRow) -> str:
+    return f"{r.name} ({r.code})"
+
+
+def _ratio(done: int, due: int) -> str:
+    return f"{done}/{due}"
+
+
+# 1. General situation
+
+
+def _general(c: Ctx) -> list[str]:
+    _, t, f = c._, c.t, c.s.total
+    out = [
+        _(
+            "The report covers {cells}, with {members} on the roll ({required} required to "
+            "attend meetings; {exempt} exempt from party activity)."
+        ).format(
+            cells=t.ngettext("{n} party cell", "{n} party cells", f.cells).format(n=c.n(f.cells)),
+            members=t.ngettext("{n} party member", "{n} party members", f.members).format(
+                n=c.n(f.members)
             ),
-        ],
-    )
-    if not s.has_data:
-        general.paragraphs.append(_("No records were entered for this period."))
+            required=c.n(f.required_members),
+            exempt=c.n(f.members - f.required_members),
+        ),
+    ]
+    if not c.s.has_data:
+        out.append(_("No records were entered for this period."))
+    return out
 
-    meet_paras = [
+
+# 2. Cell meetings
+
+MISSING_MEETINGS = Table(
+    (
+        Col(N_("No."), 1.2, lambda ir, c: str(ir[0])),
+        Col(N_("Cell"), 9.8, lambda ir, c: _cell(ir[1])),
+        Col(
+            N_("Months without a regular meeting"),
+            5.5,
+            lambda ir, c: month_list(ir[1].missing_months, c.t),
+        ),
+    )
+)
+
+
+def _meetings(c: Ctx) -> list[str]:
+    _, t, s, f = c._, c.t, c.s, c.s.total
+    out = [
         _(
             "Regular meetings: held in {held} of {due} cell-months ({rate}); {missing} did not "
             "hold one in every month."
         ).format(
-            held=t.number(f.regular_held),
-            due=t.number(f.regular_due),
+            held=c.n(f.regular_held),
+            due=c.n(f.regular_due),
             rate=rate_text(t, f.regular_held, f.regular_due),
             missing=t.ngettext("{n} cell", "{n} cells", f.cells_missing_regular).format(
-                n=t.number(f.cells_missing_regular)
+                n=c.n(f.cells_missing_regular)
             ),
         ),
         _(
             "Attendance: {present} of {required} required attendances ({rate}); {excused} "
             "absent with a valid reason and {unexcused} without."
         ).format(
-            present=t.number(f.present),
-            required=t.number(f.required),
+            present=c.n(f.present),
+            required=c.n(f.required),
             rate=t.percent(f.attendance_rate),
-            excused=t.number(f.excused),
-            unexcused=t.number(f.unexcused),
+            excused=c.n(f.excused),
+            unexcused=c.n(f.unexcused),
         ),
         _(
             "Three-months rule: {flagged} absent without reason in three months or more of "
             "the year (to be considered for removal), {warned} in two months (warned)."
         ).format(
-            flagged=t.ngettext("{n} member", "{n} members", f.flagged).format(
-                n=t.number(f.flagged)
-            ),
-            warned=t.ngettext("{n} member", "{n} members", f.warned).format(n=t.number(f.warned)),
+            flagged=t.ngettext("{n} member", "{n} members", f.flagged).format(n=c.n(f.flagged)),
+            warned=t.ngettext("{n} member", "{n} members", f.warned).format(n=c.n(f.warned)),
         ),
-        _("Superior committee members attended {visits} of {meetings} meetings held.").format(
-            visits=t.number(f.superior_visits), meetings=t.number(f.meetings)
-        ),
-        _("Thematic meetings: held in {held} of {due} cell-quarters.").format(
-            held=t.number(f.thematic_held), due=t.number(f.thematic_due)
-        ),
-    ]
-    if s.flagged:
         # Members to be considered for removal go to the Organization Board by name.
-        meet_paras[3:3] = [  # right after the three-months paragraph
+        *[
             "- "
             + _("{name} ({cell}): months {months}").format(
                 name=m.name,
@@ -108,213 +171,263 @@ def to_docx(s: Summary, t: Translator, meta: DocumentMeta) -> bytes:
                 months=", ".join(f"{x:02d}" for x in m.months) + f"/{s.period.year}",
             )
             for m in s.flagged
-        ]
-    meet_tables = []
-    if len(cells_missing) > DOC_CELL_ROWS_MAX:
-        meet_paras.append(
+        ],
+        _("Superior committee members attended {visits} of {meetings} meetings held.").format(
+            visits=c.n(f.superior_visits), meetings=c.n(f.meetings)
+        ),
+        _("Thematic meetings: held in {held} of {due} cell-quarters.").format(
+            held=c.n(f.thematic_held), due=c.n(f.thematic_due)
+        ),
+    ]
+    missing = s.cells_missing_regular
+    if len(missing) > DOC_CELL_ROWS_MAX:
+        out.append(
             _(
                 "Cells that did not hold a regular meeting every month (the first {shown} of "
                 "{n}; the full list is in the Excel workbook):"
-            ).format(shown=DOC_CELL_ROWS_MAX, n=t.number(len(cells_missing)))
+            ).format(shown=DOC_CELL_ROWS_MAX, n=c.n(len(missing)))
         )
-    elif cells_missing:
-        meet_paras.append(_("Cells that did not hold a regular meeting every month:"))
-        meet_tables.append(
-            DocTable(
-                [_("No."), _("Cell"), _("Months without a regular meeting")],
-                [
-                    [str(i), f"{r.name} ({r.code})", month_list(r.missing_months, t)]
-                    for i, r in enumerate(cells_missing[:DOC_CELL_ROWS_MAX], start=1)
-                ],
-                [1.2, 9.8, 5.5],
-            )
-        )
-    meetings = DocSection(_("Cell meetings"), meet_paras, meet_tables)
+    elif missing:
+        out.append(_("Cells that did not hold a regular meeting every month:"))
+    return out
 
+
+def _meeting_tables(c: Ctx) -> list[DocTable]:
+    missing = c.s.cells_missing_regular
+    if not missing or len(missing) > DOC_CELL_ROWS_MAX:
+        return []
+    return [MISSING_MEETINGS.build(list(enumerate(missing[:DOC_CELL_ROWS_MAX], start=1)), c)]
+
+
+# 3. Commitment reviews and signs of degradation
+
+
+def _commitments(c: Ctx) -> list[str]:
+    _, t, f = c._, c.t, c.s.total
     signs = ", ".join(
-        f"{t.gettext(GROUP_LABELS[g])}: {t.number(f.new_signs.get(g.value, 0))}" for g in SignGroup
+        f"{t.gettext(GROUP_LABELS[g])}: {c.n(f.new_signs.get(g.value, 0))}" for g in SignGroup
     )
-    commitments = DocSection(
-        _("Commitment reviews and signs of degradation"),
-        [
-            _("Monthly commitment reviews: {done} of {due} member-months ({rate}).").format(
-                done=t.number(f.reviews_done),
-                due=t.number(f.reviews_due),
-                rate=rate_text(t, f.reviews_done, f.reviews_due),
-            ),
-            _("New signs of degradation found: {n} ({groups}).").format(
-                n=t.number(f.new_signs_total), groups=signs
-            ),
-        ],
-    )
-    if s.candidates.tracked:
-        cand_paras = [
-            _("Candidates followed: {n}; by stage: {stages}.").format(
-                n=t.number(f.candidates),
-                stages="; ".join(
-                    f"{stage_name(k, t)} {t.number(v)}" for k, v in s.candidates.by_stage.items()
-                )
-                or "—",
-            ),
-            _("By priority group: {groups}.").format(
-                groups="; ".join(
-                    f"{priority_name(k, t)} {t.number(v)}"
-                    for k, v in s.candidates.by_group.items()
-                )
-                or "—"
-            ),
-            _("Sympathizer list considered in {done} of {due} cell-months.").format(
-                done=t.number(f.considerations_done), due=t.number(f.considerations_due)
-            ),
-        ]
-    else:
-        cand_paras = [_("Candidates are not yet tracked in chibo; no figures are reported.")]
-    candidates = DocSection(_("Developing party membership"), cand_paras)
+    return [
+        _("Monthly commitment reviews: {done} of {due} member-months ({rate}).").format(
+            done=c.n(f.reviews_done),
+            due=c.n(f.reviews_due),
+            rate=rate_text(t, f.reviews_done, f.reviews_due),
+        ),
+        _("New signs of degradation found: {n} ({groups}).").format(
+            n=c.n(f.new_signs_total), groups=signs
+        ),
+    ]
 
+
+# 4. Developing party membership
+
+
+def _candidates(c: Ctx) -> list[str]:
+    _, t, s, f = c._, c.t, c.s, c.s.total
+    if not s.candidates.tracked:
+        return [_("Candidates are not yet tracked in chibo; no figures are reported.")]
+    return [
+        _("Candidates followed: {n}; by stage: {stages}.").format(
+            n=c.n(f.candidates),
+            stages="; ".join(
+                f"{stage_name(k, t)} {c.n(v)}" for k, v in s.candidates.by_stage.items()
+            )
+            or "—",
+        ),
+        _("By priority group: {groups}.").format(
+            groups="; ".join(
+                f"{priority_name(k, t)} {c.n(v)}" for k, v in s.candidates.by_group.items()
+            )
+            or "—"
+        ),
+        _("Sympathizer list considered in {done} of {due} cell-months.").format(
+            done=c.n(f.considerations_done), due=c.n(f.considerations_due)
+        ),
+    ]
+
+
+# 5. Reporting
+
+
+@dataclass(frozen=True)
+class Lagging:
+    """A cell that submitted late or not at all."""
+
+    code: str
+    name: str
+    late: int
+    missing: list[str]
+
+
+def _lagging(c: Ctx) -> list[Lagging]:
     behind: dict[str, list[str]] = {}
     late_count: dict[str, int] = {}
-    names = {r.org_code: r.org_name for r in s.reports}
-    for r in s.reports:
+    names = {r.org_code: r.org_name for r in c.s.reports}
+    for r in c.s.reports:
         if r.state == "missing":
             behind.setdefault(r.org_code, []).append(
-                f"{report_kind_short(r.kind, t)} {report_period_name(r.period, t)}"
+                f"{report_kind_short(r.kind, c.t)} {report_period_name(r.period, c.t)}"
             )
         elif r.state == "late":
             late_count[r.org_code] = late_count.get(r.org_code, 0) + 1
-    lagging = sorted(set(behind) | set(late_count))
-    report_section = DocSection(
-        _("Reporting"),
-        [
+    return [
+        Lagging(code, names[code], late_count.get(code, 0), behind.get(code, []))
+        for code in sorted(set(behind) | set(late_count))
+    ]
+
+
+LAGGING = Table(
+    (
+        Col(N_("No."), 1.2, lambda ir, c: str(ir[0])),
+        Col(N_("Cell"), 6.3, lambda ir, c: f"{ir[1].name} ({ir[1].code})"),
+        Col(N_("Late"), 1.6, lambda ir, c: c.n(ir[1].late)),
+        Col(N_("Not submitted"), 7.4, lambda ir, c: "; ".join(ir[1].missing) or "—"),
+    )
+)
+
+
+def _reporting(c: Ctx) -> list[str]:
+    _, f = c._, c.s.total
+    lagging = _lagging(c)
+    out = [
+        _(
+            "Reports due in the period: {due}; on time {on_time}, late {late}, missing {missing}."
+        ).format(
+            due=c.n(f.reports_due),
+            on_time=c.n(f.reports_on_time),
+            late=c.n(f.reports_late),
+            missing=c.n(f.reports_missing),
+        )
+    ]
+    if len(lagging) > DOC_CELL_ROWS_MAX:
+        out.append(
             _(
-                "Reports due in the period: {due}; on time {on_time}, late {late}, missing "
-                "{missing}."
-            ).format(
-                due=t.number(f.reports_due),
-                on_time=t.number(f.reports_on_time),
-                late=t.number(f.reports_late),
-                missing=t.number(f.reports_missing),
-            )
-        ]
-        + (
-            [
-                _(
-                    "Cells that submitted late or have not submitted (the first {shown} of "
-                    "{n}; the full list is in the Excel workbook):"
-                ).format(shown=DOC_CELL_ROWS_MAX, n=t.number(len(lagging)))
-            ]
-            if len(lagging) > DOC_CELL_ROWS_MAX
-            else [_("Cells that submitted late or have not submitted:")]
-            if lagging
-            else []
+                "Cells that submitted late or have not submitted (the first {shown} of "
+                "{n}; the full list is in the Excel workbook):"
+            ).format(shown=DOC_CELL_ROWS_MAX, n=c.n(len(lagging)))
+        )
+    elif lagging:
+        out.append(_("Cells that submitted late or have not submitted:"))
+    return out
+
+
+def _reporting_tables(c: Ctx) -> list[DocTable]:
+    lagging = _lagging(c)
+    if not lagging:
+        return []
+    return [LAGGING.build(list(enumerate(lagging[:DOC_CELL_ROWS_MAX], start=1)), c)]
+
+
+# 6. Studying and following Uncle Hồ
+
+
+def _model(c: Ctx) -> list[str]:
+    without = c.s.cells_without_model
+    return [
+        c._("{n} have no study model registered for {year}{colon}").format(
+            n=c.t.ngettext("{n} cell", "{n} cells", len(without)).format(n=c.n(len(without))),
+            year=c.s.period.year,
+            colon=": " + "; ".join(_cell(r) for r in without) if without else "",
+        )
+        + "."
+    ]
+
+
+# 7. Figures by organization type (and 8. by cell)
+
+
+def _figure_row(name: str, f: Figures, c: Ctx) -> list[str]:
+    return [
+        name,
+        c.n(f.cells),
+        _ratio(f.regular_held, f.regular_due),
+        c.t.percent(f.attendance_rate),
+        rate_text(c.t, f.reviews_done, f.reviews_due),
+        c.n(f.reports_missing),
+    ]
+
+
+BY_TYPE = Table(
+    (
+        Col(N_("Organization type"), 5.6, lambda g, c: g.name(c.t.locale)),
+        Col(N_("Number of cells"), 1.6, lambda g, c: c.n(g.figures.cells)),
+        Col(
+            N_("Regular meetings"),
+            2.6,
+            lambda g, c: _ratio(g.figures.regular_held, g.figures.regular_due),
         ),
-        [
-            DocTable(
-                [_("No."), _("Cell"), _("Late"), _("Not submitted")],
-                [
-                    [
-                        str(i),
-                        f"{names[code]} ({code})",
-                        t.number(late_count.get(code, 0)),
-                        "; ".join(behind.get(code, [])) or "—",
-                    ]
-                    for i, code in enumerate(lagging[:DOC_CELL_ROWS_MAX], start=1)
-                ],
-                [1.2, 6.3, 1.6, 7.4],
-            )
+        Col(N_("Attendance"), 2.4, lambda g, c: c.t.percent(g.figures.attendance_rate)),
+        Col(
+            N_("Reviews"),
+            2.2,
+            lambda g, c: rate_text(c.t, g.figures.reviews_done, g.figures.reviews_due),
+        ),
+        Col(N_("Reports missing"), 2.1, lambda g, c: c.n(g.figures.reports_missing)),
+    )
+)
+
+
+def _by_type_notes(c: Ctx) -> list[str]:
+    if len(c.s.cells) > DOC_CELL_ROWS_MAX:
+        return [
+            c._("The figures of each cell are in the Excel workbook exported with this report.")
         ]
-        if lagging
-        else [],
+    return []
+
+
+def _by_type_tables(c: Ctx) -> list[DocTable]:
+    groups: list[Group] = [g for g in c.s.by_type if g.cell_ids]
+    return [BY_TYPE.build(groups, c, [_figure_row(c._("Total"), c.s.total, c)])]
+
+
+BY_CELL = Table(
+    (
+        Col(N_("Cell"), 6.2, lambda r, c: _cell(r)),
+        Col(
+            N_("Regular meetings"),
+            2.3,
+            lambda r, c: _ratio(r.figures.regular_held, r.figures.regular_due),
+        ),
+        Col(N_("Attendance"), 2.3, lambda r, c: c.t.percent(r.figures.attendance_rate)),
+        Col(
+            N_("Thematic"),
+            1.9,
+            lambda r, c: _ratio(r.figures.thematic_held, r.figures.thematic_due),
+        ),
+        Col(
+            N_("Reviews"), 2.3, lambda r, c: _ratio(r.figures.reviews_done, r.figures.reviews_due)
+        ),
+        Col(N_("Model"), 1.5, lambda r, c: c._("yes") if r.has_model else c._("no")),
     )
-    without = s.cells_without_model
-    model = DocSection(
-        _("Studying and following Uncle Hồ"),
-        [
-            _("{n} have no study model registered for {year}{colon}").format(
-                n=t.ngettext("{n} cell", "{n} cells", len(without)).format(
-                    n=t.number(len(without))
-                ),
-                year=s.period.year,
-                colon=": " + "; ".join(f"{r.name} ({r.code})" for r in without) if without else "",
-            )
-            + "."
-        ],
-    )
-    breakdown = DocSection(
-        _("Figures by organization type"),
-        [],
-        [
-            DocTable(
-                [
-                    _("Organization type"),
-                    _("Number of cells"),
-                    _("Regular meetings"),
-                    _("Attendance"),
-                    _("Reviews"),
-                    _("Reports missing"),
-                ],
-                [
-                    [
-                        g.name(t.locale),
-                        t.number(g.figures.cells),
-                        f"{g.figures.regular_held}/{g.figures.regular_due}",
-                        t.percent(g.figures.attendance_rate),
-                        rate_text(t, g.figures.reviews_done, g.figures.reviews_due),
-                        t.number(g.figures.reports_missing),
-                    ]
-                    for g in s.by_type
-                    if g.cell_ids
-                ]
-                + [
-                    [
-                        _("Total"),
-                        t.number(f.cells),
-                        f"{f.regular_held}/{f.regular_due}",
-                        t.percent(f.attendance_rate),
-                        rate_text(t, f.reviews_done, f.reviews_due),
-                        t.number(f.reports_missing),
-                    ]
-                ],
-                [5.6, 1.6, 2.6, 2.4, 2.2, 2.1],
-            )
-        ],
-    )
-    sections = [general, meetings, commitments, candidates, report_section, model, breakdown]
-    if 1 < len(s.cells) <= DOC_CELL_ROWS_MAX:
-        sections.append(
-            DocSection(
-                _("Figures by cell"),
-                [],
-                [
-                    DocTable(
-                        [
-                            _("Cell"),
-                            _("Regular meetings"),
-                            _("Attendance"),
-                            _("Thematic"),
-                            _("Reviews"),
-                            _("Model"),
-                        ],
-                        [
-                            [
-                                f"{r.name} ({r.code})",
-                                f"{r.figures.regular_held}/{r.figures.regular_due}",
-                                t.percent(r.figures.attendance_rate),
-                                f"{r.figures.thematic_held}/{r.figures.thematic_due}",
-                                f"{r.figures.reviews_done}/{r.figures.reviews_due}",
-                                _("yes") if r.has_model else _("no"),
-                            ]
-                            for r in s.cells
-                        ],
-                        [6.2, 2.3, 2.3, 1.9, 2.3, 1.5],
-                    )
-                ],
-            )
-        )
-    elif len(s.cells) > DOC_CELL_ROWS_MAX:
-        breakdown.paragraphs.append(
-            _("The figures of each cell are in the Excel workbook exported with this report.")
-        )
-    content = party_document(
+)
+
+#: The report's sections, in order.
+SECTIONS: tuple[Section, ...] = (
+    Section(N_("General situation"), _general),
+    Section(N_("Cell meetings"), _meetings, _meeting_tables),
+    Section(N_("Commitment reviews and signs of degradation"), _commitments),
+    Section(N_("Developing party membership"), _candidates),
+    Section(N_("Reporting"), _reporting, _reporting_tables),
+    Section(N_("Studying and following Uncle Hồ"), _model),
+    Section(N_("Figures by organization type"), _by_type_notes, _by_type_tables),
+    Section(
+        N_("Figures by cell"),
+        lambda c: [],
+        lambda c: [BY_CELL.build(c.s.cells, c)],
+        shown=lambda c: 1 < len(c.s.cells) <= DOC_CELL_ROWS_MAX,
+    ),
+)
+
+
+# --- The writer --------------------------------------------------------------------------------
+
+
+def to_docx(s: Summary, t: Translator, meta: DocumentMeta) -> bytes:
+    """The summary as a report in the Party's layout (documents.layout.party_document)."""
+    c = Ctx(s, t, meta)
+    _ = t.gettext
+    title_period = period_title(s.period, t)
+    return party_document(
         t=t,
         header=DocHeader(
             superior=meta.superior,
@@ -327,12 +440,19 @@ def to_docx(s: Summary, t: Translator, meta: DocumentMeta) -> bytes:
         ),
         title=_("Report"),
         subject=_("Results of party-cell activity, {period}").format(period=title_period),
-        sections=sections,
+        sections=[
+            DocSection(_(sec.title), sec.paragraphs(c), sec.tables(c))
+            for sec in SECTIONS
+            if sec.shown(c)
+        ],
         recipients=recipients(meta, t),
         signature=signature(meta, t),
-        intro=intro,
+        intro=_(
+            "Carrying out Plan 12-KH/ĐUK on the key party-building tasks, {issuer} reports the "
+            "results of party-cell activity in {period}, from the records kept in chibo up to "
+            "{date}, as follows:"
+        ).format(issuer=meta.issuer, period=title_period, date=t.date(s.upto)),
     )
-    return content
 
 
 def recipients(meta: DocumentMeta, t: Translator) -> list[str]:
