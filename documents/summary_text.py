@@ -6,6 +6,8 @@ paged. Every value a person typed (organization and member names) is HTML-escape
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 
 from documents.report_parts import STATE_ICONS, STATE_LABELS
@@ -581,7 +583,4 @@ def explain_text(s: Summary, t: Translator) -> str:
 
 def plain(html_text: str) -> str:
     """The chat text without markup, for a terminal."""
-    import html
-    import re
-
     return html.unescape(re.sub(r"</?(b|i|u|code|pre)>", "", html_text))
