@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
@@ -20,14 +20,14 @@ from domain.clock import Clock, SystemClock
 from domain.i18n import SUPPORTED, translator
 from domain.settings import Settings
 from handlers import common, flows, meetings, reminders, reports, reviews, summary
-from handlers.base import load_env, send
+from handlers.base import Handlers, load_env, send
 from services.context import AppContext
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 #: The features' handlers, in registration order (their own group 0 order).
-FEATURE_HANDLERS: tuple[Callable[[], list[object]], ...] = (
+FEATURE_HANDLERS: tuple[Callable[[], Handlers], ...] = (
     meetings.handlers,
     reviews.handlers,
     reports.handlers,
@@ -48,9 +48,8 @@ FLOWS: tuple[flows.Flow, ...] = (
 JOB_INSTALLERS: tuple[Callable[[Application, AppContext], None], ...] = (reminders.install_jobs,)
 
 
-def _feature_handlers() -> Iterable[object]:
-    for handlers in FEATURE_HANDLERS:
-        yield from handlers()
+def _feature_handlers() -> Handlers:
+    return [handler for handlers in FEATURE_HANDLERS for handler in handlers()]
 
 
 def build_application(
@@ -65,7 +64,8 @@ def build_application(
 ) -> Application:
     """Build the bot. ``request`` replaces the HTTP layer (the Bot API test double)."""
     app_ctx = AppContext(settings=settings, db=db, clock=clock or SystemClock())
-    builder = (
+    # The builder's type parameters change along the chain (rate limiter, job queue).
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
         .base_url(settings.api_base_url)

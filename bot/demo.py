@@ -153,7 +153,7 @@ class Demo:
             if stripped.isdigit():
                 newest = self.fake.last_message(self.uid)
                 data = button_by_number(newest, int(stripped)) if newest else None
-                if data is None:
+                if newest is None or data is None:
                     self.print(self.t.gettext("(no button with that number)"))
                     return True
                 sent = await self.driver.press_data(self.uid, newest.message_id, data)

@@ -28,7 +28,9 @@ def _plan_lines(t: Translator, f: dict[str, Any]) -> list[tuple[str, str]]:
     """(heading msgid, text) of the plan report's figures, shared by chat and document."""
     _ = t.gettext
     started = int(f.get("months_started", 0))
-    missing = [tuple(int(x) for x in m.split("-")) for m in f.get("months_missing", [])]
+    missing = [
+        (int(y), int(m)) for y, m in (key.split("-") for key in f.get("months_missing", []))
+    ]
     regular = _("Regular meetings held in {held} of {months} months.").format(
         held=f.get("regular_held", 0), months=started
     )

@@ -321,21 +321,21 @@ def list_page(s: Summary, t: Translator, view: str, page: int) -> Page:
         lines = candidates_lines(s, t)
         return Page("\n".join(header + lines), [], 0, 1)
     elif view == "rep":
-        for line in s.reports:
-            if line.state == ReportState.ON_TIME.value:
+        for rep in s.reports:
+            if rep.state == ReportState.ON_TIME.value:
                 continue
-            state = ReportState(line.state)
+            state = ReportState(rep.state)
             items.append(
                 (
-                    f"{STATE_ICONS[state]} <b>{h(line.org_code)}</b> "
-                    + h(f"{report_kind_name(line.kind, t)}, {report_period_name(line.period, t)}")
+                    f"{STATE_ICONS[state]} <b>{h(rep.org_code)}</b> "
+                    + h(f"{report_kind_name(rep.kind, t)}, {report_period_name(rep.period, t)}")
                     + "\n   "
                     + h(
                         _("due {due}: {state}").format(
-                            due=t.date(line.due_on), state=t.gettext(STATE_LABELS[state])
+                            due=t.date(rep.due_on), state=t.gettext(STATE_LABELS[state])
                         )
                     ),
-                    s.cell(line.org_id),
+                    s.cell(rep.org_id),
                 )
             )
         note = _("Reports that fell due in the period: late, missing, or due today.")
@@ -372,9 +372,9 @@ def list_page(s: Summary, t: Translator, view: str, page: int) -> Page:
     if note:
         footer.append("<i>" + h(note) + "</i>")
     cells: list[tuple[str, int]] = []
-    for _line, row in shown:
-        if row is not None and (row.code, row.id) not in cells:
-            cells.append((row.code, row.id))
+    for _line, owner in shown:
+        if owner is not None and (owner.code, owner.id) not in cells:
+            cells.append((owner.code, owner.id))
     text = "\n".join(header + body + (["", *footer] if footer else []))
     return Page(text, cells, page, pages)
 

@@ -18,7 +18,17 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from domain.errors import ChiboError, StaleAction
 from domain.i18n import N_
-from handlers.base import Context, Env, Keyboard, button, error_text, load_env, send, show
+from handlers.base import (
+    Context,
+    Env,
+    Handlers,
+    Keyboard,
+    button,
+    error_text,
+    load_env,
+    send,
+    show,
+)
 from handlers.base import stranger_text as _stranger
 from storage import drafts
 from storage.models import Draft
@@ -157,7 +167,7 @@ def resume_offer(env: Env, draft: Draft) -> Screen:
     ]
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The router's handlers; registered last so commands and buttons win."""
     return [
         CallbackQueryHandler(on_resume, pattern=r"^resume:(go|drop)$"),
@@ -191,6 +201,6 @@ async def _stale_button(update: Update, context: Context) -> None:
     await query.answer(error_text(env, StaleAction())[:200])
 
 
-def fallback_handlers() -> list[object]:
+def fallback_handlers() -> Handlers:
     """Catch-alls, registered in the last group."""
     return [CallbackQueryHandler(_stale_button)]

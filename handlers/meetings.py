@@ -26,6 +26,7 @@ from handlers import flows
 from handlers.base import (
     Context,
     Env,
+    Handlers,
     button,
     command,
     error_text,
@@ -1481,9 +1482,9 @@ MODEL_FLOW = flows.Flow(
 # --- Wiring ----------------------------------------------------------------------------------
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The handlers of /meeting, /meetings and /model (group 0)."""
-    out: list[object] = [
+    out: Handlers = [
         CommandHandler(["meeting", "sinhhoat"], meeting_command),
         CommandHandler("meetings", meetings_command),
         CommandHandler("model", model_command),

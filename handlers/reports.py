@@ -29,7 +29,18 @@ from domain.rules.periods import PeriodError, parse_period
 from domain.rules.reviews import ReportState
 from domain.text import h, truncate
 from handlers import flows
-from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
+from handlers.base import (
+    Context,
+    Env,
+    Handlers,
+    Keyboard,
+    button,
+    command,
+    int_arg,
+    parse_data,
+    send,
+    show,
+)
 from handlers.reviews import watch_entry_text
 from storage import drafts, orgs, report_kinds, reports, reviews
 from storage.models import Draft, ReportStatus, Role
@@ -575,7 +586,7 @@ async def on_watch(update: Update, context: Context, env: Env) -> None:
 _REF = r"\d+:[a-z_]{1,16}:\d{4}(-Q[1-4])?"
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The handlers of /report."""
     return [
         CommandHandler(["report", "baocao"], report_command),

@@ -20,7 +20,18 @@ from domain.errors import NotInScope, StaleAction
 from domain.i18n import translator
 from domain.rules.periods import Period, PeriodError, month_of, parse_period
 from domain.text import h, truncate
-from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
+from handlers.base import (
+    Context,
+    Env,
+    Handlers,
+    Keyboard,
+    button,
+    command,
+    int_arg,
+    parse_data,
+    send,
+    show,
+)
 from storage import report_kinds
 from storage import summary as store
 from storage.summary import Subject
@@ -305,7 +316,7 @@ async def summary_button(update: Update, context: Context, env: Env) -> None:
         await show(update, env, context, render.explain_text(s, env.t), [[_back(env, s)]])
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The handlers of this module."""
     return [
         CommandHandler(["summary", "tonghop"], summary_command),

@@ -25,10 +25,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import CursorResult, Result, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -484,22 +484,24 @@ def submit(
         )
     before = None if created else snapshot(report, _AUDIT_FIELDS)
     first_time = report.submitted_at is None
-    changed = session.execute(
-        update(Report)
-        .where(
-            Report.id == report.id,
-            Report.status.in_([ReportStatus.DRAFT, ReportStatus.REOPENED]),
+    changed = _rowcount(
+        session.execute(
+            update(Report)
+            .where(
+                Report.id == report.id,
+                Report.status.in_([ReportStatus.DRAFT, ReportStatus.REOPENED]),
+            )
+            .values(
+                status=ReportStatus.SUBMITTED,
+                figures=figures,
+                due_on=ctx.due_on,
+                submitted_at=now if first_time else report.submitted_at,
+                submitted_by=actor.person_id,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .values(
-            status=ReportStatus.SUBMITTED,
-            figures=figures,
-            due_on=ctx.due_on,
-            submitted_at=now if first_time else report.submitted_at,
-            submitted_by=actor.person_id,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if changed != 1:
         raise AlreadyRecorded(N_("This report has already been submitted."))
     session.refresh(report)
@@ -568,12 +570,14 @@ def reopen(
     if report is None or report.status is not ReportStatus.SUBMITTED:
         raise InvalidInput(N_("This report is not submitted: there is nothing to reopen."))
     before = snapshot(report, _AUDIT_FIELDS)
-    changed = session.execute(
-        update(Report)
-        .where(Report.id == report.id, Report.status == ReportStatus.SUBMITTED)
-        .values(status=ReportStatus.REOPENED, reopen_reason=value, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = _rowcount(
+        session.execute(
+            update(Report)
+            .where(Report.id == report.id, Report.status == ReportStatus.SUBMITTED)
+            .values(status=ReportStatus.REOPENED, reopen_reason=value, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if changed != 1:
         raise InvalidInput(N_("This report is not submitted: there is nothing to reopen."))
     session.refresh(report)
@@ -817,6 +821,11 @@ REMEDY_ANNUAL = ReportKind(
     # TRANSLATORS: short name of the remedy reports on a button, before the period
     short=N_("Remedy"),
 )
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE matched (for DML, ``Session.execute`` returns a ``CursorResult``)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def _roman(n: int) -> str:

@@ -1243,9 +1243,9 @@ def draft_plan_annual(session: Session, ctx: reports.DraftContext) -> dict[str, 
     }
     flagged_ids = [mid for mid, v in verdicts.items() if v.level >= 2]
     names = dict(
-        session.execute(
-            select(Member.id, Member.full_name).where(Member.id.in_(flagged_ids))
-        ).all()
+        session.execute(select(Member.id, Member.full_name).where(Member.id.in_(flagged_ids)))
+        .tuples()
+        .all()
     )
     models = list(
         session.scalars(
@@ -1256,7 +1256,7 @@ def draft_plan_annual(session: Session, ctx: reports.DraftContext) -> dict[str, 
             )
         )
     )
-    considered = 0
+    considered: int | None = 0
     if started:
         idx = CandidateConsideration.year * 12 + CandidateConsideration.month
         considered = session.scalar(
