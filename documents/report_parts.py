@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from documents.layout import DocSection
+from documents.layout import DocSection, Signature
 from domain.i18n import N_, Translator
 from domain.rules.periods import Period
 from domain.rules.reviews import ReportState
+from storage.doc_names import Signer
 from storage.models import ReportStatus, ReviewOutcome, SignGroup
 from storage.reports import ReportView
 
@@ -86,3 +87,21 @@ class KindRenderer:
     chat_body: Callable[[Translator, ReportView], list[str]]
     doc_sections: Callable[[Translator, ReportView], list[DocSection]]
     recipients: Callable[[Translator, ReportView], list[str]]
+
+
+#: The signing block's first line, by on whose behalf the secretary signs.
+SIGNING_BLOCKS: dict[Signer, str] = {
+    # TRANSLATORS: "T/M BAN THƯỜNG VỤ" in a Party document
+    Signer.STANDING_BOARD: N_("On behalf of the Standing Board"),
+    # TRANSLATORS: "T/M ĐẢNG ỦY" in a Party document
+    Signer.PARTY_COMMITTEE: N_("On behalf of the party committee"),
+    # TRANSLATORS: "T/M CHI ỦY" in a Party document
+    Signer.CELL_COMMITTEE: N_("On behalf of the cell committee"),
+    # TRANSLATORS: "T/M CHI BỘ" in a Party document: a cell without a committee
+    Signer.CELL: N_("On behalf of the cell"),
+}
+
+
+def signing_block(t: Translator, signer: Signer, name: str = "") -> Signature:
+    """ "T/M CHI ỦY / BÍ THƯ" and the like, with the signer's name when known."""
+    return Signature(t.gettext(SIGNING_BLOCKS[signer]), t.gettext("Secretary"), name)

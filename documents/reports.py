@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from documents.layout import DocHeader, DocSection, DocTable, Signature, party_document
+from documents.layout import DocHeader, DocSection, DocTable, party_document
 from documents.report_parts import (
     OUTCOME_ICONS,
     STATE_LABELS,
@@ -21,6 +21,7 @@ from documents.report_parts import (
     month_label,
     outcome_label,
     period_label,
+    signing_block,
 )
 from documents.summary_plan import PLAN
 from domain.i18n import Translator, translator
@@ -365,9 +366,10 @@ def docx_bytes(v: ReportView, *, t: Translator | None = None, tz: ZoneInfo = LOC
         t=t,
         header=DocHeader(
             superior=v.superior_name,
-            issuer=v.org_name,
-            # TRANSLATORS: the document number line; the number is left blank for the registry
-            number=_("No.      -BC/CB"),
+            issuer=v.issuer_name or v.org_name,
+            # TRANSLATORS: the number is left blank for the office's register; {abbr} is the
+            # issuer's abbreviation (ĐUK, ĐU, CB)
+            number=_("No.      -BC/{abbr}").format(abbr=v.doc_code),
             place=v.place,
             day=day,
         ),
@@ -376,12 +378,7 @@ def docx_bytes(v: ReportView, *, t: Translator | None = None, tz: ZoneInfo = LOC
         subject=renderer.subject(t, v),
         sections=sections,
         recipients=renderer.recipients(t, v),
-        signature=Signature(
-            # TRANSLATORS: the signing block of a Party document: "T/M CHI ỦY" / "BÍ THƯ"
-            on_behalf=_("On behalf of the cell committee"),
-            title=_("Secretary"),
-            name=v.signer or "",
-        ),
+        signature=signing_block(t, v.signs_for, v.signer or ""),
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from documents.layout import DocHeader, DocSection, DocTable, Signature, party_document
-from documents.report_parts import GROUP_LABELS
+from documents.report_parts import GROUP_LABELS, signing_block
 from documents.summary_words import (
     month_list,
     period_title,
@@ -24,6 +24,7 @@ from documents.summary_words import (
     report_kind_short,
     report_period_name,
     stage_name,
+    three_months_text,
 )
 from domain.i18n import N_, Translator
 from storage.models import OrgKind, SignGroup
@@ -49,6 +50,11 @@ class Ctx:
 
     def n(self, value: int) -> str:
         return self.t.number(value)
+
+    @property
+    def one_cell(self) -> bool:
+        """The report covers a single cell: it speaks of "the cell", lists no one-row tables."""
+        return len(self.s.cells) == 1
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,8 @@ def _ratio(done: int, due: int) -> str:
 
 def _general(c: Ctx) -> list[str]:
     _, t, f = c._, c.t, c.s.total
+    if c.one_cell:
+        return _general_one_cell(c)
     out = [
         _(
             "The report covers {cells}, with {members} on the roll ({required} required to "
@@ -111,6 +119,31 @@ def _general(c: Ctx) -> list[str]:
             exempt=c.n(f.members - f.required_members),
         ),
     ]
+    if not c.s.has_data:
+        out.append(_("No records were entered for this period."))
+    return out
+
+
+def _general_one_cell(c: Ctx) -> list[str]:
+    _, t, f = c._, c.t, c.s.total
+    if not f.members:
+        text = _("The cell has no member on the roll.")
+    else:
+        text = _("The cell has {members} on the roll; {required} are required to attend meetings.")
+        text = text.format(
+            members=t.ngettext("{n} party member", "{n} party members", f.members).format(
+                n=c.n(f.members)
+            ),
+            required=c.n(f.required_members),
+        )
+        exempt = f.members - f.required_members
+        if exempt:
+            text += " " + t.ngettext(
+                "{n} member is exempt from party activity.",
+                "{n} members are exempt from party activity.",
+                exempt,
+            ).format(n=c.n(exempt))
+    out = [text]
     if not c.s.has_data:
         out.append(_("No records were entered for this period."))
     return out
@@ -131,10 +164,26 @@ MISSING_MEETINGS = Table(
 )
 
 
+def _regular_one_cell(c: Ctx) -> str:
+    _, f = c._, c.s.total
+    row = c.s.cells[0]
+    if not row.missing_months:
+        return _("Regular meetings: held in every month ({held} of {due}).").format(
+            held=c.n(f.regular_held), due=c.n(f.regular_due)
+        )
+    return _("Regular meetings: held in {held} of {due} months; not held in {months}.").format(
+        held=c.n(f.regular_held),
+        due=c.n(f.regular_due),
+        months=month_list(row.missing_months, c.t),
+    )
+
+
 def _meetings(c: Ctx) -> list[str]:
     _, t, s, f = c._, c.t, c.s, c.s.total
     out = [
-        _(
+        _regular_one_cell(c)
+        if c.one_cell
+        else _(
             "Regular meetings: held in {held} of {due} cell-months ({rate}); {missing} did not "
             "hold one in every month."
         ).format(
@@ -155,13 +204,7 @@ def _meetings(c: Ctx) -> list[str]:
             excused=c.n(f.excused),
             unexcused=c.n(f.unexcused),
         ),
-        _(
-            "Three-months rule: {flagged} absent without reason in three months or more of "
-            "the year (to be considered for removal), {warned} in two months (warned)."
-        ).format(
-            flagged=t.ngettext("{n} member", "{n} members", f.flagged).format(n=c.n(f.flagged)),
-            warned=t.ngettext("{n} member", "{n} members", f.warned).format(n=c.n(f.warned)),
-        ),
+        three_months_text(t, f.flagged, f.warned),
         # Members to be considered for removal go to the Organization Board by name.
         *[
             "- "
@@ -175,12 +218,16 @@ def _meetings(c: Ctx) -> list[str]:
         _("Superior committee members attended {visits} of {meetings} meetings held.").format(
             visits=c.n(f.superior_visits), meetings=c.n(f.meetings)
         ),
-        _("Thematic meetings: held in {held} of {due} cell-quarters.").format(
-            held=c.n(f.thematic_held), due=c.n(f.thematic_due)
-        ),
+        (
+            _("Thematic meetings: held in {held} of {due} quarters.")
+            if c.one_cell
+            else _("Thematic meetings: held in {held} of {due} cell-quarters.")
+        ).format(held=c.n(f.thematic_held), due=c.n(f.thematic_due)),
     ]
     missing = s.cells_missing_regular
-    if len(missing) > DOC_CELL_ROWS_MAX:
+    if c.one_cell:
+        pass  # the months are named in the first line
+    elif len(missing) > DOC_CELL_ROWS_MAX:
         out.append(
             _(
                 "Cells that did not hold a regular meeting every month (the first {shown} of "
@@ -194,7 +241,7 @@ def _meetings(c: Ctx) -> list[str]:
 
 def _meeting_tables(c: Ctx) -> list[DocTable]:
     missing = c.s.cells_missing_regular
-    if not missing or len(missing) > DOC_CELL_ROWS_MAX:
+    if c.one_cell or not missing or len(missing) > DOC_CELL_ROWS_MAX:
         return []
     return [MISSING_MEETINGS.build(list(enumerate(missing[:DOC_CELL_ROWS_MAX], start=1)), c)]
 
@@ -215,7 +262,9 @@ def _commitments(c: Ctx) -> list[str]:
         ),
         _("New signs of degradation found: {n} ({groups}).").format(
             n=c.n(f.new_signs_total), groups=signs
-        ),
+        )
+        if f.new_signs_total
+        else _("No new sign of degradation was found."),
     ]
 
 
@@ -299,7 +348,19 @@ def _reporting(c: Ctx) -> list[str]:
             missing=c.n(f.reports_missing),
         )
     ]
-    if len(lagging) > DOC_CELL_ROWS_MAX:
+    if c.one_cell:
+        for line in lagging:
+            if line.late:
+                out.append(
+                    c.t.ngettext(
+                        "{n} report was submitted late.",
+                        "{n} reports were submitted late.",
+                        line.late,
+                    ).format(n=c.n(line.late))
+                )
+            if line.missing:
+                out.append(_("Not submitted: {reports}.").format(reports="; ".join(line.missing)))
+    elif len(lagging) > DOC_CELL_ROWS_MAX:
         out.append(
             _(
                 "Cells that submitted late or have not submitted (the first {shown} of "
@@ -313,7 +374,7 @@ def _reporting(c: Ctx) -> list[str]:
 
 def _reporting_tables(c: Ctx) -> list[DocTable]:
     lagging = _lagging(c)
-    if not lagging:
+    if c.one_cell or not lagging:
         return []
     return [LAGGING.build(list(enumerate(lagging[:DOC_CELL_ROWS_MAX], start=1)), c)]
 
@@ -323,6 +384,13 @@ def _reporting_tables(c: Ctx) -> list[DocTable]:
 
 def _model(c: Ctx) -> list[str]:
     without = c.s.cells_without_model
+    year = c.s.period.year
+    if c.one_cell:
+        if without:
+            return [c._("The cell has not registered a study model for {year}.").format(year=year)]
+        return [c._("The cell has registered its study model for {year}.").format(year=year)]
+    if not without:
+        return [c._("Every cell has registered a study model for {year}.").format(year=year)]
     return [
         c._("{n} have no study model registered for {year}{colon}").format(
             n=c.t.ngettext("{n} cell", "{n} cells", len(without)).format(n=c.n(len(without))),
@@ -409,7 +477,13 @@ SECTIONS: tuple[Section, ...] = (
     Section(N_("Developing party membership"), _candidates),
     Section(N_("Reporting"), _reporting, _reporting_tables),
     Section(N_("Studying and following Uncle Hồ"), _model),
-    Section(N_("Figures by organization type"), _by_type_notes, _by_type_tables),
+    Section(
+        N_("Figures by organization type"),
+        _by_type_notes,
+        _by_type_tables,
+        # A table by type says something only when the cells are of two types or more.
+        shown=lambda c: sum(1 for g in c.s.by_type if g.cell_ids) > 1,
+    ),
     Section(
         N_("Figures by cell"),
         lambda c: [],
@@ -481,13 +555,5 @@ def recipients(meta: DocumentMeta, t: Translator) -> list[str]:
 
 
 def signature(meta: DocumentMeta, t: Translator) -> Signature:
-    """The signing block, by who issues the report."""
-    _ = t.gettext
-    if meta.kind is OrgKind.TOP:
-        # TRANSLATORS: "T/M BAN THƯỜNG VỤ" in a Party document
-        return Signature(_("On behalf of the Standing Board"), _("Secretary"))
-    if meta.kind is OrgKind.COMMITTEE:
-        # TRANSLATORS: "T/M ĐẢNG ỦY" in a Party document
-        return Signature(_("On behalf of the party committee"), _("Secretary"))
-    # TRANSLATORS: "T/M CHI ỦY" in a Party document
-    return Signature(_("On behalf of the cell committee"), _("Secretary"))
+    """The signing block, by who issues the report (:mod:`storage.doc_names`)."""
+    return signing_block(t, meta.signer)

@@ -9,7 +9,7 @@ from typing import Any
 from documents.layout import DocHeader, DocSection, party_document
 from documents.report_parts import GROUP_LABELS, KindRenderer
 from documents.summary_docx import recipients, signature
-from documents.summary_words import month_list, rate_text, stage_name
+from documents.summary_words import month_list, rate_text, stage_name, three_months_text
 from domain.i18n import Translator
 from domain.text import h
 from storage.models import SignGroup
@@ -37,15 +37,7 @@ def _plan_lines(t: Translator, f: dict[str, Any]) -> list[tuple[str, str]]:
     if missing:
         regular += " " + _("Not held: {months}.").format(months=month_list(missing, t))
     flagged = f.get("flagged") or []
-    three = _(
-        "Three-months rule: {flagged} absent without reason in three months or more, "
-        "{warned} in two months."
-    ).format(
-        flagged=t.ngettext("{n} member", "{n} members", len(flagged)).format(n=len(flagged)),
-        warned=t.ngettext("{n} member", "{n} members", int(f.get("warned", 0))).format(
-            n=int(f.get("warned", 0))
-        ),
-    )
+    three = three_months_text(t, len(flagged), int(f.get("warned", 0)))
     if flagged:
         three += " " + "; ".join(
             _("{name} (months {months})").format(

@@ -145,3 +145,32 @@ def period_nav(period: Period, today: date) -> dict[str, Period | None]:
         "prev": period.previous(),
         "next": nxt if nxt.start <= today else None,
     }
+
+
+def three_months_text(t: Translator, flagged: int, warned: int) -> str:
+    """The three-months rule's line, in words when nobody or only one side counts ("no member
+    …", never "0 members …")."""
+    _ = t.gettext
+
+    def members(n: int) -> str:
+        return t.ngettext("{n} member", "{n} members", n).format(n=t.number(n))
+
+    if not flagged and not warned:
+        return _(
+            "Three-months rule: no member was absent without a valid reason in two months or "
+            "more of the year."
+        )
+    if not flagged:
+        return _(
+            "Three-months rule: no member was absent without a valid reason in three months or "
+            "more of the year; {warned} in two months (warned)."
+        ).format(warned=members(warned))
+    if not warned:
+        return _(
+            "Three-months rule: {flagged} absent without a valid reason in three months or more "
+            "of the year (to be considered for removal); no member in two months."
+        ).format(flagged=members(flagged))
+    return _(
+        "Three-months rule: {flagged} absent without reason in three months or more of "
+        "the year (to be considered for removal), {warned} in two months (warned)."
+    ).format(flagged=members(flagged), warned=members(warned))

@@ -39,6 +39,7 @@ from domain.rules.periods import Period, PeriodError, parse_period, quarter_of
 from storage import figures as shared_figures
 from storage import outbox, reviews
 from storage.audit import Actor, record, snapshot
+from storage.doc_names import CELL_DOC_CODE, Signer, doc_names
 from storage.models import (
     AuditLog,
     Organization,
@@ -216,7 +217,7 @@ class ReportView:
     org_id: int
     org_code: str
     org_name: str
-    superior_name: str
+    superior_name: str  # the organization above the cell
     top_name: str
     due_on: date
     start: date
@@ -231,6 +232,9 @@ class ReportView:
     report_id: int | None
     place: str
     today: date
+    issuer_name: str = ""  # the cell's committee where it has one, else the cell (doc_names)
+    doc_code: str = CELL_DOC_CODE
+    signs_for: Signer = Signer.CELL_COMMITTEE
 
     @property
     def submitted(self) -> bool:
@@ -293,7 +297,7 @@ def view(
     else:
         figures = kind.draft(session, ctx)
     top = top_organization(session)
-    parent = session.get(Organization, org.parent_id) if org.parent_id else None
+    names = doc_names(session, org)
     signer = session.get(Person, report.submitted_by) if report and report.submitted_by else None
     place = get_setting(session, "document_place")
     return ReportView(
@@ -302,7 +306,7 @@ def view(
         org_id=org.id,
         org_code=org.code,
         org_name=org.name,
-        superior_name=(parent or top or org).name,
+        superior_name=names.superior,
         top_name=(top or org).name,
         due_on=ctx.due_on,
         start=ctx.start,
@@ -317,6 +321,9 @@ def view(
         report_id=report.id if report else None,
         place=str(place.get("place", "")) if isinstance(place, dict) else str(place),
         today=today,
+        issuer_name=names.issuer,
+        doc_code=names.doc_code,
+        signs_for=names.signer,
     )
 
 

@@ -33,6 +33,7 @@ from domain.rules.periods import Period
 from domain.rules.reviews import report_state
 from storage import figures, reports, reviews
 from storage.audit import Actor, record
+from storage.doc_names import Signer, doc_names
 from storage.models import (
     Candidate,
     CandidateConsideration,
@@ -1417,20 +1418,18 @@ class DocumentMeta:
     """Who issues the summary report, and the names its header and recipients need."""
 
     kind: OrgKind  # of the issuing organization
-    issuer: str
+    issuer: str  # its committee where there is one (storage.doc_names)
     issuer_short: str
     superior: str
     superior_short: str
     abbreviation: str  # in the number line: ĐUK, ĐU, CB
     place: str
-
-
-_ABBREVIATIONS = {OrgKind.TOP: "ĐUK", OrgKind.COMMITTEE: "ĐU"}
+    signer: Signer = Signer.CELL_COMMITTEE
 
 
 def document_meta(session: Session, summary: Summary, scope: Scope) -> DocumentMeta:
-    """The issuing organization of a summary report: the organization it covers (a type's
-    summary is issued by the scope's organization), its superior, the place of issue.
+    """The issuing body of a summary report: the committee of the organization it covers (a
+    type's summary is issued by the scope's organization), the organization above, the place.
 
     The top organization's own superior is the setting ``document_superior`` ({"name": …};
     shipped default "Đảng bộ thành phố Cần Thơ"), or "Đảng bộ <place>" when it is emptied.
@@ -1450,21 +1449,16 @@ def document_meta(session: Session, summary: Summary, scope: Scope) -> DocumentM
     place = str(place_setting.get("place", "")) if isinstance(place_setting, dict) else ""
     if org is None:
         return DocumentMeta(OrgKind.TOP, "", "", "", "", "", place)
-    parent = session.get(Organization, org.parent_id) if org.parent_id else None
-    if parent is not None:
-        superior = parent.name
-    else:
-        value = get_setting(session, "document_superior")
-        name = value.get("name") if isinstance(value, dict) else None
-        superior = str(name) if name else f"Đảng bộ {place}".strip()
+    names = doc_names(session, org)
     return DocumentMeta(
         kind=org.kind,
-        issuer=org.name,
-        issuer_short=org.name,
-        superior=superior,
-        superior_short=superior,
-        abbreviation=_ABBREVIATIONS.get(org.kind, "CB"),
+        issuer=names.issuer,
+        issuer_short=names.issuer,
+        superior=names.superior,
+        superior_short=names.superior,
+        abbreviation=names.doc_code,
         place=place,
+        signer=names.signer,
     )
 
 

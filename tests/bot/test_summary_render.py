@@ -277,8 +277,9 @@ def test_a_cell_report_is_issued_by_the_cell(db: Database, khoi: DemoKhoi) -> No
             now=NOW,
         )
         meta = store.document_meta(session, s, scope)
+    # 25 members, most of them full: the cell has a committee, which issues the report.
     assert (meta.issuer, meta.superior, meta.abbreviation) == (
-        "Chi bộ Bệnh viện Đa khoa",
+        "Chi ủy Chi bộ Bệnh viện Đa khoa",
         "Đảng bộ Sở Y tế",
         "CB",
     )
