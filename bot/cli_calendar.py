@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import html
 import re
 import sys
@@ -19,18 +20,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.cli import EXIT_USAGE, load_settings
+from domain.calendar import CatalogError, parse_catalog
 from domain.clock import ManualClock, SystemClock, local_today
 from domain.i18n import translator
 from domain.settings import Settings
-from services.calendar import (
-    CatalogError,
-    current,
-    holidays,
-    load_file,
-    parse_catalog,
-    work_calendar,
-)
-from services.scheduler import period_label
+from services.calendar import current, holidays, load_file, work_calendar
+from services.context import AppContext
+from services.scheduler import period_label, scope_ids, send_notice, tick
 from storage import obligations as ob
 from storage.audit import Actor
 from storage.db import Database
@@ -123,8 +119,6 @@ def cmd_calendar(args: argparse.Namespace) -> int:
         cal = work_calendar(session, catalog)
         scope = None
         if args.org:
-            from services.scheduler import scope_ids
-
             try:
                 scope = scope_ids(session, [args.org])
             except LookupError:
@@ -228,11 +222,6 @@ def cmd_reminders(args: argparse.Namespace) -> int:
         when = parse_local(args.at, settings)
     except ValueError:
         return _fail(f'not a date and time: {args.at!r} (e.g. "2027-03-13 08:00")')
-    import asyncio
-
-    from services.context import AppContext
-    from services.scheduler import tick
-
     app_ctx = AppContext(settings=settings, db=db, clock=ManualClock(when))
     try:
         result = asyncio.run(
@@ -277,8 +266,6 @@ def _unreachable(db: Database) -> int:
 
 def cmd_notice_send(args: argparse.Namespace) -> int:
     """Queue a notice or briefing invitation; the running bot delivers it within a minute."""
-    from services.scheduler import send_notice
-
     settings = load_settings()
     db = _open(settings)
     if db is None:

@@ -27,6 +27,7 @@ from domain.clock import SystemClock, local_today
 from domain.errors import ChiboError
 from domain.i18n import SUPPORTED, Translator, pick_locale, translator
 from domain.rules.periods import Period, PeriodError, parse_period
+from storage import report_kinds
 from storage import summary as store
 from storage.audit import Actor
 from storage.db import Database
@@ -138,6 +139,7 @@ def _run(
                 subject=store.Subject(),
                 period=period,
                 today=today,
+                kinds=report_kinds.KINDS.values(),
                 now=now,
                 tz=tz,  # type: ignore[arg-type]
             )

@@ -27,6 +27,8 @@ from domain.access import ROLE_NAMES
 from domain.clock import ManualClock, SystemClock
 from domain.i18n import N_, translator
 from domain.settings import Settings
+from services.calendar import load_default
+from services.scheduler import tick
 from storage.db import Database
 from storage.demo_seed import DemoKhoi, seed_demo
 from storage.migrate import upgrade
@@ -151,7 +153,7 @@ class Demo:
             if stripped.isdigit():
                 newest = self.fake.last_message(self.uid)
                 data = button_by_number(newest, int(stripped)) if newest else None
-                if data is None:
+                if newest is None or data is None:
                     self.print(self.t.gettext("(no button with that number)"))
                     return True
                 sent = await self.driver.press_data(self.uid, newest.message_id, data)
@@ -193,18 +195,10 @@ class Demo:
 
 
 def _load_calendar(session, clock) -> None:
-    try:
-        from services.calendar import load_default
-    except ImportError:
-        return
     load_default(session, now=clock.now())
 
 
 async def _tick(app) -> None:
-    try:
-        from services.scheduler import tick
-    except ImportError:
-        return
     await tick(app.bot_data["app"], app.bot)
 
 

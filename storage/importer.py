@@ -286,8 +286,8 @@ def parse_workbook(path: str | Path) -> ImportBatch:
             _parse_sheet(batch, sheet, rows)
     elif suffix in (".csv", ".txt"):
         rows = _csv_rows(path)
-        sheet = _csv_sheet(rows)
-        if sheet is None:
+        csv_sheet = _csv_sheet(rows)
+        if csv_sheet is None:
             batch.errors.append(
                 RowError(
                     "",
@@ -300,7 +300,7 @@ def parse_workbook(path: str | Path) -> ImportBatch:
                 )
             )
         else:
-            _parse_sheet(batch, sheet, rows)
+            _parse_sheet(batch, csv_sheet, rows)
     else:
         raise UnreadableFile(
             N_("unsupported file type '{suffix}'; use .xlsx or .csv (save .xls files as .xlsx)"),
@@ -339,7 +339,7 @@ def _xlsx_sheets(path: Path, batch: ImportBatch) -> Iterator[tuple[str, list[tup
                 )
                 continue
             # Some writers leave a wrong <dimension>; forget it and read every row there is.
-            ws.reset_dimensions()  # type: ignore[union-attr]
+            ws.reset_dimensions()
             yield sheet, list(ws.iter_rows(values_only=True))
     finally:
         workbook.close()
@@ -827,8 +827,8 @@ def _check(batch: ImportBatch, ref: _Reference, today: date) -> list[RowError]:
                 word=KIND_WORDS[OrgKind.TOP][0],
             )
         elif len(tops) > 1:
-            rows = [file_orgs[c].row for c in tops if c in file_orgs]
-            for row in rows or [None]:
+            lines: list[int | None] = [file_orgs[c].row for c in tops if c in file_orgs]
+            for row in lines or [None]:
                 add(
                     SHEET_ORGS,
                     row,
@@ -1017,25 +1017,25 @@ def apply(session: Session, batch: ImportBatch, *, actor: Actor, now: datetime) 
             )
 
     new_members: list[Member] = []
-    for r in batch.members:
-        assert r.full_name is not None and r.org_code is not None
+    for mrow in batch.members:
+        assert mrow.full_name is not None and mrow.org_code is not None
         values = {
-            "org_id": ids[r.org_code],
-            "full_name": r.full_name,
-            "name_folded": fold(r.full_name)[:MEMBER_NAME_MAX],
-            "gender": r.gender,
-            "birth_year": r.birth_year,
-            "birth_month": r.birth_month,
-            "status": r.status,
-            "admitted_on": r.admitted_on,
-            "ceremony_on": r.ceremony_on,
-            "probation_end_on": r.probation_end_on,
-            "full_member_on": r.full_member_on,
-            "external_code": r.external_code,
+            "org_id": ids[mrow.org_code],
+            "full_name": mrow.full_name,
+            "name_folded": fold(mrow.full_name)[:MEMBER_NAME_MAX],
+            "gender": mrow.gender,
+            "birth_year": mrow.birth_year,
+            "birth_month": mrow.birth_month,
+            "status": mrow.status,
+            "admitted_on": mrow.admitted_on,
+            "ceremony_on": mrow.ceremony_on,
+            "probation_end_on": mrow.probation_end_on,
+            "full_member_on": mrow.full_member_on,
+            "external_code": mrow.external_code,
         }
-        member = ref.members.get(r.code)
+        member = ref.members.get(mrow.code)
         if member is None:
-            new_members.append(Member(code=r.code, created_at=now, updated_at=now, **values))
+            new_members.append(Member(code=mrow.code, created_at=now, updated_at=now, **values))
             continue
         before, after = _diff(member, values)
         if not after:

@@ -123,6 +123,10 @@ class Organization(Base):
     usual_meeting_day: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The names a Party document's header needs (storage.doc_names derives them when empty):
+    # the committee's own name ("Đảng ủy Sở Y tế") and the code in the number line ("ĐU").
+    committee_name: Mapped[str | None] = mapped_column(String(300))
+    doc_code: Mapped[str | None] = mapped_column(String(16))
 
     parent: Mapped[Organization | None] = relationship(remote_side=[id])
 

@@ -26,12 +26,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, delete, distinct, extract, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from domain.calendar import Catalog, ObligationSpec
 from domain.rules.deadlines import (
     PeriodRef,
     WorkCalendar,
@@ -64,9 +65,6 @@ from storage.models import (
     Setting,
     Snooze,
 )
-
-if TYPE_CHECKING:
-    from services.calendar import Catalog, ObligationSpec
 
 CALENDAR_SETTING = "calendar"
 REGULAR_KINDS = [MeetingKind.REGULAR, MeetingKind.COMBINED]
@@ -363,7 +361,9 @@ def _reviews(session: Session, items: list[_Pending], tz: ZoneInfo) -> None:
             select(Member.org_id, func.count(Member.id))
             .where(Member.org_id.in_(ids), Member.status.in_(REVIEWED_STATUSES))
             .group_by(Member.org_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     years = sorted({p.period.year for p in items if p.period is not None})
     rows = session.execute(
@@ -448,6 +448,7 @@ def _briefing(session: Session, items: list[_Pending], tz: ZoneInfo) -> None:
                 Notice.event_at < hi,
             )
         )
+        if at is not None
     ]
     for p in items:
         assert p.period is not None
@@ -523,7 +524,7 @@ def recipients(
     remind (directly under the top organization) gets no reminder: leaders see it in the digest.
     """
     wanted = {i.org_id for i in items}
-    wanted |= {orgs[i].parent_id for i in wanted if orgs[i].parent_id is not None}
+    wanted |= {p for i in wanted if (p := orgs[i].parent_id) is not None}
     holders = role_holders(session, wanted)
     out: dict[str, list[Recipient]] = {}
     for inst in items:
@@ -778,7 +779,9 @@ def unreachable(session: Session) -> list[Unreachable]:
                     Outbox.status.in_([OutboxStatus.BLOCKED, OutboxStatus.FAILED]),
                 )
                 .group_by(Outbox.person_id)
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         if people
         else {}
@@ -861,7 +864,7 @@ def save_catalog(
 
 def holiday_days(session: Session) -> dict[date, str]:
     """The stored public holidays."""
-    return dict(session.execute(select(Holiday.day, Holiday.name)).all())
+    return dict(session.execute(select(Holiday.day, Holiday.name)).tuples().all())
 
 
 def save_holidays(
@@ -1016,7 +1019,9 @@ def notice_status(session: Session, notice_id: int) -> NoticeStatus | None:
             select(Person.id, Person.display_name)
             .join(Outbox, Outbox.person_id == Person.id)
             .where(Outbox.key.like(f"notice:{notice_id}:%"))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     answers: dict[str, list[str]] = defaultdict(list)
     answered: set[int] = set()

@@ -1,6 +1,6 @@
 """Calendar rules: due dates, working days, reminder slots, quiet hours (DOMAIN.md, "Deadlines").
 
-Pure functions over dates and numbers: no Telegram, no SQL. The catalog (:mod:`services.calendar`)
+Pure functions over dates and numbers: no Telegram, no SQL. The catalog (:mod:`domain.calendar`)
 turns a TOML file into the :class:`DueRule` and :class:`ReminderPlan` values used here; every
 rule there names its ``rule_source``, and the rules of this module name theirs below.
 
