@@ -14,7 +14,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -90,7 +89,6 @@ def version() -> str:
         return "0+unknown"
 
 
-@cache
 def _env_locale() -> str:
     try:
         return load_settings().locale
