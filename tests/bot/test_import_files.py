@@ -182,10 +182,7 @@ def test_csv_from_excel_in_every_encoding_it_saves_is_read(
     encoding: str, bom: bytes, sep: str, chibo: Callable[..., Run], db: Database, tmp_path: Path
 ) -> None:
     text = csv_text([ORG_HEADER, *ORG_ROWS], sep)
-    if encoding == "cp1258":
-        raw = windows_1258(text)
-    else:
-        raw = text.encode(encoding)
+    raw = windows_1258(text) if encoding == "cp1258" else text.encode(encoding)
     (tmp_path / "tochuc.csv").write_bytes(bom + raw)
 
     run = chibo("admin", "import", "tochuc.csv")
