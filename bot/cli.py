@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
+from typing import NoReturn
 
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
@@ -279,10 +280,19 @@ class _Formatter(argparse.HelpFormatter):
         super().__init__(prog, max_help_position=32)
 
 
+class ChiboParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line that points at ``--help``."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        """Print ``chibo admin: <problem> (see: chibo admin --help)`` and exit with 2."""
+        hint = cli_translator().gettext("see: {command} --help").format(command=self.prog)
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} ({hint})\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     _ = cli_translator().gettext
-    parser = argparse.ArgumentParser(
+    parser = ChiboParser(
         prog="chibo",
         description=_("Sổ tay Chi bộ — a Telegram bot for party cells."),
         formatter_class=_Formatter,

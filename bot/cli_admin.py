@@ -150,9 +150,10 @@ def cmd_import(args: argparse.Namespace, settings: Settings, tr: Translator, db:
     try:
         batch = parse_workbook(args.file)
     except ChiboError as exc:
-        print(_("File: {reason}").format(reason=_(exc.message).format(**exc.params)))
-        print(_("Nothing was written."))
-        return EXIT_INVALID
+        raise CliError(
+            _("{reason}; nothing was written.").format(reason=_(exc.message).format(**exc.params)),
+            EXIT_INVALID,
+        ) from exc
     clock = SystemClock()
     with db.sessions() as session:
         session.begin()

@@ -156,11 +156,11 @@ def test_an_unreadable_file_is_one_line_naming_the_problem_and_changes_nothing(
     run = chibo("admin", "import", path.name)
 
     assert run.code == 1
-    lines = run.out.splitlines()
-    assert len(lines) == 2, run.out
-    assert expected in lines[0]
-    assert lines[1] == "Chưa ghi dữ liệu nào."
-    assert "Traceback" not in run.out + run.err and "Error" not in run.out
+    assert run.out == ""
+    assert run.err.count("\n") == 1, run.err
+    assert expected in run.err
+    assert run.err.endswith("; chưa ghi dữ liệu nào.\n")
+    assert "Traceback" not in run.err and "Error" not in run.err
     assert state(db) == before
 
 
