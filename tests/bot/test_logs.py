@@ -123,3 +123,13 @@ async def test_a_cancelled_invite_no_longer_works(bot) -> None:
     replies = await bot.driver.send(NEWCOMER, f"/start {code}")
 
     assert "Mã mời không hợp lệ" in replies[0].text
+
+
+def test_alembic_does_not_talk_in_the_bot_log(db, debug_log: io.StringIO) -> None:
+    from storage.migrate import current_revision, head_revision, upgrade
+
+    upgrade(db.engine)  # what chibo run's schema check and chibo db upgrade go through
+    assert current_revision(db.engine) == head_revision()
+
+    assert "alembic" not in debug_log.getvalue()
+    assert "Context impl" not in debug_log.getvalue()
