@@ -342,7 +342,7 @@ def _argparse_speaks(tr: Translator) -> Iterator[None]:
     """Let argparse's own words (usage, errors) go through the CLI's catalog."""
     saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
     argparse._ = tr.gettext  # type: ignore[attr-defined]
-    argparse.ngettext = tr.ngettext
+    argparse.ngettext = tr.ngettext  # type: ignore[attr-defined]
     try:
         yield
     finally:

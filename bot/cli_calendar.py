@@ -30,7 +30,7 @@ from bot.cli import (
 from domain.access import ROLE_NAMES
 from domain.clock import ManualClock, SystemClock, local_today
 from domain.i18n import N_, Translator
-from domain.rules.deadlines import periods_due_between
+from domain.rules.deadlines import WorkCalendar, periods_due_between
 from domain.settings import Settings
 from services.calendar import (
     Catalog,
@@ -236,7 +236,7 @@ def _owed_by(t: Translator, spec: ObligationSpec) -> str:
 def _print_catalog(
     t: Translator,
     catalog: Catalog,
-    cal: object,
+    cal: WorkCalendar,
     year: int,
     days_off: dict[date, str],
     stored: str,
@@ -259,11 +259,11 @@ def _print_catalog(
             date(year, 1, 1),
             date(year, 12, 31),
             cal,
-            None,  # type: ignore[arg-type]
+            None,
         ):
             rows.append((due, period.key, spec))
-    for due, period, spec in sorted(rows, key=lambda r: (r[0] or date.max, r[2].code)):
-        if due is None:
+    for day, key, spec in sorted(rows, key=lambda r: (r[0] or date.max, r[2].code)):
+        if day is None:
             head = _("per member")
             what = (
                 spec.title(t.locale)
@@ -273,8 +273,8 @@ def _print_catalog(
                 )
             )
         else:
-            label = period_label(t, period)
-            head = _day(t, due) + _flag(t, due, days_off)
+            label = period_label(t, key)
+            head = _day(t, day) + _flag(t, day, days_off)
             what = spec.title(t.locale) + (f" {label}" if label else "")
             if spec.due.per_cell_day:
                 what += " " + _("(or the cell's usual meeting day)")

@@ -107,4 +107,4 @@ def instrument(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             name = f"{callback.__module__.split('.')[-1]}.{callback.__qualname__}"
             wrapped = _logged(name, callback)
             wrapped._chibo_logged = True  # type: ignore[attr-defined]
-            handler.callback = wrapped
+            handler.callback = wrapped  # type: ignore[assignment]

@@ -191,8 +191,8 @@ DEMO_USERS: list[tuple[str, str, Role, str]] = [
 
 def _existing(session: Session, first_user_id: int) -> DemoKhoi | None:
     """The demo Khối already in the database, or None."""
-    orgs = dict(
-        session.execute(
+    orgs: dict[str, int] = dict(
+        session.execute(  # type: ignore[arg-type]
             select(Organization.code, Organization.id).where(
                 Organization.code.in_([o[0] for o in DEMO_ORGS])
             )
@@ -200,8 +200,8 @@ def _existing(session: Session, first_user_id: int) -> DemoKhoi | None:
     )
     if DEMO_ORGS[0][0] not in orgs:
         return None
-    people = dict(
-        session.execute(
+    people: dict[int, int] = dict(
+        session.execute(  # type: ignore[arg-type]
             select(Person.telegram_user_id, Person.id).where(
                 Person.telegram_user_id.in_([first_user_id + i for i in range(len(DEMO_USERS))])
             )

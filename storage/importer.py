@@ -294,8 +294,8 @@ def parse_workbook(path: str | Path) -> ImportBatch:
             _parse_sheet(batch, sheet, rows)
     elif suffix in (".csv", ".txt"):
         rows = _csv_rows(path)
-        sheet = _csv_sheet(rows)
-        if sheet is None:
+        found = _csv_sheet(rows)
+        if found is None:
             batch.errors.append(
                 RowError(
                     "",
@@ -308,7 +308,7 @@ def parse_workbook(path: str | Path) -> ImportBatch:
                 )
             )
         else:
-            _parse_sheet(batch, sheet, rows)
+            _parse_sheet(batch, found, rows)
     else:
         raise UnreadableFile(
             N_("unsupported file type '{suffix}'; use .xlsx or .csv (save .xls files as .xlsx)"),

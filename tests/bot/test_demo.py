@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -103,12 +104,14 @@ def test_the_demo_saves_the_documents_it_receives_and_runs_twice_on_one_database
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     script = tmp_path / "demo.txt"
-    script.write_text("as lanh_dao\n/summary\npress Excel\n", encoding="utf-8")
+    # After the document, [3] is still button 3 of the summary just shown: "Quý" (quarter).
+    script.write_text("as lanh_dao\n/summary\npress Excel\n[3]\n", encoding="utf-8")
 
     for _run in range(2):  # the second run finds the demo Khối already seeded
         assert main(["demo", "--script", str(script), "--database-url", url]) == 0
     out = capsys.readouterr().out
 
+    assert re.search(r"Tổng hợp quý [IV]+/\d{4}", out.split("> [3]")[1])
     saved = sorted((tmp_path / "chibo-demo-files").glob("*.xlsx"))
     assert len(saved) == 2  # one per run; the second did not overwrite the first
     assert f"chibo-demo-files/{saved[0].name}" in out
