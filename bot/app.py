@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,7 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
+from bot.logs import instrument
 from domain.access import COMMAND_HELP
 from domain.clock import Clock, SystemClock
 from domain.i18n import SUPPORTED, translator
@@ -96,6 +96,7 @@ def build_application(
         application.add_handler(handler)
     for handler in flows.fallback_handlers():
         application.add_handler(handler)
+    instrument(application)  # one log line per update, no personal data
     application.add_error_handler(_on_error)
     if jobs and application.job_queue is not None:
         for install in JOB_INSTALLERS:
@@ -142,4 +143,4 @@ async def _on_error(update: object, context: Any) -> None:
             ),
         )
     except Exception:
-        log.exception("could not report error %s", html.escape(str(context.error)))
+        log.exception("could not report error %s", type(context.error).__name__)

@@ -9,6 +9,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from domain.text import clean, fold
 from storage.audit import Actor, record
 from storage.models import (
@@ -173,10 +176,56 @@ DEMO_ORGS: list[tuple[str, str, OrgKind, str | None, str | None, str | None, int
 ]
 
 
+#: The demo people who chat with the bot: (key, name, role, organization code).
+DEMO_USERS: list[tuple[str, str, Role, str]] = [
+    ("lanh_dao", "Trần Văn Minh", Role.STANDING, "DUK"),
+    ("kiem_tra", "Lê Thị Hồng", Role.INSPECTION, "DUK"),
+    ("to_chuc", "Phạm Quốc Huy", Role.ORGANIZATION, "DUK"),
+    ("bt_syt", "Nguyễn Thanh Sơn", Role.GRASSROOTS_SECRETARY, "DBSYT"),
+    ("bt_vp", "Võ Thị Thu Hà", Role.SECRETARY, "CBVP-SYT"),
+    ("bt_bv", "Huỳnh Văn Tâm", Role.SECRETARY, "CBBV-DK"),
+    ("bt_dien", "Đặng Minh Tuấn", Role.SECRETARY, "CBDIEN"),
+    ("bt_mekong", "Thạch Thị Sa Ry", Role.SECRETARY, "CBMEKONG"),
+]
+
+
+def _existing(session: Session, first_user_id: int) -> DemoKhoi | None:
+    """The demo Khối already in the database, or None."""
+    orgs: dict[str, int] = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(Organization.code, Organization.id).where(
+                Organization.code.in_([o[0] for o in DEMO_ORGS])
+            )
+        ).all()
+    )
+    if DEMO_ORGS[0][0] not in orgs:
+        return None
+    people: dict[int, int] = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(Person.telegram_user_id, Person.id).where(
+                Person.telegram_user_id.in_([first_user_id + i for i in range(len(DEMO_USERS))])
+            )
+        ).all()
+    )
+    result = DemoKhoi(top_id=orgs[DEMO_ORGS[0][0]], orgs=orgs)
+    for offset, (key, name, role, org_code) in enumerate(DEMO_USERS):
+        tg = first_user_id + offset
+        if tg in people:
+            result.users[key] = DemoUser(key, name, tg, people[tg], role, org_code)
+    return result
+
+
 def seed_demo(session, *, now: datetime, seed: int = 2026, first_user_id: int = 1001) -> DemoKhoi:
-    """Create the demo Khối, its members and the demo users with their roles."""
+    """Create the demo Khối, its members and the demo users with their roles.
+
+    Seeding a database that already holds the demo Khối only reads it back, so the demo can
+    run again and again on the same ``--database-url``.
+    """
     ensure_defaults(session, now=now)
     session.flush()
+    existing = _existing(session, first_user_id)
+    if existing is not None:
+        return existing
     rng = random.Random(seed)
     actor = Actor.system("demo-seed")
     result = DemoKhoi(top_id=0)
@@ -231,17 +280,7 @@ def seed_demo(session, *, now: datetime, seed: int = 2026, first_user_id: int = 
                     updated_at=now,
                 )
             )
-    users = [
-        ("lanh_dao", "Trần Văn Minh", Role.STANDING, "DUK"),
-        ("kiem_tra", "Lê Thị Hồng", Role.INSPECTION, "DUK"),
-        ("to_chuc", "Phạm Quốc Huy", Role.ORGANIZATION, "DUK"),
-        ("bt_syt", "Nguyễn Thanh Sơn", Role.GRASSROOTS_SECRETARY, "DBSYT"),
-        ("bt_vp", "Võ Thị Thu Hà", Role.SECRETARY, "CBVP-SYT"),
-        ("bt_bv", "Huỳnh Văn Tâm", Role.SECRETARY, "CBBV-DK"),
-        ("bt_dien", "Đặng Minh Tuấn", Role.SECRETARY, "CBDIEN"),
-        ("bt_mekong", "Thạch Thị Sa Ry", Role.SECRETARY, "CBMEKONG"),
-    ]
-    for offset, (key, name, role, org_code) in enumerate(users):
+    for offset, (key, name, role, org_code) in enumerate(DEMO_USERS):
         person = Person(
             display_name=name,
             telegram_user_id=first_user_id + offset,

@@ -182,7 +182,7 @@ def test_a_report_for_one_cell_reads_like_a_person_wrote_it(db: Database, khoi: 
         assert not re.search(r"(?<![\d/.,])0 (đảng viên|chi bộ)", body), body
         assert "SỐ LIỆU THEO LOẠI HÌNH" not in body  # no one-row table by organization type
         assert "Chi bộ có " in body
-        assert "lượt chi bộ-quý" not in body and "Sinh hoạt chuyên đề: đã tổ chức" in body
+        assert "(số chi bộ × số quý)" not in body and "Sinh hoạt chuyên đề: đã tổ chức" in body
     # Mekong's 6 members: nobody is exempt, nobody flagged or warned this year.
     s, meta = cell_summary(db, khoi, "CBMEKONG")
     assert (s.total.members, s.total.required_members) == (6, 6)
