@@ -33,6 +33,8 @@ FEATURE_MODULES: list[str] = [
     "handlers.reports",
     "handlers.reminders",
     "handlers.summary",
+    "handlers.candidates",
+    "handlers.enterprises",
 ]
 
 #: Hooks that add periodic jobs (reminders, outbox) to the JobQueue.

@@ -22,7 +22,7 @@ from domain.errors import AlreadyRecorded, InvalidInput, NotInScope, StaleAction
 from domain.i18n import N_
 from domain.rules.meetings import CONTENT_ITEMS, TOPIC_MAX, UNEXCUSED, QualityGrade
 from domain.text import h, truncate
-from handlers import flows
+from handlers import candidates, flows
 from handlers.base import (
     Context,
     Env,
@@ -836,6 +836,7 @@ async def on_save(update: Update, context: Context, env: Env) -> None:
     await show(update, env, context, text, rows)
     for notice in result.flags:
         await send(env, context, _flag_text(env, notice))
+    await candidates.ask_after_meeting(env, context, result.meeting_id)
 
 
 def _flag_text(env: Env, notice: m.FlagNotice) -> str:

@@ -436,6 +436,12 @@ def set_decade(
     return _set(draft, State.YEAR, now, decade=decade)
 
 
+def back_to_decades(session: Session, *, person_id: int, draft_id: int, now: datetime) -> Draft:
+    """Go back from the years to the decades."""
+    draft = _guard(session, person_id, draft_id, State.YEAR)
+    return _set(draft, State.DECADE, now)
+
+
 def set_year(
     session: Session, *, person_id: int, draft_id: int, year: int, today: date, now: datetime
 ) -> Draft:
@@ -772,6 +778,25 @@ def record_consider(
     )
     drafts.finish(session, person_id)
     return Considered(org_id, today.year, today.month, to_class, proposed, first)
+
+
+def meeting_asks(session: Session, *, person_id: int, meeting_id: int) -> bool:
+    """Whether to ask if a saved meeting considered the list: a live regular meeting with
+    "new-member work" ticked, in a month whose consideration is not recorded yet."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.deleted_at is not None or not meeting.kind.counts_as_regular:
+        return False
+    if not (meeting.content or {}).get("new_members"):
+        return False
+    _require_writer(session, person_id, meeting.org_id)
+    done = session.scalar(
+        select(CandidateConsideration.id).where(
+            CandidateConsideration.org_id == meeting.org_id,
+            CandidateConsideration.year == meeting.held_on.year,
+            CandidateConsideration.month == meeting.held_on.month,
+        )
+    )
+    return done is None
 
 
 def record_from_meeting(

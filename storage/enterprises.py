@@ -9,11 +9,12 @@ Status moves one way: surveyed → working with the owner → conditions met (�
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from domain.access import LEADERS
@@ -21,8 +22,10 @@ from domain.errors import ChiboError, InvalidInput, NotAllowed, StaleAction
 from domain.i18n import N_
 from domain.text import clean, fold
 from domain.vocab import EnterpriseStatus
+from storage import drafts
 from storage.audit import Actor, record, snapshot
 from storage.models import (
+    Draft,
     Enterprise,
     EnterpriseEvent,
     Organization,
@@ -339,3 +342,141 @@ def new_cells(session: Session, *, person_id: int) -> list[tuple[int, str]]:
         )
     ).all()
     return [(i, n) for i, n, k in rows if k.holds_meetings and i not in used][:10]
+
+
+# --- The /enterprises conversation (typed answers, one draft) ----------------------------------
+
+FLOW = "enterprise"
+#: Steps of adding an enterprise, in order; ``update`` reads "workforce/members" of one.
+STEPS = ("name", "location", "workforce", "members", "unions", "update")
+
+
+def start_entry(
+    session: Session, *, person_id: int, now: datetime, enterprise_id: int | None = None
+) -> Draft:
+    """Start adding an enterprise (its name first), or updating one's figures."""
+    _top_of_person(session, person_id)
+    data: dict[str, Any] = {"cid": secrets.randbelow(2_000_000_000) + 1}
+    state = "name"
+    if enterprise_id is not None:
+        e = _enterprise(session, person_id, enterprise_id)
+        data.update(ent=e.id, version=e.version)
+        state = "update"
+    return drafts.start(session, person_id=person_id, flow=FLOW, state=state, data=data, now=now)
+
+
+def open_draft(session: Session, *, person_id: int) -> Draft | None:
+    """The person's unfinished conversation (any flow), offered back before a new one."""
+    return drafts.get(session, person_id)
+
+
+def _entry(session: Session, person_id: int, key: int, *states: str) -> Draft:
+    draft = drafts.get(session, person_id)
+    if (
+        draft is None
+        or draft.flow != FLOW
+        or int(draft.data.get("cid", 0)) != key
+        or draft.state not in states
+    ):
+        raise StaleAction()
+    _top_of_person(session, person_id)
+    return draft
+
+
+def _count(text: str) -> int:
+    value = text.strip().replace(".", "").replace(",", "")
+    if value.startswith("-") and value[1:].isdigit():
+        check_workforce(int(value))
+    if not value.isdigit():
+        raise InvalidInput(N_("Please type a whole number, e.g. 250."))
+    return int(value)
+
+
+def type_entry(
+    session: Session, *, person_id: int, key: int, text: str, today: date, now: datetime
+) -> Draft | EnterpriseRow:
+    """Store a typed answer and go to the next step (an update is saved at once)."""
+    draft = _entry(session, person_id, key, "name", "location", "workforce", "members", "update")
+    state = draft.state
+    if state == "name":
+        name = clean(text)
+        if not name or len(name) > NAME_MAX:
+            raise InvalidInput(
+                N_("Please type the enterprise's name (at most {limit} characters)."),
+                limit=NAME_MAX,
+            )
+        return drafts.advance(draft, state="location", now=now, name=name)
+    if state == "location":
+        return drafts.advance(draft, state="workforce", now=now, location=clean(text)[:300])
+    if state == "workforce":
+        return drafts.advance(draft, state="members", now=now, workforce=_count(text))
+    if state == "members":
+        return drafts.advance(
+            draft, state="unions", now=now, members=_count(text), tu=False, yu=False
+        )
+    parts = text.split("/")
+    if len(parts) != 2:
+        raise InvalidInput(N_("Please type workforce/members, e.g. 250/4."))
+    row = update_figures(
+        session,
+        person_id=person_id,
+        enterprise_id=int(draft.data["ent"]),
+        version=int(draft.data["version"]),
+        day=today,
+        now=now,
+        workforce=_count(parts[0]),
+        members_elsewhere=_count(parts[1]),
+    )
+    drafts.finish(session, person_id)
+    return row
+
+
+def toggle_union(
+    session: Session, *, person_id: int, key: int, which: str, now: datetime
+) -> Draft:
+    """Tick or untick "a trade union exists" (``tu``) or "a Youth Union exists" (``yu``)."""
+    draft = _entry(session, person_id, key, "unions")
+    if which not in ("tu", "yu"):
+        raise StaleAction()
+    return drafts.advance(draft, now=now, **{which: not draft.data.get(which)})
+
+
+def save_entry(
+    session: Session, *, person_id: int, key: int, today: date, now: datetime
+) -> EnterpriseRow:
+    """Save the new enterprise as surveyed."""
+    draft = _entry(session, person_id, key, "unions")
+    d = draft.data
+    row = create(
+        session,
+        person_id=person_id,
+        name=d["name"],
+        location=d.get("location"),
+        workforce=d.get("workforce"),
+        members_elsewhere=int(d.get("members", 0)),
+        has_trade_union=bool(d.get("tu")),
+        has_youth_union=bool(d.get("yu")),
+        today=today,
+        now=now,
+    )
+    drafts.finish(session, person_id)
+    return row
+
+
+def cancel_entry(session: Session, *, person_id: int, key: int) -> bool:
+    """Leave the conversation; nothing of it is saved."""
+    draft = drafts.get(session, person_id)
+    if draft is None or draft.flow != FLOW or int(draft.data.get("cid", 0)) != key:
+        return False
+    return drafts.finish(session, person_id)
+
+
+def by_status(session: Session, top_ids: list[int] | None = None) -> dict[str, int]:
+    """Enterprises per status (all of them, or those of the given top organizations)."""
+    stmt = select(Enterprise.status, func.count(Enterprise.id)).group_by(Enterprise.status)
+    if top_ids is not None:
+        stmt = stmt.where(Enterprise.top_id.in_(top_ids))
+    counts = {s.value: 0 for s in EnterpriseStatus}
+    for status, n in session.execute(stmt).all():
+        counts[EnterpriseStatus(status).value] = int(n)
+    return counts
