@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from io import BytesIO
 from typing import Any
 
+from documents import pipeline as pipeline_doc
 from documents.layout import DocHeader, DocSection, DocTable, Signature, party_document
 from documents.reports import GROUP_LABELS, STATE_ICONS, STATE_LABELS
 from domain.i18n import N_, Translator
@@ -292,6 +293,7 @@ def main_text(s: Summary, t: Translator) -> str:
                 )
             )
         )
+    lines += pipeline_doc.overdue_lines(s.pipeline, t, limit=3)
 
     lines += ["", "<b>" + h(_("Reports")) + "</b>"]
     lines.append(
@@ -542,7 +544,7 @@ def candidates_lines(s: Summary, t: Translator) -> list[str]:
             )
         ),
     ]
-    return lines
+    return lines + pipeline_doc.chat_lines(s.pipeline, t)
 
 
 def breakdown_text(s: Summary, t: Translator, by: str) -> tuple[str, list[Group]]:
@@ -829,6 +831,9 @@ def to_json(s: Summary) -> dict[str, Any]:
             "tracked": s.candidates.tracked,
             "by_stage": s.candidates.by_stage,
             "by_priority_group": s.candidates.by_group,
+            # Added with the admission pipeline, once there is something to show: per cell /
+            # type / grassroots organization, the names behind each stage, enterprises, overdue.
+            **pipeline_doc.json_entry(s.pipeline, s.candidates.tracked),
         },
         "rule_sources": s.rule_sources,
     }
@@ -1328,6 +1333,7 @@ def to_xlsx(s: Summary, t: Translator) -> bytes:
         None,
         t,
     )
+    pipeline_doc.add_sheet(wb, s.pipeline, t)
     buf = BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -1481,6 +1487,7 @@ def to_docx(s: Summary, t: Translator, meta: DocumentMeta) -> bytes:
         ]
     else:
         cand_paras = [_("Candidates are not yet tracked in chibo; no figures are reported.")]
+    cand_paras += pipeline_doc.doc_paragraphs(s.pipeline, t)
     candidates = DocSection(_("Developing party membership"), cand_paras)
 
     behind: dict[str, list[str]] = {}

@@ -31,6 +31,7 @@ from domain.rules.attendance import attendance_rate, three_months_rule
 from domain.rules.periods import Period
 from storage import figures, reports, reviews
 from storage.audit import Actor, record
+from storage.candidates_summary import Pipeline, pipeline
 from storage.models import (
     Candidate,
     CandidateConsideration,
@@ -70,6 +71,7 @@ CANDIDATE_STAGES: dict[str, str] = {
     "withdrawn": N_("withdrawn"),
     "not_admitted": N_("not admitted"),
     "expired": N_("file expired"),
+    "not_recognized": N_("not recognized as full member"),
 }
 #: Priority groups named by the plan: code → msgid.
 PRIORITY_GROUPS: dict[str, str] = {
@@ -422,6 +424,8 @@ class Summary:
     has_data: bool
     generated_at: datetime
     rule_sources: dict[str, str] = field(default_factory=dict)
+    # The admission pipeline's funnel, enterprises and overdue steps (storage.candidates_summary).
+    pipeline: Pipeline | None = None
 
     @property
     def in_progress(self) -> bool:
@@ -684,6 +688,7 @@ def build_summary(
         warned=warned,
         new_signs=new_signs,
         candidates=cand,
+        pipeline=pipeline(session, cell_ids, today=today, with_enterprises=scope.sees_all),
         reports=report_lines,
         has_data=has_data,
         generated_at=now or datetime.now(UTC),
