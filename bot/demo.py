@@ -28,7 +28,7 @@ from domain.clock import ManualClock, SystemClock
 from domain.i18n import N_, translator
 from domain.settings import Settings
 from storage.db import Database
-from storage.demo_seed import DemoKhoi, seed_demo
+from storage.demo_seed import DemoKhoi, seed_demo, seed_pipeline
 from storage.migrate import upgrade
 
 DEMO_TOKEN = "100000001:DEMO-offline-token-not-for-telegram"
@@ -76,6 +76,7 @@ class Demo:
         upgrade(self.db.engine)
         with self.db.transaction() as session:
             self.khoi = seed_demo(session, now=self.clock.now())
+            seed_pipeline(session, self.khoi, now=self.clock.now())
             _load_calendar(session, self.clock)
         for demo_user in self.khoi.users.values():
             self.fake.add_user(

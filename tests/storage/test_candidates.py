@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from domain.errors import InvalidInput, NotAllowed, StaleAction
 from domain.rules.candidates import CandidateClosed, RuleViolated
+from domain.rules.deadlines import WorkCalendar
 from domain.vocab import CandidateStage as S
 from domain.vocab import Gender, IntroducerForm, PriorityGroup
+from services.calendar import default_catalog
 from storage import candidates as cs
 from storage import enterprises as es
+from storage import obligations as ob
+from storage.candidates_summary import pipeline
 from storage.db import Database
-from storage.demo_seed import DemoKhoi, seed_demo
+from storage.demo_seed import DemoKhoi, seed_demo, seed_pipeline
 from storage.models import (
     AuditLog,
     Candidate,
@@ -30,6 +35,7 @@ from storage.models import (
 
 NOW = datetime(2026, 11, 16, 1, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 16)
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
@@ -309,3 +315,45 @@ def test_an_enterprise_with_a_negative_workforce_is_refused(db: Database, khoi: 
         assert s.get(Enterprise, row.id).status.value == "working"
     with db.transaction() as s, pytest.raises(NotAllowed):
         es.listing(s, person_id=_person(khoi, "bt_bv"))
+
+
+def test_the_demo_pipeline_and_its_deadlines(db: Database, khoi: DemoKhoi) -> None:
+    with db.transaction() as s:
+        seed_pipeline(s, khoi, now=NOW)
+    with db.transaction() as s:
+        cells = [khoi.orgs[c] for c in ("CBVP-SYT", "CBBV-DK", "CBDIEN", "CBMEKONG")]
+        p = pipeline(s, cells, today=TODAY, with_enterprises=True)
+        assert p.enterprises == {"surveyed": 1, "working": 1, "conditions_met": 1, "founded": 1}
+        assert p.by_committee["DBSYT"] == {
+            "sympathizer": 1,
+            "class_done": 1,
+            "mentors": 1,
+            "cell_resolution": 1,
+        }
+        assert p.groups_by_stage["probation"] == {"khmer": 1, "private_owner": 1}
+        assert {o.what for o in p.overdue} == {"decision", "ceremony"}
+        assert [x.name for x in p.lists["mentors"]] == ["Thạch Thị Sô Phia"]
+        catalog = default_catalog()
+        insts = ob.instances(
+            s,
+            catalog,
+            WorkCalendar(),
+            start=date(2026, 10, 1),
+            end=date(2027, 2, 28),
+            tz=TZ,
+        )
+        pipeline_insts = {
+            (i.obligation, i.org_id)
+            for i in insts
+            if i.obligation.startswith("candidate_") and i.obligation != "candidate_consideration"
+        }
+        # The decision is owed by the grassroots committee above the cell; the ceremony by the
+        # cell that received the decision.
+        assert pipeline_insts == {
+            ("candidate_decision", khoi.orgs["DBSYT"]),
+            ("candidate_ceremony", khoi.orgs["CBDIEN"]),
+        }
+        dec = next(i for i in insts if i.obligation == "candidate_decision")
+        who = ob.recipients(s, catalog, [dec], ob.org_rows(s))
+        assert [r.person_id for r in who[dec.key]] == [khoi.users["bt_syt"].person_id]
+        assert ob.period_of_instance(dec) is None
