@@ -237,8 +237,7 @@ def _who(draft: Draft) -> str:
 
 def _s_name(env: Env, s: Session, d: Draft, k: int) -> Screen:
     return env.t.gettext(
-        "➕ Adding an outstanding non-member to the sympathizer list.\n"
-        "Đồng chí vui lòng nhập the full name."
+        "➕ Adding an outstanding non-member to the sympathizer list.\nPlease type the full name."
     ), []
 
 
@@ -441,14 +440,14 @@ def _s_votes(env: Env, s: Session, d: Draft, k: int) -> Screen:
         s, person_id=env.who.person_id, org_id=int(d.data["org_id"]), today=env.today()
     ).full_members
     text = env.t.gettext(
-        "Đồng chí vui lòng nhập the votes in favour (the cell has {n} full members; "
+        "Please type the votes in favour (the cell has {n} full members; "
         "probationary members do not vote), e.g. {example}, or in favour/full members."
     ).format(n=cl_full, example=rules.votes_needed(max(cl_full, 1)))
     return _move_head(env, s, d) + text, []
 
 
 def _s_reason(env: Env, s: Session, d: Draft, k: int) -> Screen:
-    text = env.t.gettext("Đồng chí vui lòng nhập the reason (at most 300 characters).")
+    text = env.t.gettext("Please type the reason (at most 300 characters).")
     return _move_head(env, s, d) + text, []
 
 

@@ -32,16 +32,13 @@ STATUS_NAMES: dict[EnterpriseStatus, str] = {
     EnterpriseStatus.FOUNDED: N_("party organization founded"),
 }
 QUESTIONS = {
-    "name": N_("Đồng chí vui lòng nhập the enterprise's name."),
-    "location": N_(
-        "Đồng chí vui lòng nhập the location (economic zone, industrial park, address)."
-    ),
-    "workforce": N_("Đồng chí vui lòng nhập the workforce (number of employees)."),
+    "name": N_("Please type the enterprise's name."),
+    "location": N_("Please type the location (economic zone, industrial park, address)."),
+    "workforce": N_("Please type the workforce (number of employees)."),
     "members": N_(
-        "Đồng chí vui lòng nhập the number of party members working there who attend meetings "
-        "elsewhere."
+        "Please type the number of party members working there who attend meetings elsewhere."
     ),
-    "update": N_("Đồng chí vui lòng nhập the new figures as workforce/members, e.g. 250/4."),
+    "update": N_("Please type the new figures as workforce/members, e.g. 250/4."),
 }
 
 

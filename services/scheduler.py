@@ -358,9 +358,9 @@ def missing_text(t: Translator, item: dict[str, Any], title: str = "") -> str:
         )
     if what in ("candidate_decision", "candidate_ceremony"):
         msg = (
-            "{name} ({cell}): admission decision due (cell resolution of {date})"
+            N_("{name} ({cell}): admission decision due (cell resolution of {date})")
             if what == "candidate_decision"
-            else "{name} ({cell}): admission ceremony due (decision received on {date})"
+            else N_("{name} ({cell}): admission ceremony due (decision received on {date})")
         )
         since = item.get("since")
         return t.gettext(msg).format(
