@@ -35,6 +35,7 @@ from handlers.base import (
     command,
     error_text,
     int_arg,
+    keyboard,
     parse_data,
     send,
     show,
@@ -1003,45 +1004,46 @@ flows.register(
 # --- After a regular meeting with "new-member work" -------------------------------------------
 
 
-async def ask_after_meeting(env: Env, context: Context, meeting_id: int) -> None:
-    """Asks once whether the saved meeting considered the sympathizer list."""
+def meeting_question(env: Env, meeting_id: int) -> tuple[str, list[tuple[str, str]]] | None:
+    """The question (and its buttons) a saved regular meeting with "new-member work" asks
+    once: did the cell consider its sympathizer list? None when there is nothing to ask."""
     with env.db.transaction() as session:
         ask = cs.meeting_asks(session, person_id=_person(env), meeting_id=meeting_id)
     if not ask:
-        return
+        return None
     _ = env.t.gettext
-    await send(
-        env,
-        context,
+    return (
         _("The meeting covered new-member work. Did the cell consider its sympathizer list?"),
-        [[(_("Yes, record it"), f"cnd:mtg:{meeting_id}:y"), (_("No"), f"cnd:mtg:{meeting_id}:n")]],
+        [(_("Yes, record it"), f"cnd:mtg:{meeting_id}:y"), (_("No"), f"cnd:mtg:{meeting_id}:n")],
     )
 
 
 @button
 async def on_meeting_answer(update: Update, context: Context, env: Env) -> None:
-    """Records (or not) that the meeting considered the list."""
+    """Records (or not) that the meeting considered the list; the question is asked once."""
     args = _args(update, "mtg")
     if len(args) != 2:
         raise StaleAction()
     _ = env.t.gettext
-    if args[1] != "y":
-        await show(
-            update, env, context, _("Not recorded. Use /candidates for the monthly consideration.")
+    meeting_id = int_arg(args[0])
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        # The saved meeting's screen keeps its text; only the question's buttons go.
+        await query.edit_message_reply_markup(
+            keyboard([[(_("📂 Open"), f"mtg:open:{meeting_id}"), (_("📋 Meetings"), "mtg:list")]])
         )
+    if args[1] != "y":
+        await send(env, context, _("Not recorded. Use /candidates for the monthly consideration."))
         return
     try:
         with env.db.transaction() as session:
             done = cs.record_from_meeting(
-                session, person_id=_person(env), meeting_id=int_arg(args[0]), now=env.now()
+                session, person_id=_person(env), meeting_id=meeting_id, now=env.now()
             )
     except AlreadyRecorded:
-        await show(
-            update, env, context, _("The consideration of that month was already recorded.")
-        )
+        await send(env, context, _("The consideration of that month was already recorded."))
         return
-    await show(
-        update,
+    await send(
         env,
         context,
         _("✅ Consideration of the sympathizer list recorded for {month}.").format(

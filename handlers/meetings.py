@@ -833,10 +833,13 @@ async def on_save(update: Update, context: Context, env: Env) -> None:
     rows = [
         [(_("📂 Open"), f"mtg:open:{result.meeting_id}"), (_("📋 Meetings"), "mtg:list")],
     ]
+    question = candidates.meeting_question(env, result.meeting_id)
+    if question is not None:
+        text += "\n\n" + question[0]
+        rows.append(question[1])
     await show(update, env, context, text, rows)
     for notice in result.flags:
         await send(env, context, _flag_text(env, notice))
-    await candidates.ask_after_meeting(env, context, result.meeting_id)
 
 
 def _flag_text(env: Env, notice: m.FlagNotice) -> str:
