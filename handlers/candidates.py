@@ -562,8 +562,8 @@ async def _start(
             draft = begin(session)
             screen = render(env, session, draft)
     if busy is not None:
-        screen = flows.resume_offer(env, busy)
-        await show(update, env, context, screen[0], screen[1])
+        offer = flows.resume_offer(env, busy)
+        await show(update, env, context, offer[0], offer[1])
         return
     await show(update, env, context, *screen)
 

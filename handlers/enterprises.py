@@ -155,7 +155,9 @@ async def _begin(update: Update, context: Context, env: Env, ent: int | None) ->
             )
             screen = render(env, session, draft)
     if busy is not None:
-        screen = flows.resume_offer(env, busy)
+        offer = flows.resume_offer(env, busy)
+        await show(update, env, context, offer[0], offer[1])
+        return
     await show(update, env, context, *screen)
 
 

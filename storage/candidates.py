@@ -233,8 +233,8 @@ def _row(
 ) -> CandidateRow:
     names: tuple[str, ...] = ()
     if c.introducers:
-        found = dict(
-            session.execute(
+        found: dict[int, str] = dict(
+            session.execute(  # type: ignore[arg-type]
                 select(Member.id, Member.full_name).where(Member.id.in_(c.introducers))
             ).all()
         )
@@ -855,7 +855,7 @@ def start_move(
     ):
         _violate(rules.check_transition(stage, target))
     state = _FIRST_STEP[target] if forward else State.REASON
-    data = {
+    data: dict[str, Any] = {
         "org_id": c.org_id,
         "cand": c.id,
         "version": c.version,
@@ -972,7 +972,7 @@ def confirm_introducers(
     draft_id: int,
     today: date,
     now: datetime,
-) -> Moved:
+) -> Moved | Draft:
     """The secretary confirms each introducer has worked with the applicant ≥ 12 months."""
     draft = _guard(session, person_id, draft_id, State.INTRODUCERS)
     _set(draft, None, now, known=True, day=today.isoformat())
@@ -1141,7 +1141,7 @@ def _finish_move(
         .where(Candidate.id == c.id, Candidate.version == int(data["version"]))
         .values(version=Candidate.version + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     if won != 1:
         raise ConcurrentChange(name=c.full_name)
     session.refresh(c)
@@ -1295,7 +1295,7 @@ def extend_decision(
         .where(Candidate.id == c.id, Candidate.version == version)
         .values(version=Candidate.version + 1, decision_extended=True, updated_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     if won != 1:
         raise ConcurrentChange(name=c.full_name)
     session.refresh(c)

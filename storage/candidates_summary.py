@@ -13,6 +13,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,8 @@ from domain.vocab import CandidateStage, PriorityGroup
 from storage import enterprises
 from storage.candidates import candidate_rules, deadline_of, work_calendar
 from storage.models import Candidate, Organization
+
+V = TypeVar("V")
 
 #: Stages in funnel order (the main path, then the exits).
 STAGE_ORDER = [s.value for s in (*rules.PATH, *rules.EXITS)]
@@ -81,7 +84,7 @@ class Pipeline:
         return sum(sum(v.values()) for v in self.by_cell.values())
 
 
-def _sorted(counts: dict[str, int], order: list[str]) -> dict[str, int]:
+def _sorted(counts: dict[str, V], order: list[str]) -> dict[str, V]:
     return dict(
         sorted(
             counts.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99, kv[0])

@@ -211,7 +211,7 @@ def _bump(session: Session, e: Enterprise, version: int) -> None:
         .where(Enterprise.id == e.id, Enterprise.version == version)
         .values(version=Enterprise.version + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     if won != 1:
         raise EnterpriseChanged(name=e.name)
     session.refresh(e)
@@ -240,7 +240,7 @@ def update_figures(
         e, ["workforce", "members_elsewhere", "has_trade_union", "has_youth_union", "location"]
     )
     _bump(session, e, version)
-    changes = {
+    changes: dict[str, Any] = {
         "workforce": workforce,
         "members_elsewhere": members_elsewhere,
         "has_trade_union": has_trade_union,
@@ -438,7 +438,8 @@ def toggle_union(
     draft = _entry(session, person_id, key, "unions")
     if which not in ("tu", "yu"):
         raise StaleAction()
-    return drafts.advance(draft, now=now, **{which: not draft.data.get(which)})
+    flip: dict[str, Any] = {which: not draft.data.get(which)}
+    return drafts.advance(draft, now=now, **flip)
 
 
 def save_entry(

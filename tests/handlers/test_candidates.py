@@ -14,6 +14,8 @@ from storage.models import (
     CandidateConsideration,
     Enterprise,
     Meeting,
+    Role,
+    RoleAssignment,
 )
 from tests.auxil.botkit import BotKit
 
@@ -180,3 +182,38 @@ async def test_enterprises_for_the_offices(bot: BotKit) -> None:
     # A cell secretary does not manage enterprises.
     await bot.send("bt_bv", "/enterprises")
     assert "không" in bot.last_text("bt_bv").lower() or "not" in bot.last_text("bt_bv").lower()
+
+
+async def test_two_secretaries_move_the_same_candidate_the_second_is_told(bot: BotKit) -> None:
+    # The cell's deputy works on another phone.
+    with bot.db.transaction() as s:
+        s.add(
+            RoleAssignment(
+                person_id=bot.khoi.users["bt_vp"].person_id,
+                org_id=bot.khoi.orgs["CBBV-DK"],
+                role=Role.DEPUTY,
+                granted_at=bot.clock.now(),
+                granted_by="test",
+            )
+        )
+    a, b = Taps(bot, "bt_bv"), Taps(bot, "bt_vp")
+    await a.type("/camtinh")
+    await add_candidate(a, "Lê Thị Mai")
+    await a.tap("cnd:open:")
+    await b.type("/camtinh")
+    await b.tap("cnd:list:", f":{bot.khoi.orgs['CBBV-DK']}")
+    await b.tap("cnd:open:")
+    await a.tap("cnd:mv:", ":class_done")
+    await b.tap("cnd:mv:", ":class_done")
+    await a.tap("cnd:d:")
+    await b.tap("cnd:d:")
+    told = [x.text or "" for x in bot.fake.callback_answers if x.user_id == b.uid]
+    assert "vừa cập nhật hồ sơ của Lê Thị Mai" in told[-1]
+    with bot.db.transaction() as s:
+        c = s.scalar(select(Candidate))
+        assert c is not None and c.stage == "class_done" and c.version == 2
+    # A double tap of the same stale button changes nothing either.
+    await b.tap("cnd:d:")
+    with bot.db.transaction() as s:
+        c = s.scalar(select(Candidate))
+        assert c is not None and c.version == 2

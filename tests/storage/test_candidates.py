@@ -357,3 +357,23 @@ def test_the_demo_pipeline_and_its_deadlines(db: Database, khoi: DemoKhoi) -> No
         who = ob.recipients(s, catalog, [dec], ob.org_rows(s))
         assert [r.person_id for r in who[dec.key]] == [khoi.users["bt_syt"].person_id]
         assert ob.period_of_instance(dec) is None
+
+
+def test_a_late_ceremony_needs_a_recorded_approval(db: Database, khoi: DemoKhoi) -> None:
+    cid = add(db, khoi).candidate_id
+    with db.transaction() as s:  # a file recorded up to the decision, received on 4/8
+        c = s.get(Candidate, cid)
+        c.stage, c.stage_since = "decision", date(2026, 8, 4)
+        c.certificate_on, c.resolution_on = date(2026, 1, 10), date(2026, 7, 3)
+        c.decision_on = c.received_on = date(2026, 8, 4)
+    pid = _person(khoi)
+    draft = move(db, khoi, cid, S.PROBATION, day=TODAY)  # > 30 working days after 4/8
+    assert draft.state == cs.State.APPROVAL
+    with db.transaction() as s:
+        assert s.get(Candidate, cid).stage == "decision"
+        moved = cs.record_approval(
+            s, person_id=pid, draft_id=cs.conversation_key(draft), today=TODAY, now=NOW
+        )
+    assert isinstance(moved, cs.Moved) and moved.stage is S.PROBATION
+    with db.transaction() as s:
+        assert s.get(Candidate, cid).approvals == [cs.APPROVAL_LATE_CEREMONY]
