@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from docx import Document
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from documents import summary as render
 from domain.errors import InvalidInput, NotAllowed, StaleAction
+from domain.i18n import translator
 from domain.rules.candidates import CandidateClosed, RuleViolated
 from domain.rules.deadlines import WorkCalendar
+from domain.rules.periods import parse_period
 from domain.vocab import CandidateStage as S
 from domain.vocab import Gender, IntroducerForm, PriorityGroup
 from services.calendar import default_catalog
 from storage import candidates as cs
 from storage import enterprises as es
 from storage import obligations as ob
+from storage import summary as store
 from storage.candidates_summary import pipeline
 from storage.db import Database
 from storage.demo_seed import DemoKhoi, seed_demo, seed_pipeline
@@ -377,3 +384,24 @@ def test_a_late_ceremony_needs_a_recorded_approval(db: Database, khoi: DemoKhoi)
     assert isinstance(moved, cs.Moved) and moved.stage is S.PROBATION
     with db.transaction() as s:
         assert s.get(Candidate, cid).approvals == [cs.APPROVAL_LATE_CEREMONY]
+
+
+def test_the_files_carry_the_pipeline(db: Database, khoi: DemoKhoi) -> None:
+    with db.transaction() as s:
+        seed_pipeline(s, khoi, now=NOW)
+    with db.transaction() as s:
+        scope = store.scope_under(s, {khoi.top_id}, on=TODAY)
+        summ = store.build_summary(
+            s, scope=scope, subject=store.Subject(), period=parse_period("2026"), today=TODAY
+        )
+        meta = store.document_meta(s, summ, scope)
+    vi = translator("vi")
+    wb = load_workbook(BytesIO(render.to_xlsx(summ, vi)))
+    sheet = wb["Phát triển đảng viên"]
+    cells = {c.value for row in sheet.iter_rows() for c in row}
+    assert "Thạch Thị Sô Phia" in cells and "CBMEKONG" in cells
+    doc = Document(BytesIO(render.to_docx(summ, vi, meta)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "PHÁT TRIỂN ĐẢNG VIÊN" in text.upper()
+    assert "Doanh nghiệp ngoài nhà nước theo tình trạng" in text
+    assert "Bước kết nạp quá hạn: 2." in text
