@@ -135,8 +135,11 @@ def next_stage(stage: CandidateStage) -> CandidateStage | None:
 
 
 def previous_stage(stage: CandidateStage) -> CandidateStage | None:
-    """The stage before ``stage`` on the main path (None at the start or when closed)."""
-    if not is_open(stage) or stage is PATH[0]:
+    """The stage before ``stage`` on the main path (None at the start or when closed).
+
+    A ceremony is not undone: after it the only way out is "not recognized".
+    """
+    if not is_open(stage) or stage in (PATH[0], CandidateStage.PROBATION):
         return None
     return PATH[PATH.index(stage) - 1]
 

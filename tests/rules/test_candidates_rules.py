@@ -46,6 +46,7 @@ def test_exits_need_a_reason_and_depend_on_the_stage() -> None:
     assert r.exits_from(S.PROBATION) == (S.NOT_RECOGNIZED,)
     assert r.check_transition(S.PROBATION, S.WITHDRAWN, "x") is not None
     assert r.check_transition(S.PROBATION, S.NOT_RECOGNIZED, "x") is None
+    assert r.check_transition(S.PROBATION, S.DECISION, "undo the ceremony") is not None
 
 
 @pytest.mark.parametrize("closed", [S.WITHDRAWN, S.NOT_ADMITTED, S.EXPIRED, S.FULL_MEMBER])
