@@ -19,7 +19,17 @@ from domain.access import COMMAND_HELP
 from domain.clock import Clock, SystemClock
 from domain.i18n import SUPPORTED, translator
 from domain.settings import Settings
-from handlers import common, flows, meetings, reminders, reports, reviews, summary
+from handlers import (
+    candidates,
+    common,
+    enterprises,
+    flows,
+    meetings,
+    reminders,
+    reports,
+    reviews,
+    summary,
+)
 from handlers.base import Handlers, load_env, send
 from services.context import AppContext
 from storage.db import Database
@@ -33,6 +43,8 @@ FEATURE_HANDLERS: tuple[Callable[[], Handlers], ...] = (
     reports.handlers,
     reminders.handlers,
     summary.handlers,
+    candidates.handlers,
+    enterprises.handlers,
 )
 
 #: The guided conversations the router resumes and feeds typed text and files.
@@ -42,6 +54,8 @@ FLOWS: tuple[flows.Flow, ...] = (
     reviews.REVIEW_FLOW,
     reviews.COMMITMENTS_FLOW,
     reports.REPORT_FLOW,
+    candidates.CANDIDATES_FLOW,
+    enterprises.ENTERPRISES_FLOW,
 )
 
 #: Hooks that add periodic jobs (reminders, outbox) to the JobQueue.

@@ -36,7 +36,7 @@ from domain.settings import Settings
 from services.calendar import load_default
 from services.scheduler import tick
 from storage.db import Database
-from storage.demo_seed import DemoKhoi, seed_demo
+from storage.demo_seed import DemoKhoi, seed_demo, seed_pipeline
 from storage.migrate import upgrade
 from storage.models import Person
 
@@ -96,6 +96,7 @@ class Demo:
         upgrade(self.db.engine)
         with self.db.transaction() as session:
             self.khoi = seed_demo(session, now=self.clock.now())
+            seed_pipeline(session, self.khoi, now=self.clock.now())
             _load_calendar(session, self.clock)
         for demo_user in self.khoi.users.values():
             self.fake.add_user(

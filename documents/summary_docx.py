@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from documents import pipeline as pipeline_doc
 from documents.layout import DocHeader, DocSection, DocTable, Signature, party_document
 from documents.report_parts import GROUP_LABELS, signing_block
 from documents.summary_words import (
@@ -274,7 +275,10 @@ def _commitments(c: Ctx) -> list[str]:
 def _candidates(c: Ctx) -> list[str]:
     _, t, s, f = c._, c.t, c.s, c.s.total
     if not s.candidates.tracked:
-        return [_("Candidates are not yet tracked in chibo; no figures are reported.")]
+        return [
+            _("Candidates are not yet tracked in chibo; no figures are reported."),
+            *pipeline_doc.doc_paragraphs(s.pipeline, t),
+        ]
     return [
         _("Candidates followed: {n}; by stage: {stages}.").format(
             n=c.n(f.candidates),
@@ -292,6 +296,7 @@ def _candidates(c: Ctx) -> list[str]:
         _("Sympathizer list considered in {done} of {due} cell-months.").format(
             done=c.n(f.considerations_done), due=c.n(f.considerations_due)
         ),
+        *pipeline_doc.doc_paragraphs(s.pipeline, t),
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from documents import pipeline as pipeline_doc
 from documents.summary_words import SCHEMA
 from storage.models import SignGroup
 from storage.summary import (
@@ -119,6 +120,9 @@ def to_json(s: Summary) -> dict[str, Any]:
             "tracked": s.candidates.tracked,
             "by_stage": s.candidates.by_stage,
             "by_priority_group": s.candidates.by_group,
+            # Added with the admission pipeline, once there is something to show: per cell /
+            # type / grassroots organization, the names behind each stage, enterprises, overdue.
+            **pipeline_doc.json_entry(s.pipeline, s.candidates.tracked),
         },
         "rule_sources": s.rule_sources,
     }

@@ -10,6 +10,7 @@ import html
 import re
 from dataclasses import dataclass
 
+from documents import pipeline as pipeline_doc
 from documents.report_parts import STATE_ICONS, STATE_LABELS
 from documents.summary_words import (
     GROUP_SHORT,
@@ -162,6 +163,7 @@ def main_text(s: Summary, t: Translator) -> str:
                 )
             )
         )
+    lines += pipeline_doc.overdue_lines(s.pipeline, t, limit=3)
 
     lines += ["", "<b>" + h(_("Reports")) + "</b>"]
     lines.append(
@@ -412,7 +414,7 @@ def candidates_lines(s: Summary, t: Translator) -> list[str]:
             )
         ),
     ]
-    return lines
+    return lines + pipeline_doc.chat_lines(s.pipeline, t)
 
 
 def breakdown_text(s: Summary, t: Translator, by: str) -> tuple[str, list[Group]]:

@@ -17,6 +17,7 @@ from datetime import date
 from io import BytesIO
 from typing import Any
 
+from documents import pipeline as pipeline_doc
 from documents.report_parts import GROUP_LABELS, STATE_LABELS
 from documents.summary_words import (
     month_list,
@@ -381,6 +382,7 @@ def to_xlsx(s: Summary, t: Translator) -> bytes:
         )
         if spec.after is not None:
             spec.after(ws, c)
+    pipeline_doc.add_sheet(wb, s.pipeline, t)
     buf = BytesIO()
     wb.save(buf)
     return buf.getvalue()

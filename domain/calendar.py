@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.rules.deadlines import (
+    CANDIDATE_KINDS,
     RULE_SOURCE_HOLIDAYS,
     RULE_SOURCE_WEEKEND,
     WEEKDAY_NAMES,
@@ -45,6 +46,8 @@ DISCHARGES = (
     "report",
     "briefing",
     "full_membership",
+    "candidate_decision",
+    "candidate_ceremony",
     "manual",
 )
 #: Conversations a reminder's button may open.
@@ -340,6 +343,8 @@ def _obligation(
         problems.add(where, 'report_kind only goes with discharged_by = "report"')
     if (rule.every == "probation_end") != (discharged_by == "full_membership"):
         problems.add(where, 'every = "probation_end" goes with discharged_by = "full_membership"')
+    if rule.every in CANDIDATE_KINDS and discharged_by != rule.every:
+        problems.add(where, f'every = "{rule.every}" goes with discharged_by = "{rule.every}"')
     if rule.every == "probation_end" and not set(owed_by) <= {
         OrgKind.CELL,
         OrgKind.GRASSROOTS_CELL,

@@ -22,7 +22,7 @@ from domain.errors import AlreadyRecorded, InvalidInput, NotInScope, StaleAction
 from domain.i18n import N_
 from domain.rules.meetings import CONTENT_ITEMS, TOPIC_MAX, UNEXCUSED, QualityGrade
 from domain.text import h, truncate
-from handlers import flows
+from handlers import candidates, flows
 from handlers.base import (
     Context,
     Env,
@@ -834,6 +834,10 @@ async def on_save(update: Update, context: Context, env: Env) -> None:
     rows = [
         [(_("📂 Open"), f"mtg:open:{result.meeting_id}"), (_("📋 Meetings"), "mtg:list")],
     ]
+    question = candidates.meeting_question(env, result.meeting_id)
+    if question is not None:
+        text += "\n\n" + question[0]
+        rows.append(question[1])
     await show(update, env, context, text, rows)
     for notice in result.flags:
         await send(env, context, _flag_text(env, notice))

@@ -33,7 +33,9 @@ from sqlalchemy import Integer, delete, distinct, extract, func, or_, select, up
 from sqlalchemy.orm import Session
 
 from domain.calendar import Catalog, ObligationSpec
+from domain.rules.candidates import CandidateRules, ceremony_due, decision_due
 from domain.rules.deadlines import (
+    CANDIDATE_KINDS,
     PeriodRef,
     WorkCalendar,
     parse_period_key,
@@ -42,6 +44,7 @@ from domain.rules.deadlines import (
 )
 from storage.audit import Actor, record
 from storage.models import (
+    Candidate,
     CandidateConsideration,
     Holiday,
     Meeting,
@@ -173,6 +176,7 @@ class _Pending:
     member_name: str | None = None
     probation_end: date | None = None
     missing: list[dict[str, Any]] = field(default_factory=list)
+    key: str | None = None  # "c<id>": a candidate's file (pipeline deadlines)
     done: bool = False
 
 
@@ -218,6 +222,9 @@ def instances(
         owners = _owners(spec, orgs, only)
         if not owners:
             continue
+        if spec.due.every in CANDIDATE_KINDS:
+            pending.extend(pipeline_instances(session, spec, owners, orgs, cal, start, end))
+            continue
         if spec.due.per_member:
             pending.extend(_member_instances(session, spec, owners, cal, start, end))
             continue
@@ -237,7 +244,7 @@ def instances(
     out = [
         Instance(
             obligation=p.spec.code,
-            period=p.period.key if p.period else f"m{p.member_id}",
+            period=p.period.key if p.period else (p.key or f"m{p.member_id}"),
             org_id=p.org.id,
             due=p.due,
             missing=tuple(p.missing),
@@ -287,6 +294,77 @@ def _member_instances(
                     probation_end=ended,
                     missing=[
                         {"what": "full_membership", "member": name, "ended": ended.isoformat()}
+                    ],
+                )
+            )
+    return out
+
+
+def pipeline_instances(
+    session: Session,
+    spec: ObligationSpec,
+    owners: list[OrgRow],
+    orgs: dict[int, OrgRow],
+    cal: WorkCalendar,
+    start: date,
+    end: date,
+) -> list[_Pending]:
+    """Candidates' files waiting on a deadline of the admission pipeline in [start, end].
+
+    ``candidate_decision``: the cell's resolution waits for the admission decision, owed by the
+    body above the cell (its grassroots committee, or the top organization for a grassroots
+    cell): N working days, +30 when extended. ``candidate_ceremony``: the decision received,
+    the cell owes the ceremony within N working days (none once a late ceremony is approved).
+    Source: Quy định 294-QĐ/TW (2025); Hướng dẫn 06-HD/TW (2025).
+    """
+    decision = spec.due.every == "candidate_decision"
+    by_id = {o.id: o for o in owners}
+    stage = "cell_resolution" if decision else "decision"
+    when = Candidate.resolution_on if decision else Candidate.received_on
+    # N working days are at most ~2N + 30 calendar days (Tết included): bound the query.
+    slack = timedelta(days=2 * (spec.due.working_days + 30) + 30)
+    rows = session.execute(
+        select(
+            Candidate.id,
+            Candidate.org_id,
+            Candidate.full_name,
+            when,
+            Candidate.decision_extended,
+            Candidate.approvals,
+        ).where(Candidate.stage == stage, when.is_not(None), when >= start - slack, when <= end)
+    ).all()
+    rs = CandidateRules(
+        decision_working_days=spec.due.working_days, ceremony_working_days=spec.due.working_days
+    )
+    out = []
+    for cand_id, cell_id, name, since, extended, approvals in rows:
+        cell = orgs.get(cell_id)
+        if cell is None:
+            continue
+        owner = by_id.get(cell.parent_id if decision else cell_id)  # type: ignore[arg-type]
+        if owner is None:
+            continue
+        if decision:
+            due = decision_due(since, cal, rs, extended=bool(extended))
+        elif "late_ceremony" in (approvals or []):
+            continue
+        else:
+            due = ceremony_due(since, cal, rs)
+        if start <= due <= end:
+            out.append(
+                _Pending(
+                    spec,
+                    owner,
+                    None,
+                    due,
+                    key=f"c{cand_id}",
+                    missing=[
+                        {
+                            "what": spec.due.every,
+                            "name": name,
+                            "cell": cell.name,
+                            "since": since.isoformat(),
+                        }
                     ],
                 )
             )
@@ -476,13 +554,18 @@ _DISCHARGES = {
     "report": _report,
     "briefing": _briefing,
     "full_membership": _full_membership,
+    # Only files still waiting at that stage are selected: nothing more to check.
+    "candidate_decision": _full_membership,
+    "candidate_ceremony": _full_membership,
     "manual": _manual,
 }
 
 
 def period_of_instance(instance: Instance) -> PeriodRef | None:
     """The period of a periodic instance (None for a member's)."""
-    return None if instance.period.startswith("m") else parse_period_key(instance.period)
+    if instance.period[:1] in ("m", "c"):
+        return None
+    return parse_period_key(instance.period)
 
 
 # --- Recipients --------------------------------------------------------------------------------

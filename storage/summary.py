@@ -33,6 +33,7 @@ from domain.rules.periods import Period
 from domain.rules.reviews import report_state
 from storage import figures, reports, reviews
 from storage.audit import Actor, record
+from storage.candidates_summary import Pipeline, pipeline
 from storage.doc_names import Signer, doc_names
 from storage.models import (
     Candidate,
@@ -74,6 +75,7 @@ CANDIDATE_STAGES: dict[str, str] = {
     "withdrawn": N_("withdrawn"),
     "not_admitted": N_("not admitted"),
     "expired": N_("file expired"),
+    "not_recognized": N_("not recognized as full member"),
 }
 #: Priority groups named by the plan: code → msgid.
 PRIORITY_GROUPS: dict[str, str] = {
@@ -435,6 +437,8 @@ class Summary:
     has_data: bool
     generated_at: datetime
     rule_sources: dict[str, str] = field(default_factory=dict)
+    # The admission pipeline's funnel, enterprises and overdue steps (storage.candidates_summary).
+    pipeline: Pipeline | None = None
 
     @property
     def in_progress(self) -> bool:
@@ -699,6 +703,7 @@ def build_summary(
         warned=warned,
         new_signs=new_signs,
         candidates=cand,
+        pipeline=pipeline(session, cell_ids, today=today, with_enterprises=scope.sees_all),
         reports=report_lines,
         has_data=has_data,
         generated_at=now or datetime.now(UTC),

@@ -64,8 +64,9 @@ async def test_help_lists_exactly_the_commands_of_each_role(bot) -> None:
         "/commitments",
         "/model",
         "/report",
+        "/candidates",
     }
-    assert leader == everyone | {"/meetings", "/report"}
+    assert leader == everyone | {"/meetings", "/report", "/enterprises"}
     assert committee == everyone | {"/meetings", "/report"}
 
 

@@ -223,6 +223,8 @@ def test_the_shipped_catalog_reproduces_the_domain_table() -> None:
         "remedy_annual",
         "plan_annual",
         "full_membership",
+        "candidate_decision",
+        "candidate_ceremony",
         "secretaries_briefing",
         "steering_half_year",
         "steering_annual",
