@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from domain.settings import Settings
 
 #: Modules that add sub-commands: each has ``add_commands(subparsers)``.
-COMMAND_MODULES = ["bot.cli_admin", "bot.cli_calendar", "bot.cli_summary"]
+COMMAND_MODULES = ["bot.cli_admin", "bot.cli_calendar", "bot.cli_summary", "bot.cli_ops"]
 
 EXIT_USAGE = 2
 
@@ -23,7 +23,7 @@ def load_settings() -> Settings:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the real bot with long polling."""
-    from bot.runner import run_polling
+    from bot.runner import run
 
     settings = load_settings()
     if not settings.telegram_bot_token.strip():
@@ -40,7 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    return run_polling(settings)
+    return run(settings, webhook_url=getattr(args, "webhook", None))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chibo", description="Sổ tay Chi bộ — Telegram bot")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="start the bot (long polling)")
+    run = sub.add_parser("run", help="start the bot (long polling, or --webhook URL)")
+    run.add_argument("--webhook", metavar="URL", help="serve Telegram's webhook at this URL")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="run offline in the terminal on a demo Khối")
