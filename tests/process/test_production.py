@@ -24,7 +24,7 @@ from storage import orgs, outbox, people
 from storage.audit import Actor
 from storage.db import Database
 from storage.demo_seed import DemoKhoi, seed_demo
-from storage.models import Outbox, OutboxStatus, Person, RoleAssignment
+from storage.models import OutboxStatus, Person, Role, RoleAssignment
 from tests.auxil.process import TOKEN, BotProcess, wait_until, wait_until_polling
 
 SECRET = "s3cret-webhook-token"
@@ -85,14 +85,8 @@ def _invite(db: Database, org: str = "CBDIEN") -> str:
         found = orgs.by_code(session, org)
         assert found is not None
         return people.create_invite(
-            session, org=found, role=Role_DEPUTY(), actor=Actor("test"), now=SystemClock().now()
+            session, org=found, role=Role.DEPUTY, actor=Actor("test"), now=SystemClock().now()
         ).code
-
-
-def Role_DEPUTY() -> Any:
-    from storage.models import Role
-
-    return Role.DEPUTY
 
 
 async def _get(url: str) -> tuple[int, str]:
@@ -320,7 +314,3 @@ async def test_a_lost_lease_is_taken_over_after_it_expires(db: Database) -> None
         lease.release(session, name="bot", holder="h3:3:c")
     with db.transaction() as session:
         assert lease.holder_of(session, "bot") is None
-
-
-def _unused(*_a: object) -> None:  # keep names used by later tests importable
-    _ = (Outbox, OutboxStatus)
