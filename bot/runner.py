@@ -37,7 +37,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.app import build_application
-from bot.health import HealthServer, MeteredRequest, Metrics, State
+from bot.health import TICK_JOB, HealthServer, MeteredRequest, Metrics, State
 from domain.settings import Settings
 from storage import lease, outbox
 from storage.db import Database
@@ -250,6 +250,7 @@ class Runner:
             await application.start()
             self.state.application = application
             self.state.role = "active"
+            _tick_now(application)
             if self.webhook_url:
                 webhook = await self._start_webhook(application)
             else:
@@ -314,6 +315,16 @@ class Runner:
             path,
         )
         return runner
+
+
+def _tick_now(application: Any) -> None:
+    """Run the reminder job at once (not after its first delay): a backlog left by a process
+    that died resumes as soon as this one is active."""
+    queue = application.job_queue
+    if queue is None:
+        return
+    for job in queue.get_jobs_by_name(TICK_JOB):
+        job.job.modify(next_run_time=datetime.now(UTC))
 
 
 def _polling_error(exc: TelegramError) -> None:
