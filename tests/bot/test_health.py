@@ -20,8 +20,13 @@ def test_an_active_instance_without_a_ticking_scheduler_is_unhealthy(db: Databas
 
 def test_a_schema_behind_is_unhealthy(db: Database) -> None:
     with db.engine.begin() as conn:
+        head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
-    ok, report = health(db, State(role="standby"))
+    try:
+        ok, report = health(db, State(role="standby"))
+    finally:  # the PostgreSQL database is shared by the tests of this run
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
     assert not ok and "chibo db upgrade" in report["schema"]
 
 
