@@ -22,10 +22,10 @@ Telegram accepted a message and before the ``mark_sent`` statement commits, the 
 ``sending``; once the claim is older than ``stale_after`` — or at once, when the next process
 takes the active-instance lease (:func:`reclaim_abandoned`) — it is claimed again and the message
 is sent a second time. The same holds when the process dies while ``sendMessage`` is in flight,
-before the "ok" is seen: Telegram may have delivered it. That window is one UPDATE statement and its commit (plus the time the
-HTTP answer is in flight). A request that times out *after* it was written is ambiguous in the
-same way; the sender does not retry those (see :mod:`services.sender`), so they are the one case
-that can lose a message instead. Nothing else resends a message.
+before the "ok" is seen: Telegram may have delivered it. That window is the request in flight
+plus one UPDATE statement and its commit. A request that times out *after* it was written is
+ambiguous in the same way; the sender does not retry those (see :mod:`services.sender`), so
+they are the one case that can lose a message instead. Nothing else resends a message.
 """
 
 from __future__ import annotations
