@@ -70,3 +70,31 @@ def test_metrics_count_updates_and_read_the_outbox(db: Database) -> None:
     for line in body.splitlines():
         if not line.startswith("#"):
             float(line.rsplit(" ", 1)[1])
+
+
+async def test_429s_from_telegram_are_counted() -> None:
+    from telegram import Bot
+    from telegram.error import RetryAfter
+
+    from bot.health import MeteredRequest
+    from bot.testing.server import TelegramDoubleServer
+    from bot.testing.telegram_double import FakeTelegram
+    from tests.auxil.botkit import TOKEN
+
+    fake = FakeTelegram(token=TOKEN, bot_username="chibo_test_bot", rate_limits=True)
+    fake.add_user(4242, first_name="An")
+    metrics = Metrics()
+    async with TelegramDoubleServer(fake) as server:
+        bot = Bot(TOKEN, base_url=f"{server.base_url}/bot", request=MeteredRequest(metrics))
+        async with bot:
+            refused = 0
+            for i in range(5):  # one chat, five at once: Telegram allows one a second
+                try:
+                    await bot.send_message(4242, f"tin {i}")
+                except RetryAfter:
+                    refused += 1
+    assert refused >= 1
+    assert metrics.too_many_requests == refused == fake.rate_limited
+    assert f"chibo_telegram_429_total {refused}" in render_metrics(
+        metrics, Database.from_url("sqlite://"), State()
+    )
