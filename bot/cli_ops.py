@@ -43,6 +43,7 @@ SECTIONS = {
     "snoozes": N_("Snoozed reminders"),
     "messages": N_("Messages sent by the bot"),
     "audit": N_("Change history"),
+    "actions": N_("Actions in the bot"),
     "other_mentions": N_("Other mentions"),
 }
 

@@ -286,6 +286,14 @@ def export_person(session: Session, code: str) -> dict[str, Any]:
     out["audit"] = _rows(
         session.scalars(select(AuditLog).where(_audit_about(subject)).order_by(AuditLog.at))
     )
+    if pids:
+        # What they did: when and to which record, not the records' content (others' data).
+        out["actions"] = _rows(
+            session.scalars(
+                select(AuditLog).where(AuditLog.actor_person_id.in_(pids)).order_by(AuditLog.at)
+            ),
+            ["at", "action", "entity", "entity_id"],
+        )
     out["other_mentions"] = [
         {k: jsonable(v) for k, v in hit.items()}
         for hit in mentions(session, subject.pattern())
@@ -295,11 +303,11 @@ def export_person(session: Session, code: str) -> dict[str, Any]:
 
 
 def _audit_about(subject: Subject) -> Any:
-    conds = [
+    """Audit rows whose subject is the person (not rows of what they did to others' records)."""
+    conds: list[Any] = [
         (AuditLog.entity == subject.kind) & (AuditLog.entity_id == str(subject.entity_id)),
     ]
     if subject.person_ids:
-        conds.append(AuditLog.actor_person_id.in_(subject.person_ids))
         conds.append(
             (AuditLog.entity == "person")
             & AuditLog.entity_id.in_([str(p) for p in subject.person_ids])

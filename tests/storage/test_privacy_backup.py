@@ -126,6 +126,16 @@ def _seed(db: Database) -> dict[str, Any]:
                 )
             )
         session.add(MeetingGuest(meeting_id=meeting.id, person_id=person.id, name=NAME))
+        # Something she did to another member's record: that record's history is not hers.
+        record(
+            session,
+            actor=Actor(NAME, person_id=person.id),
+            at=now,
+            action="review",
+            entity="member",
+            entity_id=members[0].id,
+            after={"description": "Chưa tham gia sinh hoạt đều"},
+        )
         session.add(
             Commitment(
                 member_id=member.id,
@@ -270,6 +280,8 @@ def test_export_gathers_everything_about_the_member(db: Database) -> None:
     assert data["roles"][0]["role"] == "deputy"
     assert len(data["messages"]) == 2 and data["drafts"] and data["commitments"]
     assert data["flags"] and data["meetings_as_guest"]
+    # What she did to others is listed without their data.
+    assert data["actions"] and "Chưa tham gia" not in json.dumps(data, ensure_ascii=False)
     assert any(a["entity"] == "member" for a in data["audit"])
     places = {(m["table"], m["column"]) for m in data["other_mentions"]}
     assert ("notices", "body") in places and ("meetings", "topic") in places
@@ -293,6 +305,11 @@ def test_erase_leaves_no_trace_of_the_name_and_keeps_the_counts(db: Database) ->
         assert erase.entity == "member" and erase.before is None
         person = session.get(Person, ids["person"])
         assert person is not None and person.telegram_user_id is None
+        theirs = session.scalars(
+            select(AuditLog).where(AuditLog.actor_person_id == ids["person"])
+        ).one()
+        assert theirs.after == {"description": "Chưa tham gia sinh hoạt đều"}  # kept
+        assert theirs.actor == privacy.ERASED
         roles = session.scalars(
             select(RoleAssignment).where(RoleAssignment.person_id == ids["person"])
         ).all()
