@@ -250,7 +250,8 @@ class Runner:
             await application.start()
             self.state.application = application
             self.state.role = "active"
-            _tick_now(application)
+            if reclaimed:
+                _tick_now(application)
             if self.webhook_url:
                 webhook = await self._start_webhook(application)
             else:
@@ -318,8 +319,8 @@ class Runner:
 
 
 def _tick_now(application: Any) -> None:
-    """Run the reminder job at once (not after its first delay): a backlog left by a process
-    that died resumes as soon as this one is active."""
+    """Run the reminder job at once (not after its first delay): the rows a dead process had
+    claimed are sent as soon as this one is active."""
     queue = application.job_queue
     if queue is None:
         return
