@@ -30,7 +30,7 @@ from storage.migrate import current_revision, head_revision, upgrade
 from storage.seed import ensure_defaults
 
 #: Modules that add sub-commands: each has ``add_commands(subparsers)``.
-COMMAND_MODULES = ["bot.cli_admin", "bot.cli_calendar", "bot.cli_summary"]
+COMMAND_MODULES = ["bot.cli_admin", "bot.cli_calendar", "bot.cli_summary", "bot.cli_ops"]
 
 EXIT_USAGE = 2
 
@@ -195,9 +195,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Start the real bot with long polling."""
     # Imported when the command runs: the polling stack adds about 0.15 s, the demo (test
     # double, seeding) about 0.3 s, to every other command's start (python -X importtime).
-    # Imported when the command runs: the polling stack adds about 0.15 s, the demo (test
-    # double, seeding) about 0.3 s, to every other command's start (python -X importtime).
-    from bot.runner import run_polling
+    from bot.runner import run
 
     _ = cli_translator().gettext
     settings = load_settings()
@@ -217,7 +215,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     # The schema check below opens the database; it must exist and be current.
     open_database(settings).dispose()
-    return run_polling(settings)
+    return run(settings, webhook_url=getattr(args, "webhook", None))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -302,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(func=cmd_orientation)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help=_("start the bot (long polling)"))
+    run = sub.add_parser("run", help=_("start the bot (long polling, or --webhook URL)"))
+    run.add_argument("--webhook", metavar="URL", help=_("serve Telegram's webhook at this URL"))
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help=_("run offline in the terminal on a demo Khối"))

@@ -1,19 +1,86 @@
-"""Start the real bot: check the schema, then long-poll Telegram."""
+"""Start the real bot: check the schema, wait for the active-instance lease, then serve.
+
+One ``chibo run`` process or several on one database: the process that holds the ``bot`` lease
+(:mod:`storage.lease`) is active — it long-polls Telegram or serves the webhook, and sends
+reminders; the others wait quietly and take over within ``CHIBO_LEASE_SECONDS`` (30 s) of the
+active one dying, at once when it died on the same host. Taking over puts the dead process's
+claimed outbox rows back in the queue (:func:`storage.outbox.reclaim_abandoned`).
+
+**Webhook mode** (``chibo run --webhook URL``): an aiohttp server of chibo's own handles each
+POST before answering it, so Telegram counts an update as delivered only once it was handled;
+a process killed while handling never answers, and Telegram delivers the update again. (PTB's
+stock webhook server answers first and queues the update, which loses it on a crash like long
+polling.) The ``X-Telegram-Bot-Api-Secret-Token`` header must carry the secret given to
+``setWebhook``; anything else is refused with 403.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
 import sys
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
+from aiohttp import web
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot.app import build_application
+from bot.health import TICK_JOB, HealthServer, MeteredRequest, Metrics, State
 from bot.logs import configure
 from domain.settings import Settings
+from storage import lease, outbox
 from storage.db import Database
 from storage.migrate import current_revision, head_revision
 
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "bot"
+#: Exit code when the lease was lost (another process took over): the service manager restarts
+#: the process, which then waits as a standby.
+EXIT_LEASE_LOST = 3
+
+
+def holder_name() -> str:
+    """This process's name on the lease and on its outbox claims: host, pid, a random tag."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True when ``holder`` names a process of this host that no longer exists."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname()[:40] or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
 
 def run_polling(settings: Settings) -> int:
+    """Run with long polling until interrupted (kept for callers of the old name)."""
+    return run(settings)
+
+
+def run(settings: Settings, *, webhook_url: str | None = None) -> int:
     """Run until interrupted. Refuses a database whose schema is behind."""
     configure(settings.log_level, token=settings.telegram_bot_token)
     settings.ensure_sqlite_dir()
@@ -26,6 +93,241 @@ def run_polling(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    application = build_application(settings, db)
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
-    return 0
+    url = webhook_url or settings.webhook_url or None
+    if url is not None and urlsplit(url).scheme not in ("https", "http"):
+        print("chibo: the webhook URL must start with https://", file=sys.stderr)
+        return 2
+    runner = Runner(settings, db, webhook_url=url)
+    try:
+        return asyncio.run(runner.main())
+    finally:
+        db.dispose()
+
+
+@dataclass
+class Runner:
+    """One process's life: health server, standby, active, stop."""
+
+    settings: Settings
+    db: Database
+    webhook_url: str | None = None
+
+    def __post_init__(self) -> None:
+        self.holder = holder_name()
+        self.metrics = Metrics()
+        self.state = State()
+        self.ttl = timedelta(seconds=max(self.settings.lease_seconds, 3))
+        self.stop = asyncio.Event()
+        self.exit_code = 0
+        self._process_lock = asyncio.Lock()
+
+    # -- lease ---------------------------------------------------------------------------------
+
+    def _try_acquire(self) -> bool:
+        try:
+            with self.db.transaction() as session:
+                got = lease.try_acquire(
+                    session,
+                    name=LEASE_NAME,
+                    holder=self.holder,
+                    now=datetime.now(UTC),
+                    ttl=self.ttl,
+                    holder_is_dead=holder_is_dead,
+                )
+        except Exception as exc:  # noqa: BLE001 - a race on the first insert, or the db is down
+            log.debug("lease not acquired: %s", exc.__class__.__name__)
+            return False
+        return got
+
+    def _renew(self) -> bool | None:
+        """True renewed, False taken over by another process, None database error."""
+        try:
+            with self.db.transaction() as session:
+                return lease.renew(
+                    session,
+                    name=LEASE_NAME,
+                    holder=self.holder,
+                    now=datetime.now(UTC),
+                    ttl=self.ttl,
+                )
+        except Exception as exc:  # noqa: BLE001
+            log.warning("could not renew the lease: %s", exc.__class__.__name__)
+            return None
+
+    def _release(self) -> None:
+        with contextlib.suppress(Exception), self.db.transaction() as session:
+            lease.release(session, name=LEASE_NAME, holder=self.holder)
+
+    def _reclaim(self) -> int:
+        with self.db.transaction() as session:
+            return outbox.reclaim_abandoned(session, worker=self.holder, now=datetime.now(UTC))
+
+    async def _wait_for_lease(self) -> bool:
+        """Wait (quietly) until this process holds the lease; False if told to stop first."""
+        said = False
+        poll = min(5.0, self.ttl.total_seconds() / 3)
+        while not self.stop.is_set():
+            if await asyncio.to_thread(self._try_acquire):
+                if said:
+                    log.warning("this process is now the active instance")
+                return True
+            if not said:
+                self.state.role = "standby"
+                log.warning("another chibo process is active on this database; waiting")
+                said = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=poll)
+        return False
+
+    async def _keep_lease(self) -> None:
+        """Renew every third of the lease; stop the process when it is lost."""
+        expires = datetime.now(UTC) + self.ttl
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=self.ttl.total_seconds() / 3)
+            if self.stop.is_set():
+                return
+            renewed = await asyncio.to_thread(self._renew)
+            now = datetime.now(UTC)
+            if renewed:
+                expires = now + self.ttl
+                continue
+            if renewed is False or now >= expires:
+                log.error("the active-instance lease was lost; stopping")
+                self.exit_code = EXIT_LEASE_LOST
+                self.stop.set()
+                return
+
+    # -- main ----------------------------------------------------------------------------------
+
+    async def main(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, self.stop.set)
+        health: HealthServer | None = None
+        if self.settings.health_port:
+            health = HealthServer(
+                self.db,
+                self.metrics,
+                self.state,
+                host=self.settings.health_listen,
+                port=self.settings.health_port,
+            )
+            await health.start()
+        try:
+            if not await self._wait_for_lease():
+                return 0
+            try:
+                await self._active()
+            finally:
+                if self.exit_code != EXIT_LEASE_LOST:
+                    await asyncio.to_thread(self._release)
+        finally:
+            if health is not None:
+                await health.stop()
+        return self.exit_code
+
+    async def _active(self) -> None:
+        reclaimed = await asyncio.to_thread(self._reclaim)
+        if reclaimed:
+            log.warning("%d outbox rows of a stopped process put back in the queue", reclaimed)
+        application = build_application(
+            self.settings,
+            self.db,
+            request=MeteredRequest(self.metrics, connection_pool_size=16),
+            updates_request=MeteredRequest(self.metrics, read_timeout=30.0),
+        )
+        application.bot_data["app"].extras["outbox_worker"] = self.holder[:64]
+        application.process_update = self.metrics.meter(application.process_update)  # type: ignore[method-assign]
+        application.add_error_handler(self.metrics.on_error)
+        keeper = asyncio.create_task(self._keep_lease())
+        webhook: web.AppRunner | None = None
+        try:
+            await application.initialize()
+            if application.post_init is not None:
+                await application.post_init(application)
+            await application.start()
+            self.state.application = application
+            self.state.role = "active"
+            if reclaimed:
+                _tick_now(application)
+            if self.webhook_url:
+                webhook = await self._start_webhook(application)
+            else:
+                assert application.updater is not None
+                await application.updater.start_polling(
+                    allowed_updates=Update.ALL_TYPES,
+                    drop_pending_updates=False,
+                    error_callback=_polling_error,
+                )
+            await self.stop.wait()
+        finally:
+            self.state.role = "stopping"
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            if webhook is not None:
+                await webhook.cleanup()
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+
+    # -- webhook -------------------------------------------------------------------------------
+
+    async def _start_webhook(self, application: Any) -> web.AppRunner:
+        """Serve Telegram's POSTs; answer each only after it was handled."""
+        assert self.webhook_url is not None
+        secret = self.settings.webhook_secret or secrets.token_urlsafe(32)
+        path = urlsplit(self.webhook_url).path or "/"
+
+        async def receive(request: web.Request) -> web.Response:
+            given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+            if not hmac.compare_digest(given.encode(), secret.encode()):
+                return web.Response(status=403, text="forbidden")
+            try:
+                data = await request.json()
+                update = Update.de_json(data, application.bot)
+            except (json.JSONDecodeError, ValueError, TypeError, KeyError):
+                return web.Response(status=400, text="bad update")
+            # One update at a time, like the polling path (conversations are serialized).
+            async with self._process_lock:
+                await application.process_update(update)
+            return web.Response(status=200)
+
+        app = web.Application(client_max_size=2 * 1024 * 1024)
+        app.router.add_post(path, receive)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, self.settings.webhook_listen, self.settings.webhook_port).start()
+        await application.bot.set_webhook(
+            self.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+            max_connections=4,
+        )
+        log.warning(
+            "webhook mode: listening on %s:%s%s",
+            self.settings.webhook_listen,
+            self.settings.webhook_port,
+            path,
+        )
+        return runner
+
+
+def _tick_now(application: Any) -> None:
+    """Run the reminder job at once (not after its first delay): the rows a dead process had
+    claimed are sent as soon as this one is active."""
+    queue = application.job_queue
+    if queue is None:
+        return
+    for job in queue.get_jobs_by_name(TICK_JOB):
+        job.job.modify(next_run_time=datetime.now(UTC))
+
+
+def _polling_error(exc: TelegramError) -> None:
+    """Network trouble while polling: one line, no traceback (PTB retries by itself)."""
+    log.warning("polling: %s", exc.__class__.__name__)

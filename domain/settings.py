@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     quiet_end: int = Field(default=7, alias="CHIBO_QUIET_END")
     outbox_max_attempts: int = Field(default=5, alias="CHIBO_OUTBOX_MAX_ATTEMPTS")
     log_level: str = Field(default="INFO", alias="CHIBO_LOG_LEVEL")
+    # Production: webhook, health/metrics port, the active-instance lease.
+    webhook_url: str = Field(default="", alias="CHIBO_WEBHOOK_URL")
+    webhook_listen: str = Field(default="127.0.0.1", alias="CHIBO_WEBHOOK_LISTEN")
+    webhook_port: int = Field(default=8443, alias="CHIBO_WEBHOOK_PORT")
+    webhook_secret: str = Field(default="", alias="CHIBO_WEBHOOK_SECRET")
+    health_listen: str = Field(default="127.0.0.1", alias="CHIBO_HEALTH_LISTEN")
+    health_port: int = Field(default=0, alias="CHIBO_HEALTH_PORT")
+    lease_seconds: int = Field(default=30, alias="CHIBO_LEASE_SECONDS")
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -623,3 +623,14 @@ class NoticeReply(Base):
     reason: Mapped[str | None] = mapped_column(String(300))
     attended: Mapped[bool | None] = mapped_column(Boolean)
     answered_at: Mapped[datetime]
+
+
+class Lease(Base):
+    """Which bot process is the active one (the others wait); renewed while it lives."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

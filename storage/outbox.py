@@ -19,11 +19,13 @@ Life of a row::
 
 Telegram has no idempotency key, so exactly-once has one gap: if the process dies after
 Telegram accepted a message and before the ``mark_sent`` statement commits, the row stays
-``sending``; once the claim is older than ``stale_after`` it is claimed again and the message
-is sent a second time. That window is one UPDATE statement and its commit (plus the time the
-HTTP answer is in flight). A request that times out *after* it was written is ambiguous in the
-same way; the sender does not retry those (see :mod:`services.sender`), so they are the one case
-that can lose a message instead. Nothing else resends a message.
+``sending``; once the claim is older than ``stale_after`` — or at once, when the next process
+takes the active-instance lease (:func:`reclaim_abandoned`) — it is claimed again and the message
+is sent a second time. The same holds when the process dies while ``sendMessage`` is in flight,
+before the "ok" is seen: Telegram may have delivered it. That window is the request in flight
+plus one UPDATE statement and its commit. A request that times out *after* it was written is
+ambiguous in the same way; the sender does not retry those (see :mod:`services.sender`), so
+they are the one case that can lose a message instead. Nothing else resends a message.
 """
 
 from __future__ import annotations
@@ -403,3 +405,34 @@ def pending_due(
         .order_by(Outbox.person_id, Outbox.id)
     ).all()
     return [Claimed(*r) for r in rows]
+
+
+def reclaim_abandoned(session: Session, *, worker: str, now: datetime) -> int:
+    """Put rows claimed by other workers back to ``pending`` at once; returns how many.
+
+    Only the holder of the active-instance lease (:mod:`storage.lease`) calls this, right after
+    taking the lease: the previous holder is dead or has given up, so nothing else is sending,
+    and its claims need not wait for ``STALE_AFTER``. The rows it had claimed but not tried are
+    sent once; the one message it had in flight (``sendMessage`` written, or Telegram's "ok" not
+    yet committed) may be sent a second time — the same window as a stale claim, one message per
+    dead process.
+    """
+    result = session.execute(
+        update(Outbox)
+        .where(
+            Outbox.status == OutboxStatus.SENDING,
+            or_(Outbox.claimed_by.is_(None), Outbox.claimed_by != worker[:64]),
+        )
+        .values(
+            status=OutboxStatus.PENDING,
+            not_before=now,
+            claimed_by=None,
+            claimed_at=None,
+            # A process killed is not Telegram refusing the message: the attempt is given back.
+            attempts=func.max(Outbox.attempts - 1, 0)
+            if session.get_bind().dialect.name == "sqlite"
+            else func.greatest(Outbox.attempts - 1, 0),
+            last_error="claimer stopped; reclaimed by the new active process",
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
