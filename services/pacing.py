@@ -43,13 +43,14 @@ PRIVATE_BURST = 3
 PRIVATE_WINDOW = 3.0
 #: Telegram: messages to one group in any minute.
 GROUP_PER_MINUTE = 20
-#: The fan-out's share of the overall limit; the rest is kept for people's replies and for the
-#: jitter between deciding to send and Telegram receiving the request.
-BACKGROUND_PER_SECOND = 28
+#: The fan-out's share of the overall limit; the rest is kept for people's replies.
+BACKGROUND_PER_SECOND = 29
 #: The fan-out sends to one person at most once in this many seconds.
 BACKGROUND_CHAT_GAP = 1.05
-#: Added to every window: requests reach Telegram a little after they are decided.
+#: Added to every window (clocks and rounding).
 MARGIN = 0.02
+#: How often to look again when only answers still awaited stand in the way.
+POLL = 0.005
 
 #: Rate-limit arguments of a request the caller has already paced.
 PACED = {"paced": True}
@@ -105,6 +106,8 @@ class Pacer:
         self._chats: dict[int | str, deque[float]] = {}
         self._hold_until = 0.0
         self._replies_waiting = 0
+        self._flying = 0
+        self._chat_flying: dict[int | str, int] = {}
         self.sent = 0
         self.background_sent = 0
 
@@ -129,21 +132,37 @@ class Pacer:
         now = self.monotonic()
         self._prune(now)
         chat = _chat_key(chat_id)
-        overall = self._hold_until - now
-        cap = self.background_per_second if background else OVERALL_PER_SECOND - 1
-        if len(self._overall) >= cap:
-            overall = max(overall, self._overall[len(self._overall) - cap] + 1.0 + MARGIN - now)
+        overall = max(self._hold_until - now, 0.0)
+        cap = self.background_per_second if background else OVERALL_PER_SECOND
+        overall = max(overall, self._room(self._overall, self._flying, cap, 1.0 + MARGIN, now))
         own = 0.0
-        sent = self._chats.get(chat)
-        if sent:
-            limit, window = self._window(chat)
-            while sent and sent[0] <= now - window:
-                sent.popleft()
-            if len(sent) >= limit:
-                own = sent[len(sent) - limit] + window - now
-            if background and sent and not _is_group(chat):
+        sent = self._chats.setdefault(chat, deque())
+        flying = self._chat_flying.get(chat, 0)
+        limit, window = self._window(chat)
+        own = self._room(sent, flying, limit, window, now)
+        if background and not _is_group(chat):
+            if flying:
+                own = max(own, POLL)
+            elif sent:
                 own = max(own, sent[-1] + BACKGROUND_CHAT_GAP - now)
-        return max(overall, 0.0), max(own, 0.0)
+        return overall, max(own, 0.0)
+
+    @staticmethod
+    def _room(sent: deque[float], flying: int, limit: int, window: float, now: float) -> float:
+        """Seconds until fewer than ``limit`` messages are in flight or in the last ``window``.
+
+        A message counts from the moment it is let go until ``window`` after Telegram's answer:
+        it reached Telegram somewhere in between, so the window is right however long the
+        request took (no jitter allowance needed).
+        """
+        while sent and sent[0] <= now - window:
+            sent.popleft()
+        excess = len(sent) + flying - limit + 1
+        if excess <= 0:
+            return 0.0
+        if excess > len(sent):
+            return POLL  # the requests in flight alone fill it: wait for an answer
+        return max(sent[excess - 1] + window - now, 0.0)
 
     def record(self, chat_id: object) -> None:
         """Count a message sent to ``chat_id`` now."""
@@ -152,12 +171,31 @@ class Pacer:
         self._chats.setdefault(_chat_key(chat_id), deque()).append(now)
         self.sent += 1
 
+    def _take(self, chat_id: object) -> None:
+        chat = _chat_key(chat_id)
+        self._flying += 1
+        self._chat_flying[chat] = self._chat_flying.get(chat, 0) + 1
+
+    def done(self, chat_id: object, *, counted: bool = True) -> None:
+        """The request let go by :meth:`reply` or :meth:`broadcast` was answered; ``counted``
+        False when Telegram refused it with 429 (a refused message does not count)."""
+        chat = _chat_key(chat_id)
+        self._flying -= 1
+        left = self._chat_flying.get(chat, 1) - 1
+        if left:
+            self._chat_flying[chat] = left
+        else:
+            self._chat_flying.pop(chat, None)
+        if counted:
+            self.record(chat_id)
+
     def hold(self, seconds: float) -> None:
         """Telegram asked to wait (a 429 got through anyway): nobody sends meanwhile."""
         self._hold_until = max(self._hold_until, self.monotonic() + seconds)
 
     async def reply(self, chat_id: object) -> None:
-        """Wait (rarely) until a person's reply to ``chat_id`` is within the limits, count it.
+        """Wait (rarely) until a person's reply to ``chat_id`` is within the limits; the caller
+        sends it and calls :meth:`done`.
 
         While a reply waits for the overall limit, the fan-out does not take the next place.
         """
@@ -173,16 +211,17 @@ class Pacer:
                     self._replies_waiting -= 1
             else:
                 await self.sleep(own)
-        self.record(chat_id)
+        self._take(chat_id)
 
     async def broadcast(self, chat_id: object) -> None:
-        """Wait until a fan-out message to ``chat_id`` fits in what replies leave, count it."""
+        """Wait until a fan-out message to ``chat_id`` fits in what replies leave; the caller
+        sends it and calls :meth:`done`."""
         while True:
             wait = self.wait_time(chat_id, background=True)
             if wait <= 0 and self._replies_waiting == 0:
                 break
-            await self.sleep(max(wait, 0.005))
-        self.record(chat_id)
+            await self.sleep(max(wait, POLL))
+        self._take(chat_id)
         self.background_sent += 1
 
 
@@ -225,9 +264,11 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     await self.pacer.broadcast(chat_id)
                 else:
                     await self.pacer.reply(chat_id)
+            refused = False
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
+                refused = True
                 seconds = retry_seconds(exc)
                 self.pacer.hold(seconds)
                 if options.get("paced") or attempt >= self.max_retries:
@@ -235,3 +276,6 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 attempt += 1
                 log.warning("Telegram asked to wait %.0f s (%s)", seconds, endpoint)
                 await self.pacer.sleep(seconds + 0.1)
+            finally:
+                if not paced:
+                    self.pacer.done(chat_id, counted=not refused)

@@ -63,6 +63,10 @@ BLOCKED_NOTICE = N_(
 )
 
 
+#: Messages the paced sender keeps in flight at once.
+PARALLEL = 8
+
+
 @dataclass
 class DrainStats:
     """What one drain did."""
@@ -129,6 +133,7 @@ class Sender:
         group: Splits claimed rows into messages (default: a person's reminders together).
         pacer: Paces the sends within Telegram's limits, after people's replies (default: the
             pacer of the bot's :class:`PacedRateLimiter`; none when the bot has another one).
+        parallel: Messages in flight at once (default: :data:`PARALLEL` when paced, else 1).
     """
 
     def __init__(
@@ -146,6 +151,7 @@ class Sender:
         max_flood_waits: int = 5,
         group: Callable[[Sequence[outbox.Claimed]], list[list[outbox.Claimed]]] | None = None,
         pacer: Pacer | None = None,
+        parallel: int | None = None,
     ) -> None:
         self.db = db
         self.bot = bot
@@ -163,6 +169,8 @@ class Sender:
         if pacer is None and isinstance(limiter, PacedRateLimiter):
             pacer = limiter.pacer
         self.pacer = pacer
+        # Several requests in flight only when paced (the pacer keeps Telegram's limits).
+        self.parallel = parallel or (PARALLEL if pacer is not None else 1)
         self._quiet = ReminderPlan(quiet_start=settings.quiet_start, quiet_end=settings.quiet_end)
 
     def quiet_now(self) -> bool:
@@ -185,20 +193,49 @@ class Sender:
             if not claimed:
                 break
             stats.batches += 1
-            groups = self.group(claimed)
-            untouched = list(groups)
+            untouched = self.group(claimed)
             try:
-                for group in groups:
-                    untouched.pop(0)
-                    keep_going = await self._deliver(group, stats)
-                    if not keep_going:
-                        return stats
+                if not await self._deliver_all(untouched, stats):
+                    return stats
             finally:
                 # Cancelled, or stopped early: rows never tried go back at once, without
-                # counting an attempt. The one in flight (if any) stays "sending": it may have
-                # reached Telegram, so only the stale-claim rule may retry it.
+                # counting an attempt. The ones in flight (if any) stay "sending": they may
+                # have reached Telegram, so only the stale-claim rule may retry them.
                 self._release_unsent([r.id for g in untouched for r in g])
         return stats
+
+    async def _deliver_all(self, queue: list[list[outbox.Claimed]], stats: DrainStats) -> bool:
+        """Deliver the groups of ``queue`` (taken from it as they start), ``parallel`` at a
+        time: the pacer sets the pace, the overlap hides each request's round trip and the
+        database's commit. Returns False when draining should stop."""
+        if self.parallel <= 1:
+            while queue:
+                if not await self._deliver(queue.pop(0), stats):
+                    return False
+            return True
+        running: dict[asyncio.Task[bool], tuple[list[outbox.Claimed], list[bool]]] = {}
+        keep_going = True
+        try:
+            while (queue and keep_going) or running:
+                if queue and keep_going and len(running) < self.parallel:
+                    group, started = queue.pop(0), [False]
+                    running[asyncio.create_task(self._deliver(group, stats, started))] = (
+                        group,
+                        started,
+                    )
+                    continue
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    running.pop(task)
+                    keep_going = task.result() and keep_going
+        except BaseException:
+            for task in running:
+                task.cancel()
+            await asyncio.wait(running)
+            # Those cancelled before their request left go back like the untouched ones.
+            queue.extend(group for group, started in running.values() if not started[0])
+            raise
+        return keep_going
 
     async def _db(self, use_case: Callable[[Any], Any]) -> Any:
         """Run ``use_case`` in a transaction on the database's threads. When cancelled
@@ -245,7 +282,9 @@ class Sender:
                 count_attempt=False,
             )
 
-    async def _deliver(self, rows: Sequence[outbox.Claimed], stats: DrainStats) -> bool:
+    async def _deliver(
+        self, rows: Sequence[outbox.Claimed], stats: DrainStats, started: list[bool] | None = None
+    ) -> bool:
         """Send one message for ``rows``; returns False when draining should stop."""
         ids = [r.id for r in rows]
         first = rows[0]
@@ -265,15 +304,7 @@ class Sender:
         waits = 0
         while True:
             try:
-                if self.pacer is not None:
-                    await self.pacer.broadcast(first.chat_id)
-                message = await self.bot.send_message(
-                    first.chat_id,
-                    text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(buttons),
-                    **({"rate_limit_args": PACED} if self._limiter_paced else {}),
-                )
+                message = await self._send(first.chat_id, text, buttons, started)
             except RetryAfter as exc:
                 stats.flood_waits += 1
                 wait = retry_seconds(exc)
@@ -332,6 +363,30 @@ class Sender:
             stats.messages += 1
             stats.rows_sent += len(ids)
             return True
+
+    async def _send(
+        self, chat_id: int, text: str, buttons: Keyboard, started: list[bool] | None
+    ) -> Any:
+        """One request, paced: it counts against the limits from now until its answer."""
+        if self.pacer is not None:
+            await self.pacer.broadcast(chat_id)
+        if started is not None:
+            started[0] = True
+        refused = False
+        try:
+            return await self.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(buttons),
+                **({"rate_limit_args": PACED} if self._limiter_paced else {}),
+            )
+        except RetryAfter:
+            refused = True
+            raise
+        finally:
+            if self.pacer is not None:
+                self.pacer.done(chat_id, counted=not refused)
 
     def _release(self, ids: list[int], seconds: float, error: str, *, count: bool = True) -> None:
         with self.db.transaction() as session:
