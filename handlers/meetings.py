@@ -528,14 +528,16 @@ async def meeting_command(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_new(update: Update, context: Context, env: Env) -> None:
     """Discards the unfinished conversation and starts logging a meeting."""
-    assert env.who is not None
     args = _args(update, "new")
     old = int_arg(args[0]) if args else 0
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> tuple[m.Started, Screen | None]:
         started = m.start_meeting(
-            session, person_id=env.who.person_id, now=env.now(), replace_draft=old or None
+            session, person_id=_person(env), now=env.now(), replace_draft=old or None
         )
-        screen = None if started.resumed else render(env, session, started.draft)
+        return started, None if started.resumed else render(env, session, started.draft)
+
+    started, screen = await env.run(unit)
     if started.resumed:
         screen = _with_start_new(
             env, started.draft, f"mtg:new:{m.conversation_key(started.draft)}"
