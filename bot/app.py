@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -69,6 +70,8 @@ def build_application(
 ) -> Application:
     """Build the bot. ``request`` replaces the HTTP layer (the Bot API test double)."""
     app_ctx = AppContext(settings=settings, db=db, clock=clock or SystemClock())
+    # The database threads hand the interpreter back to the event loop within a millisecond.
+    sys.setswitchinterval(0.001)
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)

@@ -6,9 +6,12 @@ Domain errors raised by use cases become friendly messages here, in one place.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import multiprocessing
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -155,6 +158,19 @@ class Env:
     @property
     def _(self) -> Callable[[str], str]:
         return self.t.gettext
+
+
+_documents: ProcessPoolExecutor | None = None
+
+
+async def in_process(func: Callable[..., T], *args: Any) -> T:
+    """Run CPU-heavy pure work (building a document) in a process of its own: a thread would
+    share the interpreter lock with the event loop and slow every other person's reply."""
+    global _documents
+    if _documents is None:
+        _documents = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_documents, functools.partial(func, *args))
 
 
 def new_env(update: Update, context: Context, gate: Gate | None = None) -> Env:

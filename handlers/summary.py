@@ -11,6 +11,7 @@ opens the current month.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import Update
@@ -21,7 +22,18 @@ from domain.errors import NotInScope, StaleAction
 from domain.i18n import translator
 from domain.rules.periods import Period, PeriodError, month_of, parse_period
 from domain.text import h, truncate
-from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
+from handlers.base import (
+    Context,
+    Env,
+    Keyboard,
+    button,
+    command,
+    in_process,
+    int_arg,
+    parse_data,
+    send,
+    show,
+)
 from storage import reports
 from storage import summary as store
 from storage.summary import Subject
@@ -255,7 +267,7 @@ async def _file(
         name = _file_name(s, "docx").replace("tong-hop-", "tong-hop-bc-ke-hoach-")
         await context.bot.send_document(
             env.chat_id,
-            document=await env.db.call(render.rollup_docx, rollup, vi, meta),
+            document=await in_process(_rollup_docx, rollup, meta),
             filename=name,
             caption=caption,
         )
@@ -266,20 +278,37 @@ async def _file(
             year=s.period.year, name=truncate(render.subject_name(s, vi), 60)
         )
         await context.bot.send_photo(
-            env.chat_id, photo=await env.db.call(render.to_png, chart, vi, title), caption=caption
+            env.chat_id, photo=await in_process(_png, chart, title), caption=caption
         )
         return
     if view == "x":
-        content, name = await env.db.call(render.to_xlsx, s, vi), _file_name(s, "xlsx")
+        content, name = await in_process(_xlsx, s), _file_name(s, "xlsx")
     else:
         meta = await env.read(lambda session: store.document_meta(session, s, scope))
-        content, name = await env.db.call(render.to_docx, s, vi, meta), _file_name(s, "docx")
+        content, name = await in_process(_docx, s, meta), _file_name(s, "docx")
     await env.run(
         lambda session: store.audit_view(
             session, actor=who.actor(), what=f"export_{view}", summary=s, now=env.now()
         )
     )
     await context.bot.send_document(env.chat_id, document=content, filename=name, caption=caption)
+
+
+# Document builders for the document process (documents are in Vietnamese).
+def _xlsx(s: store.Summary) -> bytes:
+    return render.to_xlsx(s, translator("vi"))
+
+
+def _docx(s: store.Summary, meta: Any) -> bytes:
+    return render.to_docx(s, translator("vi"), meta)
+
+
+def _rollup_docx(rollup: Any, meta: Any) -> bytes:
+    return render.rollup_docx(rollup, translator("vi"), meta)
+
+
+def _png(chart: Any, title: str) -> bytes:
+    return render.to_png(chart, translator("vi"), title)
 
 
 VIEWS = frozenset({"m", "bt", "bc", "c", "x", "d", "p", "pr", "i", *render.LISTS})
