@@ -1,9 +1,10 @@
 """Benchmark: 1,000 reminders through the Bot API test double over HTTP, with flood limits on.
 
-Not a test: it prints figures. The double enforces Telegram's limits (30 messages a second
-overall, 1 a second per chat with a burst of 3) and answers 429 with ``retry_after`` beyond
-them. Each reminder goes to a different chat, so the overall limit is what binds: 1,000
-messages cannot take less than 1000 / 30 = 33.3 s; the goal is at most 1.1 × that.
+Not a test: it prints figures. The double enforces Telegram's limits as sliding windows (30
+messages in any second overall, 3 in any 3 seconds per chat, 20 a minute per group) and
+answers 429 with ``retry_after`` beyond them. Each reminder goes to a different chat, so the
+overall limit is what binds: 1,000 messages cannot take less than 1000 / 30 = 33.3 s; the goal
+is at most 1.1 × that and no 429 at all (the sender paces itself; see services/pacing.py).
 
 Scenarios (each on a fresh database and a fresh double):
 
@@ -37,6 +38,7 @@ from bot.testing.server import TelegramDoubleServer
 from bot.testing.telegram_double import FakeTelegram
 from domain.clock import SystemClock
 from domain.settings import Settings
+from services.pacing import PacedRateLimiter
 from services.scheduler import render_rows
 from services.sender import Sender
 from storage import outbox
@@ -133,8 +135,8 @@ def make_sender(db: Database, bot: Any, settings: Settings, worker: str, stale: 
 
 
 async def production_bot(settings: Settings) -> Any:
-    """An ExtBot exactly as ``build_application`` makes it: HTTPX and the AIORateLimiter."""
-    from telegram.ext import AIORateLimiter, ExtBot
+    """An ExtBot as ``build_application`` makes it: HTTPX and the paced rate limiter."""
+    from telegram.ext import ExtBot
     from telegram.request import HTTPXRequest
 
     bot = ExtBot(
@@ -142,7 +144,7 @@ async def production_bot(settings: Settings) -> Any:
         base_url=settings.api_base_url,
         base_file_url=settings.api_file_url,
         request=HTTPXRequest(connection_pool_size=8),
-        rate_limiter=AIORateLimiter(max_retries=3),
+        rate_limiter=PacedRateLimiter(max_retries=3),
     )
     await bot.initialize()
     return bot
@@ -259,12 +261,12 @@ async def scenario(name: str, url: str, n: int, stale: float) -> dict[str, Any]:
 
 def report(result: dict[str, Any], stale: float) -> None:
     """Print one scenario's figures."""
-    ok = "meets" if result["ratio"] <= 1.1 else "misses"
+    ok = "meets" if result["ratio"] <= 1.1 and not result["rate_limited_429"] else "misses"
     print(f"\n== {result['scenario']} ==")
     print(f"  {result['messages']} reminders in {result['seconds']:.1f} s "
           f"({result['per_second']:.1f} msg/s)")  # fmt: skip
     print(f"  bound at 30 msg/s: {result['bound_seconds']:.1f} s → ratio {result['ratio']:.3f} "
-          f"({ok} the 1.1 goal)")  # fmt: skip
+          f"({ok} the goal: ≤ 1.1, no 429)")  # fmt: skip
     print(f"  429 answers from the double: {result['rate_limited_429']}")
     print(f"  lost: {result['lost']}   duplicated: {result['duplicated']}")
     if result["restart_at"] is not None:

@@ -6,15 +6,17 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 from bot.logs import instrument
+from bot.updates import PerPersonUpdateProcessor
 from domain.access import COMMAND_HELP
 from domain.clock import Clock, SystemClock
 from domain.i18n import SUPPORTED, translator
@@ -32,6 +34,7 @@ from handlers import (
 )
 from handlers.base import Handlers, load_env, send
 from services.context import AppContext
+from services.pacing import PacedRateLimiter
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -78,6 +81,8 @@ def build_application(
 ) -> Application:
     """Build the bot. ``request`` replaces the HTTP layer (the Bot API test double)."""
     app_ctx = AppContext(settings=settings, db=db, clock=clock or SystemClock())
+    # The database threads hand the interpreter back to the event loop within a millisecond.
+    sys.setswitchinterval(0.001)
     # The builder's type parameters change along the chain (rate limiter, job queue).
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
@@ -85,14 +90,15 @@ def build_application(
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .concurrent_updates(False)  # conversations are serialized per update
+        .concurrent_updates(PerPersonUpdateProcessor())  # one person's updates in order
         .post_init(_post_init)
         .arbitrary_callback_data(False)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # Replies first; the reminder fan-out paces itself in what they leave (services.pacing).
+        builder = builder.rate_limiter(PacedRateLimiter(max_retries=3))
     if not jobs:
         builder = builder.job_queue(None)
     application = builder.build()

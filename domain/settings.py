@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     quiet_start: int = Field(default=21, alias="CHIBO_QUIET_START")
     quiet_end: int = Field(default=7, alias="CHIBO_QUIET_END")
     outbox_max_attempts: int = Field(default=5, alias="CHIBO_OUTBOX_MAX_ATTEMPTS")
+    #: Reminders in flight at once. A process killed mid-send may duplicate each message in
+    #: flight (Telegram has no idempotency key), so 1 keeps it to at most one per kill; more
+    #: keeps 30 messages a second over a slow link.
+    send_parallel: int = Field(default=1, ge=1, le=30, alias="CHIBO_SEND_PARALLEL")
     log_level: str = Field(default="INFO", alias="CHIBO_LOG_LEVEL")
     # Production: webhook, health/metrics port, the active-instance lease.
     webhook_url: str = Field(default="", alias="CHIBO_WEBHOOK_URL")

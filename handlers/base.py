@@ -6,13 +6,16 @@ Domain errors raised by use cases become friendly messages here, in one place.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import multiprocessing
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -30,6 +33,7 @@ from storage.people import Identity
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+T = TypeVar("T")
 Keyboard = Sequence[Sequence[tuple[str, str]]]  # rows of (label, callback_data)
 
 
@@ -38,20 +42,110 @@ def app_ctx(context: Context) -> AppContext:
     return context.bot_data["app"]
 
 
-@dataclass
-class Env:
-    """Everything a handler needs about the current update."""
+class Stranger(Exception):
+    """The sender holds no role: they are told how to get an invite, and nothing else."""
 
-    app: AppContext
-    t: Translator
-    who: Identity | None
-    user_id: int
-    chat_id: int
+
+_UNKNOWN: Any = object()
+Gate = Callable[[Identity | None], None]
+
+
+class Env:
+    """Everything a handler needs about the current update.
+
+    The sender's identity (and so their language) is looked up in the first transaction the
+    handler runs with :meth:`run` or :meth:`read`, together with the use case, on the database's
+    threads; the wrapper's permission check (``gate``) runs right there, before the use case.
+    Reading :attr:`who` or :attr:`t`, or replying with :func:`send` / :func:`show`, before any
+    such transaction looks the identity up first (and applies the check).
+    """
+
+    def __init__(
+        self,
+        app: AppContext,
+        *,
+        user_id: int,
+        chat_id: int,
+        language_code: str | None = None,
+        gate: Gate | None = None,
+    ) -> None:
+        self.app = app
+        self.user_id = user_id
+        self.chat_id = chat_id
+        self.language_code = language_code
+        self.gate = gate
+        self._who: Identity | None = _UNKNOWN
+        self._t: Translator | None = None
+        self._refused: Exception | None = None
+
+    def _identify(self, session: Session) -> None:
+        """Look the sender up in ``session`` (once) and apply the wrapper's check."""
+        if self._who is _UNKNOWN:
+            who = people.identity(session, self.user_id)
+            locale = pick_locale(
+                who.locale if who else None, self.language_code, self.app.settings.locale
+            )
+            self._who, self._t = who, translator(locale)
+            if self.gate is not None:
+                try:
+                    self.gate(who)
+                except Exception as exc:
+                    self._refused = exc
+                    raise
+        elif self._refused is not None:
+            raise self._refused
+
+    def _identified(self) -> None:
+        if self._who is _UNKNOWN:
+            with self.app.db.reading() as session:
+                self._identify(session)
+
+    @property
+    def who(self) -> Identity | None:
+        """The sender's identity and roles (None: a stranger)."""
+        self._identified()
+        return self._who
+
+    @who.setter
+    def who(self, value: Identity | None) -> None:
+        self._identified()
+        self._who = value
+
+    @property
+    def t(self) -> Translator:
+        """The sender's language."""
+        self._identified()
+        assert self._t is not None
+        return self._t
+
+    @t.setter
+    def t(self, value: Translator) -> None:
+        self._identified()
+        self._t = value
 
     @property
     def db(self) -> Database:
         """The database."""
         return self.app.db
+
+    async def run(self, use_case: Callable[[Session], T]) -> T:
+        """Run ``use_case(session)`` in one write transaction off the event loop; the sender's
+        identity is looked up (and checked) in that same transaction when still unknown."""
+        return await self.app.db.run(functools.partial(self._unit, use_case))
+
+    async def read(self, query: Callable[[Session], T]) -> T:
+        """Like :meth:`run` in a read-only transaction (no write lock on SQLite)."""
+        return await self.app.db.read(functools.partial(self._unit, query))
+
+    def _unit(self, use_case: Callable[[Session], T], session: Session) -> T:
+        self._identify(session)
+        return use_case(session)
+
+    async def identify(self) -> Identity | None:
+        """Look the sender up now (off the event loop) if no transaction did yet."""
+        if self._who is _UNKNOWN:
+            await self.app.db.read(self._identify)
+        return self._who
 
     def now(self) -> datetime:
         """The current UTC time from the injected clock."""
@@ -66,22 +160,38 @@ class Env:
         return self.t.gettext
 
 
-def load_env(update: Update, context: Context) -> Env:
-    """Load the sender's identity and pick their language."""
-    app = app_ctx(context)
+_documents: ProcessPoolExecutor | None = None
+
+
+async def in_process(func: Callable[..., T], *args: Any) -> T:
+    """Run CPU-heavy pure work (building a document) in a process of its own: a thread would
+    share the interpreter lock with the event loop and slow every other person's reply."""
+    global _documents
+    if _documents is None:
+        _documents = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_documents, functools.partial(func, *args))
+
+
+def new_env(update: Update, context: Context, gate: Gate | None = None) -> Env:
+    """The environment of an update; the identity is looked up by the first transaction."""
     user = update.effective_user
     assert user is not None
-    with app.db.transaction() as session:
-        who = people.identity(session, user.id)
-    locale = pick_locale(who.locale if who else None, user.language_code, app.settings.locale)
     chat = update.effective_chat
     return Env(
-        app=app,
-        t=translator(locale),
-        who=who,
+        app_ctx(context),
         user_id=user.id,
         chat_id=chat.id if chat else user.id,
+        language_code=user.language_code,
+        gate=gate,
     )
+
+
+def load_env(update: Update, context: Context) -> Env:
+    """The environment of an update with the sender's identity loaded (in a read transaction)."""
+    env = new_env(update, context)
+    env._identified()
+    return env
 
 
 def keyboard(rows: Keyboard | None) -> InlineKeyboardMarkup | None:
@@ -95,6 +205,7 @@ def keyboard(rows: Keyboard | None) -> InlineKeyboardMarkup | None:
 
 async def send(env: Env, context: Context, text: str, rows: Keyboard | None = None) -> Message:
     """Send an HTML message to the current chat."""
+    await env.identify()
     return await context.bot.send_message(
         env.chat_id,
         text,
@@ -108,6 +219,7 @@ async def show(
     update: Update, env: Env, context: Context, text: str, rows: Keyboard | None = None
 ) -> None:
     """Show a screen: edit the pressed message, or send a new one for typed input."""
+    await env.identify()
     query = update.callback_query
     if query is not None and query.message is not None:
         try:
@@ -139,23 +251,33 @@ Callback = Callable[[Update, Context], Coroutine[Any, Any, Any]]
 Handlers = list[BaseHandler[Update, Context, Any]]
 
 
+def _gate(name: str | None) -> Gate:
+    def check(who: Identity | None) -> None:
+        if who is None:
+            raise Stranger()
+        if name is not None and not may_use(name, who.role_set):
+            raise NotAllowed()
+
+    return check
+
+
 def command(name: str) -> Callable[[Handler], Callback]:
-    """Wrap a command handler: identify the sender, check the role, render domain errors."""
+    """Wrap a command handler: identify the sender, check the role, render domain errors.
+
+    The identity is looked up and the role checked inside the handler's first transaction.
+    """
 
     def wrap(func: Handler) -> Callback:
         @functools.wraps(func)
         async def handler(update: Update, context: Context) -> Any:
             if update.effective_chat and update.effective_chat.type != "private":
                 return None  # personal data stays out of group chats
-            env = load_env(update, context)
-            if env.who is None:
-                await send(env, context, stranger_text(env))
-                return None
-            if not may_use(name, env.who.role_set):
-                await send(env, context, error_text(env, NotAllowed()))
-                return None
+            env = new_env(update, context, _gate(name))
             try:
                 return await func(update, context, env)
+            except Stranger:
+                await context.bot.send_message(env.chat_id, stranger_text(env))
+                return None
             except ChiboError as exc:
                 await send(env, context, error_text(env, exc))
                 return None
@@ -172,12 +294,12 @@ def button(func: Handler) -> Callback:
     async def handler(update: Update, context: Context) -> Any:
         query = update.callback_query
         assert query is not None
-        env = load_env(update, context)
-        if env.who is None:
-            await query.answer(stranger_text(env)[:200], show_alert=True)
-            return None
+        env = new_env(update, context, _gate(None))
         try:
             result = await func(update, context, env)
+        except Stranger:
+            await query.answer(stranger_text(env)[:200], show_alert=True)
+            return None
         except StaleAction as exc:
             await _answer(query, error_text(env, exc), alert=False)
             return None

@@ -512,10 +512,12 @@ def _with_start_new(env: Env, draft: Draft, data: str) -> Screen:
 @command("meeting")
 async def meeting_command(update: Update, context: Context, env: Env) -> None:
     """Starts logging a meeting, or offers back the conversation left unfinished."""
-    assert env.who is not None
-    with env.db.transaction() as session:
-        started = m.start_meeting(session, person_id=env.who.person_id, now=env.now())
-        screen = None if started.resumed else render(env, session, started.draft)
+
+    def unit(session: Session) -> tuple[m.Started, Screen | None]:
+        started = m.start_meeting(session, person_id=_person(env), now=env.now())
+        return started, None if started.resumed else render(env, session, started.draft)
+
+    started, screen = await env.run(unit)
     if started.resumed:
         screen = _with_start_new(
             env, started.draft, f"mtg:new:{m.conversation_key(started.draft)}"
@@ -527,14 +529,16 @@ async def meeting_command(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_new(update: Update, context: Context, env: Env) -> None:
     """Discards the unfinished conversation and starts logging a meeting."""
-    assert env.who is not None
     args = _args(update, "new")
     old = int_arg(args[0]) if args else 0
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> tuple[m.Started, Screen | None]:
         started = m.start_meeting(
-            session, person_id=env.who.person_id, now=env.now(), replace_draft=old or None
+            session, person_id=_person(env), now=env.now(), replace_draft=old or None
         )
-        screen = None if started.resumed else render(env, session, started.draft)
+        return started, None if started.resumed else render(env, session, started.draft)
+
+    started, screen = await env.run(unit)
     if started.resumed:
         screen = _with_start_new(
             env, started.draft, f"mtg:new:{m.conversation_key(started.draft)}"
@@ -555,15 +559,15 @@ def _step(
 
     @button
     async def handler(update: Update, context: Context, env: Env) -> None:
-        assert env.who is not None
         args = _args(update, action)
         if len(args) != nargs + 1:
             raise StaleAction()
         draft_id = int_arg(args[0])
-        with env.db.transaction() as session:
-            draft = use_case(session, env, draft_id, *args[1:])
-            screen = render(env, session, draft)
-        await show(update, env, context, *screen)
+
+        def unit(session: Session) -> Screen:
+            return render(env, session, use_case(session, env, draft_id, *args[1:]))
+
+        await show(update, env, context, *await env.run(unit))
 
     handler.__doc__ = use_case.__doc__
     return handler
@@ -797,14 +801,15 @@ async def on_save(update: Update, context: Context, env: Env) -> None:
     draft_id = int_arg(args[0]) if args else 0
     _ = env.t.gettext
     try:
-        with env.db.transaction() as session:
-            result = m.save(
+        result = await env.run(
+            lambda session: m.save(
                 session,
                 person_id=_person(env),
                 draft_id=draft_id,
                 today=env.today(),
                 now=env.now(),
             )
+        )
     except AlreadyRecorded as exc:
         await _already_recorded(update, context, env, exc, draft_id)
         return
@@ -909,10 +914,12 @@ def _typed(
     async def step(update: Update, context: Context, env: Env, draft: Draft) -> None:
         assert update.effective_message is not None
         text = update.effective_message.text or ""
-        with env.db.transaction() as session:
-            new = use_case(session, env, m.conversation_key(draft), text)
-            screen = render(env, session, new)
-        await send(env, context, *screen)
+        key = m.conversation_key(draft)
+
+        def unit(session: Session) -> Screen:
+            return render(env, session, use_case(session, env, key, text))
+
+        await send(env, context, *await env.run(unit))
 
     step.__doc__ = use_case.__doc__
     return step

@@ -11,7 +11,9 @@ opens the current month.
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -27,6 +29,7 @@ from handlers.base import (
     Keyboard,
     button,
     command,
+    in_process,
     int_arg,
     parse_data,
     send,
@@ -68,9 +71,9 @@ def _parse(raw: str | None) -> tuple[str, Period, Subject, int]:
     return view, period, subject, int_arg(page)
 
 
-def _load(env: Env, period: Period, subject: Subject) -> tuple[store.Scope, store.Summary]:
-    assert env.who is not None
-    with env.db.transaction() as session:
+async def _load(env: Env, period: Period, subject: Subject) -> tuple[store.Scope, store.Summary]:
+    def query(session: Session) -> tuple[store.Scope, store.Summary]:
+        assert env.who is not None
         return store.summary_for(
             session,
             who=env.who,
@@ -81,6 +84,8 @@ def _load(env: Env, period: Period, subject: Subject) -> tuple[store.Scope, stor
             kinds=report_kinds.KINDS.values(),
             tz=env.app.settings.tz,
         )
+
+    return await env.read(query)
 
 
 def _nav_rows(env: Env, s: store.Summary, view: str) -> list[list[tuple[str, str]]]:
@@ -170,7 +175,7 @@ async def _main(
 @command("summary")
 async def summary_command(update: Update, context: Context, env: Env) -> None:
     """Shows the headline figures of the sender's scope for the current month."""
-    _scope, s = _load(env, month_of(env.today()), Subject())
+    _scope, s = await _load(env, month_of(env.today()), Subject())
     await _main(update, context, env, s, new=True)
 
 
@@ -250,42 +255,67 @@ def _file_name(s: store.Summary, ext: str) -> str:
 async def _file(
     update: Update, context: Context, env: Env, view: str, s: store.Summary, scope: store.Scope
 ) -> None:
-    """Sends the workbook, the Word report or the chart (documents are in Vietnamese)."""
+    """Sends the workbook, the Word report or the chart (documents are in Vietnamese).
+
+    The data is read in a short transaction; the document is built after it, off the event
+    loop, so neither the database nor other people's replies wait for the build.
+    """
     assert env.who is not None
+    who = env.who
     vi = translator("vi")
     caption = h(f"{render.subject_name(s, env.t)} · {render.period_title(s.period, env.t)}")
     if view == "pr":
-        with env.db.transaction() as session:
-            rollup = store.plan_rollup(session, scope=scope, year=s.period.year, today=env.today())
-            meta = store.document_meta(session, s, scope)
+        rollup, meta = await env.read(
+            lambda session: (
+                store.plan_rollup(session, scope=scope, year=s.period.year, today=env.today()),
+                store.document_meta(session, s, scope),
+            )
+        )
         name = _file_name(s, "docx").replace("tong-hop-", "tong-hop-bc-ke-hoach-")
         await context.bot.send_document(
             env.chat_id,
-            document=render.rollup_docx(rollup, vi, meta),
+            document=await in_process(_rollup_docx, rollup, meta),
             filename=name,
             caption=caption,
         )
         return
     if view == "p":
-        with env.db.transaction() as session:
-            chart = store.chart_data(session, s)
+        chart = await env.read(lambda session: store.chart_data(session, s))
         title = vi.gettext("Party-cell meetings, {year} — {name}").format(
             year=s.period.year, name=truncate(render.subject_name(s, vi), 60)
         )
         await context.bot.send_photo(
-            env.chat_id, photo=render.to_png(chart, vi, title), caption=caption
+            env.chat_id, photo=await in_process(_png, chart, title), caption=caption
         )
         return
-    with env.db.transaction() as session:
-        if view == "x":
-            content, name = render.to_xlsx(s, vi), _file_name(s, "xlsx")
-        else:
-            meta = store.document_meta(session, s, scope)
-            content, name = render.to_docx(s, vi, meta), _file_name(s, "docx")
-        store.audit_view(
-            session, actor=env.who.actor(), what=f"export_{view}", summary=s, now=env.now()
+    if view == "x":
+        content, name = await in_process(_xlsx, s), _file_name(s, "xlsx")
+    else:
+        meta = await env.read(lambda session: store.document_meta(session, s, scope))
+        content, name = await in_process(_docx, s, meta), _file_name(s, "docx")
+    await env.run(
+        lambda session: store.audit_view(
+            session, actor=who.actor(), what=f"export_{view}", summary=s, now=env.now()
         )
+    )
     await context.bot.send_document(env.chat_id, document=content, filename=name, caption=caption)
+
+
+# Document builders for the document process (documents are in Vietnamese).
+def _xlsx(s: store.Summary) -> bytes:
+    return render.to_xlsx(s, translator("vi"))
+
+
+def _docx(s: store.Summary, meta: Any) -> bytes:
+    return render.to_docx(s, translator("vi"), meta)
+
+
+def _rollup_docx(rollup: Any, meta: Any) -> bytes:
+    return render.rollup_docx(rollup, translator("vi"), meta)
+
+
+def _png(chart: Any, title: str) -> bytes:
+    return render.to_png(chart, translator("vi"), title)
 
 
 VIEWS = frozenset({"m", "bt", "bc", "c", "x", "d", "p", "pr", "i", *render.LISTS})
@@ -297,11 +327,11 @@ async def summary_button(update: Update, context: Context, env: Env) -> None:
     assert update.callback_query is not None
     raw = update.callback_query.data
     if raw == OPEN:
-        _scope, s = _load(env, month_of(env.today()), Subject())
+        _scope, s = await _load(env, month_of(env.today()), Subject())
         await _main(update, context, env, s, new=True)
         return
     view, period, subject, page = _parse(raw)
-    scope, s = _load(env, period, subject)
+    scope, s = await _load(env, period, subject)
     if view == "m":
         await _main(update, context, env, s, new=False)
     elif view in render.LISTS:

@@ -44,6 +44,7 @@ from domain.rules.deadlines import (
 )
 from domain.text import h
 from services import calendar
+from services.sender import DrainStats, Sender, group_rows
 from storage import obligations as ob
 from storage import orgs as orgs_store
 from storage import outbox
@@ -56,12 +57,11 @@ if TYPE_CHECKING:
     from domain.settings import Settings
     from services.calendar import Catalog
     from services.context import AppContext
-    from services.sender import DrainStats
 
 log = logging.getLogger(__name__)
 
-REMINDER = "reminder"
-DIGEST = "digest"
+REMINDER = outbox.REMINDER
+DIGEST = outbox.DIGEST
 #: Leaders see cells late for up to this many days in the digest.
 DIGEST_LOOKBACK_DAYS = 92
 #: Telegram allows 4096 characters; keep a margin for the footer.
@@ -600,18 +600,6 @@ def render_rows(
     return render_generic(first.payload, t, settings)
 
 
-def group_rows(rows: Sequence[outbox.Claimed]) -> list[list[outbox.Claimed]]:
-    """One message per person for their reminders; one message per row for anything else."""
-    groups: dict[tuple[int, str], list[outbox.Claimed]] = {}
-    singles: list[list[outbox.Claimed]] = []
-    for row in rows:
-        if row.kind == REMINDER:
-            groups.setdefault((row.person_id, row.kind), []).append(row)
-        else:
-            singles.append([row])
-    return list(groups.values()) + singles
-
-
 # --- The tick ----------------------------------------------------------------------------------
 
 
@@ -712,8 +700,6 @@ async def _drain(
 ) -> TickResult:
     if bot is None:
         return result
-    from services.sender import Sender
-
     settings = app_ctx.settings
     sender = Sender(
         app_ctx.db,
@@ -722,6 +708,7 @@ async def _drain(
         settings=settings,
         render=lambda rows, at: render_rows(rows, settings=settings, now=at),
         worker=worker_id(app_ctx),
+        parallel=settings.send_parallel,
     )
     result.drained = await sender.drain(max_seconds=max_seconds)
     return result

@@ -1,8 +1,10 @@
 """Delivering the outbox within Telegram's limits: claim → send → mark sent.
 
-Telegram allows about 30 messages a second overall and one a second per chat. In production
-the Application's ``AIORateLimiter`` (see :mod:`bot.app`) paces every request and retries a
-429 itself a few times; this loop adds what a rate limiter cannot know:
+Telegram allows about 30 messages a second overall and one a second per chat. The sender
+paces itself with the :class:`services.pacing.Pacer` it shares with the Application's rate
+limiter (see :mod:`bot.app`): the fan-out uses only what people's replies leave, so a reply never
+waits behind it and Telegram never has to answer 429. The database work (claim, mark sent) runs
+on the database's threads, off the event loop. This loop adds what a rate limiter cannot know:
 
 * **429 Too Many Requests** (``RetryAfter``): wait ``retry_after`` and send the same message
   again (not counted as a failed attempt); after several waits the rows go back to the queue.
@@ -23,6 +25,7 @@ The only duplicate window is documented in :mod:`storage.outbox`: a crash betwee
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +39,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from domain.clock import Clock
 from domain.i18n import N_
 from domain.rules.deadlines import ReminderPlan, in_quiet_hours
+from services.pacing import PACED, PacedRateLimiter, Pacer, retry_seconds
 from storage import obligations as ob
 from storage import outbox
 from storage.db import Database
@@ -59,6 +63,10 @@ BLOCKED_NOTICE = N_(
 )
 
 
+#: Messages the paced sender keeps in flight at once.
+PARALLEL = 8
+
+
 @dataclass
 class DrainStats:
     """What one drain did."""
@@ -70,15 +78,6 @@ class DrainStats:
     blocked: int = 0
     flood_waits: int = 0
     batches: int = 0
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """The wait Telegram asked for, in seconds."""
-    value = getattr(exc, "_retry_after", None)
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    raw = exc.retry_after
-    return raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
 
 
 def safe_to_resend(exc: TimedOut) -> bool:
@@ -94,6 +93,18 @@ def safe_to_resend(exc: TimedOut) -> bool:
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, … capped at 30 minutes."""
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
+
+
+def group_rows(rows: Sequence[outbox.Claimed]) -> list[list[outbox.Claimed]]:
+    """One message per person for their reminders; one message per row for anything else."""
+    groups: dict[tuple[int, str], list[outbox.Claimed]] = {}
+    singles: list[list[outbox.Claimed]] = []
+    for row in rows:
+        if row.kind == outbox.REMINDER:
+            groups.setdefault((row.person_id, row.kind), []).append(row)
+        else:
+            singles.append([row])
+    return list(groups.values()) + singles
 
 
 def keyboard(rows: Keyboard | None) -> InlineKeyboardMarkup | None:
@@ -120,6 +131,9 @@ class Sender:
         sleep: How to wait for ``retry_after`` (tests pass a fake).
         max_flood_waits: 429 waits for one message before it goes back to the queue.
         group: Splits claimed rows into messages (default: a person's reminders together).
+        pacer: Paces the sends within Telegram's limits, after people's replies (default: the
+            pacer of the bot's :class:`PacedRateLimiter`; none when the bot has another one).
+        parallel: Messages in flight at once (default: :data:`PARALLEL` when paced, else 1).
     """
 
     def __init__(
@@ -136,6 +150,8 @@ class Sender:
         sleep: Sleep = asyncio.sleep,
         max_flood_waits: int = 5,
         group: Callable[[Sequence[outbox.Claimed]], list[list[outbox.Claimed]]] | None = None,
+        pacer: Pacer | None = None,
+        parallel: int | None = None,
     ) -> None:
         self.db = db
         self.bot = bot
@@ -147,11 +163,14 @@ class Sender:
         self.stale_after = stale_after
         self.sleep = sleep
         self.max_flood_waits = max_flood_waits
-        if group is None:
-            from services.scheduler import group_rows
-
-            group = group_rows
-        self.group = group
+        self.group = group or group_rows
+        limiter = getattr(bot, "rate_limiter", None)
+        self._limiter_paced = isinstance(limiter, PacedRateLimiter)
+        if pacer is None and isinstance(limiter, PacedRateLimiter):
+            pacer = limiter.pacer
+        self.pacer = pacer
+        # Several requests in flight only when paced (the pacer keeps Telegram's limits).
+        self.parallel = parallel or (PARALLEL if pacer is not None else 1)
         self._quiet = ReminderPlan(quiet_start=settings.quiet_start, quiet_end=settings.quiet_end)
 
     def quiet_now(self) -> bool:
@@ -170,45 +189,102 @@ class Sender:
                 break
             if max_messages is not None and stats.messages >= max_messages:
                 break
-            with self.db.transaction() as session:
-                claimed = outbox.claim(
-                    session,
-                    worker=self.worker,
-                    now=self.clock.now(),
-                    limit=self.batch,
-                    stale_after=self.stale_after,
-                    max_attempts=self.settings.outbox_max_attempts,
-                )
+            claimed = await self._claim()
             if not claimed:
                 break
             stats.batches += 1
-            groups = self.group(claimed)
-            untouched = list(groups)
+            untouched = self.group(claimed)
             try:
-                for group in groups:
-                    untouched.pop(0)
-                    keep_going = await self._deliver(group, stats)
-                    if not keep_going:
-                        return stats
+                if not await self._deliver_all(untouched, stats):
+                    return stats
             finally:
                 # Cancelled, or stopped early: rows never tried go back at once, without
-                # counting an attempt. The one in flight (if any) stays "sending": it may have
-                # reached Telegram, so only the stale-claim rule may retry it.
-                rest = [r.id for g in untouched for r in g]
-                if rest:
-                    with self.db.transaction() as session:
-                        outbox.release(
-                            session,
-                            ids=rest,
-                            worker=self.worker,
-                            not_before=self.clock.now(),
-                            error="released unsent",
-                            max_attempts=self.settings.outbox_max_attempts + 1,
-                            count_attempt=False,
-                        )
+                # counting an attempt. The ones in flight (if any) stay "sending": they may
+                # have reached Telegram, so only the stale-claim rule may retry them.
+                self._release_unsent([r.id for g in untouched for r in g])
         return stats
 
-    async def _deliver(self, rows: Sequence[outbox.Claimed], stats: DrainStats) -> bool:
+    async def _deliver_all(self, queue: list[list[outbox.Claimed]], stats: DrainStats) -> bool:
+        """Deliver the groups of ``queue`` (taken from it as they start), ``parallel`` at a
+        time: the pacer sets the pace, the overlap hides each request's round trip and the
+        database's commit. Returns False when draining should stop."""
+        if self.parallel <= 1:
+            while queue:
+                if not await self._deliver(queue.pop(0), stats):
+                    return False
+            return True
+        running: dict[asyncio.Task[bool], tuple[list[outbox.Claimed], list[bool]]] = {}
+        keep_going = True
+        try:
+            while (queue and keep_going) or running:
+                if queue and keep_going and len(running) < self.parallel:
+                    group, started = queue.pop(0), [False]
+                    running[asyncio.create_task(self._deliver(group, stats, started))] = (
+                        group,
+                        started,
+                    )
+                    continue
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    running.pop(task)
+                    keep_going = task.result() and keep_going
+        except BaseException:
+            for task in running:
+                task.cancel()
+            await asyncio.wait(running)
+            # Those cancelled before their request left go back like the untouched ones.
+            queue.extend(group for group, started in running.values() if not started[0])
+            raise
+        return keep_going
+
+    async def _db(self, use_case: Callable[[Any], Any]) -> Any:
+        """Run ``use_case`` in a transaction on the database's threads. When cancelled
+        meanwhile, wait for it to finish (its outcome is then known) and stop."""
+        future = self.db.submit(use_case)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            await asyncio.wait([future])
+            raise
+
+    async def _claim(self) -> list[outbox.Claimed]:
+        def claim(session: Any) -> list[outbox.Claimed]:
+            return outbox.claim(
+                session,
+                worker=self.worker,
+                now=self.clock.now(),
+                limit=self.batch,
+                stale_after=self.stale_after,
+                max_attempts=self.settings.outbox_max_attempts,
+            )
+
+        future = self.db.submit(claim)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            await asyncio.wait([future])
+            if not future.cancelled() and future.exception() is None:
+                self._release_unsent([r.id for r in future.result()])
+            raise
+
+    def _release_unsent(self, ids: list[int]) -> None:
+        """Rows never tried go back at once, without counting an attempt."""
+        if not ids:
+            return
+        with self.db.transaction() as session:
+            outbox.release(
+                session,
+                ids=ids,
+                worker=self.worker,
+                not_before=self.clock.now(),
+                error="released unsent",
+                max_attempts=self.settings.outbox_max_attempts + 1,
+                count_attempt=False,
+            )
+
+    async def _deliver(
+        self, rows: Sequence[outbox.Claimed], stats: DrainStats, started: list[bool] | None = None
+    ) -> bool:
         """Send one message for ``rows``; returns False when draining should stop."""
         ids = [r.id for r in rows]
         first = rows[0]
@@ -228,12 +304,12 @@ class Sender:
         waits = 0
         while True:
             try:
-                message = await self.bot.send_message(
-                    first.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons)
-                )
+                message = await self._send(first.chat_id, text, buttons, started)
             except RetryAfter as exc:
                 stats.flood_waits += 1
                 wait = retry_seconds(exc)
+                if self.pacer is not None:
+                    self.pacer.hold(wait)
                 if waits < self.max_flood_waits:
                     waits += 1
                     await self.sleep(wait)
@@ -275,17 +351,44 @@ class Sender:
                 stats.retried += len(ids)
                 return False
             # Telegram said "ok". The duplicate window is from here to the commit below.
-            with self.db.transaction() as session:
-                outbox.mark_sent(
-                    session,
+            await self._db(
+                functools.partial(
+                    outbox.mark_sent,
                     ids=ids,
                     worker=self.worker,
                     message_id=message.message_id,
                     now=self.clock.now(),
                 )
+            )
             stats.messages += 1
             stats.rows_sent += len(ids)
             return True
+
+    async def _send(
+        self, chat_id: int, text: str, buttons: Keyboard, started: list[bool] | None
+    ) -> Any:
+        """One request, paced: it counts against the limits from now until its answer."""
+        if self.pacer is not None:
+            await self.pacer.broadcast(chat_id)
+        if started is not None:
+            started[0] = True
+        refused = False
+        # ExtBot's rate limiter reads rate_limit_args; a plain Bot has no such parameter.
+        extra: dict[str, Any] = {"rate_limit_args": PACED} if self._limiter_paced else {}
+        try:
+            return await self.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(buttons),
+                **extra,
+            )
+        except RetryAfter:
+            refused = True
+            raise
+        finally:
+            if self.pacer is not None:
+                self.pacer.done(chat_id, counted=not refused)
 
     def _release(self, ids: list[int], seconds: float, error: str, *, count: bool = True) -> None:
         with self.db.transaction() as session:

@@ -292,18 +292,38 @@ def _d(data: dict[str, Any], key: str) -> date | None:
 
 
 def _roll(session: Session, data: dict[str, Any]) -> tuple[list[RollEntry], list[RollEntry]]:
-    """(required, exempt): the live roll for a new meeting, the recorded one for a correction."""
+    """(required, exempt): the live roll for a new meeting, the recorded one for a correction.
+
+    Read as plain rows, once per transaction (a tap both checks and shows the roll).
+    """
+    cache_key = ("roll", data.get("meeting_id"), data.get("org_id"), tuple(data.get("roll", [])))
+    cached = session.info.get(cache_key)
+    if cached is not None:
+        return cached
     if data.get("meeting_id"):
         ids = list(data.get("roll", []))
         exempt_ids = set(data.get("exempt", []))
-        members = session.scalars(select(Member).where(Member.id.in_(ids))).all() if ids else []
-        by_id = {m.id: m for m in members}
-        ordered = [by_id[i] for i in ids if i in by_id]
-        entries = [RollEntry(m.id, m.full_name, m.id in exempt_ids) for m in ordered]
+        rows = (
+            session.execute(select(Member.id, Member.full_name).where(Member.id.in_(ids))).all()
+            if ids
+            else []
+        )
+        names = {i: n for i, n in rows}
+        entries = [RollEntry(i, names[i], i in exempt_ids) for i in ids if i in names]
     else:
-        members = orgs.active_members(session, data["org_id"])
-        entries = [RollEntry(m.id, m.full_name, m.status is MemberStatus.EXEMPT) for m in members]
-    return [e for e in entries if not e.exempt], [e for e in entries if e.exempt]
+        live = list(
+            session.execute(
+                select(Member.id, Member.full_name, Member.status, Member.name_folded).where(
+                    Member.org_id == data["org_id"],
+                    Member.status.in_([st for st in MemberStatus if st.is_active]),
+                )
+            ).all()
+        )
+        live.sort(key=lambda r: (r.name_folded.split()[-1:], r.name_folded))  # as active_members
+        entries = [RollEntry(r.id, r.full_name, r.status is MemberStatus.EXEMPT) for r in live]
+    result = [e for e in entries if not e.exempt], [e for e in entries if e.exempt]
+    session.info[cache_key] = result
+    return result
 
 
 def followers(session: Session, org_id: int) -> list[tuple[int, str]]:

@@ -44,6 +44,11 @@ from storage.models import Outbox, OutboxStatus, Person
 #: A claim older than this is considered abandoned (its claimer died) and is claimed again.
 STALE_AFTER = timedelta(minutes=10)
 
+#: Row kinds: a person's reminders (grouped into one message per person when sent) and the
+#: weekly digest; other kinds (notices, "unreachable" alerts) are one message per row.
+REMINDER = "reminder"
+DIGEST = "digest"
+
 
 @dataclass(frozen=True)
 class NewRow:

@@ -52,27 +52,43 @@ class Identity:
 
 
 def identity(session: Session, telegram_user_id: int) -> Identity | None:
-    """Load the person bound to a Telegram account and their active roles."""
-    person = session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
-    if person is None:
+    """Load the person bound to a Telegram account and their active roles.
+
+    Runs on every update, so it reads plain rows (no ORM objects): the person, then the roles.
+    """
+    row = session.execute(
+        select(Person.id, Person.display_name, Person.locale).where(
+            Person.telegram_user_id == telegram_user_id
+        )
+    ).first()
+    if row is None:
         return None
-    return identity_of(session, person)
+    return Identity(
+        person_id=row.id,
+        display_name=row.display_name,
+        locale=row.locale,
+        roles=_roles(session, row.id),
+    )
 
 
 def identity_of(session: Session, person: Person) -> Identity:
     """Build the :class:`Identity` of a person row."""
-    rows = session.execute(
-        select(RoleAssignment.role, Organization.id, Organization.code, Organization.name)
-        .join(Organization, Organization.id == RoleAssignment.org_id)
-        .where(RoleAssignment.person_id == person.id, RoleAssignment.revoked_at.is_(None))
-        .order_by(RoleAssignment.id)
-    ).all()
     return Identity(
         person_id=person.id,
         display_name=person.display_name,
         locale=person.locale,
-        roles=tuple(RoleView(role, oid, code, name) for role, oid, code, name in rows),
+        roles=_roles(session, person.id),
     )
+
+
+def _roles(session: Session, person_id: int) -> tuple[RoleView, ...]:
+    rows = session.execute(
+        select(RoleAssignment.role, Organization.id, Organization.code, Organization.name)
+        .join(Organization, Organization.id == RoleAssignment.org_id)
+        .where(RoleAssignment.person_id == person_id, RoleAssignment.revoked_at.is_(None))
+        .order_by(RoleAssignment.id)
+    ).all()
+    return tuple(RoleView(role, oid, code, name) for role, oid, code, name in rows)
 
 
 def create_invite(

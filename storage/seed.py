@@ -83,7 +83,16 @@ def ensure_defaults(session: Session, *, now: datetime) -> None:
 
 
 def get_setting(session: Session, key: str) -> Any:
-    """Return a setting's value, falling back to the shipped default."""
+    """Return a setting's value, falling back to the shipped default.
+
+    The first call in a session loads every shipped setting in one query; later calls are
+    answered from the session (its identity map), so an update reads its settings once.
+    """
+    if key in DEFAULT_SETTINGS and "settings" not in session.info:
+        # Held here: the identity map keeps rows only while something refers to them.
+        session.info["settings"] = session.scalars(
+            select(Setting).where(Setting.key.in_(DEFAULT_SETTINGS))
+        ).all()
     row = session.get(Setting, key)
     if row is not None:
         return row.value

@@ -6,7 +6,7 @@ endpoints under ``/_test/`` (see :class:`bot.testing.driver.HttpDriver`).
 
 Run standalone::
 
-    python -m bot.testing.server --port 8081 --token 123456:TEST-token [--rate-limits]
+    python -m bot.testing.server --port 8081 --token 123456:TEST-token [--no-rate-limits]
 """
 
 from __future__ import annotations
@@ -329,7 +329,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default="123456:TEST-token")
     parser.add_argument("--bot-username", default="chibo_test_bot")
-    parser.add_argument("--rate-limits", action="store_true")
+    parser.add_argument(
+        "--rate-limits",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="enforce Telegram's flood limits (default: on)",
+    )
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))

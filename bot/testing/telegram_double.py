@@ -22,6 +22,7 @@ import math
 import mimetypes
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +52,11 @@ __all__ = [
 ]
 
 MAX_TEXT_LENGTH = 4096
+#: Flood limits (see :class:`_FloodWindows`).
+OVERALL_PER_SECOND = 30
+PRIVATE_BURST = 3
+PRIVATE_WINDOW = 3.0
+GROUP_PER_MINUTE = 20
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_BUTTONS = 100
@@ -427,22 +433,46 @@ class _CallbackQuery:
     answered: bool = False
 
 
-class _TokenBucket:
-    """Classic token bucket: ``rate`` tokens per second, at most ``capacity`` stored."""
+class _FloodWindows:
+    """Telegram's flood limits as sliding windows over the messages it accepted.
 
-    def __init__(self, rate: float, capacity: float, now: float) -> None:
-        self.rate = rate
-        self.capacity = capacity
-        self.tokens = capacity
-        self.last = now
+    The model (Telegram publishes the figures, not the algorithm):
 
-    def wait_time(self, now: float) -> float:
-        self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
-        self.last = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+    * at most :data:`OVERALL_PER_SECOND` messages in any 1-second window, all chats together;
+    * a private chat: one a second, with short bursts tolerated — at most
+      :data:`PRIVATE_BURST` messages in any :data:`PRIVATE_WINDOW`-second window;
+    * a group chat (negative id): at most :data:`GROUP_PER_MINUTE` messages in any minute.
 
-    def take(self) -> None:
-        self.tokens -= 1
+    A message beyond a limit is refused (not counted) with ``429`` and ``retry_after``: the
+    whole seconds until the window has room again. Only ``send*`` calls count; edits, callback
+    answers and deletions do not.
+    """
+
+    def __init__(self) -> None:
+        self.overall: deque[float] = deque()
+        self.chats: dict[int, deque[float]] = {}
+
+    @staticmethod
+    def _room(sent: deque[float], limit: int, window: float, now: float) -> float:
+        while sent and sent[0] <= now - window:
+            sent.popleft()
+        if len(sent) < limit:
+            return 0.0
+        return sent[len(sent) - limit] + window - now
+
+    def wait_time(self, chat_id: int, now: float) -> float:
+        chat = self.chats.setdefault(chat_id, deque())
+        limit, window = (
+            (GROUP_PER_MINUTE, 60.0) if chat_id < 0 else (PRIVATE_BURST, PRIVATE_WINDOW)
+        )
+        return max(
+            self._room(self.overall, OVERALL_PER_SECOND, 1.0, now),
+            self._room(chat, limit, window, now),
+        )
+
+    def take(self, chat_id: int, now: float) -> None:
+        self.overall.append(now)
+        self.chats.setdefault(chat_id, deque()).append(now)
 
 
 def _as_int(value: Any) -> int | None:
@@ -658,8 +688,10 @@ class FakeTelegram:
     Args:
         token: The bot token the fake accepts.
         bot_username: The bot's username (without ``@``).
-        rate_limits: Enforce flood limits on sends (global 30/s burst 30; per chat 1/s
-            burst 3), answering ``429 Too Many Requests: retry after N``.
+        rate_limits: Enforce Telegram's flood limits on sends as sliding windows (30 messages
+            in any second overall; per private chat 3 in any 3 seconds, i.e. one a second with
+            short bursts; per group 20 a minute), answering ``429 Too Many Requests: retry
+            after N`` (see :class:`_FloodWindows`). On by default, as on Telegram.
         clock: Returns the aware UTC datetime used for message dates (default: real UTC now).
         monotonic: Monotonic seconds for rate limiting (default: :func:`time.monotonic`).
         require_start: If True, sending to a user who never wrote to the bot answers
@@ -682,7 +714,7 @@ class FakeTelegram:
         self,
         token: str = "123456:TEST-token",
         bot_username: str = "chibo_test_bot",
-        rate_limits: bool = False,
+        rate_limits: bool = True,
         clock: Callable[[], datetime] | None = None,
         *,
         monotonic: Callable[[], float] | None = None,
@@ -728,8 +760,7 @@ class FakeTelegram:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.sent_count = 0
         self.rate_limited = 0
-        self._global_bucket: _TokenBucket | None = None
-        self._chat_buckets: dict[int, _TokenBucket] = {}
+        self._flood = _FloodWindows()
         self._activity: list[tuple[str, FakeMessage]] = []
         self._activity_waiters: list[asyncio.Future[bool]] = []
 
@@ -1365,20 +1396,14 @@ class FakeTelegram:
         if not self.rate_limits:
             return
         now = self._monotonic()
-        if self._global_bucket is None:
-            self._global_bucket = _TokenBucket(rate=30.0, capacity=30.0, now=now)
-        chat_bucket = self._chat_buckets.get(chat_id)
-        if chat_bucket is None:
-            chat_bucket = self._chat_buckets[chat_id] = _TokenBucket(1.0, 3.0, now)
-        wait = max(self._global_bucket.wait_time(now), chat_bucket.wait_time(now))
+        wait = self._flood.wait_time(chat_id, now)
         if wait > 0:
             self.rate_limited += 1
             retry_after = max(1, math.ceil(wait))
             raise TelegramApiError(
                 429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
             )
-        self._global_bucket.take()
-        chat_bucket.take()
+        self._flood.take(chat_id, now)
 
     def _log(self, kind: str, msg: FakeMessage) -> None:
         self._activity.append((kind, msg))

@@ -39,7 +39,12 @@ class BotKit:
     @classmethod
     async def start(cls, db: Database, clock: ManualClock, *, seed: bool = True) -> BotKit:
         """Seed the demo Khối, build the app on the double and initialize it."""
-        fake = FakeTelegram(token=TOKEN, bot_username="chibo_test_bot", clock=clock.now)
+        # Scripted users act in microseconds, far faster than people, and these stories test
+        # behaviour, not pacing: the flood limits are tested on their own (tests/testing,
+        # tests/process/test_delivery.py, tests/bot/test_pacing.py).
+        fake = FakeTelegram(
+            token=TOKEN, bot_username="chibo_test_bot", clock=clock.now, rate_limits=False
+        )
         with db.transaction() as session:
             khoi = seed_demo(session, now=clock.now()) if seed else DemoKhoi(top_id=0)
         for user in khoi.users.values():

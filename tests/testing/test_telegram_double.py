@@ -35,6 +35,7 @@ from bot.testing import (
     FakeTelegramRequest,
     HttpDriver,
     InProcessDriver,
+    TelegramApiError,
     button_by_number,
     check_html,
     parse_html,
@@ -306,24 +307,64 @@ async def test_rate_limits_answer_retry_after() -> None:
     application = build_application(fake)
     async with application:
         chat = fake.add_user().user_id
-        for i in range(3):  # per-chat burst of 3
+        for i in range(3):  # per-chat burst of 3 in any 3 seconds
             await application.bot.send_message(chat, f"tin {i}")
         with pytest.raises(RetryAfter) as info:
             await application.bot.send_message(chat, "one too many")
-        assert "Retry in 1" in str(info.value)
+        assert "Retry in 3" in str(info.value)
         assert fake.calls[-1][0] == "sendMessage"
-        now[0] += 1.0
+        now[0] += 2.5  # the window still holds all three
+        with pytest.raises(RetryAfter) as info:
+            await application.bot.send_message(chat, "still too many")
+        assert "Retry in 1" in str(info.value)
+        now[0] += 0.5
         await application.bot.send_message(chat, "after waiting")
+        now[0] += 0.5
+        await application.bot.send_message(chat, "a short burst again")
+        await application.bot.send_message(chat, "and again")
+        with pytest.raises(RetryAfter):  # three in the last 3 seconds: one a second on average
+            await application.bot.send_message(chat, "too soon again")
+        # Edits and callback answers do not count.
+        for _ in range(5):
+            await application.bot.edit_message_text(f"edit {_}", chat, 1)
 
-        # Global bucket: 30 per second across chats.
+        # Overall: 30 in any one-second window, across chats; a sliding window, not a bucket.
         now[0] += 10.0
-        users = [fake.add_user().user_id for _ in range(31)]
+        users = [fake.add_user().user_id for _ in range(32)]
         for user_id in users[:30]:
             await application.bot.send_message(user_id, "broadcast")
+            now[0] += 0.02
         with pytest.raises(RetryAfter):
             await application.bot.send_message(users[30], "broadcast")
-    assert fake.rate_limited == 2
-    assert fake.sent_count == 34
+        now[0] += 0.42  # the first of the thirty left the window
+        await application.bot.send_message(users[30], "broadcast")
+        with pytest.raises(RetryAfter):
+            await application.bot.send_message(users[31], "broadcast")
+    assert fake.rate_limited == 5
+    assert fake.sent_count == 37
+
+
+async def test_group_chats_get_twenty_messages_a_minute() -> None:
+    now = [1000.0]
+    fake = FakeTelegram(rate_limits=True, monotonic=lambda: now[0])
+    for _ in range(20):
+        fake._check_rate(-100)
+        now[0] += 1.0
+    with pytest.raises(TelegramApiError) as info:
+        fake._check_rate(-100)
+    assert info.value.retry_after == 40
+    now[0] += 40.0
+    fake._check_rate(-100)
+
+
+async def test_limits_are_on_by_default_as_on_telegram() -> None:
+    now = [1000.0]
+    fake = FakeTelegram(monotonic=lambda: now[0])
+    for _ in range(3):
+        fake._check_rate(7)
+    with pytest.raises(TelegramApiError):
+        fake._check_rate(7)
+    assert fake.rate_limited == 1
 
 
 async def test_commands_getme_and_get_updates_semantics(

@@ -1,0 +1,592 @@
+"""Benchmark: update→reply latency of chibo beside a bare PTB echo bot, over loopback HTTP.
+
+Not a test: it prints figures. The Bot API test double (flood limits on) serves on 127.0.0.1;
+each bot runs in a process of its own, long-polling the double and replying over HTTP exactly
+as it would to Telegram. Simulated people live in this process: a person's latency is the time
+from the moment their update is queued in the double to the moment the bot's first message,
+edit or document for it reaches the double.
+
+The bots, on the same harness in the same run:
+
+* ``echo``: a bare PTB application (concurrent updates) that answers a tap by editing the
+  message and answering the callback, and a typed message by sending one — the floor.
+* ``chibo``: ``build_application`` on the chosen database, as ``chibo run`` makes it.
+
+Scenarios (each simulated secretary of a different cell presses through ``/meeting`` — kind,
+a typed topic, duration, date, three absences with reasons, guests, content, save — with an
+exponential think time; about 20 updates a second in all):
+
+* ``a``: the secretaries alone.
+* ``b``: the same while a leader exports the year's Excel summary of the whole Khối (the
+  synthetic Khối of ``bench.bench_summary`` at ``--scale``) again and again.
+* ``c``: the same while 1,000 reminders drain through the bot's sender (its own process).
+* ``d``: a burst: every secretary presses at the same moment; the time until the last reply.
+
+CPU per update is the bot process's user+system CPU time over the updates it handled.
+
+Run:  python -m bench.bench_latency [--db URL] [--scale 10] [--secretaries 300] [--rate 20]
+          [--seconds 60] [--only a,b,c,d]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import re
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+
+from bench import bench_summary
+from bot.testing.server import TelegramDoubleServer
+from bot.testing.telegram_double import FakeMessage, FakeTelegram
+from domain.settings import Settings
+from storage import outbox
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Organization, OrgKind, Person, Role, RoleAssignment
+
+TOKEN = "123456:BENCH-token-abcdefghijklmnopqrstu"
+SECRETARY_BASE = 500_000
+LEADER = 490_000
+REMINDER_BASE = 600_000
+ROOT = Path(__file__).resolve().parents[1]
+NOW = datetime.now(UTC)
+TICKS = os.sysconf("SC_CLK_TCK")
+
+# --- The database --------------------------------------------------------------------------
+
+
+def prepare(url: str, scale: int, secretaries: int, reminders: int) -> None:
+    """The synthetic Khối at ``scale``, a secretary for each of the first cells, a leader of
+    the whole Khối, and ``reminders`` more people who get one reminder each (not yet queued)."""
+    db = Database.from_url(url)
+    if db.dialect == "postgresql":
+        if "bench" not in (db.engine.url.database or ""):
+            raise SystemExit("refusing to wipe a PostgreSQL database whose name lacks 'bench'")
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade(db.engine)
+    if db.dialect == "postgresql":
+        with db.engine.begin() as conn:
+            for table in ("organizations", "members", "meetings", "reviews"):
+                conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 10000000)")
+                )
+    bench_summary.generate(db, scale)
+    with db.transaction() as session:
+        cells = session.scalars(
+            select(Organization.id)
+            .where(Organization.kind == OrgKind.CELL)
+            .order_by(Organization.id)
+            .limit(secretaries)
+        ).all()
+        top = session.scalar(select(Organization.id).where(Organization.kind == OrgKind.TOP))
+        people = [(SECRETARY_BASE + i, Role.SECRETARY, org) for i, org in enumerate(cells)]
+        people.append((LEADER, Role.STANDING, top))
+        for uid, role, org in people:
+            person = Person(
+                display_name=f"Bí thư {uid}", telegram_user_id=uid, created_at=NOW, started_at=NOW
+            )
+            session.add(person)
+            session.flush()
+            session.add(
+                RoleAssignment(
+                    person_id=person.id, org_id=org, role=role, granted_at=NOW, granted_by="bench"
+                )
+            )
+        for i in range(reminders):
+            session.add(
+                Person(
+                    display_name=f"Người {i}",
+                    telegram_user_id=REMINDER_BASE + i,
+                    created_at=NOW,
+                    started_at=NOW,
+                )
+            )
+    with db.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    db.dispose()
+
+
+def enqueue_reminders(url: str, n: int) -> None:
+    """One reminder row for each of the ``n`` reminder people, due now."""
+    db = Database.from_url(url)
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        people = session.execute(
+            select(Person.id, Person.telegram_user_id).where(
+                Person.telegram_user_id >= REMINDER_BASE
+            )
+        ).all()
+        rows = [
+            outbox.NewRow(
+                key=f"rem:bench:{now:%H%M%S}:{pid}",
+                person_id=pid,
+                kind=outbox.REMINDER,
+                payload={
+                    "instance": f"regular_meeting:2026-11:{i}",
+                    "obligation": "regular_meeting",
+                    "title_vi": "Sinh hoạt chi bộ thường kỳ",
+                    "title_en": "Regular cell meeting",
+                    "org_id": i,
+                    "org_name": f"Chi bộ số {i}",
+                    "period": "2026-11",
+                    "due": "2026-11-30",
+                    "slot": "2026-11-26",
+                    "missing": [{"what": "regular_meeting", "period": "2026-11"}],
+                    "open": "meeting",
+                    "fallback": False,
+                },
+                not_before=now,
+            )
+            for i, (pid, _uid) in enumerate(people[:n])
+        ]
+        outbox.insert_ignore(session, rows, now=now)
+    db.dispose()
+
+
+def settings_for(url: str, base_url: str) -> Settings:
+    """Production settings pointed at the double; no quiet hours so the bench runs any time."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=base_url,
+        DATABASE_URL=url,
+        CHIBO_QUIET_START=0,
+        CHIBO_QUIET_END=0,
+    )
+
+
+# --- The bots (child processes) --------------------------------------------------------------
+
+
+def echo_application(base_url: str) -> Any:
+    """A bare PTB bot: edits and answers a tap, sends a reply to typed text (PTB's stock rate
+    limiter keeps it within the overall limit, as any bot must be)."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+    from telegram.ext import (
+        AIORateLimiter,
+        ApplicationBuilder,
+        CallbackQueryHandler,
+        MessageHandler,
+        filters,
+    )
+
+    def markup(n: int) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup([[InlineKeyboardButton(f"tap {n}", callback_data=f"e:{n}")]])
+
+    async def on_text(update: Update, context: Any) -> None:
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, "echo", reply_markup=markup(0))
+
+    async def on_tap(update: Update, context: Any) -> None:
+        query = update.callback_query
+        assert query is not None
+        n = int((query.data or "e:0").split(":")[1]) + 1
+        await query.edit_message_text(f"echo {n}", reply_markup=markup(n))
+        await query.answer()
+
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(settings_for("sqlite://", base_url).api_base_url)
+        .concurrent_updates(64)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .job_queue(None)
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.ALL, on_text))
+    app.add_handler(CallbackQueryHandler(on_tap))
+    return app
+
+
+async def serve(kind: str, url: str, base_url: str) -> None:
+    """Run one bot until SIGTERM; SIGUSR1 drains the outbox (chibo)."""
+    from bot.app import build_application
+    from services.scheduler import tick
+
+    db = Database.from_url(url) if kind == "chibo" else None
+    if kind == "chibo":
+        assert db is not None
+        app = build_application(settings_for(url, base_url), db, jobs=False)
+    else:
+        app = echo_application(base_url)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    drains: list[asyncio.Task[Any]] = []
+
+    def drain() -> None:
+        async def run() -> None:
+            start = time.perf_counter()
+            result = await tick(app.bot_data["app"], app.bot, plan_due=False)
+            stats = result.drained
+            print(
+                f"drained {stats.messages if stats else 0} in {time.perf_counter() - start:.1f}",
+                flush=True,
+            )
+
+        drains.append(asyncio.create_task(run()))
+
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGUSR1, drain)
+    async with app:
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=10)
+        await app.start()
+        print("ready", flush=True)
+        await stop.wait()
+        await app.updater.stop()
+        await app.stop()
+    for task in drains:
+        task.cancel()
+    if db is not None:
+        db.dispose()
+
+
+# --- Simulated people ---------------------------------------------------------------------------
+
+
+@dataclass
+class Samples:
+    """Latencies (seconds) of one window."""
+
+    values: list[float] = field(default_factory=list)
+
+    def pct(self, p: float) -> float:
+        """The p-th percentile (nearest rank), in milliseconds."""
+        if not self.values:
+            return float("nan")
+        ordered = sorted(self.values)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
+class Harness:
+    """The double, its HTTP server and the reply watch."""
+
+    def __init__(self, fake: FakeTelegram) -> None:
+        self.fake = fake
+        self.waiting: dict[int, asyncio.Future[float]] = {}
+        self.reminders = 0
+        log = fake._log
+
+        def watch(kind: str, msg: FakeMessage) -> None:
+            log(kind, msg)
+            if msg.chat_id >= REMINDER_BASE and kind == "sent":
+                self.reminders += 1
+            waiter = self.waiting.get(msg.chat_id)
+            if waiter is not None and not waiter.done() and kind in ("sent", "edited"):
+                waiter.set_result(time.perf_counter())
+
+        fake._log = watch  # type: ignore[method-assign]
+
+    async def act(self, chat: int, push: Any, limit: float = 60.0) -> float | None:
+        """Queue an update (``push()``) and wait for the bot's first reply to it."""
+        waiter: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiting[chat] = waiter
+        start = time.perf_counter()
+        push()
+        try:
+            return await asyncio.wait_for(waiter, limit) - start
+        except TimeoutError:
+            return None
+        finally:
+            self.waiting.pop(chat, None)
+
+
+ORDER = [
+    "mtg:new:",
+    "mtg:kind:",
+    "mtg:dur:",
+    "mtg:date:",
+    "mtg:dateok:",
+    "mtg:abs:",
+    "mtg:attok:",
+    "mtg:rsn:",
+    "mtg:rsnok:",
+    "mtg:gok:",
+    "mtg:nomin:",
+    "mtg:cok:",
+    "mtg:qskip:",
+    "mtg:save:",
+]
+
+
+class Secretary:
+    """Presses through /meeting again and again, as a person would."""
+
+    def __init__(self, h: Harness, uid: int, rng: random.Random) -> None:
+        self.h, self.uid, self.rng = h, uid, rng
+        self.absent = 0
+
+    def next_action(self) -> Any:
+        fake = self.h.fake
+        msg = fake.last_message(self.uid)
+        buttons = [d for _l, d in fake.buttons(msg) if d] if msg is not None else []
+        if not buttons or any(d.startswith(("mtg:open:", "mtg:list")) for d in buttons):
+            self.absent = 0
+            return lambda: fake.user_sends_text(self.uid, "/meeting")
+        if any(re.match(r"^mtg:go:\d+:kind$", d) for d in buttons) and not any(
+            d.startswith(("mtg:dur:", "mtg:topic:")) for d in buttons
+        ):
+            return lambda: fake.user_sends_text(self.uid, "Học tập Nghị quyết Trung ương")
+        for prefix in ORDER:
+            if prefix == "mtg:abs:" and self.absent >= 3:
+                continue
+            found = [d for d in buttons if d.startswith(prefix)]
+            if prefix == "mtg:kind:":
+                found = [d for d in found if d.endswith(":thematic")] or found
+            if found:
+                if prefix == "mtg:abs:":
+                    self.absent += 1
+                data = found[0]
+                return lambda: fake.user_presses(self.uid, msg.message_id, data)  # type: ignore[union-attr]
+        return lambda: fake.user_sends_text(self.uid, "/meeting")
+
+
+class Tapper:
+    """The echo bot's person: mostly taps the button, sometimes types."""
+
+    def __init__(self, h: Harness, uid: int, rng: random.Random) -> None:
+        self.h, self.uid, self.rng = h, uid, rng
+
+    def next_action(self) -> Any:
+        fake = self.h.fake
+        msg = fake.last_message(self.uid)
+        buttons = [d for _l, d in fake.buttons(msg) if d] if msg is not None else []
+        if not buttons or self.rng.random() < 0.15:
+            return lambda: fake.user_sends_text(self.uid, "xin chào")
+        return lambda: fake.user_presses(self.uid, msg.message_id, buttons[0])  # type: ignore[union-attr]
+
+
+async def people_loop(
+    people: list[Any], h: Harness, rate: float, stop: asyncio.Event, out: Samples, lost: list[int]
+) -> None:
+    """Each person acts after an exponential think time; ``rate`` updates a second in all."""
+    mean = len(people) / rate
+
+    async def one(p: Any) -> None:
+        await asyncio.sleep(p.rng.uniform(0, mean))
+        while not stop.is_set():
+            took = await h.act(p.uid, p.next_action())
+            if took is None:
+                lost.append(p.uid)
+            else:
+                out.values.append(took)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), p.rng.expovariate(1 / mean))
+
+    await asyncio.gather(*(one(p) for p in people))
+
+
+async def burst(people: list[Any], h: Harness) -> tuple[float, Samples]:
+    """Everyone presses at once; the time until the last reply."""
+    out = Samples()
+    start = time.perf_counter()
+    results = await asyncio.gather(*(h.act(p.uid, p.next_action()) for p in people))
+    out.values = [r for r in results if r is not None]
+    return time.perf_counter() - start, out
+
+
+async def leader_exports(h: Harness, stop: asyncio.Event, times: list[float]) -> None:
+    """The leader opens /summary, goes to the year, and exports the Excel again and again."""
+    fake = h.fake
+    await h.act(LEADER, lambda: fake.user_sends_text(LEADER, "/summary"), 120)
+    msg = fake.last_message(LEADER)
+    assert msg is not None
+    year = next(d for _l, d in fake.buttons(msg) if d and re.match(r"^sum:m:\d{4}:", d))
+    await h.act(LEADER, lambda: fake.user_presses(LEADER, msg.message_id, year), 120)
+    msg = fake.last_message(LEADER)
+    assert msg is not None
+    excel = next(d for _l, d in fake.buttons(msg) if d and d.startswith("sum:x:"))
+    while not stop.is_set():
+        before = len([m for m in fake.bot_messages(LEADER) if m.has_media])
+        start = time.perf_counter()
+        h.fake.user_presses(LEADER, msg.message_id, excel)
+        while len([m for m in fake.bot_messages(LEADER) if m.has_media]) == before:
+            await fake.wait_for_activity(1.0)
+        times.append(time.perf_counter() - start)
+
+
+# --- Runs ---------------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    bot: str
+    scenario: str
+    updates: int
+    p50: float
+    p99: float
+    cpu_ms: float
+    note: str = ""
+
+
+async def run_bot(
+    kind: str, url: str, args: argparse.Namespace, scenarios: list[str]
+) -> list[Row]:
+    """Start the double and one bot, run the scenarios, stop."""
+    fake = FakeTelegram(token=TOKEN)
+    h = Harness(fake)
+    uids = [SECRETARY_BASE + i for i in range(args.secretaries)]
+    for uid in [*uids, LEADER, *(REMINDER_BASE + i for i in range(args.reminders))]:
+        fake.add_user(uid, first_name="A", language_code="vi")
+    server = TelegramDoubleServer(fake)
+    base_url = await server.start()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.bench_latency", "--serve", kind,
+        "--db", url, "--base-url", base_url,
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    rows: list[Row] = []
+    try:
+        assert (await proc.stdout.readline()).strip() == b"ready"
+        rng = random.Random(7)
+        people: list[Any] = [
+            (Secretary if kind == "chibo" else Tapper)(h, uid, random.Random(rng.random()))
+            for uid in uids
+        ]
+        # Warm up: everyone gets a first screen (imports, caches, connections).
+        await asyncio.gather(*(h.act(p.uid, p.next_action()) for p in people))
+        for scenario in scenarios:
+            if scenario == "b" and kind == "echo":
+                continue
+            if scenario == "c" and kind == "echo":
+                continue
+            rows.append(await run_scenario(scenario, kind, url, args, h, people, proc))
+            report(rows[-1:], "")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await proc.wait()
+        await server.stop()
+    return rows
+
+
+async def run_scenario(
+    scenario: str,
+    kind: str,
+    url: str,
+    args: argparse.Namespace,
+    h: Harness,
+    people: list[Any],
+    proc: asyncio.subprocess.Process,
+) -> Row:
+    """One window of one scenario."""
+    updates_before = h.fake._next_update_id
+    cpu_before = cpu_seconds(proc.pid)
+    limited_before = h.fake.rate_limited
+    note = ""
+    if scenario == "d":
+        took, out = await burst(people, h)
+        note = f"all {len(people)} answered in {took * 1000:.0f} ms"
+    else:
+        stop = asyncio.Event()
+        out, lost = Samples(), []
+        extra: list[asyncio.Task[Any]] = []
+        exports: list[float] = []
+        if scenario == "b":
+            extra.append(asyncio.create_task(leader_exports(h, stop, exports)))
+        if scenario == "c":
+            enqueue_reminders(url, args.reminders)
+            proc.send_signal(signal.SIGUSR1)
+        loop = people_loop(people, h, args.rate, stop, out, lost)
+        runner = asyncio.create_task(loop)
+        drain_seconds = None
+        start = time.perf_counter()
+        if scenario == "c":
+            target = h.reminders + args.reminders
+            while h.reminders < target and time.perf_counter() - start < 600:
+                await h.fake.wait_for_activity(1.0)
+            drain_seconds = time.perf_counter() - start
+        else:
+            await asyncio.sleep(args.seconds)
+        stop.set()
+        await runner
+        for task in extra:
+            await task
+        if scenario == "b":
+            note = f"{len(exports)} exports, median {statistics.median(exports):.1f} s"
+        if scenario == "c":
+            note = (
+                f"{args.reminders} reminders in {drain_seconds:.1f} s "
+                f"({drain_seconds / (args.reminders / 30):.2f}× the 30/s bound)"
+            )
+        if lost:
+            note += f"; {len(lost)} unanswered"
+    updates = h.fake._next_update_id - updates_before
+    cpu = cpu_seconds(proc.pid) - cpu_before
+    limited = h.fake.rate_limited - limited_before
+    note += f"; 429: {limited}"
+    return Row(
+        kind, scenario, updates, out.pct(50), out.pct(99), cpu / max(updates, 1) * 1000, note
+    )
+
+
+def report(rows: list[Row], backend: str) -> None:
+    """Print the rows."""
+    print(f"\n{backend}: {'bot':<6} {'scenario':<9} {'updates':>7} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'CPU ms/upd':>10}  note")  # fmt: skip
+    for r in rows:
+        print(f"{'':<{len(backend) + 2}}{r.bot:<6} {r.scenario:<9} {r.updates:>7} {r.p50:>7.1f} "
+              f"{r.p99:>7.1f} {r.cpu_ms:>10.1f}  {r.note}", flush=True)  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Prepare the database, run the echo bot and chibo, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite)")
+    parser.add_argument("--scale", type=int, default=10, help="size of the Khối (× 300 cells)")
+    parser.add_argument("--secretaries", type=int, default=300)
+    parser.add_argument("--reminders", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=20.0, help="updates a second in all")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of a window")
+    parser.add_argument("--only", default="a,b,c,d")
+    parser.add_argument("--bots", default="echo,chibo")
+    parser.add_argument("--skip-prepare", action="store_true", help="reuse --db as it is")
+    parser.add_argument("--serve", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        asyncio.run(serve(args.serve, args.db, args.base_url))
+        return 0
+    scenarios = [s.strip() for s in args.only.split(",") if s.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.db or f"sqlite:///{Path(tmp) / 'latency.sqlite3'}"
+        backend = url.split(":")[0].split("+")[0]
+        print(f"chibo latency benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+              f"{os.cpu_count()} CPUs, {backend}, Khối {args.scale}×, "
+              f"{args.secretaries} secretaries, {args.rate:g} updates/s", flush=True)  # fmt: skip
+        if not args.skip_prepare:
+            start = time.perf_counter()
+            prepare(url, args.scale, args.secretaries, args.reminders)
+            print(f"prepared in {time.perf_counter() - start:.0f} s", flush=True)
+        rows = []
+        for bot in args.bots.split(","):
+            rows += asyncio.run(run_bot(bot.strip(), url, args, scenarios))
+        report(rows, backend)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""What one tap costs the database: one transaction, settings and the roll read once each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from storage import meetings as m
+from tests.handlers.test_meetings import TODAY, Taps, draft_of, members, to_attendance
+
+
+@contextmanager
+def statements(kit: Any) -> Iterator[dict[str, Any]]:
+    """Transactions begun and SQL statements run meanwhile (in any thread)."""
+    seen: dict[str, Any] = {"begins": 0, "sql": []}
+
+    def on_begin(_conn: Any) -> None:
+        seen["begins"] += 1
+
+    def on_sql(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen["sql"].append(" ".join(statement.split()))
+
+    engine = kit.db.engine
+    event.listen(engine, "begin", on_begin)
+    event.listen(engine, "before_cursor_execute", on_sql)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "begin", on_begin)
+        event.remove(engine, "before_cursor_execute", on_sql)
+
+
+def _reads(sql: list[str], table: str) -> int:
+    return sum(1 for s in sql if s.startswith("SELECT") and f"FROM {table} " in s + " ")
+
+
+async def test_an_attendance_tap_is_one_transaction_reading_settings_and_roll_once(bot) -> None:
+    t = Taps(bot, "bt_bv")
+    await to_attendance(t)
+    x = members(bot)[0]
+    key = m.conversation_key(draft_of(bot, "bt_bv"))  # type: ignore[arg-type]
+    with statements(bot) as seen:
+        await t.tap(f"mtg:abs:{key}:{x.id}")
+    assert "23/24" in t.text()
+    # The sender's identity, the step, and the next screen: one transaction.
+    assert seen["begins"] == 1
+    assert sum(1 for s in seen["sql"] if "WHERE people.telegram_user_id" in s) == 1
+    assert _reads(seen["sql"], "settings") == 1
+    assert _reads(seen["sql"], "members") == 1
+
+
+async def test_a_typed_step_and_a_command_read_the_identity_in_their_transaction(bot) -> None:
+    t = Taps(bot, "bt_bv")
+    with statements(bot) as seen:
+        await t.type("/meeting")
+    assert seen["begins"] == 1
+    await t.tap("mtg:kind:", ":regular")
+    await t.tap("mtg:dur:", ":90")
+    with statements(bot) as seen:
+        await t.tap("mtg:date:", f":{TODAY:%Y%m%d}")
+    assert seen["begins"] == 1
