@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import BotCommand, BotCommandScopeDefault
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
@@ -20,7 +20,6 @@ from domain.clock import Clock, SystemClock
 from domain.i18n import SUPPORTED, translator
 from domain.settings import Settings
 from handlers import common, flows
-from handlers.base import load_env, send
 from services.context import AppContext
 from storage.db import Database
 
@@ -125,22 +124,7 @@ async def set_commands(application: Application) -> None:
 async def _on_error(update: object, context: Any) -> None:
     """Logs unexpected errors with context and tells the user, in their language."""
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_user is None:
-        return
     try:
-        env = load_env(update, context)
-        if update.callback_query is not None:
-            try:
-                await update.callback_query.answer()
-            except Exception:  # noqa: BLE001 - best effort, the message below matters more
-                pass
-        await send(
-            env,
-            context,
-            env.t.gettext(
-                "Sorry, something went wrong and nothing was saved from that step. "
-                "Please try again; if it happens again, tell your office."
-            ),
-        )
+        await flows.after_error(update, context)
     except Exception:
         log.exception("could not report error %s", html.escape(str(context.error)))

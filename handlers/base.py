@@ -22,6 +22,7 @@ from domain.access import may_use
 from domain.clock import local_today
 from domain.errors import ChiboError, NotAllowed, StaleAction
 from domain.i18n import Translator, pick_locale, translator
+from domain.text import plain, truncate
 from services.context import AppContext
 from storage import people
 from storage.db import Database
@@ -39,8 +40,8 @@ def app_ctx(context: Context) -> AppContext:
 
 
 @dataclass
-class Env:
-    """Everything a handler needs about the current update."""
+class Visitor:
+    """Everything a handler needs about the current update, before the sender is known."""
 
     app: AppContext
     t: Translator
@@ -65,8 +66,28 @@ class Env:
     def _(self) -> Callable[[str], str]:
         return self.t.gettext
 
+    def known(self) -> Env | None:
+        """This update's environment past the auth gate (None for a stranger)."""
+        if self.who is None:
+            return None
+        return Env(self.app, self.t, self.who, self.user_id, self.chat_id)
 
-def load_env(update: Update, context: Context) -> Env:
+
+@dataclass
+class Env(Visitor):
+    """The environment of an update whose sender passed the auth gate: ``who`` is known."""
+
+    who: Identity
+    #: A short notice to show on the pressed button's answer (set by a button handler).
+    notice: str | None = None
+
+    @property
+    def person_id(self) -> int:
+        """The sender's person id."""
+        return self.who.person_id
+
+
+def load_env(update: Update, context: Context) -> Visitor:
     """Load the sender's identity and pick their language."""
     app = app_ctx(context)
     user = update.effective_user
@@ -75,7 +96,7 @@ def load_env(update: Update, context: Context) -> Env:
         who = people.identity(session, user.id)
     locale = pick_locale(who.locale if who else None, user.language_code, app.settings.locale)
     chat = update.effective_chat
-    return Env(
+    return Visitor(
         app=app,
         t=translator(locale),
         who=who,
@@ -93,7 +114,7 @@ def keyboard(rows: Keyboard | None) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send(env: Env, context: Context, text: str, rows: Keyboard | None = None) -> Message:
+async def send(env: Visitor, context: Context, text: str, rows: Keyboard | None = None) -> Message:
     """Send an HTML message to the current chat."""
     return await context.bot.send_message(
         env.chat_id,
@@ -104,12 +125,31 @@ async def send(env: Env, context: Context, text: str, rows: Keyboard | None = No
     )
 
 
+def _same_screen(message: Any, text: str, rows: Keyboard | None) -> bool:
+    """Whether ``message`` already shows ``text`` (HTML) with the keyboard ``rows``."""
+    if getattr(message, "text", None) is None or message.text != plain(text).strip():
+        return False
+    markup = getattr(message, "reply_markup", None)
+    shown = (
+        [[(b.text, b.callback_data) for b in row] for row in markup.inline_keyboard]
+        if markup is not None
+        else []
+    )
+    return shown == [[(label, data) for label, data in row] for row in rows or []]
+
+
 async def show(
-    update: Update, env: Env, context: Context, text: str, rows: Keyboard | None = None
+    update: Update, env: Visitor, context: Context, text: str, rows: Keyboard | None = None
 ) -> None:
-    """Show a screen: edit the pressed message, or send a new one for typed input."""
+    """Show a screen: edit the pressed message, or send a new one for typed input.
+
+    A pressed message that already shows this screen (a refused double tap, a step that
+    changed nothing) is left alone rather than edited into itself.
+    """
     query = update.callback_query
     if query is not None and query.message is not None:
+        if _same_screen(query.message, text, rows):
+            return
         try:
             await query.edit_message_text(
                 text, parse_mode=ParseMode.HTML, reply_markup=keyboard(rows)
@@ -123,7 +163,7 @@ async def show(
     await send(env, context, text, rows)
 
 
-def error_text(env: Env, exc: ChiboError) -> str:
+def error_text(env: Visitor, exc: ChiboError) -> str:
     """Translate a domain error for the user."""
     text = env.t.gettext(exc.message)
     try:
@@ -134,6 +174,23 @@ def error_text(env: Env, exc: ChiboError) -> str:
 
 Handler = Callable[[Update, Context, Env], Awaitable[Any]]
 
+#: Updates whose step was saved (committed) before the reply; read by the error handler.
+_SAVED: dict[int, bool] = {}
+
+
+def mark_saved(update: Update) -> None:
+    """Note that this update's step is saved, so an error in the reply must not deny it."""
+    _SAVED[update.update_id] = True
+
+
+def was_saved(update: object) -> bool:
+    """Whether the failed update's step had been saved (and forget it)."""
+    return bool(_SAVED.pop(getattr(update, "update_id", -1), False))
+
+
+def _done(update: Update) -> None:
+    _SAVED.pop(update.update_id, None)
+
 
 def command(name: str) -> Callable[[Handler], Callable[[Update, Context], Awaitable[Any]]]:
     """Wrap a command handler: identify the sender, check the role, render domain errors."""
@@ -143,18 +200,21 @@ def command(name: str) -> Callable[[Handler], Callable[[Update, Context], Awaita
         async def handler(update: Update, context: Context) -> Any:
             if update.effective_chat and update.effective_chat.type != "private":
                 return None  # personal data stays out of group chats
-            env = load_env(update, context)
-            if env.who is None:
-                await send(env, context, stranger_text(env))
+            visitor = load_env(update, context)
+            env = visitor.known()
+            if env is None:
+                await send(visitor, context, stranger_text(visitor))
                 return None
             if not may_use(name, env.who.role_set):
                 await send(env, context, error_text(env, NotAllowed()))
                 return None
             try:
-                return await func(update, context, env)
+                result = await func(update, context, env)
             except ChiboError as exc:
                 await send(env, context, error_text(env, exc))
-                return None
+                result = None
+            _done(update)
+            return result
 
         return handler
 
@@ -162,15 +222,17 @@ def command(name: str) -> Callable[[Handler], Callable[[Update, Context], Awaita
 
 
 def button(func: Handler) -> Callable[[Update, Context], Awaitable[Any]]:
-    """Wrap a button handler: always answer the query; refuse strangers and stale buttons."""
+    """Wrap a button handler: answer the query exactly once (with ``env.notice`` when the
+    handler set one); refuse strangers and stale buttons."""
 
     @functools.wraps(func)
     async def handler(update: Update, context: Context) -> Any:
         query = update.callback_query
         assert query is not None
-        env = load_env(update, context)
-        if env.who is None:
-            await query.answer(stranger_text(env)[:200], show_alert=True)
+        visitor = load_env(update, context)
+        env = visitor.known()
+        if env is None:
+            await _answer(query, plain(stranger_text(visitor)), alert=True)
             return None
         try:
             result = await func(update, context, env)
@@ -180,7 +242,8 @@ def button(func: Handler) -> Callable[[Update, Context], Awaitable[Any]]:
         except ChiboError as exc:
             await _answer(query, error_text(env, exc), alert=True)
             return None
-        await _answer(query, None, alert=False)
+        _done(update)
+        await _answer(query, env.notice, alert=False)
         return result
 
     return handler
@@ -188,12 +251,12 @@ def button(func: Handler) -> Callable[[Update, Context], Awaitable[Any]]:
 
 async def _answer(query: Any, text: str | None, *, alert: bool) -> None:
     try:
-        await query.answer(text[:200] if text else None, show_alert=alert)
+        await query.answer(truncate(text, 200) if text else None, show_alert=alert)
     except BadRequest:
-        pass  # already answered (the handler showed its own notice) or too old
+        pass  # too old: Telegram forgets a query after a while
 
 
-def stranger_text(env: Env) -> str:
+def stranger_text(env: Visitor) -> str:
     """What a person without a role is told (and nothing else)."""
     return env.t.gettext(
         "Hello! This is <b>Sổ tay Chi bộ</b>, the party-cell notebook of the Party Committee.\n"
@@ -209,9 +272,13 @@ def parse_data(data: str | None, prefix: str) -> list[str]:
     return data[len(prefix) + 1 :].split(":")
 
 
+#: The largest id a button may carry (ids are 32-bit in the database).
+ID_MAX = 2**31 - 1
+
+
 def int_arg(value: str) -> int:
-    """Parse an integer from callback data; a forged value is a stale button."""
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise StaleAction() from exc
+    """Parse a non-negative integer id from callback data; a forged, malformed or oversized
+    value is a stale button."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > ID_MAX:
+        raise StaleAction()
+    return int(value)

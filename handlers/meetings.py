@@ -15,10 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from domain.errors import AlreadyRecorded, InvalidInput, NotInScope, StaleAction
+from domain.errors import AlreadyRecorded, NotInScope, StaleAction
 from domain.i18n import N_
 from domain.rules.meetings import CONTENT_ITEMS, TOPIC_MAX, UNEXCUSED, QualityGrade
 from domain.text import h, truncate
@@ -30,6 +29,7 @@ from handlers.base import (
     command,
     error_text,
     int_arg,
+    mark_saved,
     parse_data,
     send,
     show,
@@ -501,45 +501,58 @@ _SCREENS: dict[State, Callable[[Env, m.DraftView], Screen]] = {
 # --- Commands --------------------------------------------------------------------------------
 
 
-def _with_start_new(env: Env, draft: Draft, data: str) -> Screen:
-    text, rows = flows.resume_offer(env, draft)
-    new_rows = [list(r) for r in rows or []]
-    new_rows.append([(env.t.gettext("🆕 Discard it and start this"), data)])
-    return text, new_rows
+def _begin(env: Env, session: Session, args: dict[str, Any]) -> Draft:
+    """Start logging a meeting, or (``meeting_id``) correcting one; replaces the draft the
+    person chose to discard."""
+    existing = m.current_draft(session, person_id=env.person_id)
+    replace = m.conversation_key(existing) if existing is not None else None
+    if args.get("meeting_id"):
+        started = m.start_correction(
+            session,
+            person_id=env.person_id,
+            meeting_id=int(args["meeting_id"]),
+            now=env.now(),
+            replace_draft=replace,
+        )
+    else:
+        started = m.start_meeting(
+            session, person_id=env.person_id, now=env.now(), replace_draft=replace
+        )
+    return started.draft
+
+
+def _lost(env: Env, session: Session, draft: Draft) -> list[str]:
+    """What discarding an unsaved meeting loses: everything answered so far."""
+    v = m.view(session, draft, today=env.today())
+    if v.kind is None:
+        return []  # at most the cell was chosen
+    return _summary_lines(env, v)
 
 
 @command("meeting")
 async def meeting_command(update: Update, context: Context, env: Env) -> None:
     """Starts logging a meeting, or offers back the conversation left unfinished."""
-    assert env.who is not None
-    with env.db.transaction() as session:
-        started = m.start_meeting(session, person_id=env.who.person_id, now=env.now())
-        screen = None if started.resumed else render(env, session, started.draft)
-    if started.resumed:
-        screen = _with_start_new(
-            env, started.draft, f"mtg:new:{m.conversation_key(started.draft)}"
-        )
-    assert screen is not None
-    await send(env, context, *screen)
+    await flows.start(update, context, env, m.FLOW, {}, edit=False)
 
 
 @button
 async def on_new(update: Update, context: Context, env: Env) -> None:
-    """Discards the unfinished conversation and starts logging a meeting."""
-    assert env.who is not None
+    """Starts logging a meeting ("log a meeting" on the overview; "start over" on an older
+    offer, whose number names the conversation it discards)."""
     args = _args(update, "new")
     old = int_arg(args[0]) if args else 0
     with env.db.transaction() as session:
-        started = m.start_meeting(
-            session, person_id=env.who.person_id, now=env.now(), replace_draft=old or None
+        existing = m.current_draft(session, person_id=env.person_id)
+    if existing is not None and old and m.conversation_key(existing) == old:
+        await flows.step(
+            update,
+            context,
+            env,
+            lambda session: _begin(env, session, {}),
+            render=render,
         )
-        screen = None if started.resumed else render(env, session, started.draft)
-    if started.resumed:
-        screen = _with_start_new(
-            env, started.draft, f"mtg:new:{m.conversation_key(started.draft)}"
-        )
-    assert screen is not None
-    await show(update, env, context, *screen)
+        return
+    await flows.start(update, context, env, m.FLOW, {})
 
 
 def _args(update: Update, action: str) -> list[str]:
@@ -554,23 +567,24 @@ def _step(
 
     @button
     async def handler(update: Update, context: Context, env: Env) -> None:
-        assert env.who is not None
         args = _args(update, action)
         if len(args) != nargs + 1:
             raise StaleAction()
         draft_id = int_arg(args[0])
-        with env.db.transaction() as session:
-            draft = use_case(session, env, draft_id, *args[1:])
-            screen = render(env, session, draft)
-        await show(update, env, context, *screen)
+        await flows.step(
+            update,
+            context,
+            env,
+            lambda session: use_case(session, env, draft_id, *args[1:]),
+            render=render,
+        )
 
     handler.__doc__ = use_case.__doc__
     return handler
 
 
 def _person(env: Env) -> int:
-    assert env.who is not None
-    return env.who.person_id
+    return env.person_id
 
 
 def _date_arg(value: str) -> date:
@@ -807,6 +821,7 @@ async def on_save(update: Update, context: Context, env: Env) -> None:
     except AlreadyRecorded as exc:
         await _already_recorded(update, context, env, exc, draft_id)
         return
+    mark_saved(update)
     kind = _(KIND_NAMES[result.kind])
     text = (
         _("✅ Correction saved: {kind} of {date}.")
@@ -876,9 +891,6 @@ async def _already_recorded(
     update: Update, context: Context, env: Env, exc: AlreadyRecorded, draft_id: int
 ) -> None:
     """Shows the confirmation again with a way to open the meeting already recorded."""
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
     with env.db.transaction() as session:
         draft = m.current_draft(session, person_id=_person(env))
         screen = (
@@ -904,10 +916,10 @@ def _typed(
     async def step(update: Update, context: Context, env: Env, draft: Draft) -> None:
         assert update.effective_message is not None
         text = update.effective_message.text or ""
-        with env.db.transaction() as session:
-            new = use_case(session, env, m.conversation_key(draft), text)
-            screen = render(env, session, new)
-        await send(env, context, *screen)
+        key = m.conversation_key(draft)
+        await flows.step(
+            update, context, env, lambda session: use_case(session, env, key, text), render=render
+        )
 
     step.__doc__ = use_case.__doc__
     return step
@@ -955,29 +967,23 @@ async def _minutes_file(update: Update, context: Context, env: Env, draft: Draft
         kind, file_id, name = "document", msg.document.file_id, msg.document.file_name
     else:
         return
-    try:
-        with env.db.transaction() as session:
-            new = m.attach_minutes(
-                session,
-                person_id=_person(env),
-                draft_id=m.conversation_key(draft),
-                file_id=file_id,
-                kind=kind,
-                file_name=name,
-                caption=msg.caption,
-                now=env.now(),
-            )
-            screen = render(env, session, new)
-    except InvalidInput as exc:
-        if exc.message == m.SECRET_REFUSAL:
-            # The file must not stay in the chat either; best effort (old messages cannot be
-            # deleted by bots).
-            try:
-                await msg.delete()
-            except TelegramError:
-                pass
-        raise
-    await send(env, context, *screen)
+    key = m.conversation_key(draft)
+    await flows.step(
+        update,
+        context,
+        env,
+        lambda session: m.attach_minutes(
+            session,
+            person_id=_person(env),
+            draft_id=key,
+            file_id=file_id,
+            kind=kind,
+            file_name=name,
+            caption=msg.caption,
+            now=env.now(),
+        ),
+        render=render,
+    )
 
 
 flows.register(
@@ -985,6 +991,8 @@ flows.register(
         name=m.FLOW,
         title=N_("logging a cell meeting"),
         render=render,
+        begin=_begin,
+        lost=_lost,
         text_steps={
             State.TOPIC.value: _typed(_t_topic),
             State.DURATION.value: _typed(_t_duration),
@@ -1214,22 +1222,16 @@ async def on_fix(update: Update, context: Context, env: Env) -> None:
     if not args:
         raise StaleAction()
     meeting_id = int_arg(args[0])
-    replace = int_arg(args[1]) if len(args) > 1 else None
     with env.db.transaction() as session:
-        started = m.start_correction(
-            session,
-            person_id=_person(env),
-            meeting_id=meeting_id,
-            now=env.now(),
-            replace_draft=replace,
-        )
-        screen = None if started.resumed else render(env, session, started.draft)
-    if started.resumed:
-        screen = _with_start_new(
-            env, started.draft, f"mtg:fix:{meeting_id}:{m.conversation_key(started.draft)}"
-        )
-    assert screen is not None
-    await show(update, env, context, *screen)
+        m.check_correctable(session, person_id=_person(env), meeting_id=meeting_id)
+    await flows.start(
+        update,
+        context,
+        env,
+        m.FLOW,
+        {"meeting_id": meeting_id},
+        same=lambda d: d.flow == m.FLOW and d.data.get("meeting_id") == meeting_id,
+    )
 
 
 @button
@@ -1358,15 +1360,40 @@ async def on_model_cell(update: Update, context: Context, env: Env) -> None:
     await show(update, env, context, *_model_screen(env, ov))
 
 
+def _begin_model(env: Env, session: Session, args: dict[str, Any]) -> Draft:
+    """Ask for a new model's name, or (``model_id``) the result of its yearly review."""
+    return m.start_model_entry(
+        session,
+        person_id=env.person_id,
+        org_id=int(args["org_id"]),
+        model_id=int(args["model_id"]) if args.get("model_id") else None,
+        now=env.now(),
+    )
+
+
+async def _start_model(
+    update: Update, context: Context, env: Env, org_id: int, model_id: int | None
+) -> None:
+    def same(d: Draft) -> bool:
+        return (
+            d.flow == m.MODEL_FLOW
+            and d.data.get("org_id") == org_id
+            and d.data.get("model_id") == model_id
+        )
+
+    args = {"org_id": org_id, "model_id": model_id}
+    await flows.start(update, context, env, m.MODEL_FLOW, args, same=same)
+
+
 @button
 async def on_model_new(update: Update, context: Context, env: Env) -> None:
     """Asks for the new model's name."""
     args = _margs(update, "new")
     org_id = int_arg(args[0]) if args else 0
     with env.db.transaction() as session:
-        draft = m.start_model_entry(session, person_id=_person(env), org_id=org_id, now=env.now())
-        screen = render_model(env, session, draft)
-    await show(update, env, context, *screen)
+        if org_id not in {c.id for c in m.writable_cells(session, person_id=_person(env))}:
+            raise NotInScope()
+    await _start_model(update, context, env, org_id, None)
 
 
 @button
@@ -1376,11 +1403,7 @@ async def on_model_review(update: Update, context: Context, env: Env) -> None:
     model_id = int_arg(args[0]) if args else 0
     with env.db.transaction() as session:
         org_id = m.model_org(session, person_id=_person(env), model_id=model_id)
-        draft = m.start_model_entry(
-            session, person_id=_person(env), org_id=org_id, model_id=model_id, now=env.now()
-        )
-        screen = render_model(env, session, draft)
-    await show(update, env, context, *screen)
+    await _start_model(update, context, env, org_id, model_id)
 
 
 @button
@@ -1455,18 +1478,21 @@ def render_model(env: Env, session: Session, draft: Draft) -> Screen:
 async def _model_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
     """Saves the typed model name or review result and shows the models."""
     assert update.effective_message is not None
-    with env.db.transaction() as session:
+    typed = update.effective_message.text or ""
+    saved: list[int] = []
+
+    def save(session: Session) -> None:
         row = m.save_model_text(
-            session,
-            person_id=_person(env),
-            text=update.effective_message.text or "",
-            today=env.today(),
-            now=env.now(),
+            session, person_id=_person(env), text=typed, today=env.today(), now=env.now()
         )
-        org_id = m.model_org(session, person_id=_person(env), model_id=row.id)
-        ov = m.model_overview(session, person_id=_person(env), org_id=org_id, today=env.today())
-    text, rows = _model_screen(env, ov)
-    await send(env, context, env.t.gettext("✅ Saved.") + "\n\n" + text, rows)
+        saved.append(m.model_org(session, person_id=_person(env), model_id=row.id))
+
+    def done(session: Session) -> Screen:
+        ov = m.model_overview(session, person_id=_person(env), org_id=saved[0], today=env.today())
+        text, rows = _model_screen(env, ov)
+        return env.t.gettext("✅ Saved.") + "\n\n" + text, rows
+
+    await flows.step(update, context, env, save, render=render_model, done=done)
 
 
 flows.register(
@@ -1474,6 +1500,7 @@ flows.register(
         name=m.MODEL_FLOW,
         title=N_("the cell's study model"),
         render=render_model,
+        begin=_begin_model,
         text_steps={
             m.ModelState.TITLE.value: _model_text,
             m.ModelState.RESULT.value: _model_text,

@@ -8,6 +8,8 @@ reopening) run in a draft of the flow ``report``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -37,8 +39,9 @@ from domain.text import h, truncate
 from handlers import flows
 from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
 from handlers.reviews import watch_entry_text
-from storage import drafts, orgs, reports, reviews
+from storage import drafts, orgs, report_steps, reports, reviews
 from storage.models import Draft, ReportStatus, Role
+from storage.report_steps import ReportStep
 
 #: Who sees the cells' standing: leaders at the top, and grassroots committee secretaries.
 SCOPE_ROLES = (*LEADERS, Role.GRASSROOTS_SECRETARY)
@@ -48,12 +51,12 @@ LIST_MAX = 60
 
 
 def _writer_cells(env: Env) -> dict[int, str]:
-    assert env.who is not None
+
     return {r.org_id: r.org_name for r in env.who.orgs_with(*CELL_WRITERS)}
 
 
 def _check_command(env: Env) -> None:
-    assert env.who is not None
+
     if not may_use("report", env.who.role_set):
         raise NotAllowed()
 
@@ -65,7 +68,7 @@ def _require_writer(env: Env, org_id: int) -> None:
 
 
 def _scope_cells(env: Env, session: Session) -> list[int]:
-    assert env.who is not None
+
     roots = {r.org_id for r in env.who.orgs_with(*SCOPE_ROLES)}
     return orgs.cells_under(session, roots, on=env.today()) if roots else []
 
@@ -105,7 +108,7 @@ def _icon(v: reports.ReportView, env: Env) -> str:
 
 def render_menu(env: Env, session: Session) -> flows.Screen:
     """The /report menu: the cell's reports, the cells' standing, the watch list."""
-    assert env.who is not None
+
     _ = env.t.gettext
     today = env.today()
     lines = [_("📄 <b>Reports</b>")]
@@ -165,7 +168,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
 @command("report")
 async def report_command(update: Update, context: Context, env: Env) -> None:
     """Shows the reports menu, or the report of the typed period (2026-Q4, 2026)."""
-    assert env.who is not None
+
     if context.args:
         try:
             period = parse_period(context.args[0])
@@ -253,19 +256,27 @@ async def on_submit(update: Update, context: Context, env: Env) -> None:
         "Submit the <b>{title}</b>, {period}, of {cell}?\nIt goes to the Inspection Committee. "
         "After that, a change needs a reopening with a reason."
     ).format(title=h(_(kind.title)), period=h(period_label(env.t, v.period)), cell=h(v.org_name))
+    ref = _ref(org_id, kind, period)
+    rows: Keyboard
+    if v.figures.get("no_reviews") and not v.assessment:
+        # What the submission would refuse is said now, not promised away.
+        text = _(
+            "No review was recorded in this period. Add an assessment explaining why "
+            "before submitting."
+        )
+        rows = [[(_("✍️ Assessment"), f"rpt:a:{ref}"), (_("◀ Back"), f"rpt:v:{ref}")]]
+        await show(update, env, context, text, rows)
+        return
     if v.figures.get("no_reviews"):
         text += "\n" + _("⚠️ No review was recorded in this period: the report will say so.")
-    ref = _ref(org_id, kind, period)
-    rows: Keyboard = [
-        [(_("✅ Yes, submit"), f"rpt:ok:{ref}:{expected}"), (_("◀ Back"), f"rpt:v:{ref}")]
-    ]
+    rows = [[(_("✅ Yes, submit"), f"rpt:ok:{ref}:{expected}"), (_("◀ Back"), f"rpt:v:{ref}")]]
     await show(update, env, context, text, rows)
 
 
 @button
 async def on_confirm(update: Update, context: Context, env: Env) -> None:
     """Submits the report, notifies the recipients and confirms to the secretary."""
-    assert env.who is not None
+
     args = _args(update, "rpt:ok", 4)
     org_id, kind, period = _target(args)
     _require_writer(env, org_id)
@@ -333,7 +344,7 @@ async def _send_docx(
     *,
     submitted_only: bool = False,
 ) -> None:
-    assert env.who is not None
+
     with env.db.transaction() as session:
         v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
         if submitted_only and not v.submitted:
@@ -358,41 +369,59 @@ async def _send_docx(
 @button
 async def on_assessment(update: Update, context: Context, env: Env) -> None:
     """Asks for the secretary's short assessment."""
-    await _start_typed(update, context, env, "rpt:a", "assessment")
+    await _start_typed(update, context, env, "rpt:a", ReportStep.ASSESSMENT)
 
 
 @button
 async def on_reopen(update: Update, context: Context, env: Env) -> None:
     """Asks for the reason to reopen a submitted report."""
-    await _start_typed(update, context, env, "rpt:r", "reason")
+    await _start_typed(update, context, env, "rpt:r", ReportStep.REASON)
 
 
 async def _start_typed(
-    update: Update, context: Context, env: Env, prefix: str, state: str
+    update: Update, context: Context, env: Env, prefix: str, step: ReportStep
 ) -> None:
-    assert env.who is not None
     org_id, kind, period = _target(_args(update, prefix, 3))
     _require_writer(env, org_id)
-    with env.db.transaction() as session:
-        draft = drafts.start(
-            session,
-            person_id=env.who.person_id,
-            flow="report",
-            state=state,
-            data={"org": org_id, "kind": kind.code, "period": period},
-            now=env.now(),
+    args = {"org": org_id, "kind": kind.code, "period": period, "step": step.value}
+
+    def same(d: Draft) -> bool:
+        return (
+            d.flow == report_steps.FLOW
+            and d.state == step
+            and report_steps.target(d)
+            == {
+                "org": org_id,
+                "kind": kind.code,
+                "period": period,
+            }
         )
-        text, rows = render_report_flow(env, session, draft)
-    await show(update, env, context, text, rows)
+
+    await flows.start(update, context, env, report_steps.FLOW, args, same=same)
+
+
+def _begin_typed(env: Env, session: Session, args: dict[str, Any]) -> Draft:
+    return report_steps.start(
+        session,
+        person_id=env.person_id,
+        org_id=int(args["org"]),
+        kind=str(args["kind"]),
+        period=str(args["period"]),
+        step=ReportStep(args["step"]),
+        now=env.now(),
+    )
 
 
 def render_report_flow(env: Env, session: Session, draft: Draft) -> flows.Screen:
     """The prompt of the report flow's current step."""
     _ = env.t.gettext
-    back = [[(_("◀ Cancel"), f"rpt:x:{draft.id}")]]
-    if draft.state == "reason":
+    back = [[(_("◀ Cancel"), f"rpt:x:{drafts.key(draft)}")]]
+    if draft.state == ReportStep.REASON:
         return (
-            _("↩️ Why reopen this report? Type the reason (it is kept with the report)."),
+            _(
+                "↩️ Why reopen this report? Type the reason, at most {limit} characters "
+                "(it is kept with the report)."
+            ).format(limit=reports.REASON_MAX),
             back,
         )
     return (
@@ -404,75 +433,79 @@ def render_report_flow(env: Env, session: Session, draft: Draft) -> flows.Screen
     )
 
 
+def _about_screen(env: Env, session: Session, about: dict[str, Any], note: str) -> flows.Screen:
+    text, rows = _report_screen(
+        env, session, about["org"], reports.kind_of(about["kind"]), about["period"]
+    )
+    return (f"{note}\n\n{text}" if note else text), rows
+
+
 @button
 async def on_cancel_typed(update: Update, context: Context, env: Env) -> None:
     """Leaves the typed step and shows the report again."""
-    assert env.who is not None
-    (draft_id,) = _args(update, "rpt:x", 1)
-    with env.db.transaction() as session:
-        draft = flows.guard(
-            drafts.get(session, env.who.person_id), int_arg(draft_id), "assessment", "reason"
-        )
-        data = dict(draft.data)
-        drafts.finish(session, env.who.person_id)
-        kind = reports.kind_of(data["kind"])
-        text, rows = _report_screen(env, session, data["org"], kind, data["period"])
-    await show(update, env, context, text, rows)
+    (key,) = _args(update, "rpt:x", 1)
+    draft_key = int_arg(key)
+
+    def done(session: Session) -> flows.Screen:
+        about = report_steps.cancel(session, person_id=env.person_id, key=draft_key)
+        return _about_screen(env, session, about, "")
+
+    await flows.step(update, context, env, lambda s: None, render=render_report_flow, done=done)
+
+
+def _typed(update: Update) -> str:
+    assert update.effective_message is not None
+    return update.effective_message.text or ""
 
 
 async def on_assessment_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
     """Stores the typed assessment and shows the report."""
-    assert env.who is not None and update.effective_message is not None
-    with env.db.transaction() as session:
-        current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "assessment")
-        data = dict(current.data)
-        _require_writer(env, data["org"])
-        kind = reports.kind_of(data["kind"])
-        reports.set_assessment(
+    key, text = drafts.key(draft), _typed(update)
+
+    def done(session: Session) -> flows.Screen:
+        about = report_steps.save_assessment(
             session,
-            org_id=data["org"],
-            kind=kind,
-            period=data["period"],
-            text=update.effective_message.text or "",
+            person_id=env.person_id,
+            key=key,
+            text=text,
             actor=env.who.actor(),
-            now=env.now(),
             today=env.today(),
+            now=env.now(),
         )
-        drafts.finish(session, env.who.person_id)
-        text, rows = _report_screen(env, session, data["org"], kind, data["period"])
-    await send(env, context, env.t.gettext("Assessment saved."))
-    await send(env, context, text, rows)
+        return _about_screen(env, session, about, env.t.gettext("Assessment saved."))
+
+    await flows.step(update, context, env, lambda s: None, render=render_report_flow, done=done)
 
 
 async def on_reason_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
     """Reopens the report with the typed reason and shows it."""
-    assert env.who is not None and update.effective_message is not None
-    with env.db.transaction() as session:
-        current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "reason")
-        data = dict(current.data)
-        _require_writer(env, data["org"])
-        kind = reports.kind_of(data["kind"])
-        reports.reopen(
+    key, text = drafts.key(draft), _typed(update)
+
+    def done(session: Session) -> flows.Screen:
+        about = report_steps.save_reason(
             session,
-            org_id=data["org"],
-            kind=kind,
-            period=data["period"],
-            reason=update.effective_message.text or "",
+            person_id=env.person_id,
+            key=key,
+            text=text,
             actor=env.who.actor(),
             now=env.now(),
         )
-        drafts.finish(session, env.who.person_id)
-        text, rows = _report_screen(env, session, data["org"], kind, data["period"])
-    await send(env, context, env.t.gettext("↩️ Report reopened. Correct it and submit it again."))
-    await send(env, context, text, rows)
+        note = env.t.gettext("↩️ Report reopened. Correct it and submit it again.")
+        return _about_screen(env, session, about, note)
+
+    await flows.step(update, context, env, lambda s: None, render=render_report_flow, done=done)
 
 
 flows.register(
     flows.Flow(
-        name="report",
+        name=report_steps.FLOW,
         title=N_("a report"),
         render=render_report_flow,
-        text_steps={"assessment": on_assessment_text, "reason": on_reason_text},
+        text_steps={
+            ReportStep.ASSESSMENT.value: on_assessment_text,
+            ReportStep.REASON.value: on_reason_text,
+        },
+        begin=_begin_typed,
     )
 )
 
@@ -544,7 +577,7 @@ async def on_status(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_watch(update: Update, context: Context, env: Env) -> None:
     """Lists the members under watch in the cells of the Inspection Committee's scope."""
-    assert env.who is not None
+
     _check_command(env)
     if not env.who.orgs_with(*WATCH_ROLES):
         raise NotAllowed()

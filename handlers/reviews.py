@@ -8,7 +8,8 @@ Progress lives in a draft (flow ``review`` / ``commitments``) saved at every ste
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import Update
@@ -22,13 +23,12 @@ from domain.rules import reviews as rules
 from domain.rules.periods import PeriodError, parse_period
 from domain.text import h, truncate
 from handlers import flows
-from handlers.base import Context, Env, button, command, int_arg, parse_data, send, show
+from handlers.base import Context, Env, button, command, int_arg, parse_data, send
 from storage import drafts, reviews
+from storage import review_steps as steps
 from storage.models import Draft, MemberStatus, ReviewOutcome, Role, SignGroup
 
 PAGE = 30  # members per screen (two per row)
-#: What a button does inside the step's transaction; it may return a short notice to show.
-Act = Callable[[Session, Draft, list[str]], Awaitable[str | None]]
 NAME_MAX = 28
 
 OUTCOME_CODES = {"p": ReviewOutcome.PROGRESSING, "n": ReviewOutcome.NO_CHANGE, "s": None}
@@ -45,8 +45,6 @@ STATUS_LABELS = {
     MemberStatus.TRANSFERRED: N_("transferred out"),
     MemberStatus.REMOVED: N_("removed"),
 }
-REVIEW_STATES = ("board", "member", "group", "desc", "measure", "comment", "watch")
-COMMIT_STATES = ("list", "member", "date", "item")
 
 
 # --- Shared helpers ------------------------------------------------------------------------------
@@ -54,13 +52,13 @@ COMMIT_STATES = ("list", "member", "date", "item")
 
 def writer_cells(env: Env) -> dict[int, str]:
     """The cells the person manages (secretary or deputy), id → name."""
-    assert env.who is not None
+
     return {r.org_id: r.org_name for r in env.who.orgs_with(*CELL_WRITERS)}
 
 
 def require_writer(env: Env, org_id: int, command_name: str = "review") -> None:
     """Check again, on every press, that the person may write this cell's records."""
-    assert env.who is not None
+
     if not may_use(command_name, env.who.role_set):
         raise NotAllowed()
     if org_id not in writer_cells(env):
@@ -102,7 +100,7 @@ def _month_arg(env: Env, args: list[str]) -> tuple[int, int]:
 @command("review")
 async def review_command(update: Update, context: Context, env: Env) -> None:
     """Opens the month's review board of the secretary's cell (or asks which cell)."""
-    assert env.who is not None
+
     year, month = _month_arg(env, list(context.args or []))
     cells = writer_cells(env)
     if not cells:
@@ -120,22 +118,25 @@ async def review_command(update: Update, context: Context, env: Env) -> None:
 async def _start_review(
     update: Update, context: Context, env: Env, org_id: int, year: int, month: int
 ) -> None:
-    assert env.who is not None
+    def same(d: Draft) -> bool:
+        return d.flow == steps.REVIEW_FLOW and (
+            d.data.get("org"),
+            d.data.get("y"),
+            d.data.get("m"),
+        ) == (org_id, year, month)
+
     with env.db.transaction() as session:
-        # Reviews saved before the month's meeting was recorded join it now.
-        reviews.link_meeting(
-            session, org_id=org_id, year=year, month=month, actor=env.who.actor(), now=env.now()
-        )
-        draft = drafts.start(
+        steps.link_month(
             session,
-            person_id=env.who.person_id,
-            flow="review",
-            state="board",
-            data={"org": org_id, "y": year, "m": month, "page": 0},
+            person_id=env.person_id,
+            org_id=org_id,
+            year=year,
+            month=month,
+            actor=env.who.actor(),
             now=env.now(),
         )
-        text, rows = render_review(env, session, draft)
-    await show(update, env, context, text, rows)
+    args = {"org": org_id, "y": year, "m": month}
+    await flows.start(update, context, env, steps.REVIEW_FLOW, args, same=same)
 
 
 @button
@@ -167,7 +168,7 @@ def _board_screen(
     env: Env, session: Session, draft: Draft, board: reviews.MonthBoard
 ) -> flows.Screen:
     _ = env.t.gettext
-    d = draft.id
+    d = drafts.key(draft)
     month = env.t.month(board.year, board.month)
     lines = [
         _("📝 <b>Monthly review {month}</b> — {cell}").format(month=month, cell=h(board.org_name))
@@ -295,7 +296,7 @@ def _member_screen(
     env: Env, draft: Draft, board: reviews.MonthBoard, line: reviews.MemberLine
 ) -> flows.Screen:
     _ = env.t.gettext
-    d, mid = draft.id, line.member_id
+    d, mid = drafts.key(draft), line.member_id
     lines = [
         f"<b>{h(line.name)}</b>{h(_status_note(env, line.status))} — "
         f"{env.t.month(board.year, board.month)}",
@@ -320,7 +321,7 @@ def _detail_screen(
     env: Env, draft: Draft, board: reviews.MonthBoard, line: reviews.MemberLine
 ) -> flows.Screen:
     _ = env.t.gettext
-    d, mid = draft.id, line.member_id
+    d, mid = drafts.key(draft), line.member_id
     head = f"<b>{h(line.name)}</b> — {env.t.month(board.year, board.month)}"
     back = [(_("◀ Back to the list"), f"rev:b:{d}")]
     if draft.state == "group":
@@ -360,7 +361,7 @@ def _detail_screen(
 
 def _watch_screen(env: Env, session: Session, draft: Draft) -> flows.Screen:
     _ = env.t.gettext
-    assert env.who is not None
+
     org_id = draft.data["org"]
     watch = reviews.watch_list(session, cell_ids=[org_id])
     reviews.note_list_read(
@@ -375,7 +376,7 @@ def _watch_screen(env: Env, session: Session, draft: Draft) -> flows.Screen:
     lines.extend("• " + h(watch_entry_text(env, w)) for w in watch)
     if not watch:
         lines.append(_("None."))
-    return "\n".join(lines), [[(_("◀ Back to the list"), f"rev:b:{draft.id}")]]
+    return "\n".join(lines), [[(_("◀ Back to the list"), f"rev:b:{drafts.key(draft)}")]]
 
 
 def watch_entry_text(env: Env, w: reviews.WatchEntry) -> str:
@@ -398,276 +399,313 @@ def watch_entry_text(env: Env, w: reviews.WatchEntry) -> str:
     return text
 
 
-async def _step(
-    update: Update,
-    context: Context,
-    env: Env,
-    prefix: str,
-    count: int,
-    states: tuple[str, ...],
-    act: Act,
-) -> None:
-    """Load the draft behind a button, check it is current and the person may act, run
-    ``act(session, draft, args)`` and show the resulting screen — all in one transaction."""
-    assert env.who is not None
+def _key(update: Update, prefix: str, count: int) -> tuple[int, list[str]]:
+    """The conversation key and the other arguments of a button ``prefix:<key>:<args…>``."""
     args = _button_args(update, prefix, count)
-    draft_id = int_arg(args[0])
-    with env.db.transaction() as session:
-        draft = flows.guard(drafts.get(session, env.who.person_id), draft_id, *states)
-        if draft.flow != "review":
-            raise StaleAction()
-        require_writer(env, draft.data["org"])
-        note = await act(session, draft, args[1:])
-        text, rows = render_review(env, session, draft)
-    if note and update.callback_query is not None:
-        await update.callback_query.answer(note)
-    await show(update, env, context, text, rows)
+    return int_arg(args[0]), args[1:]
+
+
+async def _review_step(
+    update: Update, context: Context, env: Env, use_case: Callable[[Session], Draft]
+) -> None:
+    await flows.step(update, context, env, use_case, render=render_review)
 
 
 @button
 async def on_member(update: Update, context: Context, env: Env) -> None:
     """Opens one member's review."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        drafts.advance(draft, state="member", now=env.now(), member=int_arg(args[0]))
-
-    await _step(update, context, env, "rev:m", 2, REVIEW_STATES, act)
+    key, (member,) = _key(update, "rev:m", 2)
+    await _review_step(
+        update,
+        context,
+        env,
+        lambda s: steps.open_member(
+            s, person_id=env.person_id, key=key, member_id=int_arg(member), now=env.now()
+        ),
+    )
 
 
 @button
-async def on_outcome(update: Update, context: Context, env: Env) -> str | None:
+async def on_outcome(update: Update, context: Context, env: Env) -> None:
     """Records progressing / no change, or asks for the group of a new sign."""
-    assert env.who is not None
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> str | None:
-        member_id, code = int_arg(args[0]), args[1]
-        if code not in OUTCOME_CODES:
-            raise StaleAction()
-        if code == "s":
-            drafts.advance(draft, state="group", now=env.now(), member=member_id)
-            return None
-        reviews.record_review(
-            session,
-            org_id=draft.data["org"],
-            member_id=member_id,
-            year=draft.data["y"],
-            month=draft.data["m"],
+    key, (member, code) = _key(update, "rev:o", 3)
+    if code not in OUTCOME_CODES:
+        raise StaleAction()
+    await _review_step(
+        update,
+        context,
+        env,
+        lambda s: steps.set_outcome(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=int_arg(member),
             outcome=OUTCOME_CODES[code],
             actor=env.who.actor(),
-            now=env.now(),
             today=env.today(),
-        )
-        drafts.advance(draft, state="board", now=env.now(), member=None)
-        return None
-
-    await _step(update, context, env, "rev:o", 3, ("board", "member", "group"), act)
-    return None
+            now=env.now(),
+        ),
+    )
 
 
 @button
 async def on_group(update: Update, context: Context, env: Env) -> None:
     """Stores the group of a new sign and asks for its description."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        member_id, code = int_arg(args[0]), args[1]
-        if code not in GROUP_CODES or draft.data.get("member") != member_id:
-            raise StaleAction()
-        drafts.advance(
-            draft, state="desc", now=env.now(), group=GROUP_CODES[code].value, desc=None
-        )
-
-    await _step(update, context, env, "rev:g", 3, ("group", "desc"), act)
+    key, (member, code) = _key(update, "rev:g", 3)
+    if code not in GROUP_CODES:
+        raise StaleAction()
+    await _review_step(
+        update,
+        context,
+        env,
+        lambda s: steps.set_group(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=int_arg(member),
+            group=GROUP_CODES[code],
+            now=env.now(),
+        ),
+    )
 
 
 @button
 async def on_comment(update: Update, context: Context, env: Env) -> None:
     """Asks for a comment on a member's review."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        drafts.advance(draft, state="comment", now=env.now(), member=int_arg(args[0]))
-
-    await _step(update, context, env, "rev:c", 2, ("board", "member", "comment"), act)
+    key, (member,) = _key(update, "rev:c", 2)
+    await _review_step(
+        update,
+        context,
+        env,
+        lambda s: steps.ask_comment(
+            s, person_id=env.person_id, key=key, member_id=int_arg(member), now=env.now()
+        ),
+    )
 
 
 @button
 async def on_comment_remove(update: Update, context: Context, env: Env) -> None:
     """Removes a member's comment and goes back to the list."""
-    assert env.who is not None
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        reviews.set_comment(
-            session,
-            org_id=draft.data["org"],
-            member_id=int_arg(args[0]),
-            year=draft.data["y"],
-            month=draft.data["m"],
-            comment=None,
+    key, (member,) = _key(update, "rev:cx", 2)
+    await _review_step(
+        update,
+        context,
+        env,
+        lambda s: steps.set_comment(
+            s,
+            person_id=env.person_id,
+            key=key,
+            text=None,
+            member_id=int_arg(member),
             actor=env.who.actor(),
             now=env.now(),
-        )
-        drafts.advance(draft, state="board", now=env.now(), member=None)
-
-    await _step(update, context, env, "rev:cx", 2, ("comment",), act)
+        ),
+    )
 
 
 @button
 async def on_back(update: Update, context: Context, env: Env) -> None:
     """Goes back to the member list (a half-typed new sign is dropped)."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        drafts.advance(draft, state="board", now=env.now(), member=None, desc=None)
-
-    await _step(update, context, env, "rev:b", 1, REVIEW_STATES, act)
+    key, _args = _key(update, "rev:b", 1)
+    await _review_step(
+        update,
+        context,
+        env,
+        lambda s: steps.back_to_board(s, person_id=env.person_id, key=key, now=env.now()),
+    )
 
 
 @button
 async def on_page(update: Update, context: Context, env: Env) -> None:
     """Shows another page of members."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        drafts.advance(draft, state="board", now=env.now(), page=max(0, int_arg(args[0])))
-
-    await _step(update, context, env, "rev:pg", 2, REVIEW_STATES, act)
+    key, (page,) = _key(update, "rev:pg", 2)
+    await _review_step(
+        update,
+        context,
+        env,
+        lambda s: steps.set_review_page(
+            s, person_id=env.person_id, key=key, page=int_arg(page), now=env.now()
+        ),
+    )
 
 
 @button
 async def on_month(update: Update, context: Context, env: Env) -> None:
     """Switches the board to another month (not a future one)."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        year, month = int_arg(args[0]), int_arg(args[1])
-        rules.check_review_month(year, month, env.today())
-        drafts.advance(draft, state="board", now=env.now(), y=year, m=month, page=0, member=None)
-
-    await _step(update, context, env, "rev:mo", 3, REVIEW_STATES, act)
+    key, (year, month) = _key(update, "rev:mo", 3)
+    await _review_step(
+        update,
+        context,
+        env,
+        lambda s: steps.set_month(
+            s,
+            person_id=env.person_id,
+            key=key,
+            year=int_arg(year),
+            month=int_arg(month),
+            today=env.today(),
+            now=env.now(),
+        ),
+    )
 
 
 @button
 async def on_watch(update: Update, context: Context, env: Env) -> None:
     """Shows the cell's members under watch."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        drafts.advance(draft, state="watch", now=env.now())
-
-    await _step(update, context, env, "rev:w", 1, REVIEW_STATES, act)
+    key, _args = _key(update, "rev:w", 1)
+    await _review_step(
+        update,
+        context,
+        env,
+        lambda s: steps.show_watch(s, person_id=env.person_id, key=key, now=env.now()),
+    )
 
 
 @button
 async def on_all(update: Update, context: Context, env: Env) -> None:
     """Records "progressing" for everyone not yet reviewed this month."""
-    assert env.who is not None
+    key, _args = _key(update, "rev:all", 1)
 
-    async def act(session: Session, draft: Draft, args: list[str]) -> str:
-        done = reviews.mark_all_progressing(
-            session,
-            org_id=draft.data["org"],
-            year=draft.data["y"],
-            month=draft.data["m"],
+    def use_case(s: Session) -> Draft:
+        draft, done = steps.everyone_progressing(
+            s,
+            person_id=env.person_id,
+            key=key,
             actor=env.who.actor(),
-            now=env.now(),
             today=env.today(),
+            now=env.now(),
         )
-        drafts.advance(draft, state="board", now=env.now(), member=None)
-        return env.t.ngettext(
+        env.notice = env.t.ngettext(
             "{n} member recorded as progressing.", "{n} members recorded as progressing.", done
         ).format(n=done)
+        return draft
 
-    await _step(update, context, env, "rev:all", 1, ("board", "member"), act)
+    await _review_step(update, context, env, use_case)
 
 
 @button
 async def on_end(update: Update, context: Context, env: Env) -> None:
     """Closes the review (everything was saved as it went)."""
-    assert env.who is not None
-    (draft_id,) = _button_args(update, "rev:end", 1)
-    with env.db.transaction() as session:
-        draft = flows.guard(drafts.get(session, env.who.person_id), int_arg(draft_id))
-        require_writer(env, draft.data["org"])
-        board = reviews.month_board(
-            session, org_id=draft.data["org"], year=draft.data["y"], month=draft.data["m"]
+    key, _args = _key(update, "rev:end", 1)
+
+    def done(s: Session) -> flows.Screen:
+        board = steps.end_review(s, person_id=env.person_id, key=key)
+        _ = env.t.gettext
+        text = _("Review of {month} saved: {done} of {total} members reviewed.").format(
+            month=env.t.month(board.year, board.month),
+            done=board.reviewed,
+            total=len(board.members),
         )
-        drafts.finish(session, env.who.person_id)
-    _ = env.t.gettext
-    text = _("Review of {month} saved: {done} of {total} members reviewed.").format(
-        month=env.t.month(board.year, board.month), done=board.reviewed, total=len(board.members)
-    )
-    if board.pending:
-        text += "\n" + _("Not reviewed yet: {names}. Type /review to continue.").format(
-            names=", ".join(h(m.name) for m in board.pending[:10])
-            + ("…" if len(board.pending) > 10 else "")
-        )
-    await show(update, env, context, text)
+        if board.pending:
+            text += "\n" + _("Not reviewed yet: {names}. Type /review to continue.").format(
+                names=", ".join(h(m.name) for m in board.pending[:10])
+                + ("…" if len(board.pending) > 10 else "")
+            )
+        return text, None
+
+    await flows.step(update, context, env, lambda s: None, render=render_review, done=done)
+
+
+def _typed(update: Update) -> str:
+    assert update.effective_message is not None
+    return update.effective_message.text or ""
 
 
 async def on_description(update: Update, context: Context, env: Env, draft: Draft) -> None:
     """Stores the typed description of a new sign and asks for the measure."""
-    assert env.who is not None and update.effective_message is not None
-    text = update.effective_message.text or ""
-    description = rules.check_description(text)
-    with env.db.transaction() as session:
-        current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "desc")
-        require_writer(env, current.data["org"])
-        drafts.advance(current, state="measure", now=env.now(), desc=description)
-        screen = render_review(env, session, current)
-    await send(env, context, *screen)
+    key, text = drafts.key(draft), _typed(update)
+    await _review_step(
+        update,
+        context,
+        env,
+        lambda s: steps.set_description(
+            s, person_id=env.person_id, key=key, text=text, now=env.now()
+        ),
+    )
 
 
 async def on_measure(update: Update, context: Context, env: Env, draft: Draft) -> None:
     """Saves the new sign of degradation with its measure and goes back to the list."""
-    assert env.who is not None and update.effective_message is not None
-    measure = rules.check_measure(update.effective_message.text or "")
-    with env.db.transaction() as session:
-        current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "measure")
-        data = current.data
-        require_writer(env, data["org"])
-        reviews.record_review(
-            session,
-            org_id=data["org"],
-            member_id=int(data["member"]),
-            year=data["y"],
-            month=data["m"],
-            outcome=ReviewOutcome.NEW_SIGN,
-            sign_group=SignGroup(data["group"]),
-            description=data.get("desc"),
-            measure=measure,
+    key, text = drafts.key(draft), _typed(update)
+
+    def use_case(s: Session) -> Draft:
+        new = steps.set_measure(
+            s,
+            person_id=env.person_id,
+            key=key,
+            text=text,
             actor=env.who.actor(),
-            now=env.now(),
             today=env.today(),
+            now=env.now(),
         )
-        drafts.advance(current, state="board", now=env.now(), member=None, desc=None)
-        screen = render_review(env, session, current)
-    await send(env, context, env.t.gettext("⚠️ New sign of degradation recorded."))
-    await send(env, context, *screen)
+        return new
+
+    def render(env: Env, session: Session, draft: Draft) -> flows.Screen:
+        text, rows = render_review(env, session, draft)
+        return env.t.gettext("⚠️ New sign of degradation recorded.") + "\n\n" + text, rows
+
+    await flows.step(update, context, env, use_case, render=render)
 
 
 async def on_comment_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
     """Saves the typed comment and goes back to the list."""
-    assert env.who is not None and update.effective_message is not None
-    with env.db.transaction() as session:
-        current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "comment")
-        data = current.data
-        require_writer(env, data["org"])
-        reviews.set_comment(
-            session,
-            org_id=data["org"],
-            member_id=int(data["member"]),
-            year=data["y"],
-            month=data["m"],
-            comment=update.effective_message.text or "",
-            actor=env.who.actor(),
-            now=env.now(),
-        )
-        drafts.advance(current, state="board", now=env.now(), member=None)
-        screen = render_review(env, session, current)
-    await send(env, context, *screen)
+    key, text = drafts.key(draft), _typed(update)
+    await _review_step(
+        update,
+        context,
+        env,
+        lambda s: steps.set_comment(
+            s, person_id=env.person_id, key=key, text=text, actor=env.who.actor(), now=env.now()
+        ),
+    )
+
+
+def _begin_review(env: Env, session: Session, args: dict[str, Any]) -> Draft:
+    return steps.start_review(
+        session,
+        person_id=env.person_id,
+        org_id=int(args["org"]),
+        year=int(args["y"]),
+        month=int(args["m"]),
+        actor=env.who.actor(),
+        today=env.today(),
+        now=env.now(),
+    )
+
+
+def _lost_review(env: Env, session: Session, draft: Draft) -> list[str]:
+    """A review is saved member by member; only a new sign being entered is not saved yet."""
+    data = draft.data
+    if draft.state not in (
+        steps.ReviewState.GROUP,
+        steps.ReviewState.DESC,
+        steps.ReviewState.MEASURE,
+    ):
+        return []
+    member = reviews.month_board(
+        session, org_id=data["org"], year=data["y"], month=data["m"]
+    ).line(int(data.get("member") or 0))
+    parts = [env.t.gettext("new sign of degradation")]
+    if data.get("group"):
+        parts.append(group_label(env.t, data.get("group")))
+    if data.get("desc"):
+        parts.append(data["desc"])
+    name = member.name if member is not None else "?"
+    return [h(f"{name}: " + ", ".join(parts))]
 
 
 flows.register(
     flows.Flow(
-        name="review",
+        name=steps.REVIEW_FLOW,
         title=N_("monthly review of commitments"),
         render=render_review,
-        text_steps={"desc": on_description, "measure": on_measure, "comment": on_comment_text},
+        text_steps={
+            steps.ReviewState.DESC.value: on_description,
+            steps.ReviewState.MEASURE.value: on_measure,
+            steps.ReviewState.COMMENT.value: on_comment_text,
+        },
+        begin=_begin_review,
+        lost=_lost_review,
     )
 )
 
@@ -676,14 +714,14 @@ flows.register(
 
 
 def _reader_cells(env: Env) -> dict[int, str]:
-    assert env.who is not None
+
     return {r.org_id: r.org_name for r in env.who.orgs_with(*CELL_WRITERS, Role.COMMITTEE_MEMBER)}
 
 
 @command("commitments")
 async def commitments_command(update: Update, context: Context, env: Env) -> None:
     """Shows who in the cell still lacks a commitment for the year; secretaries can mark them."""
-    assert env.who is not None
+
     today = env.today()
     year = today.year
     if context.args:
@@ -715,18 +753,14 @@ async def commitments_command(update: Update, context: Context, env: Env) -> Non
 async def _start_commitments(
     update: Update, context: Context, env: Env, org_id: int, year: int
 ) -> None:
-    assert env.who is not None
-    with env.db.transaction() as session:
-        draft = drafts.start(
-            session,
-            person_id=env.who.person_id,
-            flow="commitments",
-            state="list",
-            data={"org": org_id, "year": year, "page": 0},
-            now=env.now(),
+    def same(d: Draft) -> bool:
+        return d.flow == steps.COMMIT_FLOW and (d.data.get("org"), d.data.get("year")) == (
+            org_id,
+            year,
         )
-        text, rows = render_commitments(env, session, draft)
-    await show(update, env, context, text, rows)
+
+    args = {"org": org_id, "year": year}
+    await flows.start(update, context, env, steps.COMMIT_FLOW, args, same=same)
 
 
 @button
@@ -763,7 +797,7 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
     data = draft.data
     board = reviews.commitment_board(session, org_id=data["org"], year=data["year"])
     _ = env.t.gettext
-    d = draft.id
+    d = drafts.key(draft)
     line = board.line(int(data.get("member") or 0))
     if draft.state in ("member", "date", "item") and line is not None:
         head = f"<b>{h(line.name)}</b>{h(_status_note(env, line.status))} — " + _(
@@ -865,168 +899,185 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
     return text, rows
 
 
-async def _cstep(
-    update: Update,
-    context: Context,
-    env: Env,
-    prefix: str,
-    count: int,
-    states: tuple[str, ...],
-    act: Act,
+async def _commit_step(
+    update: Update, context: Context, env: Env, use_case: Callable[[Session], Draft]
 ) -> None:
-    assert env.who is not None
-    args = _button_args(update, prefix, count)
-    with env.db.transaction() as session:
-        draft = flows.guard(drafts.get(session, env.who.person_id), int_arg(args[0]), *states)
-        if draft.flow != "commitments":
-            raise StaleAction()
-        require_writer(env, draft.data["org"], "commitments")
-        note = await act(session, draft, args[1:])
-        text, rows = render_commitments(env, session, draft)
-    if note and update.callback_query is not None:
-        await update.callback_query.answer(note)
-    await show(update, env, context, text, rows)
-
-
-def _commit_kw(env: Env, draft: Draft, member_id: int) -> dict:
-    assert env.who is not None
-    return {
-        "org_id": draft.data["org"],
-        "member_id": member_id,
-        "year": draft.data["year"],
-        "actor": env.who.actor(),
-        "now": env.now(),
-    }
+    await flows.step(update, context, env, use_case, render=render_commitments)
 
 
 @button
 async def on_c_member(update: Update, context: Context, env: Env) -> None:
     """Opens one member's commitment."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        drafts.advance(draft, state="member", now=env.now(), member=int_arg(args[0]))
-
-    await _cstep(update, context, env, "cmt:m", 2, COMMIT_STATES, act)
+    key, (member,) = _key(update, "cmt:m", 2)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.open_commitment(
+            s, person_id=env.person_id, key=key, member_id=int_arg(member), now=env.now()
+        ),
+    )
 
 
 @button
 async def on_c_today(update: Update, context: Context, env: Env) -> None:
     """Records the commitment as signed today and goes back to the list."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        reviews.record_commitment(
-            session,
-            signed_on=env.today(),
+    key, (member,) = _key(update, "cmt:t", 2)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.signed_today(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=int_arg(member),
+            actor=env.who.actor(),
             today=env.today(),
-            **_commit_kw(env, draft, int_arg(args[0])),
-        )
-        drafts.advance(draft, state="list", now=env.now(), member=None)
-
-    await _cstep(update, context, env, "cmt:t", 2, ("member", "list"), act)
+            now=env.now(),
+        ),
+    )
 
 
 @button
 async def on_c_date(update: Update, context: Context, env: Env) -> None:
     """Asks for the date the commitment was signed."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        drafts.advance(draft, state="date", now=env.now(), member=int_arg(args[0]))
-
-    await _cstep(update, context, env, "cmt:d", 2, ("member", "date"), act)
+    key, (member,) = _key(update, "cmt:d", 2)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.ask_date(
+            s, person_id=env.person_id, key=key, member_id=int_arg(member), now=env.now()
+        ),
+    )
 
 
 @button
 async def on_c_item(update: Update, context: Context, env: Env) -> None:
     """Asks for a shortcoming of the chosen group (or a typed one)."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        code = args[1]
-        if code != "x" and code not in GROUP_CODES:
-            raise StaleAction()
-        group = GROUP_CODES[code].value if code in GROUP_CODES else None
-        drafts.advance(draft, state="item", now=env.now(), member=int_arg(args[0]), group=group)
-
-    await _cstep(update, context, env, "cmt:i", 3, ("member", "item"), act)
+    key, (member, code) = _key(update, "cmt:i", 3)
+    if code != "x" and code not in GROUP_CODES:
+        raise StaleAction()
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.ask_item(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=int_arg(member),
+            group=GROUP_CODES.get(code),
+            now=env.now(),
+        ),
+    )
 
 
 @button
 async def on_c_item_group(update: Update, context: Context, env: Env) -> None:
     """Adds an item naming just the group, and goes back to the member."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        if args[1] not in GROUP_CODES:
-            raise StaleAction()
-        reviews.add_commitment_item(
-            session,
-            sign_group=GROUP_CODES[args[1]],
+    key, (member, code) = _key(update, "cmt:ig", 3)
+    if code not in GROUP_CODES:
+        raise StaleAction()
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.add_item(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=int_arg(member),
+            group=GROUP_CODES[code],
             text=None,
-            **_commit_kw(env, draft, int_arg(args[0])),
-        )
-        drafts.advance(draft, state="member", now=env.now(), group=None)
-
-    await _cstep(update, context, env, "cmt:ig", 3, ("item", "member"), act)
+            actor=env.who.actor(),
+            now=env.now(),
+        ),
+    )
 
 
 @button
 async def on_c_clear(update: Update, context: Context, env: Env) -> None:
     """Removes every item of the member's commitment."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        reviews.clear_commitment_items(session, **_commit_kw(env, draft, int_arg(args[0])))
-
-    await _cstep(update, context, env, "cmt:ix", 2, ("member",), act)
+    key, (member,) = _key(update, "cmt:ix", 2)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.clear_items(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=int_arg(member),
+            actor=env.who.actor(),
+            now=env.now(),
+        ),
+    )
 
 
 @button
 async def on_c_public(update: Update, context: Context, env: Env) -> None:
     """Sets whether the commitment was made public."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        if args[1] not in ("0", "1"):
-            raise StaleAction()
-        reviews.set_made_public(
-            session, made_public=args[1] == "1", **_commit_kw(env, draft, int_arg(args[0]))
-        )
-
-    await _cstep(update, context, env, "cmt:pub", 3, ("member",), act)
+    key, (member, flag) = _key(update, "cmt:pub", 3)
+    if flag not in ("0", "1"):
+        raise StaleAction()
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.set_public(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=int_arg(member),
+            public=flag == "1",
+            actor=env.who.actor(),
+            now=env.now(),
+        ),
+    )
 
 
 @button
 async def on_c_back(update: Update, context: Context, env: Env) -> None:
     """Goes back to the member list."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        drafts.advance(draft, state="list", now=env.now(), member=None, group=None)
-
-    await _cstep(update, context, env, "cmt:b", 1, COMMIT_STATES, act)
+    key, _args = _key(update, "cmt:b", 1)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.back_to_list(s, person_id=env.person_id, key=key, now=env.now()),
+    )
 
 
 @button
 async def on_c_page(update: Update, context: Context, env: Env) -> None:
     """Shows another page of members."""
-
-    async def act(session: Session, draft: Draft, args: list[str]) -> None:
-        drafts.advance(draft, state="list", now=env.now(), page=max(0, int_arg(args[0])))
-
-    await _cstep(update, context, env, "cmt:pg", 2, COMMIT_STATES, act)
+    key, (page,) = _key(update, "cmt:pg", 2)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.set_commit_page(
+            s, person_id=env.person_id, key=key, page=int_arg(page), now=env.now()
+        ),
+    )
 
 
 @button
 async def on_c_all(update: Update, context: Context, env: Env) -> None:
     """Records a commitment signed today for every member still without one."""
-    assert env.who is not None
+    key, _args = _key(update, "cmt:all", 1)
 
-    async def act(session: Session, draft: Draft, args: list[str]) -> str:
-        done, skipped = reviews.mark_all_signed(
-            session,
-            org_id=draft.data["org"],
-            year=draft.data["year"],
-            signed_on=env.today(),
+    def use_case(s: Session) -> Draft:
+        draft, done, skipped = steps.all_signed_today(
+            s,
+            person_id=env.person_id,
+            key=key,
             actor=env.who.actor(),
-            now=env.now(),
             today=env.today(),
+            now=env.now(),
         )
-        drafts.advance(draft, state="list", now=env.now(), member=None)
         note = env.t.ngettext(
             "{n} commitment recorded.", "{n} commitments recorded.", done
         ).format(n=done)
@@ -1036,68 +1087,92 @@ async def on_c_all(update: Update, context: Context, env: Env) -> None:
                 "{n} members skipped (admitted later).",
                 skipped,
             ).format(n=skipped)
-        return note
+        env.notice = note
+        return draft
 
-    await _cstep(update, context, env, "cmt:all", 1, ("list",), act)
+    await _commit_step(update, context, env, use_case)
 
 
 @button
 async def on_c_end(update: Update, context: Context, env: Env) -> None:
     """Closes the commitments list."""
-    assert env.who is not None
-    (draft_id,) = _button_args(update, "cmt:end", 1)
-    with env.db.transaction() as session:
-        draft = flows.guard(drafts.get(session, env.who.person_id), int_arg(draft_id))
-        require_writer(env, draft.data["org"], "commitments")
-        board = reviews.commitment_board(
-            session, org_id=draft.data["org"], year=draft.data["year"]
-        )
-        drafts.finish(session, env.who.person_id)
-    await show(update, env, context, _commitments_text(env, board))
+    key, _args = _key(update, "cmt:end", 1)
+
+    def done(s: Session) -> flows.Screen:
+        board = steps.end_commitments(s, person_id=env.person_id, key=key)
+        return _commitments_text(env, board), None
+
+    await flows.step(update, context, env, lambda s: None, render=render_commitments, done=done)
 
 
 async def on_c_date_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
     """Records the commitment with the typed signing date."""
-    assert env.who is not None and update.effective_message is not None
-    signed_on = rules.parse_day(update.effective_message.text or "", env.today())
-    with env.db.transaction() as session:
-        current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "date")
-        require_writer(env, current.data["org"], "commitments")
-        reviews.record_commitment(
-            session,
-            signed_on=signed_on,
+    key, text = drafts.key(draft), _typed(update)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.signed_on(
+            s,
+            person_id=env.person_id,
+            key=key,
+            text=text,
+            actor=env.who.actor(),
             today=env.today(),
-            **_commit_kw(env, current, int(current.data["member"])),
-        )
-        drafts.advance(current, state="list", now=env.now(), member=None)
-        screen = render_commitments(env, session, current)
-    await send(env, context, *screen)
+            now=env.now(),
+        ),
+    )
 
 
 async def on_c_item_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
     """Adds the typed shortcoming to the member's commitment."""
-    assert env.who is not None and update.effective_message is not None
-    with env.db.transaction() as session:
-        current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "item")
-        require_writer(env, current.data["org"], "commitments")
-        group = current.data.get("group")
-        reviews.add_commitment_item(
-            session,
-            sign_group=SignGroup(group) if group else None,
-            text=update.effective_message.text or "",
-            **_commit_kw(env, current, int(current.data["member"])),
-        )
-        drafts.advance(current, state="member", now=env.now(), group=None)
-        screen = render_commitments(env, session, current)
-    await send(env, context, *screen)
+    key, text = drafts.key(draft), _typed(update)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.add_item(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=None,
+            group=None,
+            text=text,
+            actor=env.who.actor(),
+            now=env.now(),
+        ),
+    )
+
+
+def _lost_commitment(env: Env, session: Session, draft: Draft) -> list[str]:
+    """Commitments are saved as they go; only a chosen group waiting for its text is not."""
+    if draft.state != steps.CommitState.ITEM or not draft.data.get("group"):
+        return []
+    return [h(group_label(env.t, draft.data["group"]))]
+
+
+def _begin_commitments(env: Env, session: Session, args: dict[str, Any]) -> Draft:
+    return steps.start_commitments(
+        session,
+        person_id=env.person_id,
+        org_id=int(args["org"]),
+        year=int(args["year"]),
+        today=env.today(),
+        now=env.now(),
+    )
 
 
 flows.register(
     flows.Flow(
-        name="commitments",
+        name=steps.COMMIT_FLOW,
         title=N_("members' commitments"),
         render=render_commitments,
-        text_steps={"date": on_c_date_text, "item": on_c_item_text},
+        text_steps={
+            steps.CommitState.DATE.value: on_c_date_text,
+            steps.CommitState.ITEM.value: on_c_item_text,
+        },
+        begin=_begin_commitments,
+        lost=_lost_commitment,
     )
 )
 

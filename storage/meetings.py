@@ -18,7 +18,6 @@ Corrections reuse the same draft, opened at the confirmation screen.
 from __future__ import annotations
 
 import enum
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,7 +33,7 @@ from domain.errors import AlreadyRecorded, InvalidInput, NotAllowed, NotFound, S
 from domain.i18n import N_
 from domain.rules import meetings as rules
 from domain.rules.attendance import can_vote_on_admission, three_months_rule
-from domain.text import clean
+from domain.text import clean, has_letters
 from storage import drafts, figures, orgs, reviews
 from storage.audit import Actor, record, snapshot
 from storage.models import (
@@ -168,6 +167,10 @@ def _require_writer(session: Session, person_id: int, org_id: int) -> Organizati
     if held is None or org is None or not org.kind.holds_meetings:
         raise NotAllowed()
     return org
+
+
+#: The check every step use case runs inside its own transaction.
+require_writer = _require_writer
 
 
 def readable_cells(session: Session, *, person_id: int) -> list[CellRef]:
@@ -418,17 +421,12 @@ def view(session: Session, draft: Draft, *, today: date) -> DraftView:
 
 
 def conversation_key(draft: Draft) -> int:
-    """The number the conversation's buttons carry.
-
-    A random number drawn when the conversation starts, not the draft's row id: SQLite hands
-    a deleted row's id to the next insert, so a button of a cancelled conversation would
-    otherwise look current in the next one.
-    """
-    return int(draft.data.get("cid") or draft.id)
+    """The number the conversation's buttons carry (see :func:`storage.drafts.key`)."""
+    return drafts.key(draft)
 
 
 def _new_key() -> int:
-    return secrets.randbelow(2_000_000_000) + 1
+    return drafts.new_key()
 
 
 def current_draft(session: Session, *, person_id: int) -> Draft | None:
@@ -833,7 +831,7 @@ def add_guest_name(
     """Record a superior committee member typed by name (not assigned to the cell)."""
     draft, _ = _step(session, person_id, draft_id, State.GUEST_NAME, State.GUESTS)
     name = clean(text)
-    if not name or len(name) > rules.GUEST_NAME_MAX:
+    if not has_letters(name) or len(name) > rules.GUEST_NAME_MAX:
         raise InvalidInput(
             N_(
                 "Please type the name of the superior committee member "
@@ -1590,6 +1588,14 @@ def meeting_detail(
     )
 
 
+def check_correctable(session: Session, *, person_id: int, meeting_id: int) -> None:
+    """Raise unless the meeting exists and the person may still correct it."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.deleted_at is not None:
+        raise NotFound()
+    _require_writer(session, person_id, meeting.org_id)
+
+
 def start_correction(
     session: Session,
     *,
@@ -1801,7 +1807,7 @@ def save_model_text(
     actor = _actor(session, person_id)
     value = clean(text)
     if draft.state == ModelState.TITLE:
-        if not value or len(value) > 300:
+        if not has_letters(value) or len(value) > 300:
             raise InvalidInput(
                 N_("Please type the model's name, at most {limit} characters."), limit=300
             )
