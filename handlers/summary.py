@@ -58,7 +58,6 @@ def _parse(raw: str | None) -> tuple[str, Period, Subject, int]:
 
 
 def _load(env: Env, period: Period, subject: Subject) -> tuple[store.Scope, store.Summary]:
-    assert env.who is not None
     with env.db.transaction() as session:
         return store.summary_for(
             session,
@@ -167,7 +166,6 @@ async def _list(
 ) -> None:
     pg = render.list_page(s, env.t, view, page)
     if view in NAMING_VIEWS:
-        assert env.who is not None
         with env.db.transaction() as session:
             store.audit_view(
                 session, actor=env.who.actor(), what=f"view_{view}", summary=s, now=env.now()
@@ -234,7 +232,6 @@ async def _file(
     update: Update, context: Context, env: Env, view: str, s: store.Summary, scope: store.Scope
 ) -> None:
     """Sends the workbook, the Word report or the chart (documents are in Vietnamese)."""
-    assert env.who is not None
     vi = translator("vi")
     caption = h(f"{render.subject_name(s, env.t)} · {render.period_title(s.period, env.t)}")
     if view == "pr":
