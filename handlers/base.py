@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -173,6 +173,8 @@ def error_text(env: Visitor, exc: ChiboError) -> str:
 
 
 Handler = Callable[[Update, Context, Env], Awaitable[Any]]
+#: What PTB registers: a coroutine function of (update, context).
+Callback = Callable[[Update, Context], Coroutine[Any, Any, Any]]
 
 #: Updates whose step was saved (committed) before the reply; read by the error handler.
 _SAVED: dict[int, bool] = {}
@@ -192,10 +194,10 @@ def _done(update: Update) -> None:
     _SAVED.pop(update.update_id, None)
 
 
-def command(name: str) -> Callable[[Handler], Callable[[Update, Context], Awaitable[Any]]]:
+def command(name: str) -> Callable[[Handler], Callback]:
     """Wrap a command handler: identify the sender, check the role, render domain errors."""
 
-    def wrap(func: Handler) -> Callable[[Update, Context], Awaitable[Any]]:
+    def wrap(func: Handler) -> Callback:
         @functools.wraps(func)
         async def handler(update: Update, context: Context) -> Any:
             if update.effective_chat and update.effective_chat.type != "private":
@@ -221,7 +223,7 @@ def command(name: str) -> Callable[[Handler], Callable[[Update, Context], Awaita
     return wrap
 
 
-def button(func: Handler) -> Callable[[Update, Context], Awaitable[Any]]:
+def button(func: Handler) -> Callback:
     """Wrap a button handler: answer the query exactly once (with ``env.notice`` when the
     handler set one); refuse strangers and stale buttons."""
 

@@ -815,9 +815,9 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
                 if group
                 else _("Type the shortcoming in a few words.")
             )
-            rows = [back]
+            prompt_rows: list[list[tuple[str, str]]] = [back]
             if group:
-                rows.insert(
+                prompt_rows.insert(
                     0,
                     [
                         (
@@ -826,7 +826,7 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
                         )
                     ],
                 )
-            return head + "\n" + prompt, rows
+            return head + "\n" + prompt, prompt_rows
         lines = [head]
         if line.signed:
             lines.append(

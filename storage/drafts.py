@@ -107,7 +107,8 @@ def advance(draft: Draft, *, state: str | None = None, now: datetime, **changes:
 
 def finish(session: Session, person_id: int) -> bool:
     """End the person's conversation. Returns whether there was one."""
-    return bool(session.execute(delete(Draft).where(Draft.person_id == person_id)).rowcount)
+    result = session.execute(delete(Draft).where(Draft.person_id == person_id))
+    return bool(getattr(result, "rowcount", 0))
 
 
 def hold(draft: Draft, *, flow: str, args: dict[str, Any], now: datetime) -> Draft:
