@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from domain.errors import AlreadyRecorded, NotInScope, StaleAction
 from domain.i18n import N_
@@ -28,12 +28,11 @@ from handlers.base import (
     button,
     command,
     error_text,
-    int_arg,
     mark_saved,
-    parse_data,
     send,
     show,
 )
+from handlers.callbacks import CODE, DAY, ID, Family, choice
 from storage import meetings as m
 from storage.meetings import State
 from storage.models import AbsenceReason, Draft, MeetingKind
@@ -85,6 +84,53 @@ SECTION_LABELS: dict[str, str] = {
 }
 
 
+# --- Buttons: one declaration per family (data, pattern and parser) ------------------------
+
+_ON = choice("0", "1")
+MTG_CELL = Family("mtg:cell", (ID, ID))
+MTG_KIND = Family("mtg:kind", (ID, choice(*(k.value for k in MeetingKind))))
+MTG_TOPIC = Family("mtg:topic", (ID,))
+MTG_DUR = Family("mtg:dur", (ID, ID))
+MTG_GO = Family("mtg:go", (ID, choice(*(s.value for s in State))))
+MTG_DATE = Family("mtg:date", (ID, DAY))
+MTG_DATEOK = Family("mtg:dateok", (ID, DAY))
+MTG_ABS = Family("mtg:abs", (ID, ID))
+MTG_PRE = Family("mtg:pre", (ID, ID))
+MTG_ALL = Family("mtg:all", (ID,))
+MTG_LAST = Family("mtg:last", (ID,))
+MTG_PAGE = Family("mtg:page", (ID, ID))
+MTG_ATTOK = Family("mtg:attok", (ID,))
+MTG_RSN = Family("mtg:rsn", (ID, ID, choice(*REASON_NAMES)))
+MTG_RSNOK = Family("mtg:rsnok", (ID,))
+MTG_FOL = Family("mtg:fol", (ID, ID))
+MTG_UNG = Family("mtg:ung", (ID, CODE))
+MTG_OG = Family("mtg:og", (ID, ID))
+MTG_GOK = Family("mtg:gok", (ID,))
+MTG_CT = Family("mtg:ct", (ID, choice(*CONTENT_ITEMS), _ON))
+MTG_NOMIN = Family("mtg:nomin", (ID,))
+MTG_COK = Family("mtg:cok", (ID,))
+MTG_QSKIP = Family("mtg:qskip", (ID,))
+MTG_CHG = Family("mtg:chg", (ID, choice(*m.SECTIONS)))
+MTG_NEW = Family("mtg:new", (ID,))
+MTG_SAVE = Family("mtg:save", (ID,))
+MTG_X = Family("mtg:x", (ID,))
+MTG_CELLS = Family("mtg:cells", (ID,))
+MTG_LIST = Family("mtg:list", (ID,))
+MTG_LIST_OWN = Family("mtg:list")
+MTG_OPEN = Family("mtg:open", (ID,))
+MTG_FILE = Family("mtg:file", (ID,))
+MTG_FIX = Family("mtg:fix", (ID,))
+MTG_DEL = Family("mtg:del", (ID,))
+MTG_DELY = Family("mtg:dely", (ID,))
+MDL_CELL = Family("mdl:cell", (ID,))
+MDL_NEW = Family("mdl:new", (ID,))
+MDL_RV = Family("mdl:rv", (ID,))
+MDL_CP = Family("mdl:cp", (ID,))
+MDL_RM = Family("mdl:rm", (ID,))
+MDL_RMY = Family("mdl:rmy", (ID,))
+MDL_X = Family("mdl:x", (ID,))
+
+
 def _reason(env: Env, code: str) -> str:
     """The translated name of a reason code ("illness" → "ốm đau")."""
     return env.t.gettext(REASON_NAMES.get(code, REASON_NAMES["other"]))
@@ -95,7 +141,7 @@ def _ddmm(day: date) -> str:
 
 
 def _cancel_row(env: Env, draft_id: int) -> list[tuple[str, str]]:
-    return [(env.t.gettext("✖ Cancel"), f"mtg:x:{draft_id}")]
+    return [(env.t.gettext("✖ Cancel"), MTG_X.data(draft_id))]
 
 
 # --- Rendering the conversation --------------------------------------------------------------
@@ -116,7 +162,7 @@ def render(env: Env, session: Session, draft: Draft) -> Screen:
 
 def _screen_cell(env: Env, v: m.DraftView) -> Screen:
     rows = [
-        [(truncate(f"{c.code} — {c.name}", 60), f"mtg:cell:{v.draft_id}:{c.id}")] for c in v.cells
+        [(truncate(f"{c.code} — {c.name}", 60), MTG_CELL.data(v.draft_id, c.id))] for c in v.cells
     ]
     return env.t.gettext("Which cell is this meeting for?"), [*rows, _cancel_row(env, v.draft_id)]
 
@@ -124,7 +170,7 @@ def _screen_cell(env: Env, v: m.DraftView) -> Screen:
 def _screen_kind(env: Env, v: m.DraftView) -> Screen:
     _ = env.t.gettext
     rows = [
-        [(("• " if v.kind is k else "") + _(KIND_NAMES[k]), f"mtg:kind:{v.draft_id}:{k.value}")]
+        [(("• " if v.kind is k else "") + _(KIND_NAMES[k]), MTG_KIND.data(v.draft_id, k.value))]
         for k in KIND_ORDER
     ]
     return _("What kind of meeting was it?"), [*rows, _cancel_row(env, v.draft_id)]
@@ -138,8 +184,8 @@ def _screen_topic(env: Env, v: m.DraftView) -> Screen:
     rows: Rows = []
     if v.topic:
         text += "\n" + _("Current topic: {topic}").format(topic=h(v.topic))
-        rows.append([(_("Keep the current topic ▶"), f"mtg:topic:{v.draft_id}")])
-    rows.append([(_("◀ Back"), f"mtg:go:{v.draft_id}:{State.KIND.value}")])
+        rows.append([(_("Keep the current topic ▶"), MTG_TOPIC.data(v.draft_id))])
+    rows.append([(_("◀ Back"), MTG_GO.data(v.draft_id, State.KIND.value))])
     return text, [*rows, _cancel_row(env, v.draft_id)]
 
 
@@ -152,9 +198,9 @@ def _screen_duration(env: Env, v: m.DraftView) -> Screen:
         )
     choices = [120, 90] if v.kind is MeetingKind.COMBINED else [90, 120]
     rows: Rows = [
-        [(_("{minutes} minutes").format(minutes=n), f"mtg:dur:{v.draft_id}:{n}") for n in choices]
-        + [(_("Other…"), f"mtg:go:{v.draft_id}:{State.DURATION_TYPED.value}")],
-        [(_("◀ Back"), f"mtg:go:{v.draft_id}:{State.KIND.value}")],
+        [(_("{minutes} minutes").format(minutes=n), MTG_DUR.data(v.draft_id, n)) for n in choices]
+        + [(_("Other…"), MTG_GO.data(v.draft_id, State.DURATION_TYPED.value))],
+        [(_("◀ Back"), MTG_GO.data(v.draft_id, State.KIND.value))],
     ]
     return text, [*rows, _cancel_row(env, v.draft_id)]
 
@@ -162,7 +208,7 @@ def _screen_duration(env: Env, v: m.DraftView) -> Screen:
 def _screen_duration_typed(env: Env, v: m.DraftView) -> Screen:
     _ = env.t.gettext
     text = _("Type the duration in minutes, for example 100 or 1h45.")
-    rows = [[(_("◀ Back"), f"mtg:go:{v.draft_id}:{State.DURATION.value}")]]
+    rows = [[(_("◀ Back"), MTG_GO.data(v.draft_id, State.DURATION.value))]]
     return text, [*rows, _cancel_row(env, v.draft_id)]
 
 
@@ -187,10 +233,10 @@ def _screen_date(env: Env, v: m.DraftView) -> Screen:
     )
     today, yesterday = v.today_choices
     row = [
-        (_("Today {date}").format(date=_ddmm(today)), f"mtg:date:{v.draft_id}:{today:%Y%m%d}"),
+        (_("Today {date}").format(date=_ddmm(today)), MTG_DATE.data(v.draft_id, today)),
         (
             _("Yesterday {date}").format(date=_ddmm(yesterday)),
-            f"mtg:date:{v.draft_id}:{yesterday:%Y%m%d}",
+            MTG_DATE.data(v.draft_id, yesterday),
         ),
     ]
     rows: Rows = [row]
@@ -199,11 +245,11 @@ def _screen_date(env: Env, v: m.DraftView) -> Screen:
             [
                 (
                     _("Usual day {date}").format(date=_ddmm(v.usual_day)),
-                    f"mtg:date:{v.draft_id}:{v.usual_day:%Y%m%d}",
+                    MTG_DATE.data(v.draft_id, v.usual_day),
                 )
             ]
         )
-    rows.append([(_("◀ Back"), f"mtg:go:{v.draft_id}:{State.DURATION.value}")])
+    rows.append([(_("◀ Back"), MTG_GO.data(v.draft_id, State.DURATION.value))])
     return text, [*rows, _cancel_row(env, v.draft_id)]
 
 
@@ -216,8 +262,8 @@ def _screen_date_confirm(env: Env, v: m.DraftView) -> Screen:
         "right. Record the meeting on {date}?"
     ).format(date=env.t.date(day))
     rows = [
-        [(_("Yes, {date}").format(date=env.t.date(day)), f"mtg:dateok:{v.draft_id}:{day:%Y%m%d}")],
-        [(_("◀ Choose another date"), f"mtg:go:{v.draft_id}:{State.DATE.value}")],
+        [(_("Yes, {date}").format(date=env.t.date(day)), MTG_DATEOK.data(v.draft_id, day))],
+        [(_("◀ Choose another date"), MTG_GO.data(v.draft_id, State.DATE.value))],
     ]
     return text, [*rows, _cancel_row(env, v.draft_id)]
 
@@ -232,9 +278,9 @@ def _screen_duplicate(env: Env, v: m.DraftView) -> Screen:
         "date or kind."
     ).format(month=env.t.month(held_on.year, held_on.month), date=env.t.date(held_on))
     rows = [
-        [(_("📂 Open the recorded meeting"), f"mtg:open:{meeting_id}")],
-        [(_("📅 Choose another date"), f"mtg:go:{v.draft_id}:{State.DATE.value}")],
-        [(_("🔁 Record another kind"), f"mtg:go:{v.draft_id}:{State.KIND.value}")],
+        [(_("📂 Open the recorded meeting"), MTG_OPEN.data(meeting_id))],
+        [(_("📅 Choose another date"), MTG_GO.data(v.draft_id, State.DATE.value))],
+        [(_("🔁 Record another kind"), MTG_GO.data(v.draft_id, State.KIND.value))],
     ]
     return text, [*rows, _cancel_row(env, v.draft_id)]
 
@@ -257,7 +303,7 @@ def _screen_attendance(env: Env, v: m.DraftView) -> Screen:
         )
         if v.exempt:
             text += "\n" + _exempt_line(env, [e.name for e in v.exempt])
-        return text, [[(_("Done ▶"), f"mtg:attok:{d}")], _cancel_row(env, d)]
+        return text, [[(_("Done ▶"), MTG_ATTOK.data(d))], _cancel_row(env, d)]
     text = _("<b>Attendance</b>: {line}").format(
         line=_attendance_line(env, v.present_count, len(v.roll))
     )
@@ -274,22 +320,22 @@ def _screen_attendance(env: Env, v: m.DraftView) -> Screen:
     for member in v.page_members():
         name = truncate(member.name, 28)
         if member.id in absent:
-            buttons.append((f"❌ {name}", f"mtg:pre:{d}:{member.id}"))
+            buttons.append((f"❌ {name}", MTG_PRE.data(d, member.id)))
         else:
-            buttons.append((f"✅ {name}", f"mtg:abs:{d}:{member.id}"))
+            buttons.append((f"✅ {name}", MTG_ABS.data(d, member.id)))
     rows: Rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     if v.pages > 1:
         nav = []
         if v.page > 0:
-            nav.append((_("◀ Page {page}").format(page=v.page), f"mtg:page:{d}:{v.page - 1}"))
+            nav.append((_("◀ Page {page}").format(page=v.page), MTG_PAGE.data(d, v.page - 1)))
         if v.page + 1 < v.pages:
-            nav.append((_("Page {page} ▶").format(page=v.page + 2), f"mtg:page:{d}:{v.page + 1}"))
+            nav.append((_("Page {page} ▶").format(page=v.page + 2), MTG_PAGE.data(d, v.page + 1)))
         rows.append(nav)
-    extra = [(_("✅ Everyone present"), f"mtg:all:{d}")]
+    extra = [(_("✅ Everyone present"), MTG_ALL.data(d))]
     if v.last_meeting:
-        extra.append((_("↺ As on {date}").format(date=_ddmm(v.last_meeting)), f"mtg:last:{d}"))
+        extra.append((_("↺ As on {date}").format(date=_ddmm(v.last_meeting)), MTG_LAST.data(d)))
     rows.append(extra)
-    rows.append([(_("Done ▶"), f"mtg:attok:{d}")])
+    rows.append([(_("Done ▶"), MTG_ATTOK.data(d))])
     return text, [*rows, _cancel_row(env, d)]
 
 
@@ -304,7 +350,7 @@ def _screen_reasons(env: Env, v: m.DraftView) -> Screen:
     d = v.draft_id
     member = v.queue_member
     if member is None:
-        return _("No one is left to ask about."), [[(_("Continue ▶"), f"mtg:rsnok:{d}")]]
+        return _("No one is left to ask about."), [[(_("Continue ▶"), MTG_RSNOK.data(d))]]
     absent_count = len(v.absent)
     position = absent_count - v.queue_left + 1 if not v.returning else None
     text = _("Why was <b>{name}</b> absent?").format(name=h(member.name))
@@ -320,7 +366,7 @@ def _screen_reasons(env: Env, v: m.DraftView) -> Screen:
             label = (
                 REASON_ICONS[code] + " " + _("Excused: {reason}").format(reason=_reason(env, code))
             )
-        return (mark + label, f"mtg:rsn:{d}:{member.id}:{code}")
+        return (mark + label, MTG_RSN.data(d, member.id, code))
 
     rows: Rows = [
         [btn("trip"), btn("illness")],
@@ -345,28 +391,28 @@ def _screen_guests(env: Env, v: m.DraftView) -> Screen:
     text += "\n" + _("Other guests: {count}").format(count=v.other_guests)
     chosen = {g.person_id for g in v.guests if g.person_id}
     rows: Rows = [
-        [(f"👤 {truncate(name, 40)}", f"mtg:fol:{d}:{pid}")]
+        [(f"👤 {truncate(name, 40)}", MTG_FOL.data(d, pid))]
         for pid, name in v.followers
         if pid not in chosen
     ]
     rows += [
-        [(_("✖ Remove {name}").format(name=truncate(g.name, 32)), f"mtg:ung:{d}:{g.key}")]
+        [(_("✖ Remove {name}").format(name=truncate(g.name, 32)), MTG_UNG.data(d, g.key))]
         for g in v.guests
     ]
-    rows.append([(_("✍️ Type another name"), f"mtg:go:{d}:{State.GUEST_NAME.value}")])
-    count_row = [(_("➕ Other guest"), f"mtg:og:{d}:{v.other_guests + 1}")]
+    rows.append([(_("✍️ Type another name"), MTG_GO.data(d, State.GUEST_NAME.value))])
+    count_row = [(_("➕ Other guest"), MTG_OG.data(d, v.other_guests + 1))]
     if v.other_guests > 0:
-        count_row.insert(0, (_("➖ Other guest"), f"mtg:og:{d}:{v.other_guests - 1}"))
+        count_row.insert(0, (_("➖ Other guest"), MTG_OG.data(d, v.other_guests - 1)))
     rows.append(count_row)
     label = _("Continue ▶") if v.guests else _("No superior guest ▶")
-    rows.append([(label, f"mtg:gok:{d}")])
+    rows.append([(label, MTG_GOK.data(d))])
     return text, [*rows, _cancel_row(env, d)]
 
 
 def _screen_guest_name(env: Env, v: m.DraftView) -> Screen:
     _ = env.t.gettext
     text = _("Type the name of the superior committee member who attended.")
-    rows = [[(_("◀ Back"), f"mtg:go:{v.draft_id}:{State.GUESTS.value}")]]
+    rows = [[(_("◀ Back"), MTG_GO.data(v.draft_id, State.GUESTS.value))]]
     return text, [*rows, _cancel_row(env, v.draft_id)]
 
 
@@ -396,10 +442,10 @@ def _screen_content(env: Env, v: m.DraftView) -> Screen:
     for item in CONTENT_ITEMS:
         on = v.content.get(item, False)
         label = ("☑ " if on else "☐ ") + _(CONTENT_NAMES[item])
-        rows.append([(label, f"mtg:ct:{d}:{item}:{0 if on else 1}")])
+        rows.append([(label, MTG_CT.data(d, item, 0 if on else 1))])
     if v.minutes_ref or v.minutes_file:
-        rows.append([(_("🗑 Remove the minutes"), f"mtg:nomin:{d}")])
-    rows.append([(_("Continue ▶"), f"mtg:cok:{d}")])
+        rows.append([(_("🗑 Remove the minutes"), MTG_NOMIN.data(d))])
+    rows.append([(_("Continue ▶"), MTG_COK.data(d))])
     return text, [*rows, _cancel_row(env, d)]
 
 
@@ -410,7 +456,7 @@ def _screen_quality(env: Env, v: m.DraftView) -> Screen:
         "Good is 90 or more with full marks on attendance, duration, members speaking and "
         "minutes; fair 70–89; average 50–69; poor below 50."
     )
-    rows = [[(_("Skip ▶"), f"mtg:qskip:{v.draft_id}")]]
+    rows = [[(_("Skip ▶"), MTG_QSKIP.data(v.draft_id))]]
     return text, [*rows, _cancel_row(env, v.draft_id)]
 
 
@@ -473,8 +519,8 @@ def _screen_confirm(env: Env, v: m.DraftView) -> Screen:
     d = v.draft_id
     text = _("<b>Check and save</b>") + "\n" + "\n".join(_summary_lines(env, v))
     sections = [s for s in m.SECTIONS if s != "reasons" or v.absent]
-    change = [(_(SECTION_LABELS[s]), f"mtg:chg:{d}:{s}") for s in sections]
-    rows: Rows = [[(_("💾 Save"), f"mtg:save:{d}")]]
+    change = [(_(SECTION_LABELS[s]), MTG_CHG.data(d, s)) for s in sections]
+    rows: Rows = [[(_("💾 Save"), MTG_SAVE.data(d))]]
     rows += [change[i : i + 3] for i in range(0, len(change), 3)]
     return text, [*rows, _cancel_row(env, d)]
 
@@ -539,8 +585,7 @@ async def meeting_command(update: Update, context: Context, env: Env) -> None:
 async def on_new(update: Update, context: Context, env: Env) -> None:
     """Starts logging a meeting ("log a meeting" on the overview; "start over" on an older
     offer, whose number names the conversation it discards)."""
-    args = _args(update, "new")
-    old = int_arg(args[0]) if args else 0
+    old = MTG_NEW.args(update)[0]
     with env.db.transaction() as session:
         existing = m.current_draft(session, person_id=env.person_id)
     if existing is not None and old and m.conversation_key(existing) == old:
@@ -555,27 +600,18 @@ async def on_new(update: Update, context: Context, env: Env) -> None:
     await flows.start(update, context, env, m.FLOW, {})
 
 
-def _args(update: Update, action: str) -> list[str]:
-    data = update.callback_query.data if update.callback_query else None
-    return parse_data(data, f"mtg:{action}")
-
-
-def _step(
-    action: str, use_case: Callable[..., Draft], nargs: int = 0
-) -> Callable[[Update, Context], Any]:
-    """A button handler: ``mtg:<action>:<draft>:<args…>`` → ``use_case`` → the next screen."""
+def _step(family: Family, use_case: Callable[..., Draft]) -> Callable[[Update, Context], Any]:
+    """A button handler: ``family`` data (the conversation key, then the step's arguments)
+    → ``use_case`` → the next screen."""
 
     @button
     async def handler(update: Update, context: Context, env: Env) -> None:
-        args = _args(update, action)
-        if len(args) != nargs + 1:
-            raise StaleAction()
-        draft_id = int_arg(args[0])
+        draft_id, *args = family.args(update)
         await flows.step(
             update,
             context,
             env,
-            lambda session: use_case(session, env, draft_id, *args[1:]),
+            lambda session: use_case(session, env, draft_id, *args),
             render=render,
         )
 
@@ -587,36 +623,15 @@ def _person(env: Env) -> int:
     return env.person_id
 
 
-def _date_arg(value: str) -> date:
-    try:
-        return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
-    except ValueError as exc:
-        raise StaleAction() from exc
-
-
-def _kind_arg(value: str) -> MeetingKind:
-    try:
-        return MeetingKind(value)
-    except ValueError as exc:
-        raise StaleAction() from exc
-
-
-def _state_arg(value: str) -> State:
-    try:
-        return State(value)
-    except ValueError as exc:
-        raise StaleAction() from exc
-
-
 # Each use-case adapter turns button arguments into keyword arguments; no logic here.
-def _u_cell(s: Session, env: Env, d: int, org: str) -> Draft:
+def _u_cell(s: Session, env: Env, d: int, org: int) -> Draft:
     """Stores the chosen cell and asks for the kind."""
-    return m.choose_cell(s, person_id=_person(env), draft_id=d, org_id=int_arg(org), now=env.now())
+    return m.choose_cell(s, person_id=_person(env), draft_id=d, org_id=org, now=env.now())
 
 
 def _u_kind(s: Session, env: Env, d: int, kind: str) -> Draft:
     """Stores the kind and asks for the topic or the duration."""
-    return m.set_kind(s, person_id=_person(env), draft_id=d, kind=_kind_arg(kind), now=env.now())
+    return m.set_kind(s, person_id=_person(env), draft_id=d, kind=MeetingKind(kind), now=env.now())
 
 
 def _u_topic_keep(s: Session, env: Env, d: int) -> Draft:
@@ -624,57 +639,55 @@ def _u_topic_keep(s: Session, env: Env, d: int) -> Draft:
     return m.set_topic(s, person_id=_person(env), draft_id=d, text=None, now=env.now())
 
 
-def _u_duration(s: Session, env: Env, d: int, minutes: str) -> Draft:
+def _u_duration(s: Session, env: Env, d: int, minutes: int) -> Draft:
     """Stores the duration and asks for the date."""
-    return m.set_duration(
-        s, person_id=_person(env), draft_id=d, minutes=int_arg(minutes), now=env.now()
-    )
+    return m.set_duration(s, person_id=_person(env), draft_id=d, minutes=minutes, now=env.now())
 
 
 def _u_go(s: Session, env: Env, d: int, target: str) -> Draft:
     """Goes back, or to a step that takes typed input."""
-    return m.move(s, person_id=_person(env), draft_id=d, target=_state_arg(target), now=env.now())
+    return m.move(s, person_id=_person(env), draft_id=d, target=State(target), now=env.now())
 
 
-def _u_date(s: Session, env: Env, d: int, day: str) -> Draft:
+def _u_date(s: Session, env: Env, d: int, day: date) -> Draft:
     """Stores the date and asks for the attendance."""
     return m.set_date(
-        s, person_id=_person(env), draft_id=d, day=_date_arg(day), today=env.today(), now=env.now()
+        s, person_id=_person(env), draft_id=d, day=day, today=env.today(), now=env.now()
     )
 
 
-def _u_date_ok(s: Session, env: Env, d: int, day: str) -> Draft:
+def _u_date_ok(s: Session, env: Env, d: int, day: date) -> Draft:
     """Stores a confirmed old date and asks for the attendance."""
     return m.set_date(
         s,
         person_id=_person(env),
         draft_id=d,
-        day=_date_arg(day),
+        day=day,
         today=env.today(),
         now=env.now(),
         confirmed=True,
     )
 
 
-def _u_absent(s: Session, env: Env, d: int, member: str) -> Draft:
+def _u_absent(s: Session, env: Env, d: int, member: int) -> Draft:
     """Marks one member absent."""
     return m.mark(
         s,
         person_id=_person(env),
         draft_id=d,
-        member_id=int_arg(member),
+        member_id=member,
         absent=True,
         now=env.now(),
     )
 
 
-def _u_present(s: Session, env: Env, d: int, member: str) -> Draft:
+def _u_present(s: Session, env: Env, d: int, member: int) -> Draft:
     """Marks one member present."""
     return m.mark(
         s,
         person_id=_person(env),
         draft_id=d,
-        member_id=int_arg(member),
+        member_id=member,
         absent=False,
         now=env.now(),
     )
@@ -690,9 +703,9 @@ def _u_last(s: Session, env: Env, d: int) -> Draft:
     return m.same_as_last(s, person_id=_person(env), draft_id=d, today=env.today(), now=env.now())
 
 
-def _u_page(s: Session, env: Env, d: int, page: str) -> Draft:
+def _u_page(s: Session, env: Env, d: int, page: int) -> Draft:
     """Shows another page of the roll."""
-    return m.set_page(s, person_id=_person(env), draft_id=d, page=int_arg(page), now=env.now())
+    return m.set_page(s, person_id=_person(env), draft_id=d, page=page, now=env.now())
 
 
 def _u_attendance_done(s: Session, env: Env, d: int) -> Draft:
@@ -700,10 +713,10 @@ def _u_attendance_done(s: Session, env: Env, d: int) -> Draft:
     return m.attendance_done(s, person_id=_person(env), draft_id=d, now=env.now())
 
 
-def _u_reason(s: Session, env: Env, d: int, member: str, code: str) -> Draft:
+def _u_reason(s: Session, env: Env, d: int, member: int, code: str) -> Draft:
     """Stores one absent member's reason and asks the next."""
     return m.set_reason(
-        s, person_id=_person(env), draft_id=d, member_id=int_arg(member), code=code, now=env.now()
+        s, person_id=_person(env), draft_id=d, member_id=member, code=code, now=env.now()
     )
 
 
@@ -712,11 +725,9 @@ def _u_reasons_done(s: Session, env: Env, d: int) -> Draft:
     return m.reasons_done(s, person_id=_person(env), draft_id=d, now=env.now())
 
 
-def _u_follower(s: Session, env: Env, d: int, person: str) -> Draft:
+def _u_follower(s: Session, env: Env, d: int, person: int) -> Draft:
     """Records the follower's attendance and asks for the content."""
-    return m.add_follower(
-        s, person_id=_person(env), draft_id=d, guest_id=int_arg(person), now=env.now()
-    )
+    return m.add_follower(s, person_id=_person(env), draft_id=d, guest_id=person, now=env.now())
 
 
 def _u_unguest(s: Session, env: Env, d: int, key: str) -> Draft:
@@ -724,11 +735,9 @@ def _u_unguest(s: Session, env: Env, d: int, key: str) -> Draft:
     return m.remove_guest(s, person_id=_person(env), draft_id=d, key=key, now=env.now())
 
 
-def _u_other_guests(s: Session, env: Env, d: int, count: str) -> Draft:
+def _u_other_guests(s: Session, env: Env, d: int, count: int) -> Draft:
     """Sets the number of other guests."""
-    return m.set_other_guests(
-        s, person_id=_person(env), draft_id=d, count=int_arg(count), now=env.now()
-    )
+    return m.set_other_guests(s, person_id=_person(env), draft_id=d, count=count, now=env.now())
 
 
 def _u_guests_done(s: Session, env: Env, d: int) -> Draft:
@@ -763,39 +772,38 @@ def _u_change(s: Session, env: Env, d: int, section: str) -> Draft:
     return m.change(s, person_id=_person(env), draft_id=d, section=section, now=env.now())
 
 
-STEP_BUTTONS: list[tuple[str, Callable[..., Draft], int]] = [
-    ("cell", _u_cell, 1),
-    ("kind", _u_kind, 1),
-    ("topic", _u_topic_keep, 0),
-    ("dur", _u_duration, 1),
-    ("go", _u_go, 1),
-    ("date", _u_date, 1),
-    ("dateok", _u_date_ok, 1),
-    ("abs", _u_absent, 1),
-    ("pre", _u_present, 1),
-    ("all", _u_all, 0),
-    ("last", _u_last, 0),
-    ("page", _u_page, 1),
-    ("attok", _u_attendance_done, 0),
-    ("rsn", _u_reason, 2),
-    ("rsnok", _u_reasons_done, 0),
-    ("fol", _u_follower, 1),
-    ("ung", _u_unguest, 1),
-    ("og", _u_other_guests, 1),
-    ("gok", _u_guests_done, 0),
-    ("ct", _u_content, 2),
-    ("nomin", _u_no_minutes, 0),
-    ("cok", _u_content_done, 0),
-    ("qskip", _u_quality_skip, 0),
-    ("chg", _u_change, 1),
+STEP_BUTTONS: list[tuple[Family, Callable[..., Draft]]] = [
+    (MTG_CELL, _u_cell),
+    (MTG_KIND, _u_kind),
+    (MTG_TOPIC, _u_topic_keep),
+    (MTG_DUR, _u_duration),
+    (MTG_GO, _u_go),
+    (MTG_DATE, _u_date),
+    (MTG_DATEOK, _u_date_ok),
+    (MTG_ABS, _u_absent),
+    (MTG_PRE, _u_present),
+    (MTG_ALL, _u_all),
+    (MTG_LAST, _u_last),
+    (MTG_PAGE, _u_page),
+    (MTG_ATTOK, _u_attendance_done),
+    (MTG_RSN, _u_reason),
+    (MTG_RSNOK, _u_reasons_done),
+    (MTG_FOL, _u_follower),
+    (MTG_UNG, _u_unguest),
+    (MTG_OG, _u_other_guests),
+    (MTG_GOK, _u_guests_done),
+    (MTG_CT, _u_content),
+    (MTG_NOMIN, _u_no_minutes),
+    (MTG_COK, _u_content_done),
+    (MTG_QSKIP, _u_quality_skip),
+    (MTG_CHG, _u_change),
 ]
 
 
 @button
 async def on_cancel(update: Update, context: Context, env: Env) -> None:
     """Leaves the conversation; nothing of it is saved."""
-    args = _args(update, "x")
-    draft_id = int_arg(args[0]) if args else 0
+    draft_id = MTG_X.args(update)[0]
     with env.db.transaction() as session:
         had = m.cancel(session, person_id=_person(env), draft_id=draft_id)
     if not had:
@@ -806,8 +814,7 @@ async def on_cancel(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_save(update: Update, context: Context, env: Env) -> None:
     """Saves the meeting, confirms it, and tells the secretary about any flag it raised."""
-    args = _args(update, "save")
-    draft_id = int_arg(args[0]) if args else 0
+    draft_id = MTG_SAVE.args(update)[0]
     _ = env.t.gettext
     try:
         with env.db.transaction() as session:
@@ -846,7 +853,10 @@ async def on_save(update: Update, context: Context, env: Env) -> None:
             len(result.dropped),
         ).format(names=h(", ".join(result.dropped)))
     rows = [
-        [(_("📂 Open"), f"mtg:open:{result.meeting_id}"), (_("📋 Meetings"), "mtg:list")],
+        [
+            (_("📂 Open"), MTG_OPEN.data(result.meeting_id)),
+            (_("📋 Meetings"), MTG_LIST_OWN.data()),
+        ],
     ]
     await show(update, env, context, text, rows)
     for notice in result.flags:
@@ -903,7 +913,7 @@ async def _already_recorded(
     existing = exc.params.get("meeting_id")
     extra: Rows = []
     if existing:
-        extra.append([(env.t.gettext("📂 Open the recorded meeting"), f"mtg:open:{existing}")])
+        extra.append([(env.t.gettext("📂 Open the recorded meeting"), MTG_OPEN.data(existing))])
     await show(update, env, context, f"⚠️ {notice}\n\n{text}".strip(), [*extra, *rows])
 
 
@@ -1040,11 +1050,11 @@ def _overview_screen(env: Env, ov: m.CellOverview) -> Screen:
         label = f"{_ddmm(row.held_on)} · {_(KIND_NAMES[row.kind])}"
         if row.counts.required:
             label += f" · {row.counts.present}/{row.counts.required}"
-        rows.append([(truncate(label, 60), f"mtg:open:{row.id}")])
+        rows.append([(truncate(label, 60), MTG_OPEN.data(row.id))])
     if not ov.meetings:
         lines.append(_("No meetings recorded in the last months."))
     if ov.can_write:
-        rows.append([(_("➕ Log a meeting"), "mtg:new:0")])
+        rows.append([(_("➕ Log a meeting"), MTG_NEW.data(0))])
     return "\n".join(lines), rows
 
 
@@ -1053,12 +1063,12 @@ def _cells_screen(env: Env, cells: list[m.CellRef], page: int) -> Screen:
     pages = max(1, -(-len(cells) // CELLS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     chunk = cells[page * CELLS_PER_PAGE : (page + 1) * CELLS_PER_PAGE]
-    rows: Rows = [[(truncate(f"{c.code} — {c.name}", 60), f"mtg:list:{c.id}")] for c in chunk]
+    rows: Rows = [[(truncate(f"{c.code} — {c.name}", 60), MTG_LIST.data(c.id))] for c in chunk]
     nav = []
     if page > 0:
-        nav.append((_("◀ Page {page}").format(page=page), f"mtg:cells:{page - 1}"))
+        nav.append((_("◀ Page {page}").format(page=page), MTG_CELLS.data(page - 1)))
     if page + 1 < pages:
-        nav.append((_("Page {page} ▶").format(page=page + 2), f"mtg:cells:{page + 1}"))
+        nav.append((_("Page {page} ▶").format(page=page + 2), MTG_CELLS.data(page + 1)))
     if nav:
         rows.append(nav)
     return _("Which cell's meetings? (or type /meetings CODE)"), rows
@@ -1093,8 +1103,7 @@ async def meetings_command(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_cells(update: Update, context: Context, env: Env) -> None:
     """Shows another page of the cells to choose from."""
-    args = _args(update, "cells")
-    page = int_arg(args[0]) if args else 0
+    page = MTG_CELLS.args(update)[0]
     with env.db.transaction() as session:
         cells = m.readable_cells(session, person_id=_person(env))
     await show(update, env, context, *_cells_screen(env, cells, page))
@@ -1103,10 +1112,12 @@ async def on_cells(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_list(update: Update, context: Context, env: Env) -> None:
     """Shows one cell's meetings (the writer's own cell when none is named)."""
-    args = _args(update, "list")
+    query = update.callback_query
+    data = query.data if query is not None else None
+    args = MTG_LIST.parse(data) if data != MTG_LIST_OWN.data() else ()
     with env.db.transaction() as session:
         if args:
-            org_id = int_arg(args[0])
+            org_id = args[0]
         else:
             cells = m.writable_cells(session, person_id=_person(env)) or m.readable_cells(
                 session, person_id=_person(env)
@@ -1183,18 +1194,17 @@ def _detail_screen(env: Env, d: m.MeetingDetail) -> Screen:
     )
     rows: Rows = []
     if d.can_write:
-        rows.append([(_("✏️ Correct"), f"mtg:fix:{d.id}"), (_("🗑 Delete"), f"mtg:del:{d.id}")])
+        rows.append([(_("✏️ Correct"), MTG_FIX.data(d.id)), (_("🗑 Delete"), MTG_DEL.data(d.id))])
     if d.minutes_file:
-        rows.append([(_("📎 Minutes file"), f"mtg:file:{d.id}")])
-    rows.append([(_("◀ Meetings"), f"mtg:list:{d.org.id}")])
+        rows.append([(_("📎 Minutes file"), MTG_FILE.data(d.id))])
+    rows.append([(_("◀ Meetings"), MTG_LIST.data(d.org.id))])
     return "\n".join(lines), rows
 
 
 @button
 async def on_open(update: Update, context: Context, env: Env) -> None:
     """Shows one meeting in full."""
-    args = _args(update, "open")
-    meeting_id = int_arg(args[0]) if args else 0
+    meeting_id = MTG_OPEN.args(update)[0]
     with env.db.transaction() as session:
         detail = m.meeting_detail(
             session, person_id=_person(env), meeting_id=meeting_id, now=env.now()
@@ -1205,8 +1215,7 @@ async def on_open(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_file(update: Update, context: Context, env: Env) -> None:
     """Sends the kept photo or file of the minutes."""
-    args = _args(update, "file")
-    meeting_id = int_arg(args[0]) if args else 0
+    meeting_id = MTG_FILE.args(update)[0]
     with env.db.transaction() as session:
         kind, file_id = m.minutes_file(session, person_id=_person(env), meeting_id=meeting_id)
     if kind == "photo":
@@ -1218,10 +1227,7 @@ async def on_file(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_fix(update: Update, context: Context, env: Env) -> None:
     """Opens a saved meeting for correction at its confirmation screen."""
-    args = _args(update, "fix")
-    if not args:
-        raise StaleAction()
-    meeting_id = int_arg(args[0])
+    (meeting_id,) = MTG_FIX.args(update)
     with env.db.transaction() as session:
         m.check_correctable(session, person_id=_person(env), meeting_id=meeting_id)
     await flows.start(
@@ -1237,8 +1243,7 @@ async def on_fix(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_delete_ask(update: Update, context: Context, env: Env) -> None:
     """Asks to confirm the deletion of a meeting."""
-    args = _args(update, "del")
-    meeting_id = int_arg(args[0]) if args else 0
+    meeting_id = MTG_DEL.args(update)[0]
     with env.db.transaction() as session:
         d = m.meeting_detail(session, person_id=_person(env), meeting_id=meeting_id, now=env.now())
     _ = env.t.gettext
@@ -1247,8 +1252,8 @@ async def on_delete_ask(update: Update, context: Context, env: Env) -> None:
         "deletion is kept in the audit log."
     ).format(kind=h(_(KIND_NAMES[d.kind]).lower()), date=env.t.date(d.held_on))
     rows = [
-        [(_("🗑 Yes, delete it"), f"mtg:dely:{d.id}")],
-        [(_("◀ No, keep it"), f"mtg:open:{d.id}")],
+        [(_("🗑 Yes, delete it"), MTG_DELY.data(d.id))],
+        [(_("◀ No, keep it"), MTG_OPEN.data(d.id))],
     ]
     await show(update, env, context, text, rows)
 
@@ -1256,8 +1261,7 @@ async def on_delete_ask(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_delete(update: Update, context: Context, env: Env) -> None:
     """Deletes a meeting (soft delete, audited)."""
-    args = _args(update, "dely")
-    meeting_id = int_arg(args[0]) if args else 0
+    meeting_id = MTG_DELY.args(update)[0]
     with env.db.transaction() as session:
         outcome = m.delete_meeting(
             session, person_id=_person(env), meeting_id=meeting_id, now=env.now()
@@ -1268,7 +1272,7 @@ async def on_delete(update: Update, context: Context, env: Env) -> None:
         env,
         context,
         _("🗑 The meeting was deleted."),
-        [[(_("◀ Meetings"), f"mtg:list:{outcome.org_id}")]],
+        [[(_("◀ Meetings"), MTG_LIST.data(outcome.org_id))]],
     )
 
 
@@ -1304,9 +1308,9 @@ def _model_screen(env: Env, ov: m.ModelOverview) -> Screen:
             [
                 (
                     _("📝 Review: {title}").format(title=truncate(model.title, 30)),
-                    f"mdl:rv:{model.id}",
+                    MDL_RV.data(model.id),
                 ),
-                (_("🗑 Remove"), f"mdl:rm:{model.id}"),
+                (_("🗑 Remove"), MDL_RM.data(model.id)),
             ]
         )
     for model in ov.carry_over:
@@ -1316,17 +1320,12 @@ def _model_screen(env: Env, ov: m.ModelOverview) -> Screen:
                     _("🔁 Keep “{title}” for {year}").format(
                         title=truncate(model.title, 30), year=ov.year
                     ),
-                    f"mdl:cp:{model.id}",
+                    MDL_CP.data(model.id),
                 )
             ]
         )
-    rows.append([(_("➕ Register a model"), f"mdl:new:{ov.org.id}")])
+    rows.append([(_("➕ Register a model"), MDL_NEW.data(ov.org.id))])
     return "\n".join(lines), rows
-
-
-def _margs(update: Update, action: str) -> list[str]:
-    data = update.callback_query.data if update.callback_query else None
-    return parse_data(data, f"mdl:{action}")
 
 
 @command("model")
@@ -1345,7 +1344,7 @@ async def model_command(update: Update, context: Context, env: Env) -> None:
         else:
             screen = (
                 env.t.gettext("Which cell?"),
-                [[(truncate(f"{c.code} — {c.name}", 60), f"mdl:cell:{c.id}")] for c in cells],
+                [[(truncate(f"{c.code} — {c.name}", 60), MDL_CELL.data(c.id))] for c in cells],
             )
     await send(env, context, *screen)
 
@@ -1353,8 +1352,7 @@ async def model_command(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_model_cell(update: Update, context: Context, env: Env) -> None:
     """Shows one cell's study models."""
-    args = _margs(update, "cell")
-    org_id = int_arg(args[0]) if args else 0
+    org_id = MDL_CELL.args(update)[0]
     with env.db.transaction() as session:
         ov = m.model_overview(session, person_id=_person(env), org_id=org_id, today=env.today())
     await show(update, env, context, *_model_screen(env, ov))
@@ -1388,8 +1386,7 @@ async def _start_model(
 @button
 async def on_model_new(update: Update, context: Context, env: Env) -> None:
     """Asks for the new model's name."""
-    args = _margs(update, "new")
-    org_id = int_arg(args[0]) if args else 0
+    org_id = MDL_NEW.args(update)[0]
     with env.db.transaction() as session:
         if org_id not in {c.id for c in m.writable_cells(session, person_id=_person(env))}:
             raise NotInScope()
@@ -1399,8 +1396,7 @@ async def on_model_new(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_model_review(update: Update, context: Context, env: Env) -> None:
     """Asks for the result of the model's yearly review."""
-    args = _margs(update, "rv")
-    model_id = int_arg(args[0]) if args else 0
+    model_id = MDL_RV.args(update)[0]
     with env.db.transaction() as session:
         org_id = m.model_org(session, person_id=_person(env), model_id=model_id)
     await _start_model(update, context, env, org_id, model_id)
@@ -1409,8 +1405,7 @@ async def on_model_review(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_model_copy(update: Update, context: Context, env: Env) -> None:
     """Registers last year's model again for this year."""
-    args = _margs(update, "cp")
-    model_id = int_arg(args[0]) if args else 0
+    model_id = MDL_CP.args(update)[0]
     with env.db.transaction() as session:
         row = m.carry_over_model(
             session, person_id=_person(env), model_id=model_id, today=env.today(), now=env.now()
@@ -1423,8 +1418,7 @@ async def on_model_copy(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_model_remove_ask(update: Update, context: Context, env: Env) -> None:
     """Asks to confirm removing a model."""
-    args = _margs(update, "rm")
-    model_id = int_arg(args[0]) if args else 0
+    model_id = MDL_RM.args(update)[0]
     with env.db.transaction() as session:
         org_id = m.model_org(session, person_id=_person(env), model_id=model_id)
     _ = env.t.gettext
@@ -1434,8 +1428,8 @@ async def on_model_remove_ask(update: Update, context: Context, env: Env) -> Non
         context,
         _("Remove this model? Use this only for a model registered by mistake."),
         [
-            [(_("🗑 Yes, remove it"), f"mdl:rmy:{model_id}")],
-            [(_("◀ Back"), f"mdl:cell:{org_id}")],
+            [(_("🗑 Yes, remove it"), MDL_RMY.data(model_id))],
+            [(_("◀ Back"), MDL_CELL.data(org_id))],
         ],
     )
 
@@ -1443,8 +1437,7 @@ async def on_model_remove_ask(update: Update, context: Context, env: Env) -> Non
 @button
 async def on_model_remove(update: Update, context: Context, env: Env) -> None:
     """Removes a model (soft delete, audited)."""
-    args = _margs(update, "rmy")
-    model_id = int_arg(args[0]) if args else 0
+    model_id = MDL_RMY.args(update)[0]
     with env.db.transaction() as session:
         org_id = m.delete_model(session, person_id=_person(env), model_id=model_id, now=env.now())
         ov = m.model_overview(session, person_id=_person(env), org_id=org_id, today=env.today())
@@ -1454,8 +1447,7 @@ async def on_model_remove(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_model_cancel(update: Update, context: Context, env: Env) -> None:
     """Leaves the model entry and shows the models again."""
-    args = _margs(update, "x")
-    org_id = int_arg(args[0]) if args else 0
+    org_id = MDL_X.args(update)[0]
     with env.db.transaction() as session:
         m.cancel_model_entry(session, person_id=_person(env))
         ov = m.model_overview(session, person_id=_person(env), org_id=org_id, today=env.today())
@@ -1472,7 +1464,7 @@ def render_model(env: Env, session: Session, draft: Draft) -> Screen:
             "Type the name of the model (at most 300 characters), for example: "
             "“Kỷ cương, tận tụy, vì người bệnh”."
         )
-    return text, [[(_("✖ Cancel"), f"mdl:x:{draft.data.get('org_id', 0)}")]]
+    return text, [[(_("✖ Cancel"), MDL_X.data(draft.data.get("org_id", 0)))]]
 
 
 async def _model_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
@@ -1518,25 +1510,25 @@ def handlers() -> list[object]:
         CommandHandler(["meeting", "sinhhoat"], meeting_command),
         CommandHandler("meetings", meetings_command),
         CommandHandler("model", model_command),
-        CallbackQueryHandler(on_new, pattern=r"^mtg:new:\d+$"),
-        CallbackQueryHandler(on_save, pattern=r"^mtg:save:\d+$"),
-        CallbackQueryHandler(on_cancel, pattern=r"^mtg:x:\d+$"),
-        CallbackQueryHandler(on_cells, pattern=r"^mtg:cells:\d+$"),
-        CallbackQueryHandler(on_list, pattern=r"^mtg:list(:\d+)?$"),
-        CallbackQueryHandler(on_open, pattern=r"^mtg:open:\d+$"),
-        CallbackQueryHandler(on_file, pattern=r"^mtg:file:\d+$"),
-        CallbackQueryHandler(on_fix, pattern=r"^mtg:fix:\d+(:\d+)?$"),
-        CallbackQueryHandler(on_delete_ask, pattern=r"^mtg:del:\d+$"),
-        CallbackQueryHandler(on_delete, pattern=r"^mtg:dely:\d+$"),
-        CallbackQueryHandler(on_model_cell, pattern=r"^mdl:cell:\d+$"),
-        CallbackQueryHandler(on_model_new, pattern=r"^mdl:new:\d+$"),
-        CallbackQueryHandler(on_model_review, pattern=r"^mdl:rv:\d+$"),
-        CallbackQueryHandler(on_model_copy, pattern=r"^mdl:cp:\d+$"),
-        CallbackQueryHandler(on_model_remove_ask, pattern=r"^mdl:rm:\d+$"),
-        CallbackQueryHandler(on_model_remove, pattern=r"^mdl:rmy:\d+$"),
-        CallbackQueryHandler(on_model_cancel, pattern=r"^mdl:x:\d+$"),
+        MTG_NEW.handler(on_new),
+        MTG_SAVE.handler(on_save),
+        MTG_X.handler(on_cancel),
+        MTG_CELLS.handler(on_cells),
+        MTG_LIST.handler(on_list),
+        MTG_LIST_OWN.handler(on_list),
+        MTG_OPEN.handler(on_open),
+        MTG_FILE.handler(on_file),
+        MTG_FIX.handler(on_fix),
+        MTG_DEL.handler(on_delete_ask),
+        MTG_DELY.handler(on_delete),
+        MDL_CELL.handler(on_model_cell),
+        MDL_NEW.handler(on_model_new),
+        MDL_RV.handler(on_model_review),
+        MDL_CP.handler(on_model_copy),
+        MDL_RM.handler(on_model_remove_ask),
+        MDL_RMY.handler(on_model_remove),
+        MDL_X.handler(on_model_cancel),
     ]
-    for action, use_case, nargs in STEP_BUTTONS:
-        pattern = rf"^mtg:{action}:\d+" + r":[\w-]+" * nargs + "$"
-        out.append(CallbackQueryHandler(_step(action, use_case, nargs), pattern=pattern))
+    for family, use_case in STEP_BUTTONS:
+        out.append(family.handler(_step(family, use_case)))
     return out
