@@ -38,19 +38,22 @@ from handlers.base import (
     Visitor,
     button,
     error_text,
-    int_arg,
     load_env,
     mark_saved,
-    parse_data,
     send,
     show,
     was_saved,
 )
 from handlers.base import stranger_text as _stranger
+from handlers.callbacks import ID, Family, choice
 from storage import drafts
 from storage.models import Draft
 
 log = logging.getLogger(__name__)
+
+#: "Continue", "discard", "discard it and start the other": the action and the conversation key.
+RESUME = Family("resume", (choice("go", "drop", "new"), ID))
+RESUME_UNKEYED = Family("resume", (choice("go", "drop"),))
 
 Screen = tuple[str, Keyboard | None]
 Render = Callable[[Env, Session, Draft], Screen]
@@ -155,14 +158,19 @@ def offer(env: Env, session: Session | None, draft: Draft) -> Screen:
         text += "\n" + _("Everything answered so far is already saved.")
     pending = drafts.held(draft)
     key = drafts.key(draft)
-    rows: list[list[tuple[str, str]]] = [[(_("▶️ Continue"), f"resume:go:{key}")]]
+    rows: list[list[tuple[str, str]]] = [[(_("▶️ Continue"), RESUME.data("go", key))]]
     if pending is not None and pending[0] in FLOWS:
         new_title = _(FLOWS[pending[0]].title)
         rows.append(
-            [(_("🆕 Discard it and start: {title}").format(title=new_title), f"resume:new:{key}")]
+            [
+                (
+                    _("🆕 Discard it and start: {title}").format(title=new_title),
+                    RESUME.data("new", key),
+                )
+            ]
         )
     else:
-        rows.append([(_("🗑 Discard"), f"resume:drop:{key}")])
+        rows.append([(_("🗑 Discard"), RESUME.data("drop", key))])
     return text, rows
 
 
@@ -175,10 +183,14 @@ def resume_offer(env: Env, draft: Draft, session: Session | None = None) -> Scre
 async def on_resume(update: Update, context: Context, env: Env) -> None:
     """Continues the open conversation, discards it, or discards it and starts the one
     that was asked for meanwhile."""
-    assert update.callback_query is not None
-    args = parse_data(update.callback_query.data, "resume")
-    action = args[0] if args else ""
-    key = int_arg(args[1]) if len(args) > 1 else None
+    query = update.callback_query
+    assert query is not None
+    key: int | None
+    if (query.data or "").count(":") == 1:  # an offer sent before offers carried a key
+        (action,) = RESUME_UNKEYED.parse(query.data)
+        key = None
+    else:
+        action, key = RESUME.parse(query.data)
     with env.db.transaction() as session:
         draft = drafts.get(session, env.person_id)
         if (
@@ -387,7 +399,8 @@ async def after_error(update: object, context: Context) -> None:
 def handlers() -> list[object]:
     """The router's handlers; registered last so commands and buttons win."""
     return [
-        CallbackQueryHandler(on_resume, pattern=r"^resume:(go|drop|new)(:\d{1,10})?$"),
+        RESUME.handler(on_resume),
+        RESUME_UNKEYED.handler(on_resume),
         MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
         MessageHandler(filters.PHOTO | filters.Document.ALL, on_file),
         MessageHandler(filters.COMMAND, on_unknown_command),

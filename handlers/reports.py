@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from documents.reports import (
     STATE_ICONS,
@@ -37,7 +37,8 @@ from domain.rules.periods import PeriodError, parse_period
 from domain.rules.reviews import ReportState
 from domain.text import h, truncate
 from handlers import flows
-from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
+from handlers.base import Context, Env, Keyboard, button, command, send, show
+from handlers.callbacks import ID, Family, Field
 from handlers.reviews import watch_entry_text
 from storage import drafts, orgs, report_steps, reports, reviews
 from storage.models import Draft, ReportStatus, Role
@@ -73,15 +74,27 @@ def _scope_cells(env: Env, session: Session) -> list[int]:
     return orgs.cells_under(session, roots, on=env.today()) if roots else []
 
 
-def _args(update: Update, prefix: str, count: int) -> list[str]:
-    args = parse_data(update.callback_query.data if update.callback_query else None, prefix)
-    if len(args) != count:
-        raise StaleAction()
-    return args
+# --- Buttons: one declaration per family (data, pattern and parser) ----------------------------
+
+KIND = Field(r"[a-z_]{1,16}", str)
+PERIOD = Field(r"\d{4}(?:-Q[1-4])?", str)
+#: A report: the cell, the kind, the period.
+REF = (ID, KIND, PERIOD)
+RPT_MENU = Family("rpt:menu")
+RPT_V = Family("rpt:v", REF)
+RPT_S = Family("rpt:s", (*REF, ID))
+RPT_OK = Family("rpt:ok", (*REF, ID))
+RPT_D = Family("rpt:d", REF)
+RPT_LD = Family("rpt:ld", REF)
+RPT_A = Family("rpt:a", REF)
+RPT_R = Family("rpt:r", REF)
+RPT_X = Family("rpt:x", (ID,))
+RPT_ST = Family("rpt:st", (KIND, PERIOD))
+RPT_W = Family("rpt:w")
 
 
-def _target(args: list[str]) -> tuple[int, reports.ReportKind, str]:
-    org_id = int_arg(args[0])
+def _target(args: tuple[Any, ...]) -> tuple[int, reports.ReportKind, str]:
+    org_id = int(args[0])
     try:
         kind = reports.kind_of(args[1])
         period = reports.period_of(kind, args[2])
@@ -90,8 +103,8 @@ def _target(args: list[str]) -> tuple[int, reports.ReportKind, str]:
     return org_id, kind, period.key
 
 
-def _ref(org_id: int, kind: reports.ReportKind, period: str) -> str:
-    return f"{org_id}:{kind.code}:{period}"
+def _ref(org_id: int, kind: reports.ReportKind, period: str) -> tuple[int, str, str]:
+    return org_id, kind.code, period
 
 
 # --- Menu ----------------------------------------------------------------------------------------
@@ -140,7 +153,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
                 )
                 short = _(kind.short or kind.title)
                 label = f"{_icon(v, env)} {short} · {period_label(env.t, period)}"
-                row.append((truncate(label, 40), f"rpt:v:{_ref(org_id, kind, period.key)}"))
+                row.append((truncate(label, 40), RPT_V.data(*_ref(org_id, kind, period.key))))
             if row:
                 rows.append(row)
     if env.who.orgs_with(*SCOPE_ROLES):
@@ -153,13 +166,13 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
                         truncate(
                             f"📊 {_(kind.short or kind.title)} · {period_label(env.t, period)}", 40
                         ),
-                        f"rpt:st:{kind.code}:{period.key}",
+                        RPT_ST.data(kind.code, period.key),
                     )
                     for period in reports.recent_periods(session, kind, today)
                 ]
             )
     if env.who.orgs_with(*WATCH_ROLES):
-        rows.append([(_("👁 Members under watch"), "rpt:w")])
+        rows.append([(_("👁 Members under watch"), RPT_W.data())])
     if len(lines) == 1:
         lines.append(_("No report is due from you."))
     return "\n".join(lines), rows
@@ -217,24 +230,24 @@ def _report_screen(
     rows: list[list[tuple[str, str]]]
     if v.submitted:
         rows = [
-            [(_("📄 Download .docx"), f"rpt:d:{ref}"), (_("↩️ Reopen"), f"rpt:r:{ref}")],
+            [(_("📄 Download .docx"), RPT_D.data(*ref)), (_("↩️ Reopen"), RPT_R.data(*ref))],
         ]
     else:
         rows = [
             [
-                (_("✍️ Assessment"), f"rpt:a:{ref}"),
-                (_("📤 Submit"), f"rpt:s:{ref}:{v.submissions}"),
+                (_("✍️ Assessment"), RPT_A.data(*ref)),
+                (_("📤 Submit"), RPT_S.data(*ref, v.submissions)),
             ],
-            [(_("📄 Draft .docx"), f"rpt:d:{ref}")],
+            [(_("📄 Draft .docx"), RPT_D.data(*ref))],
         ]
-    rows.append([(_("◀ Reports"), "rpt:menu")])
+    rows.append([(_("◀ Reports"), RPT_MENU.data())])
     return chat_text(env.t, v, env.app.settings.tz), rows
 
 
 @button
 async def on_view(update: Update, context: Context, env: Env) -> None:
     """Shows a report of the cell: the submitted one, or the draft from the reviews."""
-    org_id, kind, period = _target(_args(update, "rpt:v", 3))
+    org_id, kind, period = _target(RPT_V.args(update))
     with env.db.transaction() as session:
         text, rows = _report_screen(env, session, org_id, kind, period)
     await show(update, env, context, text, rows)
@@ -243,10 +256,10 @@ async def on_view(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_submit(update: Update, context: Context, env: Env) -> None:
     """Asks to confirm the submission."""
-    args = _args(update, "rpt:s", 4)
+    args = RPT_S.args(update)
     org_id, kind, period = _target(args)
     _require_writer(env, org_id)
-    expected = int_arg(args[3])
+    expected = args[3]
     _ = env.t.gettext
     with env.db.transaction() as session:
         v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
@@ -264,12 +277,12 @@ async def on_submit(update: Update, context: Context, env: Env) -> None:
             "No review was recorded in this period. Add an assessment explaining why "
             "before submitting."
         )
-        rows = [[(_("✍️ Assessment"), f"rpt:a:{ref}"), (_("◀ Back"), f"rpt:v:{ref}")]]
+        rows = [[(_("✍️ Assessment"), RPT_A.data(*ref)), (_("◀ Back"), RPT_V.data(*ref))]]
         await show(update, env, context, text, rows)
         return
     if v.figures.get("no_reviews"):
         text += "\n" + _("⚠️ No review was recorded in this period: the report will say so.")
-    rows = [[(_("✅ Yes, submit"), f"rpt:ok:{ref}:{expected}"), (_("◀ Back"), f"rpt:v:{ref}")]]
+    rows = [[(_("✅ Yes, submit"), RPT_OK.data(*ref, expected)), (_("◀ Back"), RPT_V.data(*ref))]]
     await show(update, env, context, text, rows)
 
 
@@ -277,7 +290,7 @@ async def on_submit(update: Update, context: Context, env: Env) -> None:
 async def on_confirm(update: Update, context: Context, env: Env) -> None:
     """Submits the report, notifies the recipients and confirms to the secretary."""
 
-    args = _args(update, "rpt:ok", 4)
+    args = RPT_OK.args(update)
     org_id, kind, period = _target(args)
     _require_writer(env, org_id)
     try:
@@ -287,7 +300,7 @@ async def on_confirm(update: Update, context: Context, env: Env) -> None:
                 org_id=org_id,
                 kind=kind,
                 period=period,
-                expected=int_arg(args[3]),
+                expected=args[3],
                 actor=env.who.actor(),
                 now=env.now(),
                 today=env.today(),
@@ -318,7 +331,7 @@ async def on_confirm(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_docx(update: Update, context: Context, env: Env) -> None:
     """Sends the report as a Word document in the Party's layout."""
-    org_id, kind, period = _target(_args(update, "rpt:d", 3))
+    org_id, kind, period = _target(RPT_D.args(update))
     _require_writer(env, org_id)
     await _send_docx(update, context, env, org_id, kind, period)
 
@@ -326,7 +339,7 @@ async def on_docx(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_leader_docx(update: Update, context: Context, env: Env) -> None:
     """Sends a cell's submitted report to a leader who has it in scope."""
-    org_id, kind, period = _target(_args(update, "rpt:ld", 3))
+    org_id, kind, period = _target(RPT_LD.args(update))
     _check_command(env)
     with env.db.transaction() as session:
         if org_id not in _scope_cells(env, session):
@@ -369,19 +382,19 @@ async def _send_docx(
 @button
 async def on_assessment(update: Update, context: Context, env: Env) -> None:
     """Asks for the secretary's short assessment."""
-    await _start_typed(update, context, env, "rpt:a", ReportStep.ASSESSMENT)
+    await _start_typed(update, context, env, RPT_A, ReportStep.ASSESSMENT)
 
 
 @button
 async def on_reopen(update: Update, context: Context, env: Env) -> None:
     """Asks for the reason to reopen a submitted report."""
-    await _start_typed(update, context, env, "rpt:r", ReportStep.REASON)
+    await _start_typed(update, context, env, RPT_R, ReportStep.REASON)
 
 
 async def _start_typed(
-    update: Update, context: Context, env: Env, prefix: str, step: ReportStep
+    update: Update, context: Context, env: Env, family: Family, step: ReportStep
 ) -> None:
-    org_id, kind, period = _target(_args(update, prefix, 3))
+    org_id, kind, period = _target(family.args(update))
     _require_writer(env, org_id)
     args = {"org": org_id, "kind": kind.code, "period": period, "step": step.value}
 
@@ -415,7 +428,7 @@ def _begin_typed(env: Env, session: Session, args: dict[str, Any]) -> Draft:
 def render_report_flow(env: Env, session: Session, draft: Draft) -> flows.Screen:
     """The prompt of the report flow's current step."""
     _ = env.t.gettext
-    back = [[(_("◀ Cancel"), f"rpt:x:{drafts.key(draft)}")]]
+    back = [[(_("◀ Cancel"), RPT_X.data(drafts.key(draft)))]]
     if draft.state == ReportStep.REASON:
         return (
             _(
@@ -443,8 +456,7 @@ def _about_screen(env: Env, session: Session, about: dict[str, Any], note: str) 
 @button
 async def on_cancel_typed(update: Update, context: Context, env: Env) -> None:
     """Leaves the typed step and shows the report again."""
-    (key,) = _args(update, "rpt:x", 1)
-    draft_key = int_arg(key)
+    (draft_key,) = RPT_X.args(update)
 
     def done(session: Session) -> flows.Screen:
         about = report_steps.cancel(session, person_id=env.person_id, key=draft_key)
@@ -553,17 +565,17 @@ def _status_screen(
             line += " " + _("(reopened for correction)")
         lines.append(line)
         if row.status is ReportStatus.SUBMITTED and len(rows) < 20:
-            rows.append([(f"📄 {row.code}", f"rpt:ld:{_ref(row.org_id, kind, p.key)}")])
+            rows.append([(f"📄 {row.code}", RPT_LD.data(*_ref(row.org_id, kind, p.key)))])
     if len(status) > LIST_MAX:
         lines.append(_("… and {n} more").format(n=len(status) - LIST_MAX))
-    rows.append([(_("◀ Reports"), "rpt:menu")])
+    rows.append([(_("◀ Reports"), RPT_MENU.data())])
     return "\n".join(lines), rows
 
 
 @button
 async def on_status(update: Update, context: Context, env: Env) -> None:
     """Lists the cells in scope: submitted on time, late, missing, not due."""
-    args = _args(update, "rpt:st", 2)
+    args = RPT_ST.args(update)
     try:
         kind = reports.kind_of(args[0])
         period = reports.period_of(kind, args[1]).key
@@ -610,25 +622,22 @@ async def on_watch(update: Update, context: Context, env: Env) -> None:
         lines.append(_("… and {n} more").format(n=len(watch) - LIST_MAX))
     if not watch:
         lines.append(_("None."))
-    await show(update, env, context, "\n".join(lines), [[(_("◀ Reports"), "rpt:menu")]])
-
-
-_REF = r"\d+:[a-z_]{1,16}:\d{4}(-Q[1-4])?"
+    await show(update, env, context, "\n".join(lines), [[(_("◀ Reports"), RPT_MENU.data())]])
 
 
 def handlers() -> list[object]:
     """The handlers of /report."""
     return [
         CommandHandler(["report", "baocao"], report_command),
-        CallbackQueryHandler(on_menu, pattern=r"^rpt:menu$"),
-        CallbackQueryHandler(on_view, pattern=rf"^rpt:v:{_REF}$"),
-        CallbackQueryHandler(on_submit, pattern=rf"^rpt:s:{_REF}:\d+$"),
-        CallbackQueryHandler(on_confirm, pattern=rf"^rpt:ok:{_REF}:\d+$"),
-        CallbackQueryHandler(on_docx, pattern=rf"^rpt:d:{_REF}$"),
-        CallbackQueryHandler(on_leader_docx, pattern=rf"^rpt:ld:{_REF}$"),
-        CallbackQueryHandler(on_assessment, pattern=rf"^rpt:a:{_REF}$"),
-        CallbackQueryHandler(on_reopen, pattern=rf"^rpt:r:{_REF}$"),
-        CallbackQueryHandler(on_cancel_typed, pattern=r"^rpt:x:\d+$"),
-        CallbackQueryHandler(on_status, pattern=r"^rpt:st:[a-z_]{1,16}:\d{4}(-Q[1-4])?$"),
-        CallbackQueryHandler(on_watch, pattern=r"^rpt:w$"),
+        RPT_MENU.handler(on_menu),
+        RPT_V.handler(on_view),
+        RPT_S.handler(on_submit),
+        RPT_OK.handler(on_confirm),
+        RPT_D.handler(on_docx),
+        RPT_LD.handler(on_leader_docx),
+        RPT_A.handler(on_assessment),
+        RPT_R.handler(on_reopen),
+        RPT_X.handler(on_cancel_typed),
+        RPT_ST.handler(on_status),
+        RPT_W.handler(on_watch),
     ]

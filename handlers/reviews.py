@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from documents.reports import GROUP_LABELS, OUTCOME_ICONS, group_label, outcome_label
 from domain.access import CELL_WRITERS, may_use
@@ -23,7 +23,8 @@ from domain.rules import reviews as rules
 from domain.rules.periods import PeriodError, parse_period
 from domain.text import h, truncate
 from handlers import flows
-from handlers.base import Context, Env, button, command, int_arg, parse_data, send
+from handlers.base import Context, Env, button, command, send
+from handlers.callbacks import ID, MONTH, YEAR, Family, choice
 from storage import drafts, reviews
 from storage import review_steps as steps
 from storage.models import Draft, MemberStatus, ReviewOutcome, Role, SignGroup
@@ -47,6 +48,35 @@ STATUS_LABELS = {
 }
 
 
+# --- Buttons: one declaration per family (data, pattern and parser) ----------------------------
+
+_GROUP = choice(*GROUP_CODES)
+REV_CELL = Family("rev:cell", (ID, YEAR, MONTH))
+REV_M = Family("rev:m", (ID, ID))
+REV_O = Family("rev:o", (ID, ID, choice(*OUTCOME_CODES)))
+REV_G = Family("rev:g", (ID, ID, _GROUP))
+REV_C = Family("rev:c", (ID, ID))
+REV_CX = Family("rev:cx", (ID, ID))
+REV_B = Family("rev:b", (ID,))
+REV_PG = Family("rev:pg", (ID, ID))
+REV_MO = Family("rev:mo", (ID, YEAR, MONTH))
+REV_W = Family("rev:w", (ID,))
+REV_ALL = Family("rev:all", (ID,))
+REV_END = Family("rev:end", (ID,))
+CMT_CELL = Family("cmt:cell", (ID, YEAR))
+CMT_M = Family("cmt:m", (ID, ID))
+CMT_T = Family("cmt:t", (ID, ID))
+CMT_D = Family("cmt:d", (ID, ID))
+CMT_I = Family("cmt:i", (ID, ID, choice(*GROUP_CODES, "x")))
+CMT_IG = Family("cmt:ig", (ID, ID, _GROUP))
+CMT_IX = Family("cmt:ix", (ID, ID))
+CMT_PUB = Family("cmt:pub", (ID, ID, choice("0", "1")))
+CMT_B = Family("cmt:b", (ID,))
+CMT_PG = Family("cmt:pg", (ID, ID))
+CMT_ALL = Family("cmt:all", (ID,))
+CMT_END = Family("cmt:end", (ID,))
+
+
 # --- Shared helpers ------------------------------------------------------------------------------
 
 
@@ -63,13 +93,6 @@ def require_writer(env: Env, org_id: int, command_name: str = "review") -> None:
         raise NotAllowed()
     if org_id not in writer_cells(env):
         raise NotInScope()
-
-
-def _button_args(update: Update, prefix: str, count: int) -> list[str]:
-    args = parse_data(update.callback_query.data if update.callback_query else None, prefix)
-    if len(args) != count:
-        raise StaleAction()
-    return args
 
 
 def _name(name: str) -> str:
@@ -107,7 +130,7 @@ async def review_command(update: Update, context: Context, env: Env) -> None:
         raise NotAllowed()
     if len(cells) > 1:
         rows = [
-            [(truncate(name, 40), f"rev:cell:{oid}:{year}:{month}")] for oid, name in cells.items()
+            [(truncate(name, 40), REV_CELL.data(oid, year, month))] for oid, name in cells.items()
         ]
         await send(env, context, env.t.gettext("Which cell?"), rows)
         return
@@ -142,7 +165,7 @@ async def _start_review(
 @button
 async def on_review_cell(update: Update, context: Context, env: Env) -> None:
     """Starts the review of the chosen cell."""
-    org, year, month = (int_arg(a) for a in _button_args(update, "rev:cell", 3))
+    org, year, month = REV_CELL.args(update)
     require_writer(env, org)
     rules.check_review_month(year, month, env.today())
     await _start_review(update, context, env, org, year, month)
@@ -224,7 +247,7 @@ def _board_screen(
             [
                 (
                     _("✅ Everyone else progressing ({n})").format(n=len(board.pending)),
-                    f"rev:all:{d}",
+                    REV_ALL.data(d),
                 )
             ]
         )
@@ -237,7 +260,7 @@ def _board_screen(
             [
                 (
                     f"{OUTCOME_ICONS[m.review.outcome] if m.review else '▫️'} {_name(m.name)}",
-                    f"rev:m:{d}:{m.member_id}",
+                    REV_M.data(d, m.member_id),
                 )
                 for m in chunk[i : i + 2]
             ]
@@ -245,25 +268,25 @@ def _board_screen(
     if pages > 1:
         nav = []
         if page > 0:
-            nav.append((_("◀ Previous"), f"rev:pg:{d}:{page - 1}"))
+            nav.append((_("◀ Previous"), REV_PG.data(d, page - 1)))
         if page < pages - 1:
-            nav.append((_("Next ▶"), f"rev:pg:{d}:{page + 1}"))
+            nav.append((_("Next ▶"), REV_PG.data(d, page + 1)))
         rows.append(nav)
     extra = []
     if watch:
-        extra.append((_("👁 Under watch ({n})").format(n=len(watch)), f"rev:w:{d}"))
+        extra.append((_("👁 Under watch ({n})").format(n=len(watch)), REV_W.data(d)))
     prev_y, prev_m = rules.month_of_index(rules.month_index(board.year, board.month) - 1)
-    extra.append((f"📅 {env.t.month(prev_y, prev_m)}", f"rev:mo:{d}:{prev_y}:{prev_m}"))
+    extra.append((f"📅 {env.t.month(prev_y, prev_m)}", REV_MO.data(d, prev_y, prev_m)))
     today = env.today()
     if (board.year, board.month) != (today.year, today.month):
         extra.append(
             (
                 f"📅 {env.t.month(today.year, today.month)}",
-                f"rev:mo:{d}:{today.year}:{today.month}",
+                REV_MO.data(d, today.year, today.month),
             )
         )
     rows.append(extra)
-    rows.append([(_("✔ Done"), f"rev:end:{d}")])
+    rows.append([(_("✔ Done"), REV_END.data(d))])
     return "\n".join(lines), rows
 
 
@@ -306,14 +329,14 @@ def _member_screen(
     if line.reason is None:
         rows.append(
             [
-                (_("✅ Progressing"), f"rev:o:{d}:{mid}:p"),
-                (_("➖ No change"), f"rev:o:{d}:{mid}:n"),
+                (_("✅ Progressing"), REV_O.data(d, mid, "p")),
+                (_("➖ No change"), REV_O.data(d, mid, "n")),
             ]
         )
-        rows.append([(_("⚠️ New sign of degradation"), f"rev:o:{d}:{mid}:s")])
+        rows.append([(_("⚠️ New sign of degradation"), REV_O.data(d, mid, "s"))])
     if line.review is not None:
-        rows.append([(_("💬 Comment"), f"rev:c:{d}:{mid}")])
-    rows.append([(_("◀ Back to the list"), f"rev:b:{d}")])
+        rows.append([(_("💬 Comment"), REV_C.data(d, mid))])
+    rows.append([(_("◀ Back to the list"), REV_B.data(d))])
     return "\n".join(lines), rows
 
 
@@ -323,10 +346,10 @@ def _detail_screen(
     _ = env.t.gettext
     d, mid = drafts.key(draft), line.member_id
     head = f"<b>{h(line.name)}</b> — {env.t.month(board.year, board.month)}"
-    back = [(_("◀ Back to the list"), f"rev:b:{d}")]
+    back = [(_("◀ Back to the list"), REV_B.data(d))]
     if draft.state == "group":
         rows = [
-            [(env.t.gettext(GROUP_LABELS[g]), f"rev:g:{d}:{mid}:{c}")]
+            [(env.t.gettext(GROUP_LABELS[g]), REV_G.data(d, mid, c))]
             for c, g in GROUP_CODES.items()
         ]
         return (
@@ -355,7 +378,7 @@ def _detail_screen(
     # comment
     rows = [back]
     if line.review is not None and line.review.comment:
-        rows.insert(0, [(_("🗑 Remove the comment"), f"rev:cx:{d}:{mid}")])
+        rows.insert(0, [(_("🗑 Remove the comment"), REV_CX.data(d, mid))])
     return head + "\n" + _("Type a short comment on this member's review."), rows
 
 
@@ -376,7 +399,7 @@ def _watch_screen(env: Env, session: Session, draft: Draft) -> flows.Screen:
     lines.extend("• " + h(watch_entry_text(env, w)) for w in watch)
     if not watch:
         lines.append(_("None."))
-    return "\n".join(lines), [[(_("◀ Back to the list"), f"rev:b:{drafts.key(draft)}")]]
+    return "\n".join(lines), [[(_("◀ Back to the list"), REV_B.data(drafts.key(draft)))]]
 
 
 def watch_entry_text(env: Env, w: reviews.WatchEntry) -> str:
@@ -399,12 +422,6 @@ def watch_entry_text(env: Env, w: reviews.WatchEntry) -> str:
     return text
 
 
-def _key(update: Update, prefix: str, count: int) -> tuple[int, list[str]]:
-    """The conversation key and the other arguments of a button ``prefix:<key>:<args…>``."""
-    args = _button_args(update, prefix, count)
-    return int_arg(args[0]), args[1:]
-
-
 async def _review_step(
     update: Update, context: Context, env: Env, use_case: Callable[[Session], Draft]
 ) -> None:
@@ -414,13 +431,13 @@ async def _review_step(
 @button
 async def on_member(update: Update, context: Context, env: Env) -> None:
     """Opens one member's review."""
-    key, (member,) = _key(update, "rev:m", 2)
+    key, member = REV_M.args(update)
     await _review_step(
         update,
         context,
         env,
         lambda s: steps.open_member(
-            s, person_id=env.person_id, key=key, member_id=int_arg(member), now=env.now()
+            s, person_id=env.person_id, key=key, member_id=member, now=env.now()
         ),
     )
 
@@ -428,7 +445,7 @@ async def on_member(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_outcome(update: Update, context: Context, env: Env) -> None:
     """Records progressing / no change, or asks for the group of a new sign."""
-    key, (member, code) = _key(update, "rev:o", 3)
+    key, member, code = REV_O.args(update)
     if code not in OUTCOME_CODES:
         raise StaleAction()
     await _review_step(
@@ -439,7 +456,7 @@ async def on_outcome(update: Update, context: Context, env: Env) -> None:
             s,
             person_id=env.person_id,
             key=key,
-            member_id=int_arg(member),
+            member_id=member,
             outcome=OUTCOME_CODES[code],
             actor=env.who.actor(),
             today=env.today(),
@@ -451,7 +468,7 @@ async def on_outcome(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_group(update: Update, context: Context, env: Env) -> None:
     """Stores the group of a new sign and asks for its description."""
-    key, (member, code) = _key(update, "rev:g", 3)
+    key, member, code = REV_G.args(update)
     if code not in GROUP_CODES:
         raise StaleAction()
     await _review_step(
@@ -462,7 +479,7 @@ async def on_group(update: Update, context: Context, env: Env) -> None:
             s,
             person_id=env.person_id,
             key=key,
-            member_id=int_arg(member),
+            member_id=member,
             group=GROUP_CODES[code],
             now=env.now(),
         ),
@@ -472,13 +489,13 @@ async def on_group(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_comment(update: Update, context: Context, env: Env) -> None:
     """Asks for a comment on a member's review."""
-    key, (member,) = _key(update, "rev:c", 2)
+    key, member = REV_C.args(update)
     await _review_step(
         update,
         context,
         env,
         lambda s: steps.ask_comment(
-            s, person_id=env.person_id, key=key, member_id=int_arg(member), now=env.now()
+            s, person_id=env.person_id, key=key, member_id=member, now=env.now()
         ),
     )
 
@@ -486,7 +503,7 @@ async def on_comment(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_comment_remove(update: Update, context: Context, env: Env) -> None:
     """Removes a member's comment and goes back to the list."""
-    key, (member,) = _key(update, "rev:cx", 2)
+    key, member = REV_CX.args(update)
     await _review_step(
         update,
         context,
@@ -496,7 +513,7 @@ async def on_comment_remove(update: Update, context: Context, env: Env) -> None:
             person_id=env.person_id,
             key=key,
             text=None,
-            member_id=int_arg(member),
+            member_id=member,
             actor=env.who.actor(),
             now=env.now(),
         ),
@@ -506,7 +523,7 @@ async def on_comment_remove(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_back(update: Update, context: Context, env: Env) -> None:
     """Goes back to the member list (a half-typed new sign is dropped)."""
-    key, _args = _key(update, "rev:b", 1)
+    (key,) = REV_B.args(update)
     await _review_step(
         update,
         context,
@@ -518,13 +535,13 @@ async def on_back(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_page(update: Update, context: Context, env: Env) -> None:
     """Shows another page of members."""
-    key, (page,) = _key(update, "rev:pg", 2)
+    key, page = REV_PG.args(update)
     await _review_step(
         update,
         context,
         env,
         lambda s: steps.set_review_page(
-            s, person_id=env.person_id, key=key, page=int_arg(page), now=env.now()
+            s, person_id=env.person_id, key=key, page=page, now=env.now()
         ),
     )
 
@@ -532,7 +549,7 @@ async def on_page(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_month(update: Update, context: Context, env: Env) -> None:
     """Switches the board to another month (not a future one)."""
-    key, (year, month) = _key(update, "rev:mo", 3)
+    key, year, month = REV_MO.args(update)
     await _review_step(
         update,
         context,
@@ -541,8 +558,8 @@ async def on_month(update: Update, context: Context, env: Env) -> None:
             s,
             person_id=env.person_id,
             key=key,
-            year=int_arg(year),
-            month=int_arg(month),
+            year=year,
+            month=month,
             today=env.today(),
             now=env.now(),
         ),
@@ -552,7 +569,7 @@ async def on_month(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_watch(update: Update, context: Context, env: Env) -> None:
     """Shows the cell's members under watch."""
-    key, _args = _key(update, "rev:w", 1)
+    (key,) = REV_W.args(update)
     await _review_step(
         update,
         context,
@@ -564,7 +581,7 @@ async def on_watch(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_all(update: Update, context: Context, env: Env) -> None:
     """Records "progressing" for everyone not yet reviewed this month."""
-    key, _args = _key(update, "rev:all", 1)
+    (key,) = REV_ALL.args(update)
 
     def use_case(s: Session) -> Draft:
         draft, done = steps.everyone_progressing(
@@ -586,7 +603,7 @@ async def on_all(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_end(update: Update, context: Context, env: Env) -> None:
     """Closes the review (everything was saved as it went)."""
-    key, _args = _key(update, "rev:end", 1)
+    (key,) = REV_END.args(update)
 
     def done(s: Session) -> flows.Screen:
         board = steps.end_review(s, person_id=env.person_id, key=key)
@@ -733,7 +750,7 @@ async def commitments_command(update: Update, context: Context, env: Env) -> Non
             raise InvalidInput(N_("Please give a year like 2026."))
     writers = writer_cells(env)
     if len(writers) > 1:
-        rows = [[(truncate(name, 40), f"cmt:cell:{oid}:{year}")] for oid, name in writers.items()]
+        rows = [[(truncate(name, 40), CMT_CELL.data(oid, year))] for oid, name in writers.items()]
         await send(env, context, env.t.gettext("Which cell?"), rows)
         return
     if writers:
@@ -766,7 +783,7 @@ async def _start_commitments(
 @button
 async def on_commitments_cell(update: Update, context: Context, env: Env) -> None:
     """Opens the commitments of the chosen cell."""
-    org, year = (int_arg(a) for a in _button_args(update, "cmt:cell", 2))
+    org, year = CMT_CELL.args(update)
     require_writer(env, org, "commitments")
     if not 2000 <= year <= env.today().year + 1:
         raise StaleAction()
@@ -803,7 +820,7 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
         head = f"<b>{h(line.name)}</b>{h(_status_note(env, line.status))} — " + _(
             "commitment {year}"
         ).format(year=board.year)
-        back = [(_("◀ Back to the list"), f"cmt:b:{d}")]
+        back = [(_("◀ Back to the list"), CMT_B.data(d))]
         if draft.state == "date":
             return head + "\n" + _("Type the date it was signed, e.g. 05/01/2026."), [back]
         if draft.state == "item":
@@ -822,7 +839,7 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
                     [
                         (
                             _("Just the group"),
-                            f"cmt:ig:{d}:{line.member_id}:{GROUP_CODE_OF[SignGroup(group)]}",
+                            CMT_IG.data(d, line.member_id, GROUP_CODE_OF[SignGroup(group)]),
                         )
                     ],
                 )
@@ -846,22 +863,22 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
         mid = line.member_id
         rows: list[list[tuple[str, str]]] = [
             [
-                (_("✍️ Signed today"), f"cmt:t:{d}:{mid}"),
-                (_("📅 Type the date"), f"cmt:d:{d}:{mid}"),
+                (_("✍️ Signed today"), CMT_T.data(d, mid)),
+                (_("📅 Type the date"), CMT_D.data(d, mid)),
             ]
         ]
         if line.signed:
             rows.extend(
-                [("+ " + env.t.gettext(GROUP_LABELS[g]), f"cmt:i:{d}:{mid}:{c}")]
+                [("+ " + env.t.gettext(GROUP_LABELS[g]), CMT_I.data(d, mid, c))]
                 for c, g in GROUP_CODES.items()
             )
-            rows.append([(_("+ Other (typed)"), f"cmt:i:{d}:{mid}:x")])
+            rows.append([(_("+ Other (typed)"), CMT_I.data(d, mid, "x"))])
             if line.items:
-                rows.append([(_("🗑 Clear the items"), f"cmt:ix:{d}:{mid}")])
+                rows.append([(_("🗑 Clear the items"), CMT_IX.data(d, mid))])
             rows.append(
-                [(_("📢 Not made public"), f"cmt:pub:{d}:{mid}:0")]
+                [(_("📢 Not made public"), CMT_PUB.data(d, mid, "0"))]
                 if line.made_public
-                else [(_("📢 Made public"), f"cmt:pub:{d}:{mid}:1")]
+                else [(_("📢 Made public"), CMT_PUB.data(d, mid, "1"))]
             )
         rows.append(back)
         return "\n".join(lines), rows
@@ -873,7 +890,7 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
             [
                 (
                     _("✍️ All remaining signed today ({n})").format(n=len(board.missing)),
-                    f"cmt:all:{d}",
+                    CMT_ALL.data(d),
                 )
             ]
         )
@@ -884,18 +901,18 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
     for i in range(0, len(chunk), 2):
         rows.append(
             [
-                (f"{'✅' if x.signed else '▫️'} {_name(x.name)}", f"cmt:m:{d}:{x.member_id}")
+                (f"{'✅' if x.signed else '▫️'} {_name(x.name)}", CMT_M.data(d, x.member_id))
                 for x in chunk[i : i + 2]
             ]
         )
     if pages > 1:
         nav = []
         if page > 0:
-            nav.append((_("◀ Previous"), f"cmt:pg:{d}:{page - 1}"))
+            nav.append((_("◀ Previous"), CMT_PG.data(d, page - 1)))
         if page < pages - 1:
-            nav.append((_("Next ▶"), f"cmt:pg:{d}:{page + 1}"))
+            nav.append((_("Next ▶"), CMT_PG.data(d, page + 1)))
         rows.append(nav)
-    rows.append([(_("✔ Done"), f"cmt:end:{d}")])
+    rows.append([(_("✔ Done"), CMT_END.data(d))])
     return text, rows
 
 
@@ -908,13 +925,13 @@ async def _commit_step(
 @button
 async def on_c_member(update: Update, context: Context, env: Env) -> None:
     """Opens one member's commitment."""
-    key, (member,) = _key(update, "cmt:m", 2)
+    key, member = CMT_M.args(update)
     await _commit_step(
         update,
         context,
         env,
         lambda s: steps.open_commitment(
-            s, person_id=env.person_id, key=key, member_id=int_arg(member), now=env.now()
+            s, person_id=env.person_id, key=key, member_id=member, now=env.now()
         ),
     )
 
@@ -922,7 +939,7 @@ async def on_c_member(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_c_today(update: Update, context: Context, env: Env) -> None:
     """Records the commitment as signed today and goes back to the list."""
-    key, (member,) = _key(update, "cmt:t", 2)
+    key, member = CMT_T.args(update)
     await _commit_step(
         update,
         context,
@@ -931,7 +948,7 @@ async def on_c_today(update: Update, context: Context, env: Env) -> None:
             s,
             person_id=env.person_id,
             key=key,
-            member_id=int_arg(member),
+            member_id=member,
             actor=env.who.actor(),
             today=env.today(),
             now=env.now(),
@@ -942,13 +959,13 @@ async def on_c_today(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_c_date(update: Update, context: Context, env: Env) -> None:
     """Asks for the date the commitment was signed."""
-    key, (member,) = _key(update, "cmt:d", 2)
+    key, member = CMT_D.args(update)
     await _commit_step(
         update,
         context,
         env,
         lambda s: steps.ask_date(
-            s, person_id=env.person_id, key=key, member_id=int_arg(member), now=env.now()
+            s, person_id=env.person_id, key=key, member_id=member, now=env.now()
         ),
     )
 
@@ -956,7 +973,7 @@ async def on_c_date(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_c_item(update: Update, context: Context, env: Env) -> None:
     """Asks for a shortcoming of the chosen group (or a typed one)."""
-    key, (member, code) = _key(update, "cmt:i", 3)
+    key, member, code = CMT_I.args(update)
     if code != "x" and code not in GROUP_CODES:
         raise StaleAction()
     await _commit_step(
@@ -967,7 +984,7 @@ async def on_c_item(update: Update, context: Context, env: Env) -> None:
             s,
             person_id=env.person_id,
             key=key,
-            member_id=int_arg(member),
+            member_id=member,
             group=GROUP_CODES.get(code),
             now=env.now(),
         ),
@@ -977,7 +994,7 @@ async def on_c_item(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_c_item_group(update: Update, context: Context, env: Env) -> None:
     """Adds an item naming just the group, and goes back to the member."""
-    key, (member, code) = _key(update, "cmt:ig", 3)
+    key, member, code = CMT_IG.args(update)
     if code not in GROUP_CODES:
         raise StaleAction()
     await _commit_step(
@@ -988,7 +1005,7 @@ async def on_c_item_group(update: Update, context: Context, env: Env) -> None:
             s,
             person_id=env.person_id,
             key=key,
-            member_id=int_arg(member),
+            member_id=member,
             group=GROUP_CODES[code],
             text=None,
             actor=env.who.actor(),
@@ -1000,7 +1017,7 @@ async def on_c_item_group(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_c_clear(update: Update, context: Context, env: Env) -> None:
     """Removes every item of the member's commitment."""
-    key, (member,) = _key(update, "cmt:ix", 2)
+    key, member = CMT_IX.args(update)
     await _commit_step(
         update,
         context,
@@ -1009,7 +1026,7 @@ async def on_c_clear(update: Update, context: Context, env: Env) -> None:
             s,
             person_id=env.person_id,
             key=key,
-            member_id=int_arg(member),
+            member_id=member,
             actor=env.who.actor(),
             now=env.now(),
         ),
@@ -1019,7 +1036,7 @@ async def on_c_clear(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_c_public(update: Update, context: Context, env: Env) -> None:
     """Sets whether the commitment was made public."""
-    key, (member, flag) = _key(update, "cmt:pub", 3)
+    key, member, flag = CMT_PUB.args(update)
     if flag not in ("0", "1"):
         raise StaleAction()
     await _commit_step(
@@ -1030,7 +1047,7 @@ async def on_c_public(update: Update, context: Context, env: Env) -> None:
             s,
             person_id=env.person_id,
             key=key,
-            member_id=int_arg(member),
+            member_id=member,
             public=flag == "1",
             actor=env.who.actor(),
             now=env.now(),
@@ -1041,7 +1058,7 @@ async def on_c_public(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_c_back(update: Update, context: Context, env: Env) -> None:
     """Goes back to the member list."""
-    key, _args = _key(update, "cmt:b", 1)
+    (key,) = CMT_B.args(update)
     await _commit_step(
         update,
         context,
@@ -1053,13 +1070,13 @@ async def on_c_back(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_c_page(update: Update, context: Context, env: Env) -> None:
     """Shows another page of members."""
-    key, (page,) = _key(update, "cmt:pg", 2)
+    key, page = CMT_PG.args(update)
     await _commit_step(
         update,
         context,
         env,
         lambda s: steps.set_commit_page(
-            s, person_id=env.person_id, key=key, page=int_arg(page), now=env.now()
+            s, person_id=env.person_id, key=key, page=page, now=env.now()
         ),
     )
 
@@ -1067,7 +1084,7 @@ async def on_c_page(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_c_all(update: Update, context: Context, env: Env) -> None:
     """Records a commitment signed today for every member still without one."""
-    key, _args = _key(update, "cmt:all", 1)
+    (key,) = CMT_ALL.args(update)
 
     def use_case(s: Session) -> Draft:
         draft, done, skipped = steps.all_signed_today(
@@ -1096,7 +1113,7 @@ async def on_c_all(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_c_end(update: Update, context: Context, env: Env) -> None:
     """Closes the commitments list."""
-    key, _args = _key(update, "cmt:end", 1)
+    (key,) = CMT_END.args(update)
 
     def done(s: Session) -> flows.Screen:
         board = steps.end_commitments(s, person_id=env.person_id, key=key)
@@ -1182,28 +1199,28 @@ def handlers() -> list[object]:
     return [
         CommandHandler(["review", "camket"], review_command),
         CommandHandler("commitments", commitments_command),
-        CallbackQueryHandler(on_review_cell, pattern=r"^rev:cell:\d+:\d{4}:\d{1,2}$"),
-        CallbackQueryHandler(on_member, pattern=r"^rev:m:\d+:\d+$"),
-        CallbackQueryHandler(on_outcome, pattern=r"^rev:o:\d+:\d+:[pns]$"),
-        CallbackQueryHandler(on_group, pattern=r"^rev:g:\d+:\d+:(pol|eth|sel)$"),
-        CallbackQueryHandler(on_comment, pattern=r"^rev:c:\d+:\d+$"),
-        CallbackQueryHandler(on_comment_remove, pattern=r"^rev:cx:\d+:\d+$"),
-        CallbackQueryHandler(on_back, pattern=r"^rev:b:\d+$"),
-        CallbackQueryHandler(on_page, pattern=r"^rev:pg:\d+:\d+$"),
-        CallbackQueryHandler(on_month, pattern=r"^rev:mo:\d+:\d{4}:\d{1,2}$"),
-        CallbackQueryHandler(on_watch, pattern=r"^rev:w:\d+$"),
-        CallbackQueryHandler(on_all, pattern=r"^rev:all:\d+$"),
-        CallbackQueryHandler(on_end, pattern=r"^rev:end:\d+$"),
-        CallbackQueryHandler(on_commitments_cell, pattern=r"^cmt:cell:\d+:\d{4}$"),
-        CallbackQueryHandler(on_c_member, pattern=r"^cmt:m:\d+:\d+$"),
-        CallbackQueryHandler(on_c_today, pattern=r"^cmt:t:\d+:\d+$"),
-        CallbackQueryHandler(on_c_date, pattern=r"^cmt:d:\d+:\d+$"),
-        CallbackQueryHandler(on_c_item, pattern=r"^cmt:i:\d+:\d+:(pol|eth|sel|x)$"),
-        CallbackQueryHandler(on_c_item_group, pattern=r"^cmt:ig:\d+:\d+:(pol|eth|sel)$"),
-        CallbackQueryHandler(on_c_clear, pattern=r"^cmt:ix:\d+:\d+$"),
-        CallbackQueryHandler(on_c_public, pattern=r"^cmt:pub:\d+:\d+:[01]$"),
-        CallbackQueryHandler(on_c_back, pattern=r"^cmt:b:\d+$"),
-        CallbackQueryHandler(on_c_page, pattern=r"^cmt:pg:\d+:\d+$"),
-        CallbackQueryHandler(on_c_all, pattern=r"^cmt:all:\d+$"),
-        CallbackQueryHandler(on_c_end, pattern=r"^cmt:end:\d+$"),
+        REV_CELL.handler(on_review_cell),
+        REV_M.handler(on_member),
+        REV_O.handler(on_outcome),
+        REV_G.handler(on_group),
+        REV_C.handler(on_comment),
+        REV_CX.handler(on_comment_remove),
+        REV_B.handler(on_back),
+        REV_PG.handler(on_page),
+        REV_MO.handler(on_month),
+        REV_W.handler(on_watch),
+        REV_ALL.handler(on_all),
+        REV_END.handler(on_end),
+        CMT_CELL.handler(on_commitments_cell),
+        CMT_M.handler(on_c_member),
+        CMT_T.handler(on_c_today),
+        CMT_D.handler(on_c_date),
+        CMT_I.handler(on_c_item),
+        CMT_IG.handler(on_c_item_group),
+        CMT_IX.handler(on_c_clear),
+        CMT_PUB.handler(on_c_public),
+        CMT_B.handler(on_c_back),
+        CMT_PG.handler(on_c_page),
+        CMT_ALL.handler(on_c_all),
+        CMT_END.handler(on_c_end),
     ]
