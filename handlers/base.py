@@ -15,7 +15,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from domain.access import may_use
@@ -254,8 +254,8 @@ def button(func: Handler) -> Callback:
 async def _answer(query: Any, text: str | None, *, alert: bool) -> None:
     try:
         await query.answer(truncate(text, 200) if text else None, show_alert=alert)
-    except BadRequest:
-        pass  # too old: Telegram forgets a query after a while
+    except TelegramError:
+        pass  # too old (Telegram forgets a query), or failed: the screen itself was shown
 
 
 def stranger_text(env: Visitor) -> str:

@@ -1266,6 +1266,7 @@ async def on_delete(update: Update, context: Context, env: Env) -> None:
         outcome = m.delete_meeting(
             session, person_id=_person(env), meeting_id=meeting_id, now=env.now()
         )
+    mark_saved(update)
     _ = env.t.gettext
     await show(
         update,
@@ -1412,6 +1413,7 @@ async def on_model_copy(update: Update, context: Context, env: Env) -> None:
         )
         org_id = m.model_org(session, person_id=_person(env), model_id=row.id)
         ov = m.model_overview(session, person_id=_person(env), org_id=org_id, today=env.today())
+    mark_saved(update)
     await show(update, env, context, *_model_screen(env, ov))
 
 
@@ -1441,6 +1443,7 @@ async def on_model_remove(update: Update, context: Context, env: Env) -> None:
     with env.db.transaction() as session:
         org_id = m.delete_model(session, person_id=_person(env), model_id=model_id, now=env.now())
         ov = m.model_overview(session, person_id=_person(env), org_id=org_id, today=env.today())
+    mark_saved(update)
     await show(update, env, context, *_model_screen(env, ov))
 
 

@@ -37,7 +37,7 @@ from domain.rules.periods import PeriodError, parse_period
 from domain.rules.reviews import ReportState
 from domain.text import h, truncate
 from handlers import flows
-from handlers.base import Context, Env, Keyboard, button, command, send, show
+from handlers.base import Context, Env, Keyboard, button, command, mark_saved, send, show
 from handlers.callbacks import ID, Family, Field
 from handlers.reviews import watch_entry_text
 from storage import drafts, orgs, report_steps, reports, reviews
@@ -312,6 +312,7 @@ async def on_confirm(update: Update, context: Context, env: Env) -> None:
             text, rows = _report_screen(env, session, org_id, kind, period)
         await show(update, env, context, text, rows)
         raise
+    mark_saved(update)
     with env.db.transaction() as session:
         text, rows = _report_screen(env, session, org_id, kind, period)
     await show(update, env, context, text, rows)

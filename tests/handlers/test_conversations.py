@@ -283,3 +283,28 @@ async def test_a_read_only_answer_that_failed_never_speaks_of_saving(bot: BotKit
     last = t.text()
     assert "lưu" not in last and "Telegram" in last
     assert count(bot, Meeting) == 1
+
+
+async def test_a_submitted_report_whose_reply_failed_is_said_submitted(bot: BotKit) -> None:
+    bot.driver.raise_errors = False
+    t = Taps(bot, "bt_bv")
+    await bot.send("bt_bv", "/review")
+    await bot.press("bt_bv", "Những người còn lại có tiến bộ")
+    await t.type("/report")
+    await t.tap("rpt:v:")
+    await t.tap("rpt:s:")
+    bot.fake.fail_next("editMessageText", status=502, description="Bad Gateway")
+    await t.tap("rpt:ok:")
+    with bot.db.transaction() as s:
+        assert s.scalars(select(Report)).one().status is ReportStatus.SUBMITTED
+    texts = " ".join(msg.text for msg in bot.fake.bot_messages(t.uid)[-2:])
+    assert "đã được lưu" in texts and "không có gì được lưu" not in texts
+
+
+async def test_a_failed_answer_to_a_button_is_not_an_error(bot: BotKit) -> None:
+    t = Taps(bot, "bt_bv")
+    await to_attendance(t)
+    x = members(bot)[0]
+    bot.fake.fail_next("answerCallbackQuery", status=500)
+    await t.tap("mtg:abs:", f":{x.id}")  # raises if the failed answer reached the error handler
+    assert "23/24" in t.text()
