@@ -15,7 +15,7 @@ from tests.auxil.botkit import BotKit
 
 def families() -> list[Family]:
     found = []
-    for module in (meetings, reviews, reports, flows):
+    for module in (meetings.buttons, reviews.buttons, reports, flows):
         found += [v for v in vars(module).values() if isinstance(v, Family)]
     return found
 
