@@ -63,19 +63,3 @@ def plain(html_text: str) -> str:
 def has_letters(text: str) -> bool:
     """Whether ``text`` contains a letter (a name of emoji, digits or punctuation has none)."""
     return any(unicodedata.category(ch).startswith("L") for ch in visible(text))
-
-
-class TooLong(ValueError):
-    """A typed answer is longer than its limit; it is refused, never cut."""
-
-    def __init__(self, limit: int, length: int) -> None:
-        super().__init__(f"{length} > {limit}")
-        self.limit, self.length = limit, length
-
-
-def typed(text: str, limit: int) -> str:
-    """A typed answer cleaned (NFC, spaces folded); raises :class:`TooLong` above ``limit``."""
-    value = clean(text)
-    if len(value) > limit:
-        raise TooLong(limit, len(value))
-    return value

@@ -308,3 +308,34 @@ async def test_a_failed_answer_to_a_button_is_not_an_error(bot: BotKit) -> None:
     bot.fake.fail_next("answerCallbackQuery", status=500)
     await t.tap("mtg:abs:", f":{x.id}")  # raises if the failed answer reached the error handler
     assert "23/24" in t.text()
+
+
+async def test_correcting_a_meeting_never_silently_replaces_another_conversation(
+    bot: BotKit,
+) -> None:
+    t = Taps(bot, "bt_bv")
+    await to_attendance(t)
+    await t.tap("mtg:attok:")
+    await t.tap("mtg:gok:")
+    await t.tap("mtg:cok:")
+    await t.tap("mtg:save:")
+    saved_open = t.find(lambda _l, d: d.startswith("mtg:open:"))
+    await bot.driver.press_data(t.uid, *saved_open)
+    fix = t.find(lambda _l, d: d.startswith("mtg:fix:"))
+
+    await to_attendance(t, "extraordinary")  # a second meeting, half logged
+    x = members(bot)[0].id
+    await t.tap("mtg:abs:", f":{x}")
+    shown = await bot.driver.press_data(t.uid, *fix)  # "correct" on the saved one
+    offer = shown[-1]
+    assert "23/24" in offer.text
+    assert any(d and d.startswith("resume:new:") for _l, d in offer.buttons())
+    d = draft_of(bot, "bt_bv")
+    assert d is not None and d.data["absent"] == [x] and not d.data.get("meeting_id")
+
+    data = next(d for _l, d in offer.buttons() if d and d.startswith("resume:new:"))
+    await bot.driver.press_data(t.uid, offer.message_id, data)  # by choice: the correction
+    d = draft_of(bot, "bt_bv")
+    assert d is not None and d.data.get("meeting_id") and d.state == m.State.CONFIRM
+    await t.type("/review")  # the correction is not lost to /review either
+    assert any(d.startswith("resume:go:") for d in t.data())
