@@ -32,6 +32,7 @@ from handlers.meetings.buttons import (
     Screen,
 )
 from handlers.meetings.log import _person
+from storage import drafts
 from storage import meetings as m
 from storage.models import Draft
 
@@ -230,11 +231,17 @@ async def _model_text(update: Update, context: Context, env: Env, draft: Draft) 
     """Saves the typed model name or review result and shows the models."""
     assert update.effective_message is not None
     typed = update.effective_message.text or ""
+    key = drafts.key(draft)
     saved: list[int] = []
 
     def save(session: Session) -> None:
         row = m.save_model_text(
-            session, person_id=_person(env), text=typed, today=env.today(), now=env.now()
+            session,
+            person_id=_person(env),
+            text=typed,
+            today=env.today(),
+            now=env.now(),
+            key=key,
         )
         saved.append(m.model_org(session, person_id=_person(env), model_id=row.id))
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.errors import InvalidInput, NotFound, StaleAction
+from domain.errors import InvalidInput, NotFound
 from domain.i18n import N_
 from domain.text import clean, has_letters
 from storage import drafts
@@ -95,12 +95,19 @@ def start_model_entry(
 
 
 def save_model_text(
-    session: Session, *, person_id: int, text: str, today: date, now: datetime
+    session: Session,
+    *,
+    person_id: int,
+    text: str,
+    today: date,
+    now: datetime,
+    key: int | None = None,
 ) -> ModelRow:
-    """Register a model with the typed title, or record the typed review result."""
-    draft = drafts.get(session, person_id)
-    if draft is None or draft.flow != MODEL_FLOW:
-        raise StaleAction()
+    """Register a model with the typed title, or record the typed review result (in the
+    conversation ``key`` when given)."""
+    draft = drafts.current(
+        session, person_id, flow=MODEL_FLOW, conversation=key, states=tuple(ModelState)
+    )
     org = _require_writer(session, person_id, draft.data["org_id"])
     actor = _actor(session, person_id)
     value = clean(text)
