@@ -1,90 +1,37 @@
 """Reports rendered for people: HTML text for the chat, and .docx in the Party's layout.
 
 The Word file always goes through :func:`documents.layout.party_document` (one template for every
-report). Each report kind registers a :class:`KindRenderer` here for its own body; the frame
-(title, period, status, assessment, recipients, signature) is shared.
+report). Each report kind has a :class:`~documents.report_parts.KindRenderer` for its own body,
+listed in :data:`RENDERERS`; the frame (title, period, status, assessment, recipients,
+signature) is shared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from documents.layout import DocHeader, DocSection, DocTable, Signature, party_document
-from domain.i18n import N_, Translator, translator
-from domain.rules.periods import Period
-from domain.rules.reviews import ReportState
+from documents.layout import DocHeader, DocSection, DocTable, party_document
+from documents.report_parts import (
+    OUTCOME_ICONS,
+    STATE_LABELS,
+    KindRenderer,
+    group_label,
+    month_label,
+    outcome_label,
+    period_label,
+    signing_block,
+)
+from documents.summary_plan import PLAN
+from domain.i18n import Translator, translator
 from domain.text import h, truncate
-from storage.models import ReportStatus, ReviewOutcome, SignGroup
+from storage.models import ReportStatus, ReviewOutcome
 from storage.reports import ReportView
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: At most this many names per list in a chat message (the .docx lists everyone).
 CHAT_LIST_MAX = 15
-
-OUTCOME_LABELS: dict[ReviewOutcome, str] = {
-    ReviewOutcome.PROGRESSING: N_("progressing (remedying well)"),
-    ReviewOutcome.NO_CHANGE: N_("no visible change"),
-    ReviewOutcome.NEW_SIGN: N_("new sign of degradation"),
-}
-OUTCOME_ICONS: dict[ReviewOutcome, str] = {
-    ReviewOutcome.PROGRESSING: "✅",
-    ReviewOutcome.NO_CHANGE: "➖",
-    ReviewOutcome.NEW_SIGN: "⚠️",
-}
-GROUP_LABELS: dict[SignGroup, str] = {
-    SignGroup.POLITICAL: N_("political ideology"),
-    SignGroup.ETHICS: N_("ethics and lifestyle"),
-    SignGroup.SELF_EVOLUTION: N_('"self-evolution", "self-transformation"'),
-}
-STATE_LABELS: dict[ReportState, str] = {
-    ReportState.ON_TIME: N_("on time"),
-    # TRANSLATORS: a report submitted after its due date
-    ReportState.LATE: N_("late"),
-    ReportState.MISSING: N_("missing (overdue)"),
-    ReportState.NOT_DUE: N_("not due yet"),
-}
-STATE_ICONS: dict[ReportState, str] = {
-    ReportState.ON_TIME: "✅",
-    ReportState.LATE: "🕒",
-    ReportState.MISSING: "❌",
-    ReportState.NOT_DUE: "⏳",
-}
-STATUS_LABELS: dict[ReportStatus, str] = {
-    # TRANSLATORS: a report not yet submitted
-    ReportStatus.DRAFT: N_("draft"),
-    ReportStatus.SUBMITTED: N_("submitted"),
-    ReportStatus.REOPENED: N_("reopened for correction"),
-}
-
-
-def outcome_label(t: Translator, outcome: ReviewOutcome | str) -> str:
-    """The domain's words for a review outcome."""
-    return t.gettext(OUTCOME_LABELS[ReviewOutcome(outcome)])
-
-
-def group_label(t: Translator, group: SignGroup | str | None) -> str:
-    """The name of a group of signs of degradation ("" when unknown)."""
-    return t.gettext(GROUP_LABELS[SignGroup(group)]) if group else ""
-
-
-def period_label(t: Translator, period: Period) -> str:
-    """ "quý IV/2026", "năm 2026", "11/2026"."""
-    if period.kind == "quarter":
-        roman = {1: "I", 2: "II", 3: "III", 4: "IV"}[period.index]
-        return t.gettext("quarter {q}/{year}").format(q=roman, year=period.year)
-    if period.kind == "year":
-        return t.gettext("year {year}").format(year=period.year)
-    return t.month(period.year, period.index)
-
-
-def month_label(t: Translator, key: str) -> str:
-    """ "2026-10" → "10/2026"."""
-    year, month = key.split("-")
-    return t.month(int(year), int(month))
 
 
 def _iso(value: str) -> date:
@@ -92,25 +39,6 @@ def _iso(value: str) -> date:
 
 
 # --- Per-kind bodies ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KindRenderer:
-    """How one report kind renders its figures."""
-
-    subject: Callable[[Translator, ReportView], str]
-    chat_body: Callable[[Translator, ReportView], list[str]]
-    doc_sections: Callable[[Translator, ReportView], list[DocSection]]
-    recipients: Callable[[Translator, ReportView], list[str]]
-
-
-RENDERERS: dict[str, KindRenderer] = {}
-
-
-def register_renderer(code: str, renderer: KindRenderer) -> KindRenderer:
-    """Register how a report kind renders (see :mod:`storage.reports` for the kinds)."""
-    RENDERERS[code] = renderer
-    return renderer
 
 
 def _remedy_subject(t: Translator, v: ReportView) -> str:
@@ -363,8 +291,13 @@ REMEDY = KindRenderer(
     doc_sections=_remedy_sections,
     recipients=_remedy_recipients,
 )
-register_renderer("remedy_quarterly", REMEDY)
-register_renderer("remedy_annual", REMEDY)
+
+#: Report kind code → how it renders, listed explicitly (the kinds: :mod:`storage.report_kinds`).
+RENDERERS: dict[str, KindRenderer] = {
+    "remedy_quarterly": REMEDY,
+    "remedy_annual": REMEDY,
+    "plan_annual": PLAN,
+}
 
 
 # --- The shared frame -------------------------------------------------------------------------
@@ -433,9 +366,10 @@ def docx_bytes(v: ReportView, *, t: Translator | None = None, tz: ZoneInfo = LOC
         t=t,
         header=DocHeader(
             superior=v.superior_name,
-            issuer=v.org_name,
-            # TRANSLATORS: the document number line; the number is left blank for the registry
-            number=_("No.      -BC/CB"),
+            issuer=v.issuer_name or v.org_name,
+            # TRANSLATORS: the number is left blank for the office's register; {abbr} is the
+            # issuer's abbreviation (ĐUK, ĐU, CB)
+            number=_("No.      -BC/{abbr}").format(abbr=v.doc_code),
             place=v.place,
             day=day,
         ),
@@ -444,12 +378,7 @@ def docx_bytes(v: ReportView, *, t: Translator | None = None, tz: ZoneInfo = LOC
         subject=renderer.subject(t, v),
         sections=sections,
         recipients=renderer.recipients(t, v),
-        signature=Signature(
-            # TRANSLATORS: the signing block of a Party document: "T/M CHI ỦY" / "BÍ THƯ"
-            on_behalf=_("On behalf of the cell committee"),
-            title=_("Secretary"),
-            name=v.signer or "",
-        ),
+        signature=signing_block(t, v.signs_for, v.signer or ""),
     )
 
 

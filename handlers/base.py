@@ -16,7 +16,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import BaseHandler, ContextTypes
 
 from domain.access import may_use
 from domain.clock import local_today
@@ -175,6 +175,8 @@ def error_text(env: Visitor, exc: ChiboError) -> str:
 Handler = Callable[[Update, Context, Env], Awaitable[Any]]
 #: What PTB registers: a coroutine function of (update, context).
 Callback = Callable[[Update, Context], Coroutine[Any, Any, Any]]
+#: The PTB handlers a feature contributes (see ``handlers()`` in each module).
+Handlers = list[BaseHandler[Update, Context, Any]]
 
 #: Updates whose step was saved (committed) before the reply; read by the error handler.
 _SAVED: dict[int, bool] = {}

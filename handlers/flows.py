@@ -13,12 +13,14 @@ lives in one draft row per person (:mod:`storage.drafts`).
   the next screen. Buttons and typed answers go through it alike.
 - :func:`after_error` tells the truth when the reply failed: "saved, here is where you are"
   when the step was saved; never "nothing was saved" then.
+
+The composition root (:mod:`bot.app`) lists the flows and hands them to :func:`install`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,7 @@ from domain.text import h
 from handlers.base import (
     Context,
     Env,
+    Handlers,
     Keyboard,
     Visitor,
     button,
@@ -79,13 +82,19 @@ class Flow:
     lost: Lost | None = None
 
 
+#: The flows the router knows, by name: set by :func:`install` from the composition root.
 FLOWS: dict[str, Flow] = {}
 
 
-def register(flow: Flow) -> Flow:
-    """Make a flow known to the router."""
-    FLOWS[flow.name] = flow
-    return flow
+def install(flows: Iterable[Flow]) -> None:
+    """Make the application's flows known to the router (each name once)."""
+    table: dict[str, Flow] = {}
+    for flow in flows:
+        if flow.name in table:
+            raise ValueError(f"flow {flow.name!r} is listed twice")
+        table[flow.name] = flow
+    FLOWS.clear()
+    FLOWS.update(table)
 
 
 def guard(draft: Draft | None, draft_id: int, *states: str) -> Draft:
@@ -396,7 +405,7 @@ async def after_error(update: object, context: Context) -> None:
 # --- Wiring --------------------------------------------------------------------------------------
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The router's handlers; registered last so commands and buttons win."""
     return [
         RESUME.handler(on_resume),
@@ -433,6 +442,6 @@ async def _stale_button(update: Update, context: Context) -> None:
     await query.answer(error_text(env, StaleAction())[:200])
 
 
-def fallback_handlers() -> list[object]:
+def fallback_handlers() -> Handlers:
     """Catch-alls, registered in the last group."""
     return [CallbackQueryHandler(_stale_button)]

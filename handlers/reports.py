@@ -14,14 +14,8 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CommandHandler
 
-from documents.reports import (
-    STATE_ICONS,
-    STATE_LABELS,
-    chat_text,
-    docx_bytes,
-    docx_name,
-    period_label,
-)
+from documents.report_parts import STATE_ICONS, STATE_LABELS, period_label
+from documents.reports import chat_text, docx_bytes, docx_name
 from domain.access import CELL_WRITERS, LEADERS, may_use
 from domain.errors import (
     AlreadyRecorded,
@@ -37,10 +31,10 @@ from domain.rules.periods import PeriodError, parse_period
 from domain.rules.reviews import ReportState
 from domain.text import h, truncate
 from handlers import flows
-from handlers.base import Context, Env, Keyboard, button, command, mark_saved, send, show
+from handlers.base import Context, Env, Handlers, Keyboard, button, command, mark_saved, send, show
 from handlers.callbacks import ID, Family, Field
 from handlers.reviews import watch_entry_text
-from storage import drafts, orgs, report_steps, reports, reviews
+from storage import drafts, orgs, report_kinds, report_steps, reports, reviews
 from storage.models import Draft, ReportStatus, Role
 from storage.report_steps import ReportStep
 
@@ -96,7 +90,7 @@ RPT_W = Family("rpt:w")
 def _target(args: tuple[Any, ...]) -> tuple[int, reports.ReportKind, str]:
     org_id = int(args[0])
     try:
-        kind = reports.kind_of(args[1])
+        kind = report_kinds.kind_of(args[1])
         period = reports.period_of(kind, args[2])
     except (NotFound, InvalidInput) as exc:  # forged data is a stale button
         raise StaleAction() from exc
@@ -129,7 +123,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
     for org_id, org_name in _writer_cells(env).items():
         lines.append("")
         lines.append(f"<b>{h(org_name)}</b>")
-        for kind in reports.KINDS.values():
+        for kind in report_kinds.KINDS.values():
             row = []
             for period in reports.recent_periods(session, kind, today):
                 v = reports.view(session, org_id=org_id, kind=kind, period=period, today=today)
@@ -159,7 +153,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
     if env.who.orgs_with(*SCOPE_ROLES):
         lines.append("")
         lines.append(_("📊 Which cells submitted, per report:"))
-        for kind in reports.KINDS.values():
+        for kind in report_kinds.KINDS.values():
             rows.append(
                 [
                     (
@@ -188,7 +182,7 @@ async def report_command(update: Update, context: Context, env: Env) -> None:
         except PeriodError as exc:
             raise InvalidInput(N_("Please give a period like 2026-Q4 or 2026.")) from exc
         kind = next(
-            (k for k in reports.KINDS.values() if k.schedule.period_kind == period.kind), None
+            (k for k in report_kinds.KINDS.values() if k.schedule.period_kind == period.kind), None
         )
         if kind is None:
             raise InvalidInput(N_("Please give a period like 2026-Q4 or 2026."))
@@ -449,7 +443,7 @@ def render_report_flow(env: Env, session: Session, draft: Draft) -> flows.Screen
 
 def _about_screen(env: Env, session: Session, about: dict[str, Any], note: str) -> flows.Screen:
     text, rows = _report_screen(
-        env, session, about["org"], reports.kind_of(about["kind"]), about["period"]
+        env, session, about["org"], report_kinds.kind_of(about["kind"]), about["period"]
     )
     return (f"{note}\n\n{text}" if note else text), rows
 
@@ -509,17 +503,15 @@ async def on_reason_text(update: Update, context: Context, env: Env, draft: Draf
     await flows.step(update, context, env, lambda s: None, render=render_report_flow, done=done)
 
 
-flows.register(
-    flows.Flow(
-        name=report_steps.FLOW,
-        title=N_("a report"),
-        render=render_report_flow,
-        text_steps={
-            ReportStep.ASSESSMENT.value: on_assessment_text,
-            ReportStep.REASON.value: on_reason_text,
-        },
-        begin=_begin_typed,
-    )
+REPORT_FLOW = flows.Flow(
+    name=report_steps.FLOW,
+    title=N_("a report"),
+    render=render_report_flow,
+    text_steps={
+        ReportStep.ASSESSMENT.value: on_assessment_text,
+        ReportStep.REASON.value: on_reason_text,
+    },
+    begin=_begin_typed,
 )
 
 
@@ -578,7 +570,7 @@ async def on_status(update: Update, context: Context, env: Env) -> None:
     """Lists the cells in scope: submitted on time, late, missing, not due."""
     args = RPT_ST.args(update)
     try:
-        kind = reports.kind_of(args[0])
+        kind = report_kinds.kind_of(args[0])
         period = reports.period_of(kind, args[1]).key
     except (NotFound, InvalidInput) as exc:  # forged data is a stale button
         raise StaleAction() from exc
@@ -626,7 +618,7 @@ async def on_watch(update: Update, context: Context, env: Env) -> None:
     await show(update, env, context, "\n".join(lines), [[(_("◀ Reports"), RPT_MENU.data())]])
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The handlers of /report."""
     return [
         CommandHandler(["report", "baocao"], report_command),

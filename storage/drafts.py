@@ -13,9 +13,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from domain.errors import StaleAction
@@ -107,8 +107,8 @@ def advance(draft: Draft, *, state: str | None = None, now: datetime, **changes:
 
 def finish(session: Session, person_id: int) -> bool:
     """End the person's conversation. Returns whether there was one."""
-    result = session.execute(delete(Draft).where(Draft.person_id == person_id))
-    return bool(getattr(result, "rowcount", 0))
+    deleted = session.execute(delete(Draft).where(Draft.person_id == person_id))
+    return bool(cast(CursorResult[Any], deleted).rowcount)
 
 
 def hold(draft: Draft, *, flow: str, args: dict[str, Any], now: datetime) -> Draft:

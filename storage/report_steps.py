@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage import drafts, meetings, reports
+from storage import drafts, meetings, report_kinds, reports
 from storage.audit import Actor
 from storage.models import Draft
 
@@ -88,7 +88,7 @@ def save_assessment(
     reports.set_assessment(
         session,
         org_id=about["org"],
-        kind=reports.kind_of(about["kind"]),
+        kind=report_kinds.kind_of(about["kind"]),
         period=about["period"],
         text=text,
         actor=actor,
@@ -108,7 +108,7 @@ def save_reason(
     reports.reopen(
         session,
         org_id=about["org"],
-        kind=reports.kind_of(about["kind"]),
+        kind=report_kinds.kind_of(about["kind"]),
         period=about["period"],
         reason=text,
         actor=actor,

@@ -73,6 +73,7 @@ from handlers.meetings.listing import (
     on_open,
 )
 from handlers.meetings.log import (
+    MEETING_FLOW,
     STEP_BUTTONS,
     meeting_command,
     on_cancel,
@@ -80,6 +81,7 @@ from handlers.meetings.log import (
     on_save,
 )
 from handlers.meetings.model import (
+    MODEL_FLOW,
     model_command,
     on_model_cancel,
     on_model_cell,
@@ -110,6 +112,8 @@ __all__ = [
     "MDL_RMY",
     "MDL_RV",
     "MDL_X",
+    "MEETING_FLOW",
+    "MODEL_FLOW",
     "MTG_ABS",
     "MTG_ALL",
     "MTG_ATTOK",

@@ -12,7 +12,7 @@ from telegram import Update
 from domain.errors import AlreadyRecorded, StaleAction
 from domain.i18n import N_
 from domain.text import h
-from handlers import flows
+from handlers import candidates, flows
 from handlers.base import (
     Context,
     Env,
@@ -374,6 +374,10 @@ async def on_save(update: Update, context: Context, env: Env) -> None:
             (_("📋 Meetings"), MTG_LIST_OWN.data()),
         ],
     ]
+    question = candidates.meeting_question(env, result.meeting_id)
+    if question is not None:
+        text += "\n\n" + question[0]
+        rows.append(question[1])
     await show(update, env, context, text, rows)
     for notice in result.flags:
         await send(env, context, _flag_text(env, notice))
@@ -509,23 +513,21 @@ async def _minutes_file(update: Update, context: Context, env: Env, draft: Draft
     )
 
 
-flows.register(
-    flows.Flow(
-        name=m.FLOW,
-        title=N_("logging a cell meeting"),
-        render=render,
-        begin=_begin,
-        lost=_lost,
-        text_steps={
-            State.TOPIC.value: _typed(_t_topic),
-            State.DURATION.value: _typed(_t_duration),
-            State.DURATION_TYPED.value: _typed(_t_duration),
-            State.DATE.value: _typed(_t_date),
-            State.GUESTS.value: _typed(_t_guest),
-            State.GUEST_NAME.value: _typed(_t_guest),
-            State.CONTENT.value: _typed(_t_minutes),
-            State.QUALITY.value: _typed(_t_quality),
-        },
-        file_steps={State.CONTENT.value: _minutes_file},
-    )
+MEETING_FLOW = flows.Flow(
+    name=m.FLOW,
+    title=N_("logging a cell meeting"),
+    render=render,
+    begin=_begin,
+    lost=_lost,
+    text_steps={
+        State.TOPIC.value: _typed(_t_topic),
+        State.DURATION.value: _typed(_t_duration),
+        State.DURATION_TYPED.value: _typed(_t_duration),
+        State.DATE.value: _typed(_t_date),
+        State.GUESTS.value: _typed(_t_guest),
+        State.GUEST_NAME.value: _typed(_t_guest),
+        State.CONTENT.value: _typed(_t_minutes),
+        State.QUALITY.value: _typed(_t_quality),
+    },
+    file_steps={State.CONTENT.value: _minutes_file},
 )

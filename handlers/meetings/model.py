@@ -253,15 +253,13 @@ async def _model_text(update: Update, context: Context, env: Env, draft: Draft) 
     await flows.step(update, context, env, save, render=render_model, done=done)
 
 
-flows.register(
-    flows.Flow(
-        name=m.MODEL_FLOW,
-        title=N_("the cell's study model"),
-        render=render_model,
-        begin=_begin_model,
-        text_steps={
-            m.ModelState.TITLE.value: _model_text,
-            m.ModelState.RESULT.value: _model_text,
-        },
-    )
+MODEL_FLOW = flows.Flow(
+    name=m.MODEL_FLOW,
+    title=N_("the cell's study model"),
+    render=render_model,
+    begin=_begin_model,
+    text_steps={
+        m.ModelState.TITLE.value: _model_text,
+        m.ModelState.RESULT.value: _model_text,
+    },
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import CommandHandler
 
+from handlers.base import Handlers
 from handlers.meetings.buttons import (
     MDL_CELL,
     MDL_CP,
@@ -47,9 +48,9 @@ from handlers.meetings.model import (
 )
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The handlers of /meeting, /meetings and /model (group 0)."""
-    out: list[object] = [
+    out: Handlers = [
         CommandHandler(["meeting", "sinhhoat"], meeting_command),
         CommandHandler("meetings", meetings_command),
         CommandHandler("model", model_command),

@@ -42,6 +42,7 @@ from handlers.reviews.buttons import (
     writer_cells,
 )
 from handlers.reviews.commitments import (
+    COMMITMENTS_FLOW,
     commitments_command,
     on_c_all,
     on_c_back,
@@ -60,6 +61,7 @@ from handlers.reviews.commitments import (
     render_commitments,
 )
 from handlers.reviews.review import (
+    REVIEW_FLOW,
     on_all,
     on_back,
     on_comment,
@@ -94,11 +96,13 @@ __all__ = [
     "CMT_PG",
     "CMT_PUB",
     "CMT_T",
+    "COMMITMENTS_FLOW",
     "GROUP_CODES",
     "GROUP_CODE_OF",
     "NAME_MAX",
     "OUTCOME_CODES",
     "PAGE",
+    "REVIEW_FLOW",
     "REV_ALL",
     "REV_B",
     "REV_C",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from telegram import Update
 
-from documents.reports import GROUP_LABELS, group_label
+from documents.report_parts import GROUP_LABELS, group_label
 from domain.access import CELL_WRITERS
 from domain.errors import InvalidInput, NotAllowed, StaleAction
 from domain.i18n import N_
@@ -493,16 +493,14 @@ def _begin_commitments(env: Env, session: Session, args: dict[str, Any]) -> Draf
     )
 
 
-flows.register(
-    flows.Flow(
-        name=steps.COMMIT_FLOW,
-        title=N_("members' commitments"),
-        render=render_commitments,
-        text_steps={
-            steps.CommitState.DATE.value: on_c_date_text,
-            steps.CommitState.ITEM.value: on_c_item_text,
-        },
-        begin=_begin_commitments,
-        lost=_lost_commitment,
-    )
+COMMITMENTS_FLOW = flows.Flow(
+    name=steps.COMMIT_FLOW,
+    title=N_("members' commitments"),
+    render=render_commitments,
+    text_steps={
+        steps.CommitState.DATE.value: on_c_date_text,
+        steps.CommitState.ITEM.value: on_c_item_text,
+    },
+    begin=_begin_commitments,
+    lost=_lost_commitment,
 )

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from telegram import Update
 
-from documents.reports import GROUP_LABELS, OUTCOME_ICONS, group_label, outcome_label
+from documents.report_parts import GROUP_LABELS, OUTCOME_ICONS, group_label, outcome_label
 from domain.errors import NotAllowed, StaleAction
 from domain.i18n import N_
 from domain.rules import reviews as rules
@@ -633,17 +633,15 @@ def _lost_review(env: Env, session: Session, draft: Draft) -> list[str]:
     return [h(f"{name}: " + ", ".join(parts))]
 
 
-flows.register(
-    flows.Flow(
-        name=steps.REVIEW_FLOW,
-        title=N_("monthly review of commitments"),
-        render=render_review,
-        text_steps={
-            steps.ReviewState.DESC.value: on_description,
-            steps.ReviewState.MEASURE.value: on_measure,
-            steps.ReviewState.COMMENT.value: on_comment_text,
-        },
-        begin=_begin_review,
-        lost=_lost_review,
-    )
+REVIEW_FLOW = flows.Flow(
+    name=steps.REVIEW_FLOW,
+    title=N_("monthly review of commitments"),
+    render=render_review,
+    text_steps={
+        steps.ReviewState.DESC.value: on_description,
+        steps.ReviewState.MEASURE.value: on_measure,
+        steps.ReviewState.COMMENT.value: on_comment_text,
+    },
+    begin=_begin_review,
+    lost=_lost_review,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import CommandHandler
 
+from handlers.base import Handlers
 from handlers.reviews.buttons import (
     CMT_ALL,
     CMT_B,
@@ -62,7 +63,7 @@ from handlers.reviews.review import (
 )
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The handlers of /review and /commitments."""
     return [
         CommandHandler(["review", "camket"], review_command),

@@ -133,16 +133,20 @@ def _roll(session: Session, data: dict[str, Any]) -> tuple[list[RollEntry], list
 
 def followers(session: Session, org_id: int) -> list[tuple[int, str]]:
     """The superior committee members assigned to follow the cell: (person id, name)."""
-    rows = session.execute(
-        select(Person.id, Person.display_name)
-        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-        .where(
-            RoleAssignment.org_id == org_id,
-            RoleAssignment.role == Role.FOLLOWER,
-            RoleAssignment.revoked_at.is_(None),
+    rows = (
+        session.execute(
+            select(Person.id, Person.display_name)
+            .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+            .where(
+                RoleAssignment.org_id == org_id,
+                RoleAssignment.role == Role.FOLLOWER,
+                RoleAssignment.revoked_at.is_(None),
+            )
+            .order_by(Person.display_name)
         )
-        .order_by(Person.display_name)
-    ).all()
+        .tuples()
+        .all()
+    )
     return [(int(i), n) for i, n in dict(rows).items()]
 
 

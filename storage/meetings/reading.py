@@ -155,7 +155,9 @@ def meeting_detail(
                 select(Member.id, Member.full_name).where(
                     Member.id.in_([a.member_id for a in meeting.attendance])
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         if meeting.attendance
         else {}
@@ -248,7 +250,9 @@ def start_correction(
     if meeting.attendance:
         ids = [a.member_id for a in meeting.attendance]
         folded = dict(
-            session.execute(select(Member.id, Member.name_folded).where(Member.id.in_(ids))).all()
+            session.execute(select(Member.id, Member.name_folded).where(Member.id.in_(ids)))
+            .tuples()
+            .all()
         )
 
     def roll_order(a: Attendance) -> tuple[list[str], str]:

@@ -361,7 +361,9 @@ def _refresh_three_months(
     cfg = get_setting(session, "three_months_rule")
     warn_at, flag_at = int(cfg.get("warn_at", 2)), int(cfg.get("flag_at", 3))
     names = dict(
-        session.execute(select(Member.id, Member.full_name).where(Member.id.in_(member_ids))).all()
+        session.execute(select(Member.id, Member.full_name).where(Member.id.in_(member_ids)))
+        .tuples()
+        .all()
     )
     notices: list[FlagNotice] = []
     session.flush()

@@ -111,6 +111,7 @@ def save_model_text(
     org = _require_writer(session, person_id, draft.data["org_id"])
     actor = _actor(session, person_id)
     value = clean(text)
+    model: StudyModel | None
     if draft.state == ModelState.TITLE:
         if not has_letters(value) or len(value) > 300:
             raise InvalidInput(

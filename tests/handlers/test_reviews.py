@@ -181,7 +181,7 @@ async def test_a_new_sign_with_an_empty_description_is_refused(bot) -> None:
 
     replies = await bot.send("bt_bv", " . ")
 
-    assert "Vui lòng mô tả ngắn gọn biểu hiện suy thoái." in replies[-1].text
+    assert "Đồng chí vui lòng mô tả ngắn gọn biểu hiện suy thoái." in replies[-1].text
     assert reviews_of(bot, 2026, 11) == {}
     with bot.db.transaction() as session:
         draft = session.scalar(select(Draft))

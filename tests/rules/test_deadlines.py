@@ -7,6 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.calendar import (
+    CatalogError,
+    default_catalog,
+    default_holidays,
+    parse_catalog,
+    parse_holidays,
+)
 from domain.rules.deadlines import (
     DigestRule,
     DueRule,
@@ -28,13 +35,6 @@ from domain.rules.deadlines import (
     reminder_slots,
     sending_hour,
     validate_rule,
-)
-from services.calendar import (
-    CatalogError,
-    default_catalog,
-    default_holidays,
-    parse_catalog,
-    parse_holidays,
 )
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -223,6 +223,8 @@ def test_the_shipped_catalog_reproduces_the_domain_table() -> None:
         "remedy_annual",
         "plan_annual",
         "full_membership",
+        "candidate_decision",
+        "candidate_ceremony",
         "secretaries_briefing",
         "steering_half_year",
         "steering_annual",
