@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import BotCommand, BotCommandScopeDefault
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
@@ -32,7 +32,7 @@ from handlers import (
     reviews,
     summary,
 )
-from handlers.base import Handlers, load_env, send
+from handlers.base import Handlers
 from services.context import AppContext
 from services.pacing import PacedRateLimiter
 from storage.db import Database
@@ -145,22 +145,7 @@ async def set_commands(application: Application) -> None:
 async def _on_error(update: object, context: Any) -> None:
     """Logs unexpected errors with context and tells the user, in their language."""
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_user is None:
-        return
     try:
-        env = load_env(update, context)
-        if update.callback_query is not None:
-            try:
-                await update.callback_query.answer()
-            except Exception:  # noqa: BLE001 - best effort, the message below matters more
-                pass
-        await send(
-            env,
-            context,
-            env.t.gettext(
-                "Sorry, something went wrong and nothing was saved from that step. "
-                "Please try again; if it happens again, tell your office."
-            ),
-        )
+        await flows.after_error(update, context)
     except Exception:
         log.exception("could not report error %s", type(context.error).__name__)

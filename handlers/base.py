@@ -12,19 +12,21 @@ import logging
 import multiprocessing
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
 
 from domain.access import may_use
 from domain.clock import local_today
 from domain.errors import ChiboError, NotAllowed, StaleAction
 from domain.i18n import Translator, pick_locale, translator
+from domain.text import plain, truncate
 from services.context import AppContext
 from storage import people
 from storage.db import Database
@@ -42,110 +44,20 @@ def app_ctx(context: Context) -> AppContext:
     return context.bot_data["app"]
 
 
-class Stranger(Exception):
-    """The sender holds no role: they are told how to get an invite, and nothing else."""
+@dataclass
+class Visitor:
+    """Everything a handler needs about the current update, before the sender is known."""
 
-
-_UNKNOWN: Any = object()
-Gate = Callable[[Identity | None], None]
-
-
-class Env:
-    """Everything a handler needs about the current update.
-
-    The sender's identity (and so their language) is looked up in the first transaction the
-    handler runs with :meth:`run` or :meth:`read`, together with the use case, on the database's
-    threads; the wrapper's permission check (``gate``) runs right there, before the use case.
-    Reading :attr:`who` or :attr:`t`, or replying with :func:`send` / :func:`show`, before any
-    such transaction looks the identity up first (and applies the check).
-    """
-
-    def __init__(
-        self,
-        app: AppContext,
-        *,
-        user_id: int,
-        chat_id: int,
-        language_code: str | None = None,
-        gate: Gate | None = None,
-    ) -> None:
-        self.app = app
-        self.user_id = user_id
-        self.chat_id = chat_id
-        self.language_code = language_code
-        self.gate = gate
-        self._who: Identity | None = _UNKNOWN
-        self._t: Translator | None = None
-        self._refused: Exception | None = None
-
-    def _identify(self, session: Session) -> None:
-        """Look the sender up in ``session`` (once) and apply the wrapper's check."""
-        if self._who is _UNKNOWN:
-            who = people.identity(session, self.user_id)
-            locale = pick_locale(
-                who.locale if who else None, self.language_code, self.app.settings.locale
-            )
-            self._who, self._t = who, translator(locale)
-            if self.gate is not None:
-                try:
-                    self.gate(who)
-                except Exception as exc:
-                    self._refused = exc
-                    raise
-        elif self._refused is not None:
-            raise self._refused
-
-    def _identified(self) -> None:
-        if self._who is _UNKNOWN:
-            with self.app.db.reading() as session:
-                self._identify(session)
-
-    @property
-    def who(self) -> Identity | None:
-        """The sender's identity and roles (None: a stranger)."""
-        self._identified()
-        return self._who
-
-    @who.setter
-    def who(self, value: Identity | None) -> None:
-        self._identified()
-        self._who = value
-
-    @property
-    def t(self) -> Translator:
-        """The sender's language."""
-        self._identified()
-        assert self._t is not None
-        return self._t
-
-    @t.setter
-    def t(self, value: Translator) -> None:
-        self._identified()
-        self._t = value
+    app: AppContext
+    t: Translator
+    who: Identity | None
+    user_id: int
+    chat_id: int
 
     @property
     def db(self) -> Database:
         """The database."""
         return self.app.db
-
-    async def run(self, use_case: Callable[[Session], T]) -> T:
-        """Run ``use_case(session)`` in one write transaction off the event loop; the sender's
-        identity is looked up (and checked) in that same transaction when still unknown."""
-        return await self.app.db.run(functools.partial(self._unit, use_case))
-
-    async def read(self, query: Callable[[Session], T]) -> T:
-        """Like :meth:`run` in a read-only transaction (no write lock on SQLite)."""
-        return await self.app.db.read(functools.partial(self._unit, query))
-
-    def _unit(self, use_case: Callable[[Session], T], session: Session) -> T:
-        self._identify(session)
-        return use_case(session)
-
-    async def identify(self) -> Identity | None:
-        """Look the sender up now (off the event loop) if no transaction did yet."""
-        if self._who is _UNKNOWN:
-            await self.app.db.read(self._identify)
-        return self._who
 
     def now(self) -> datetime:
         """The current UTC time from the injected clock."""
@@ -158,6 +70,35 @@ class Env:
     @property
     def _(self) -> Callable[[str], str]:
         return self.t.gettext
+
+    async def run(self, use_case: Callable[[Session], T]) -> T:
+        """Run ``use_case(session)`` in one write transaction on the database's threads, off
+        the event loop, so other people's replies do not wait for it."""
+        return await self.app.db.run(use_case)
+
+    async def read(self, query: Callable[[Session], T]) -> T:
+        """Like :meth:`run` in a read-only transaction (no write lock on SQLite)."""
+        return await self.app.db.read(query)
+
+    def known(self) -> Env | None:
+        """This update's environment past the auth gate (None for a stranger)."""
+        if self.who is None:
+            return None
+        return Env(self.app, self.t, self.who, self.user_id, self.chat_id)
+
+
+@dataclass
+class Env(Visitor):
+    """The environment of an update whose sender passed the auth gate: ``who`` is known."""
+
+    who: Identity
+    #: A short notice to show on the pressed button's answer (set by a button handler).
+    notice: str | None = None
+
+    @property
+    def person_id(self) -> int:
+        """The sender's person id."""
+        return self.who.person_id
 
 
 _documents: ProcessPoolExecutor | None = None
@@ -173,25 +114,22 @@ async def in_process(func: Callable[..., T], *args: Any) -> T:
     return await loop.run_in_executor(_documents, functools.partial(func, *args))
 
 
-def new_env(update: Update, context: Context, gate: Gate | None = None) -> Env:
-    """The environment of an update; the identity is looked up by the first transaction."""
+def load_env(update: Update, context: Context) -> Visitor:
+    """Load the sender's identity (a read-only transaction) and pick their language."""
+    app = app_ctx(context)
     user = update.effective_user
     assert user is not None
+    with app.db.reading() as session:
+        who = people.identity(session, user.id)
+    locale = pick_locale(who.locale if who else None, user.language_code, app.settings.locale)
     chat = update.effective_chat
-    return Env(
-        app_ctx(context),
+    return Visitor(
+        app=app,
+        t=translator(locale),
+        who=who,
         user_id=user.id,
         chat_id=chat.id if chat else user.id,
-        language_code=user.language_code,
-        gate=gate,
     )
-
-
-def load_env(update: Update, context: Context) -> Env:
-    """The environment of an update with the sender's identity loaded (in a read transaction)."""
-    env = new_env(update, context)
-    env._identified()
-    return env
 
 
 def keyboard(rows: Keyboard | None) -> InlineKeyboardMarkup | None:
@@ -203,9 +141,8 @@ def keyboard(rows: Keyboard | None) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send(env: Env, context: Context, text: str, rows: Keyboard | None = None) -> Message:
+async def send(env: Visitor, context: Context, text: str, rows: Keyboard | None = None) -> Message:
     """Send an HTML message to the current chat."""
-    await env.identify()
     return await context.bot.send_message(
         env.chat_id,
         text,
@@ -215,13 +152,31 @@ async def send(env: Env, context: Context, text: str, rows: Keyboard | None = No
     )
 
 
+def _same_screen(message: Any, text: str, rows: Keyboard | None) -> bool:
+    """Whether ``message`` already shows ``text`` (HTML) with the keyboard ``rows``."""
+    if getattr(message, "text", None) is None or message.text != plain(text).strip():
+        return False
+    markup = getattr(message, "reply_markup", None)
+    shown = (
+        [[(b.text, b.callback_data) for b in row] for row in markup.inline_keyboard]
+        if markup is not None
+        else []
+    )
+    return shown == [[(label, data) for label, data in row] for row in rows or []]
+
+
 async def show(
-    update: Update, env: Env, context: Context, text: str, rows: Keyboard | None = None
+    update: Update, env: Visitor, context: Context, text: str, rows: Keyboard | None = None
 ) -> None:
-    """Show a screen: edit the pressed message, or send a new one for typed input."""
-    await env.identify()
+    """Show a screen: edit the pressed message, or send a new one for typed input.
+
+    A pressed message that already shows this screen (a refused double tap, a step that
+    changed nothing) is left alone rather than edited into itself.
+    """
     query = update.callback_query
     if query is not None and query.message is not None:
+        if _same_screen(query.message, text, rows):
+            return
         try:
             await query.edit_message_text(
                 text, parse_mode=ParseMode.HTML, reply_markup=keyboard(rows)
@@ -235,7 +190,7 @@ async def show(
     await send(env, context, text, rows)
 
 
-def error_text(env: Env, exc: ChiboError) -> str:
+def error_text(env: Visitor, exc: ChiboError) -> str:
     """Translate a domain error for the user."""
     text = env.t.gettext(exc.message)
     try:
@@ -245,42 +200,52 @@ def error_text(env: Env, exc: ChiboError) -> str:
 
 
 Handler = Callable[[Update, Context, Env], Awaitable[Any]]
-#: What PTB's handlers call: a coroutine function of the update and the context.
+#: What PTB registers: a coroutine function of (update, context).
 Callback = Callable[[Update, Context], Coroutine[Any, Any, Any]]
 #: The PTB handlers a feature contributes (see ``handlers()`` in each module).
 Handlers = list[BaseHandler[Update, Context, Any]]
 
+#: Updates whose step was saved (committed) before the reply; read by the error handler.
+_SAVED: dict[int, bool] = {}
 
-def _gate(name: str | None) -> Gate:
-    def check(who: Identity | None) -> None:
-        if who is None:
-            raise Stranger()
-        if name is not None and not may_use(name, who.role_set):
-            raise NotAllowed()
 
-    return check
+def mark_saved(update: Update) -> None:
+    """Note that this update's step is saved, so an error in the reply must not deny it."""
+    _SAVED[update.update_id] = True
+
+
+def was_saved(update: object) -> bool:
+    """Whether the failed update's step had been saved (and forget it)."""
+    return bool(_SAVED.pop(getattr(update, "update_id", -1), False))
+
+
+def _done(update: Update) -> None:
+    _SAVED.pop(update.update_id, None)
 
 
 def command(name: str) -> Callable[[Handler], Callback]:
-    """Wrap a command handler: identify the sender, check the role, render domain errors.
-
-    The identity is looked up and the role checked inside the handler's first transaction.
-    """
+    """Wrap a command handler: identify the sender, check the role, render domain errors."""
 
     def wrap(func: Handler) -> Callback:
         @functools.wraps(func)
         async def handler(update: Update, context: Context) -> Any:
             if update.effective_chat and update.effective_chat.type != "private":
                 return None  # personal data stays out of group chats
-            env = new_env(update, context, _gate(name))
-            try:
-                return await func(update, context, env)
-            except Stranger:
-                await context.bot.send_message(env.chat_id, stranger_text(env))
+            visitor = load_env(update, context)
+            env = visitor.known()
+            if env is None:
+                await send(visitor, context, stranger_text(visitor))
                 return None
+            if not may_use(name, env.who.role_set):
+                await send(env, context, error_text(env, NotAllowed()))
+                return None
+            try:
+                result = await func(update, context, env)
             except ChiboError as exc:
                 await send(env, context, error_text(env, exc))
-                return None
+                result = None
+            _done(update)
+            return result
 
         return handler
 
@@ -288,25 +253,28 @@ def command(name: str) -> Callable[[Handler], Callback]:
 
 
 def button(func: Handler) -> Callback:
-    """Wrap a button handler: always answer the query; refuse strangers and stale buttons."""
+    """Wrap a button handler: answer the query exactly once (with ``env.notice`` when the
+    handler set one); refuse strangers and stale buttons."""
 
     @functools.wraps(func)
     async def handler(update: Update, context: Context) -> Any:
         query = update.callback_query
         assert query is not None
-        env = new_env(update, context, _gate(None))
+        visitor = load_env(update, context)
+        env = visitor.known()
+        if env is None:
+            await _answer(query, plain(stranger_text(visitor)), alert=True)
+            return None
         try:
             result = await func(update, context, env)
-        except Stranger:
-            await query.answer(stranger_text(env)[:200], show_alert=True)
-            return None
         except StaleAction as exc:
             await _answer(query, error_text(env, exc), alert=False)
             return None
         except ChiboError as exc:
             await _answer(query, error_text(env, exc), alert=True)
             return None
-        await _answer(query, None, alert=False)
+        _done(update)
+        await _answer(query, env.notice, alert=False)
         return result
 
     return handler
@@ -314,12 +282,12 @@ def button(func: Handler) -> Callback:
 
 async def _answer(query: Any, text: str | None, *, alert: bool) -> None:
     try:
-        await query.answer(text[:200] if text else None, show_alert=alert)
-    except BadRequest:
-        pass  # already answered (the handler showed its own notice) or too old
+        await query.answer(truncate(text, 200) if text else None, show_alert=alert)
+    except TelegramError:
+        pass  # too old (Telegram forgets a query), or failed: the screen itself was shown
 
 
-def stranger_text(env: Env) -> str:
+def stranger_text(env: Visitor) -> str:
     """What a person without a role is told (and nothing else)."""
     return env.t.gettext(
         "Hello! This is <b>Sổ tay Chi bộ</b>, the party-cell notebook of the Party Committee.\n"
@@ -335,9 +303,13 @@ def parse_data(data: str | None, prefix: str) -> list[str]:
     return data[len(prefix) + 1 :].split(":")
 
 
+#: The largest id a button may carry (ids are 32-bit in the database).
+ID_MAX = 2**31 - 1
+
+
 def int_arg(value: str) -> int:
-    """Parse an integer from callback data; a forged value is a stale button."""
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise StaleAction() from exc
+    """Parse a non-negative integer id from callback data; a forged, malformed or oversized
+    value is a stale button."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > ID_MAX:
+        raise StaleAction()
+    return int(value)

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from domain.errors import AlreadyRecorded, ChiboError, NotAllowed, StaleAction
@@ -37,6 +37,7 @@ from handlers.base import (
     error_text,
     int_arg,
     keyboard,
+    mark_saved,
     parse_data,
     send,
     show,
@@ -553,20 +554,54 @@ async def on_open(update: Update, context: Context, env: Env) -> None:
     await show(update, env, context, *card_screen(env, c, org_id))
 
 
-async def _start(
-    update: Update, context: Context, env: Env, begin: Callable[[Session], Draft]
-) -> None:
-    """Starts a conversation unless another is open (then offers it back)."""
-    with env.db.transaction() as session:
-        busy = cs.busy(session, person_id=_person(env))
-        if busy is None:
-            draft = begin(session)
-            screen = render(env, session, draft)
-    if busy is not None:
-        offer = flows.resume_offer(env, busy)
-        await show(update, env, context, offer[0], offer[1])
-        return
-    await show(update, env, context, *screen)
+def _begin(env: Env, session: Session, args: dict[str, Any]) -> Draft:
+    """Starts the conversation asked for: adding a non-member, the month's consideration, or
+    a dated step of a file."""
+    what = args.get("what")
+    if what == "add":
+        return cs.start_add(session, person_id=env.person_id, org_id=args["org"], now=env.now())
+    if what == "consider":
+        return cs.start_consider(
+            session, person_id=env.person_id, org_id=args["org"], now=env.now()
+        )
+    if what == "move":
+        return cs.start_move(
+            session,
+            person_id=env.person_id,
+            candidate_id=args["cand"],
+            version=args["version"],
+            target=_enum_arg(CandidateStage, args["target"]),
+            now=env.now(),
+        )
+    raise StaleAction()
+
+
+def _lost(env: Env, session: Session, draft: Draft) -> list[str]:
+    """What discarding an unfinished step loses: the name typed, the ticks, the step begun."""
+    d = draft.data
+    state = State(draft.state)
+    if state is State.CELL:
+        return []
+    if state is State.CONSIDER:
+        ticked = {int(i) for i in (*d.get("cls", []), *d.get("prop", []))}
+        if not ticked:
+            return []
+        cl = cs.cell_list(
+            session, person_id=env.person_id, org_id=int(d["org_id"]), today=env.today()
+        )
+        return [h(c.name) for c in cl.open if c.id in ticked]
+    if "cand" in d:
+        try:
+            return [_move_head(env, session, draft).strip()]
+        except ChiboError:
+            return []
+    return [h(d["name"])] if d.get("name") else []
+
+
+async def _start(update: Update, context: Context, env: Env, args: dict[str, Any]) -> None:
+    """Starts a conversation, or offers back the one open (continue / discard) when
+    discarding it would lose something."""
+    await flows.start(update, context, env, cs.FLOW, args)
 
 
 @button
@@ -574,12 +609,7 @@ async def on_add(update: Update, context: Context, env: Env) -> None:
     """Starts adding a non-member: asks the name."""
     args = _args(update, "add")
     org_id = int_arg(args[0]) if args else 0
-    await _start(
-        update,
-        context,
-        env,
-        lambda s: cs.start_add(s, person_id=_person(env), org_id=org_id, now=env.now()),
-    )
+    await _start(update, context, env, {"what": "add", "org": org_id})
 
 
 @button
@@ -587,12 +617,7 @@ async def on_consider(update: Update, context: Context, env: Env) -> None:
     """Opens the month's consideration of the list."""
     args = _args(update, "cons")
     org_id = int_arg(args[0]) if args else 0
-    await _start(
-        update,
-        context,
-        env,
-        lambda s: cs.start_consider(s, person_id=_person(env), org_id=org_id, now=env.now()),
-    )
+    await _start(update, context, env, {"what": "consider", "org": org_id})
 
 
 @button
@@ -602,23 +627,13 @@ async def on_move(update: Update, context: Context, env: Env) -> None:
     if len(args) != 3:
         raise StaleAction()
     cid, version = int_arg(args[0]), int_arg(args[1])
-    try:
-        target = CandidateStage(args[2])
-    except ValueError as exc:
-        raise StaleAction() from exc
+    target = _enum_arg(CandidateStage, args[2])
     try:
         await _start(
             update,
             context,
             env,
-            lambda s: cs.start_move(
-                s,
-                person_id=_person(env),
-                candidate_id=cid,
-                version=version,
-                target=target,
-                now=env.now(),
-            ),
+            {"what": "move", "cand": cid, "version": version, "target": target.value},
         )
     except (CandidateClosed, cs.ConcurrentChange, RuleViolated) as exc:
         await _refused(update, context, env, exc, cid)
@@ -659,6 +674,7 @@ async def on_extend(update: Update, context: Context, env: Env) -> None:
     except cs.ConcurrentChange as exc:
         await _refused(update, context, env, exc, cid)
         return
+    mark_saved(update)
     await show(update, env, context, *card_screen(env, c, org_id))
 
 
@@ -755,6 +771,7 @@ def _step(
                 )
             await show(update, env, context, f"{violation_text(env, exc)}\n\n{body}".strip(), rows)
             return
+        mark_saved(update)
         await _after(update, context, env, result, edit=True)
 
     handler.__doc__ = use_case.__doc__
@@ -939,6 +956,7 @@ def _typed(
                 body, rows = render(env, session, current) if current else ("", [])
             await send(env, context, f"{violation_text(env, exc)}\n\n{body}".strip(), rows)
             return
+        mark_saved(update)
         await _after(update, context, env, result, edit=False)
 
     step.__doc__ = use_case.__doc__
@@ -987,6 +1005,8 @@ CANDIDATES_FLOW = flows.Flow(
     name=cs.FLOW,
     title=N_("the candidates' list"),
     render=render,
+    begin=_begin,
+    lost=_lost,
     text_steps={
         State.NAME.value: _typed(_t_name),
         State.DECADE.value: _typed(_t_year),
@@ -1026,11 +1046,14 @@ async def on_meeting_answer(update: Update, context: Context, env: Env) -> None:
     _ = env.t.gettext
     meeting_id = int_arg(args[0])
     query = update.callback_query
-    if query is not None and query.message is not None:
-        # The saved meeting's screen keeps its text; only the question's buttons go.
-        await query.edit_message_reply_markup(
-            keyboard([[(_("📂 Open"), f"mtg:open:{meeting_id}"), (_("📋 Meetings"), "mtg:list")]])
-        )
+    if query is not None and isinstance(query.message, Message) and query.message.reply_markup:
+        # The saved meeting's screen keeps its text and buttons; only the question's go.
+        kept = [
+            [(b.text, str(b.callback_data)) for b in row]
+            for row in query.message.reply_markup.inline_keyboard
+            if not any(str(b.callback_data).startswith("cnd:mtg:") for b in row)
+        ]
+        await query.edit_message_reply_markup(keyboard(kept))
     if args[1] != "y":
         await send(env, context, _("Not recorded. Use /candidates for the monthly consideration."))
         return
@@ -1042,6 +1065,7 @@ async def on_meeting_answer(update: Update, context: Context, env: Env) -> None:
     except AlreadyRecorded:
         await send(env, context, _("The consideration of that month was already recorded."))
         return
+    mark_saved(update)
     await send(
         env,
         context,

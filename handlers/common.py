@@ -14,6 +14,7 @@ from handlers.base import (
     Context,
     Env,
     Handlers,
+    Visitor,
     button,
     command,
     error_text,
@@ -67,13 +68,20 @@ async def start(update: Update, context: Context) -> None:
     if env.who is None:
         await send(env, context, stranger_text(env))
         return
+    known = env.known()
+    assert known is not None
     with env.db.transaction() as session:
-        people.touch_started(session, env.who.person_id, env.now())
-        draft = drafts.get(session, env.who.person_id)
-    greeting = env.t.gettext("Hello, {name}!").format(name=h(env.who.display_name))
+        people.touch_started(session, known.person_id, env.now())
+        draft = drafts.get(session, known.person_id)
+        offer = (
+            flows.resume_offer(known, draft, session)
+            if draft is not None and draft.flow in flows.FLOWS
+            else None
+        )
+    greeting = env.t.gettext("Hello, {name}!").format(name=h(known.who.display_name))
     await send(env, context, greeting + "\n\n" + help_text(env))
-    if draft is not None and draft.flow in flows.FLOWS:
-        await send(env, context, *flows.resume_offer(env, draft))
+    if offer is not None:
+        await send(env, context, *offer)
 
 
 def vietnamese_order(first: str, last: str | None) -> str:
@@ -81,7 +89,7 @@ def vietnamese_order(first: str, last: str | None) -> str:
     return f"{last} {first}" if last else first
 
 
-def help_text(env: Env) -> str:
+def help_text(env: Visitor) -> str:
     """The commands this person's roles allow, with their roles listed first."""
     assert env.who is not None
     _ = env.t.gettext
@@ -117,7 +125,6 @@ async def language(update: Update, context: Context, env: Env) -> None:
 @button
 async def language_chosen(update: Update, context: Context, env: Env) -> None:
     """Stores the chosen language and confirms in it."""
-    assert env.who is not None
     args = parse_data(update.callback_query.data if update.callback_query else None, "lang")
     locale = args[0] if args and args[0] in SUPPORTED else None
     if locale is None:
@@ -131,7 +138,6 @@ async def language_chosen(update: Update, context: Context, env: Env) -> None:
 @command("cancel")
 async def cancel(update: Update, context: Context, env: Env) -> None:
     """Leaves any conversation in progress; nothing half-written is kept."""
-    assert env.who is not None
     with env.db.transaction() as session:
         had = drafts.finish(session, env.who.person_id)
     if had:

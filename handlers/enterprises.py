@@ -25,6 +25,7 @@ from handlers.base import (
     button,
     command,
     int_arg,
+    mark_saved,
     parse_data,
     send,
     show,
@@ -156,19 +157,24 @@ async def on_open(update: Update, context: Context, env: Env) -> None:
     await show(update, env, context, *card_screen(env, r))
 
 
+def _start(env: Env, session: Session, args: dict[str, Any]) -> Draft:
+    """Starts adding an enterprise, or updating the figures of ``args["ent"]``."""
+    ent = args.get("ent")
+    return es.start_entry(
+        session, person_id=env.person_id, now=env.now(), enterprise_id=None if ent is None else ent
+    )
+
+
+def _lost(env: Env, session: Session, draft: Draft) -> list[str]:
+    """What discarding an unfinished entry loses: the name typed (figures go with it)."""
+    name = draft.data.get("name")
+    return [h(name)] if name else []
+
+
 async def _begin(update: Update, context: Context, env: Env, ent: int | None) -> None:
-    with env.db.transaction() as session:
-        busy = es.open_draft(session, person_id=_person(env))
-        if busy is None:
-            draft = es.start_entry(
-                session, person_id=_person(env), now=env.now(), enterprise_id=ent
-            )
-            screen = render(env, session, draft)
-    if busy is not None:
-        offer = flows.resume_offer(env, busy)
-        await show(update, env, context, offer[0], offer[1])
-        return
-    await show(update, env, context, *screen)
+    """Starts the entry, or offers back the conversation open (continue / discard) when
+    discarding it would lose something."""
+    await flows.start(update, context, env, es.FLOW, {"ent": ent})
 
 
 @button
@@ -200,6 +206,7 @@ async def on_advance(update: Update, context: Context, env: Env) -> None:
             today=env.today(),
             now=env.now(),
         )
+    mark_saved(update)
     await show(update, env, context, *card_screen(env, r))
 
 
@@ -227,6 +234,7 @@ async def on_found(update: Update, context: Context, env: Env) -> None:
             now=env.now(),
             founded_org_id=int_arg(args[2]),
         )
+    mark_saved(update)
     await show(update, env, context, *card_screen(env, r))
 
 
@@ -241,6 +249,7 @@ async def on_union(update: Update, context: Context, env: Env) -> None:
             session, person_id=_person(env), key=int_arg(args[0]), which=args[1], now=env.now()
         )
         screen = render(env, session, d)
+    mark_saved(update)
     await show(update, env, context, *screen)
 
 
@@ -256,6 +265,7 @@ async def on_save(update: Update, context: Context, env: Env) -> None:
             today=env.today(),
             now=env.now(),
         )
+    mark_saved(update)
     text, rows = card_screen(env, r)
     await show(update, env, context, env.t.gettext("✅ Saved.") + "\n\n" + text, rows)
 
@@ -287,6 +297,7 @@ async def _typed(update: Update, context: Context, env: Env, draft: Draft) -> No
     if screen is None:
         text, rows = card_screen(env, result)
         screen = (env.t.gettext("✅ Saved.") + "\n\n" + text, rows)
+    mark_saved(update)
     await send(env, context, *screen)
 
 
@@ -294,6 +305,8 @@ ENTERPRISES_FLOW = flows.Flow(
     name=es.FLOW,
     title=N_("the enterprises' list"),
     render=render,
+    begin=_start,
+    lost=_lost,
     text_steps={s: _typed for s in ("name", "location", "workforce", "members", "update")},
 )
 

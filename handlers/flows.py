@@ -1,52 +1,85 @@
-"""Guided conversations kept in the database (see :mod:`storage.drafts`).
+"""The conversation engine: how a conversation starts, how each of its steps is saved, and what
+the person is told when Telegram fails after a step was saved.
 
-A feature defines a :class:`Flow`: how to render its current step (used to resume after a
-restart), and which steps accept typed text or files; the composition root (:mod:`bot.app`)
-lists them and hands them to :func:`install`. Button presses are ordinary callback
-handlers that check the draft is still at a step where that button makes sense
-(:func:`guard`); everything else a person types reaches :func:`on_text`.
+A feature declares a :class:`Flow`: its state enum's values, how to start it (``begin``, a use
+case that creates the draft), how to render its current step (also used to resume after a
+restart), which steps accept typed text or files, and what discarding it would lose. Progress
+lives in one draft row per person (:mod:`storage.drafts`).
+
+- :func:`start` begins a conversation — or, when another one is open and discarding it would
+  lose something typed or tapped, keeps the request and offers "continue / discard", showing
+  what would be lost. Nothing typed or tapped is thrown away without the person choosing it.
+- :func:`step` runs one step use case in one transaction, notes that it was saved, and shows
+  the next screen. Buttons and typed answers go through it alike.
+- :func:`after_error` tells the truth when the reply failed: "saved, here is where you are"
+  when the step was saved; never "nothing was saved" then.
+
+The composition root (:mod:`bot.app`) lists the flows and hands them to :func:`install`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from domain.errors import ChiboError, StaleAction
 from domain.i18n import N_
+from domain.rules.meetings import is_marked_secret
+from domain.text import h
 from handlers.base import (
     Context,
     Env,
     Handlers,
     Keyboard,
+    Visitor,
     button,
     error_text,
     load_env,
+    mark_saved,
     send,
     show,
+    was_saved,
 )
 from handlers.base import stranger_text as _stranger
+from handlers.callbacks import ID, Family, choice
 from storage import drafts
 from storage.models import Draft
+
+log = logging.getLogger(__name__)
+
+#: "Continue", "discard", "discard it and start the other": the action and the conversation key.
+RESUME = Family("resume", (choice("go", "drop", "new"), ID))
+RESUME_UNKEYED = Family("resume", (choice("go", "drop"),))
 
 Screen = tuple[str, Keyboard | None]
 Render = Callable[[Env, Session, Draft], Screen]
 Step = Callable[[Update, Context, Env, Draft], Awaitable[None]]
+#: Creates the flow's draft (checking the person may) from the arguments it was started with.
+Begin = Callable[[Env, Session, dict[str, Any]], Draft]
+#: What discarding the draft would lose, one line each (empty: nothing unsaved).
+Lost = Callable[[Env, Session, Draft], list[str]]
 
 
 @dataclass
 class Flow:
-    """A guided conversation: its title, how to show its current step, its typed steps."""
+    """A guided conversation: its title, how to start it and show its current step, its typed
+    steps, and what discarding it would lose."""
 
     name: str
     title: str  # an English msgid marked with N_
     render: Render
     text_steps: dict[str, Step] = field(default_factory=dict)
     file_steps: dict[str, Step] = field(default_factory=dict)
+    begin: Begin | None = None
+    #: What discarding the draft would lose; a flow without it saves every step as it goes.
+    lost: Lost | None = None
 
 
 #: The flows the router knows, by name: set by :func:`install` from the composition root.
@@ -66,16 +99,135 @@ def install(flows: Iterable[Flow]) -> None:
 
 def guard(draft: Draft | None, draft_id: int, *states: str) -> Draft:
     """Return the draft if a button for ``draft_id`` at ``states`` is still current."""
-    if draft is None or draft.id != draft_id or (states and draft.state not in states):
+    if draft is None or drafts.key(draft) != draft_id or (states and draft.state not in states):
         raise StaleAction()
     return draft
 
 
+# --- Starting a conversation -----------------------------------------------------------------
+
+
+async def start(
+    update: Update,
+    context: Context,
+    env: Env,
+    flow: str,
+    args: dict[str, Any],
+    *,
+    same: Callable[[Draft], bool] | None = None,
+    edit: bool = True,
+) -> None:
+    """Start ``flow`` with ``args`` (``edit``: into the pressed message, else a new one).
+
+    When another conversation is open and discarding it would lose something, keep the
+    request and offer "continue / discard" (showing what would be lost); when the open one is
+    this very conversation (``same``), show where it is."""
+    with env.db.transaction() as session:
+        existing = drafts.get(session, env.person_id)
+        if existing is not None and existing.flow in FLOWS:
+            if same is not None and same(existing):
+                screen = FLOWS[existing.flow].render(env, session, existing)
+            elif _lost(env, session, existing):
+                drafts.hold(existing, flow=flow, args=args, now=env.now())
+                screen = offer(env, session, existing)
+            else:  # nothing typed or tapped would be lost: no question to ask
+                screen = _begin(env, session, flow, args)
+        else:
+            screen = _begin(env, session, flow, args)
+    if edit:
+        await show(update, env, context, *screen)
+    else:
+        await send(env, context, *screen)
+
+
+def _begin(env: Env, session: Session, flow: str, args: dict[str, Any]) -> Screen:
+    spec = FLOWS[flow]
+    assert spec.begin is not None, f"flow {flow} cannot be started"
+    draft = spec.begin(env, session, args)
+    return spec.render(env, session, draft)
+
+
+def _lost(env: Env, session: Session, draft: Draft) -> list[str]:
+    spec = FLOWS.get(draft.flow)
+    return spec.lost(env, session, draft) if spec is not None and spec.lost else []
+
+
+def offer(env: Env, session: Session | None, draft: Draft) -> Screen:
+    """ "You were in the middle of …", what discarding it loses, and the choices: continue it,
+    discard it (and start what was asked for, when something was)."""
+    _ = env.t.gettext
+    spec = FLOWS.get(draft.flow)
+    title = _(spec.title) if spec else draft.flow
+    text = _("You were in the middle of: <b>{title}</b>.").format(title=h(title))
+    lost = _lost(env, session, draft) if session is not None else []
+    if lost:
+        text += "\n" + _("Discarding it loses what is not saved yet:") + "\n"
+        text += "\n".join("• " + line for line in lost)
+    else:
+        text += "\n" + _("Everything answered so far is already saved.")
+    pending = drafts.held(draft)
+    key = drafts.key(draft)
+    rows: list[list[tuple[str, str]]] = [[(_("▶️ Continue"), RESUME.data("go", key))]]
+    if pending is not None and pending[0] in FLOWS:
+        new_title = _(FLOWS[pending[0]].title)
+        rows.append(
+            [
+                (
+                    _("🆕 Discard it and start: {title}").format(title=new_title),
+                    RESUME.data("new", key),
+                )
+            ]
+        )
+    else:
+        rows.append([(_("🗑 Discard"), RESUME.data("drop", key))])
+    return text, rows
+
+
+def resume_offer(env: Env, draft: Draft, session: Session | None = None) -> Screen:
+    """The offer to continue or discard a conversation left open (after /start)."""
+    return offer(env, session, draft)
+
+
+@button
+async def on_resume(update: Update, context: Context, env: Env) -> None:
+    """Continues the open conversation, discards it, or discards it and starts the one
+    that was asked for meanwhile."""
+    query = update.callback_query
+    assert query is not None
+    key: int | None
+    if (query.data or "").count(":") == 1:  # an offer sent before offers carried a key
+        (action,) = RESUME_UNKEYED.parse(query.data)
+        key = None
+    else:
+        action, key = RESUME.parse(query.data)
+    with env.db.transaction() as session:
+        draft = drafts.get(session, env.person_id)
+        if (
+            draft is None
+            or draft.flow not in FLOWS
+            or (key is not None and drafts.key(draft) != key)
+        ):
+            raise StaleAction()
+        if action == "go":
+            if drafts.held(draft) is not None:
+                draft.data = {k: v for k, v in draft.data.items() if k != drafts.PENDING}
+            screen = FLOWS[draft.flow].render(env, session, draft)
+        elif action == "new":
+            pending = drafts.held(draft)
+            if pending is None or pending[0] not in FLOWS:
+                raise StaleAction()
+            screen = _begin(env, session, *pending)
+        else:
+            drafts.finish(session, env.person_id)
+            screen = (env.t.gettext("Discarded. Nothing from it was saved."), None)
+    mark_saved(update)
+    await show(update, env, context, *screen)
+
+
 async def show_current(update: Update, context: Context, env: Env, *, edit: bool) -> bool:
     """Show the step the person's conversation is at. Returns False when there is none."""
-    assert env.who is not None
     with env.db.transaction() as session:
-        draft = drafts.get(session, env.who.person_id)
+        draft = drafts.get(session, env.person_id)
         if draft is None or draft.flow not in FLOWS:
             return False
         text, rows = FLOWS[draft.flow].render(env, session, draft)
@@ -86,25 +238,89 @@ async def show_current(update: Update, context: Context, env: Env, *, edit: bool
     return True
 
 
+# --- Saving a step -----------------------------------------------------------------------------
+
+
+async def step(
+    update: Update,
+    context: Context,
+    env: Env,
+    use_case: Callable[[Session], Draft | None],
+    *,
+    render: Render,
+    done: Callable[[Session], Screen] | None = None,
+) -> None:
+    """Run one step: ``use_case`` changes the draft (and any record) in one transaction, the
+    next screen is rendered in it; then the step counts as saved and the screen is shown
+    (edited into the pressed message, or sent after typed input). A use case that ends the
+    conversation returns None and ``done`` renders what follows."""
+
+    def unit(session: Session) -> Screen:
+        draft = use_case(session)
+        if draft is not None:
+            return render(env, session, draft)
+        assert done is not None
+        return done(session)
+
+    # On the database's threads: other people's replies do not wait for this step.
+    screen = await env.run(unit)
+    mark_saved(update)
+    await show(update, env, context, *screen)
+
+
+# --- Typed text and files ------------------------------------------------------------------------
+
+
 async def on_text(update: Update, context: Context) -> None:
     """Route typed text to the step of the conversation in progress."""
     await _route(update, context, "text")
 
 
 async def on_file(update: Update, context: Context) -> None:
-    """Route a photo or document to the step of the conversation in progress."""
+    """Refuse a document marked secret in any chat; route other files to the conversation."""
+    if await refuse_secret(update, context):
+        return
     await _route(update, context, "file")
+
+
+#: Shown when an attachment is marked secret. Source: domain.rules.meetings.RULE_SOURCE_SECRET.
+SECRET_REFUSAL = N_(
+    "⛔ This looks like a document marked secret (Mật / Tối mật / Tuyệt mật). Documents "
+    "marked secret must never be sent through this bot, and nothing was saved. Please delete "
+    "it from this chat. If it is not secret, rename the file or change the caption and send "
+    "it again."
+)
+
+
+async def refuse_secret(update: Update, context: Context) -> bool:
+    """A photo or file whose name or caption carries a secrecy mark is deleted from the chat
+    (best effort) and refused with the explanation — in any chat, inside a conversation or
+    not. Returns whether it was refused."""
+    msg = update.effective_message
+    if msg is None or not (msg.document or msg.photo):
+        return False
+    name = msg.document.file_name if msg.document else None
+    if not is_marked_secret(name, msg.caption):
+        return False
+    try:
+        await msg.delete()
+    except TelegramError:
+        pass  # no right to delete here (a group), or too old: the explanation still goes out
+    visitor = load_env(update, context)
+    await send(visitor, context, visitor.t.gettext(SECRET_REFUSAL))
+    return True
 
 
 async def _route(update: Update, context: Context, kind: str) -> None:
     if update.effective_chat is None or update.effective_chat.type != "private":
         return
-    env = load_env(update, context)
-    if env.who is None:
-        await send(env, context, _stranger(env))
+    visitor = load_env(update, context)
+    env = visitor.known()
+    if env is None:
+        await send(visitor, context, _stranger(visitor))
         return
     with env.db.transaction() as session:
-        draft = drafts.get(session, env.who.person_id)
+        draft = drafts.get(session, env.person_id)
     flow = FLOWS.get(draft.flow) if draft else None
     if draft is None or flow is None:
         if kind == "file":
@@ -124,8 +340,8 @@ async def _route(update: Update, context: Context, kind: str) -> None:
             )
         return
     steps = flow.text_steps if kind == "text" else flow.file_steps
-    step = steps.get(draft.state)
-    if step is None:
+    typed_step = steps.get(draft.state)
+    if typed_step is None:
         hint = (
             N_("Please use the buttons below. (Nothing was saved from that message.)")
             if kind == "text" or steps == {}
@@ -135,42 +351,68 @@ async def _route(update: Update, context: Context, kind: str) -> None:
         await show_current(update, context, env, edit=False)
         return
     try:
-        await step(update, context, env, draft)
+        await typed_step(update, context, env, draft)
     except ChiboError as exc:
         await send(env, context, error_text(env, exc))
-
-
-@button
-async def on_resume(update: Update, context: Context, env: Env) -> None:
-    """Continues or discards the conversation a person left (after a restart or a pause)."""
-    assert env.who is not None and update.callback_query is not None
-    action = (update.callback_query.data or "").split(":")[-1]
-    if action == "go":
-        if not await show_current(update, context, env, edit=True):
-            raise StaleAction()
         return
-    with env.db.transaction() as session:
-        had = drafts.finish(session, env.who.person_id)
-    if not had:
-        raise StaleAction()
-    await show(update, env, context, env.t.gettext("Discarded. Nothing from it was saved."))
+    was_saved(update)  # answered: forget the mark
 
 
-def resume_offer(env: Env, draft: Draft) -> Screen:
-    """The "you were in the middle of …" message with continue / discard buttons."""
-    title = env.t.gettext(FLOWS[draft.flow].title) if draft.flow in FLOWS else draft.flow
-    text = env.t.gettext(
-        "You were in the middle of: <b>{title}</b>. What you already answered is kept."
-    ).format(title=title)
-    return text, [
-        [(env.t.gettext("▶️ Continue"), "resume:go"), (env.t.gettext("🗑 Discard"), "resume:drop")]
-    ]
+# --- After a Telegram error ----------------------------------------------------------------------
+
+
+async def after_error(update: object, context: Context) -> None:
+    """Tell the person what happened when an update failed. A step saved before the reply
+    failed is said to be saved, and the current step is shown again; a read-only answer (a
+    list, a document) that could not be sent never speaks of saving."""
+    saved = was_saved(update)
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    visitor = load_env(update, context)
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except TelegramError:
+            pass  # best effort, the message below matters more
+    _ = visitor.t.gettext
+    env = visitor.known()
+    if saved and env is not None:
+        await send(
+            env,
+            context,
+            _(
+                "✅ That step was saved, but Telegram failed to show my reply. "
+                "Here is where you are now:"
+            ),
+        )
+        if not await show_current(update, context, env, edit=False):
+            await send(env, context, _("The conversation is finished; nothing more is needed."))
+        return
+    if isinstance(context.error, TelegramError):
+        await send(
+            visitor,
+            context,
+            _("Sorry, Telegram failed to deliver my answer. Please try again."),
+        )
+        return
+    await send(
+        visitor,
+        context,
+        _(
+            "Sorry, something went wrong and nothing was saved from that step. "
+            "Please try again; if it happens again, tell your office."
+        ),
+    )
+
+
+# --- Wiring --------------------------------------------------------------------------------------
 
 
 def handlers() -> Handlers:
     """The router's handlers; registered last so commands and buttons win."""
     return [
-        CallbackQueryHandler(on_resume, pattern=r"^resume:(go|drop)$"),
+        RESUME.handler(on_resume),
+        RESUME_UNKEYED.handler(on_resume),
         MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
         MessageHandler(filters.PHOTO | filters.Document.ALL, on_file),
         MessageHandler(filters.COMMAND, on_unknown_command),
@@ -181,14 +423,16 @@ async def on_unknown_command(update: Update, context: Context) -> None:
     """Answers a command nobody handles (a typo, or a feature this person cannot reach)."""
     if update.effective_chat is None or update.effective_chat.type != "private":
         return
-    env = load_env(update, context)
-    if env.who is None:
-        await send(env, context, _stranger(env))
+    visitor = load_env(update, context)
+    if visitor.who is None:
+        await send(visitor, context, _stranger(visitor))
         return
     await send(
-        env,
+        visitor,
         context,
-        env.t.gettext("I do not know that command. Type /help to see the commands you can use."),
+        visitor.t.gettext(
+            "I do not know that command. Type /help to see the commands you can use."
+        ),
     )
 
 
@@ -197,7 +441,7 @@ async def _stale_button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
-    env = load_env(update, context)
+    env: Visitor = load_env(update, context)
     await query.answer(error_text(env, StaleAction())[:200])
 
 

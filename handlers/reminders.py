@@ -36,7 +36,6 @@ HOURS = range(6, 21)
 @command("deadlines")
 async def deadlines(update: Update, context: Context, env: Env) -> None:
     """Lists what the sender owes in the next 30 days and what is overdue, per cell."""
-    assert env.who is not None
     with env.db.transaction() as session:
         owed = sch.owed_by(
             session, settings=env.app.settings, person_id=env.who.person_id, now=env.now()
@@ -77,7 +76,6 @@ def _plan(env: Env):
 @command("settings")
 async def settings_command(update: Update, context: Context, env: Env) -> None:
     """Shows the reminder hour and muting, with buttons to change them."""
-    assert env.who is not None
     with env.db.transaction() as session:
         person = ob.people_info(session, [env.who.person_id])[env.who.person_id]
     await send(
@@ -88,7 +86,7 @@ async def settings_command(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_settings(update: Update, context: Context, env: Env) -> None:
     """Stores the chosen hour or muting and shows the settings again."""
-    assert env.who is not None and update.callback_query is not None
+    assert update.callback_query is not None
     args = parse_data(update.callback_query.data, "rem")
     if len(args) != 2 or args[0] not in ("hour", "mute"):
         raise StaleAction()
@@ -124,7 +122,7 @@ OPENERS: dict[str, tuple[str, str]] = {
 @button
 async def on_open(update: Update, context: Context, env: Env) -> None:
     """Answers a reminder's main button by pointing to the command that records it."""
-    assert env.who is not None and update.callback_query is not None
+    assert update.callback_query is not None
     args = parse_data(update.callback_query.data, "rem")
     target = args[1] if len(args) == 2 and args[1] in sch.OPEN_BUTTONS else None
     if target is None:
@@ -154,7 +152,7 @@ def _tomorrow(env: Env, hour: int | None) -> datetime:
 @button
 async def on_snooze(update: Update, context: Context, env: Env) -> None:
     """Reminds the person of this message's obligations again tomorrow morning."""
-    assert env.who is not None and update.callback_query is not None
+    assert update.callback_query is not None
     args = parse_data(update.callback_query.data, "rem")
     if len(args) != 2:
         raise StaleAction()
@@ -171,10 +169,8 @@ async def on_snooze(update: Update, context: Context, env: Env) -> None:
             session, person_id=env.who.person_id, instance_keys=keys, until=until, now=env.now()
         )
     local = until.astimezone(env.app.settings.tz)
-    await update.callback_query.answer(
-        env.t.gettext("OK: I will remind you on {date} at {hour}:00.").format(
-            date=env.t.date(local), hour=f"{local.hour:02d}"
-        )
+    env.notice = env.t.gettext("OK: I will remind you on {date} at {hour}:00.").format(
+        date=env.t.date(local), hour=f"{local.hour:02d}"
     )
 
 
@@ -188,7 +184,7 @@ _ANSWERS = {
 @button
 async def on_notice(update: Update, context: Context, env: Env) -> None:
     """Records a secretary's one-tap answer to a notice or briefing invitation."""
-    assert env.who is not None and update.callback_query is not None
+    assert update.callback_query is not None
     args = parse_data(update.callback_query.data, "ntc")
     if len(args) != 2 or args[0] not in _ANSWERS:
         raise StaleAction()
@@ -204,7 +200,7 @@ async def on_notice(update: Update, context: Context, env: Env) -> None:
             answer=args[0],
             now=env.now(),
         )
-    await update.callback_query.answer(env.t.gettext(_ANSWERS[args[0]]))
+    env.notice = env.t.gettext(_ANSWERS[args[0]])
 
 
 def handlers() -> Handlers:

@@ -8,9 +8,11 @@ reopening) run in a draft of the flow ``report``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from documents.report_parts import STATE_ICONS, STATE_LABELS, period_label
 from documents.reports import chat_text, docx_bytes, docx_name
@@ -29,21 +31,12 @@ from domain.rules.periods import PeriodError, parse_period
 from domain.rules.reviews import ReportState
 from domain.text import h, truncate
 from handlers import flows
-from handlers.base import (
-    Context,
-    Env,
-    Handlers,
-    Keyboard,
-    button,
-    command,
-    int_arg,
-    parse_data,
-    send,
-    show,
-)
+from handlers.base import Context, Env, Handlers, Keyboard, button, command, mark_saved, send, show
+from handlers.callbacks import ID, Family, Field
 from handlers.reviews import watch_entry_text
-from storage import drafts, orgs, report_kinds, reports, reviews
+from storage import drafts, orgs, report_kinds, report_steps, reports, reviews
 from storage.models import Draft, ReportStatus, Role
+from storage.report_steps import ReportStep
 
 #: Who sees the cells' standing: leaders at the top, and grassroots committee secretaries.
 SCOPE_ROLES = (*LEADERS, Role.GRASSROOTS_SECRETARY)
@@ -53,12 +46,12 @@ LIST_MAX = 60
 
 
 def _writer_cells(env: Env) -> dict[int, str]:
-    assert env.who is not None
+
     return {r.org_id: r.org_name for r in env.who.orgs_with(*CELL_WRITERS)}
 
 
 def _check_command(env: Env) -> None:
-    assert env.who is not None
+
     if not may_use("report", env.who.role_set):
         raise NotAllowed()
 
@@ -70,20 +63,32 @@ def _require_writer(env: Env, org_id: int) -> None:
 
 
 def _scope_cells(env: Env, session: Session) -> list[int]:
-    assert env.who is not None
+
     roots = {r.org_id for r in env.who.orgs_with(*SCOPE_ROLES)}
     return orgs.cells_under(session, roots, on=env.today()) if roots else []
 
 
-def _args(update: Update, prefix: str, count: int) -> list[str]:
-    args = parse_data(update.callback_query.data if update.callback_query else None, prefix)
-    if len(args) != count:
-        raise StaleAction()
-    return args
+# --- Buttons: one declaration per family (data, pattern and parser) ----------------------------
+
+KIND = Field(r"[a-z_]{1,16}", str)
+PERIOD = Field(r"\d{4}(?:-Q[1-4])?", str)
+#: A report: the cell, the kind, the period.
+REF = (ID, KIND, PERIOD)
+RPT_MENU = Family("rpt:menu")
+RPT_V = Family("rpt:v", REF)
+RPT_S = Family("rpt:s", (*REF, ID))
+RPT_OK = Family("rpt:ok", (*REF, ID))
+RPT_D = Family("rpt:d", REF)
+RPT_LD = Family("rpt:ld", REF)
+RPT_A = Family("rpt:a", REF)
+RPT_R = Family("rpt:r", REF)
+RPT_X = Family("rpt:x", (ID,))
+RPT_ST = Family("rpt:st", (KIND, PERIOD))
+RPT_W = Family("rpt:w")
 
 
-def _target(args: list[str]) -> tuple[int, reports.ReportKind, str]:
-    org_id = int_arg(args[0])
+def _target(args: tuple[Any, ...]) -> tuple[int, reports.ReportKind, str]:
+    org_id = int(args[0])
     try:
         kind = report_kinds.kind_of(args[1])
         period = reports.period_of(kind, args[2])
@@ -92,8 +97,8 @@ def _target(args: list[str]) -> tuple[int, reports.ReportKind, str]:
     return org_id, kind, period.key
 
 
-def _ref(org_id: int, kind: reports.ReportKind, period: str) -> str:
-    return f"{org_id}:{kind.code}:{period}"
+def _ref(org_id: int, kind: reports.ReportKind, period: str) -> tuple[int, str, str]:
+    return org_id, kind.code, period
 
 
 # --- Menu ----------------------------------------------------------------------------------------
@@ -110,7 +115,7 @@ def _icon(v: reports.ReportView, env: Env) -> str:
 
 def render_menu(env: Env, session: Session) -> flows.Screen:
     """The /report menu: the cell's reports, the cells' standing, the watch list."""
-    assert env.who is not None
+
     _ = env.t.gettext
     today = env.today()
     lines = [_("📄 <b>Reports</b>")]
@@ -142,7 +147,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
                 )
                 short = _(kind.short or kind.title)
                 label = f"{_icon(v, env)} {short} · {period_label(env.t, period)}"
-                row.append((truncate(label, 40), f"rpt:v:{_ref(org_id, kind, period.key)}"))
+                row.append((truncate(label, 40), RPT_V.data(*_ref(org_id, kind, period.key))))
             if row:
                 rows.append(row)
     if env.who.orgs_with(*SCOPE_ROLES):
@@ -155,13 +160,13 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
                         truncate(
                             f"📊 {_(kind.short or kind.title)} · {period_label(env.t, period)}", 40
                         ),
-                        f"rpt:st:{kind.code}:{period.key}",
+                        RPT_ST.data(kind.code, period.key),
                     )
                     for period in reports.recent_periods(session, kind, today)
                 ]
             )
     if env.who.orgs_with(*WATCH_ROLES):
-        rows.append([(_("👁 Members under watch"), "rpt:w")])
+        rows.append([(_("👁 Members under watch"), RPT_W.data())])
     if len(lines) == 1:
         lines.append(_("No report is due from you."))
     return "\n".join(lines), rows
@@ -170,7 +175,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
 @command("report")
 async def report_command(update: Update, context: Context, env: Env) -> None:
     """Shows the reports menu, or the report of the typed period (2026-Q4, 2026)."""
-    assert env.who is not None
+
     if context.args:
         try:
             period = parse_period(context.args[0])
@@ -219,24 +224,24 @@ def _report_screen(
     rows: list[list[tuple[str, str]]]
     if v.submitted:
         rows = [
-            [(_("📄 Download .docx"), f"rpt:d:{ref}"), (_("↩️ Reopen"), f"rpt:r:{ref}")],
+            [(_("📄 Download .docx"), RPT_D.data(*ref)), (_("↩️ Reopen"), RPT_R.data(*ref))],
         ]
     else:
         rows = [
             [
-                (_("✍️ Assessment"), f"rpt:a:{ref}"),
-                (_("📤 Submit"), f"rpt:s:{ref}:{v.submissions}"),
+                (_("✍️ Assessment"), RPT_A.data(*ref)),
+                (_("📤 Submit"), RPT_S.data(*ref, v.submissions)),
             ],
-            [(_("📄 Draft .docx"), f"rpt:d:{ref}")],
+            [(_("📄 Draft .docx"), RPT_D.data(*ref))],
         ]
-    rows.append([(_("◀ Reports"), "rpt:menu")])
+    rows.append([(_("◀ Reports"), RPT_MENU.data())])
     return chat_text(env.t, v, env.app.settings.tz), rows
 
 
 @button
 async def on_view(update: Update, context: Context, env: Env) -> None:
     """Shows a report of the cell: the submitted one, or the draft from the reviews."""
-    org_id, kind, period = _target(_args(update, "rpt:v", 3))
+    org_id, kind, period = _target(RPT_V.args(update))
     with env.db.transaction() as session:
         text, rows = _report_screen(env, session, org_id, kind, period)
     await show(update, env, context, text, rows)
@@ -245,10 +250,10 @@ async def on_view(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_submit(update: Update, context: Context, env: Env) -> None:
     """Asks to confirm the submission."""
-    args = _args(update, "rpt:s", 4)
+    args = RPT_S.args(update)
     org_id, kind, period = _target(args)
     _require_writer(env, org_id)
-    expected = int_arg(args[3])
+    expected = args[3]
     _ = env.t.gettext
     with env.db.transaction() as session:
         v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
@@ -258,20 +263,28 @@ async def on_submit(update: Update, context: Context, env: Env) -> None:
         "Submit the <b>{title}</b>, {period}, of {cell}?\nIt goes to the Inspection Committee. "
         "After that, a change needs a reopening with a reason."
     ).format(title=h(_(kind.title)), period=h(period_label(env.t, v.period)), cell=h(v.org_name))
+    ref = _ref(org_id, kind, period)
+    rows: Keyboard
+    if v.figures.get("no_reviews") and not v.assessment:
+        # What the submission would refuse is said now, not promised away.
+        text = _(
+            "No review was recorded in this period. Add an assessment explaining why "
+            "before submitting."
+        )
+        rows = [[(_("✍️ Assessment"), RPT_A.data(*ref)), (_("◀ Back"), RPT_V.data(*ref))]]
+        await show(update, env, context, text, rows)
+        return
     if v.figures.get("no_reviews"):
         text += "\n" + _("⚠️ No review was recorded in this period: the report will say so.")
-    ref = _ref(org_id, kind, period)
-    rows: Keyboard = [
-        [(_("✅ Yes, submit"), f"rpt:ok:{ref}:{expected}"), (_("◀ Back"), f"rpt:v:{ref}")]
-    ]
+    rows = [[(_("✅ Yes, submit"), RPT_OK.data(*ref, expected)), (_("◀ Back"), RPT_V.data(*ref))]]
     await show(update, env, context, text, rows)
 
 
 @button
 async def on_confirm(update: Update, context: Context, env: Env) -> None:
     """Submits the report, notifies the recipients and confirms to the secretary."""
-    assert env.who is not None
-    args = _args(update, "rpt:ok", 4)
+
+    args = RPT_OK.args(update)
     org_id, kind, period = _target(args)
     _require_writer(env, org_id)
     try:
@@ -281,7 +294,7 @@ async def on_confirm(update: Update, context: Context, env: Env) -> None:
                 org_id=org_id,
                 kind=kind,
                 period=period,
-                expected=int_arg(args[3]),
+                expected=args[3],
                 actor=env.who.actor(),
                 now=env.now(),
                 today=env.today(),
@@ -293,6 +306,7 @@ async def on_confirm(update: Update, context: Context, env: Env) -> None:
             text, rows = _report_screen(env, session, org_id, kind, period)
         await show(update, env, context, text, rows)
         raise
+    mark_saved(update)
     with env.db.transaction() as session:
         text, rows = _report_screen(env, session, org_id, kind, period)
     await show(update, env, context, text, rows)
@@ -312,7 +326,7 @@ async def on_confirm(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_docx(update: Update, context: Context, env: Env) -> None:
     """Sends the report as a Word document in the Party's layout."""
-    org_id, kind, period = _target(_args(update, "rpt:d", 3))
+    org_id, kind, period = _target(RPT_D.args(update))
     _require_writer(env, org_id)
     await _send_docx(update, context, env, org_id, kind, period)
 
@@ -320,7 +334,7 @@ async def on_docx(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_leader_docx(update: Update, context: Context, env: Env) -> None:
     """Sends a cell's submitted report to a leader who has it in scope."""
-    org_id, kind, period = _target(_args(update, "rpt:ld", 3))
+    org_id, kind, period = _target(RPT_LD.args(update))
     _check_command(env)
     with env.db.transaction() as session:
         if org_id not in _scope_cells(env, session):
@@ -338,7 +352,7 @@ async def _send_docx(
     *,
     submitted_only: bool = False,
 ) -> None:
-    assert env.who is not None
+
     with env.db.transaction() as session:
         v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
         if submitted_only and not v.submitted:
@@ -363,41 +377,59 @@ async def _send_docx(
 @button
 async def on_assessment(update: Update, context: Context, env: Env) -> None:
     """Asks for the secretary's short assessment."""
-    await _start_typed(update, context, env, "rpt:a", "assessment")
+    await _start_typed(update, context, env, RPT_A, ReportStep.ASSESSMENT)
 
 
 @button
 async def on_reopen(update: Update, context: Context, env: Env) -> None:
     """Asks for the reason to reopen a submitted report."""
-    await _start_typed(update, context, env, "rpt:r", "reason")
+    await _start_typed(update, context, env, RPT_R, ReportStep.REASON)
 
 
 async def _start_typed(
-    update: Update, context: Context, env: Env, prefix: str, state: str
+    update: Update, context: Context, env: Env, family: Family, step: ReportStep
 ) -> None:
-    assert env.who is not None
-    org_id, kind, period = _target(_args(update, prefix, 3))
+    org_id, kind, period = _target(family.args(update))
     _require_writer(env, org_id)
-    with env.db.transaction() as session:
-        draft = drafts.start(
-            session,
-            person_id=env.who.person_id,
-            flow="report",
-            state=state,
-            data={"org": org_id, "kind": kind.code, "period": period},
-            now=env.now(),
+    args = {"org": org_id, "kind": kind.code, "period": period, "step": step.value}
+
+    def same(d: Draft) -> bool:
+        return (
+            d.flow == report_steps.FLOW
+            and d.state == step
+            and report_steps.target(d)
+            == {
+                "org": org_id,
+                "kind": kind.code,
+                "period": period,
+            }
         )
-        text, rows = render_report_flow(env, session, draft)
-    await show(update, env, context, text, rows)
+
+    await flows.start(update, context, env, report_steps.FLOW, args, same=same)
+
+
+def _begin_typed(env: Env, session: Session, args: dict[str, Any]) -> Draft:
+    return report_steps.start(
+        session,
+        person_id=env.person_id,
+        org_id=int(args["org"]),
+        kind=str(args["kind"]),
+        period=str(args["period"]),
+        step=ReportStep(args["step"]),
+        now=env.now(),
+    )
 
 
 def render_report_flow(env: Env, session: Session, draft: Draft) -> flows.Screen:
     """The prompt of the report flow's current step."""
     _ = env.t.gettext
-    back = [[(_("◀ Cancel"), f"rpt:x:{draft.id}")]]
-    if draft.state == "reason":
+    back = [[(_("◀ Cancel"), RPT_X.data(drafts.key(draft)))]]
+    if draft.state == ReportStep.REASON:
         return (
-            _("↩️ Why reopen this report? Type the reason (it is kept with the report)."),
+            _(
+                "↩️ Why reopen this report? Type the reason, at most {limit} characters "
+                "(it is kept with the report)."
+            ).format(limit=reports.REASON_MAX),
             back,
         )
     return (
@@ -409,74 +441,77 @@ def render_report_flow(env: Env, session: Session, draft: Draft) -> flows.Screen
     )
 
 
+def _about_screen(env: Env, session: Session, about: dict[str, Any], note: str) -> flows.Screen:
+    text, rows = _report_screen(
+        env, session, about["org"], report_kinds.kind_of(about["kind"]), about["period"]
+    )
+    return (f"{note}\n\n{text}" if note else text), rows
+
+
 @button
 async def on_cancel_typed(update: Update, context: Context, env: Env) -> None:
     """Leaves the typed step and shows the report again."""
-    assert env.who is not None
-    (draft_id,) = _args(update, "rpt:x", 1)
-    with env.db.transaction() as session:
-        draft = flows.guard(
-            drafts.get(session, env.who.person_id), int_arg(draft_id), "assessment", "reason"
-        )
-        data = dict(draft.data)
-        drafts.finish(session, env.who.person_id)
-        kind = report_kinds.kind_of(data["kind"])
-        text, rows = _report_screen(env, session, data["org"], kind, data["period"])
-    await show(update, env, context, text, rows)
+    (draft_key,) = RPT_X.args(update)
+
+    def done(session: Session) -> flows.Screen:
+        about = report_steps.cancel(session, person_id=env.person_id, key=draft_key)
+        return _about_screen(env, session, about, "")
+
+    await flows.step(update, context, env, lambda s: None, render=render_report_flow, done=done)
+
+
+def _typed(update: Update) -> str:
+    assert update.effective_message is not None
+    return update.effective_message.text or ""
 
 
 async def on_assessment_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
     """Stores the typed assessment and shows the report."""
-    assert env.who is not None and update.effective_message is not None
-    with env.db.transaction() as session:
-        current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "assessment")
-        data = dict(current.data)
-        _require_writer(env, data["org"])
-        kind = report_kinds.kind_of(data["kind"])
-        reports.set_assessment(
+    key, text = drafts.key(draft), _typed(update)
+
+    def done(session: Session) -> flows.Screen:
+        about = report_steps.save_assessment(
             session,
-            org_id=data["org"],
-            kind=kind,
-            period=data["period"],
-            text=update.effective_message.text or "",
+            person_id=env.person_id,
+            key=key,
+            text=text,
             actor=env.who.actor(),
-            now=env.now(),
             today=env.today(),
+            now=env.now(),
         )
-        drafts.finish(session, env.who.person_id)
-        text, rows = _report_screen(env, session, data["org"], kind, data["period"])
-    await send(env, context, env.t.gettext("Assessment saved."))
-    await send(env, context, text, rows)
+        return _about_screen(env, session, about, env.t.gettext("Assessment saved."))
+
+    await flows.step(update, context, env, lambda s: None, render=render_report_flow, done=done)
 
 
 async def on_reason_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
     """Reopens the report with the typed reason and shows it."""
-    assert env.who is not None and update.effective_message is not None
-    with env.db.transaction() as session:
-        current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "reason")
-        data = dict(current.data)
-        _require_writer(env, data["org"])
-        kind = report_kinds.kind_of(data["kind"])
-        reports.reopen(
+    key, text = drafts.key(draft), _typed(update)
+
+    def done(session: Session) -> flows.Screen:
+        about = report_steps.save_reason(
             session,
-            org_id=data["org"],
-            kind=kind,
-            period=data["period"],
-            reason=update.effective_message.text or "",
+            person_id=env.person_id,
+            key=key,
+            text=text,
             actor=env.who.actor(),
             now=env.now(),
         )
-        drafts.finish(session, env.who.person_id)
-        text, rows = _report_screen(env, session, data["org"], kind, data["period"])
-    await send(env, context, env.t.gettext("↩️ Report reopened. Correct it and submit it again."))
-    await send(env, context, text, rows)
+        note = env.t.gettext("↩️ Report reopened. Correct it and submit it again.")
+        return _about_screen(env, session, about, note)
+
+    await flows.step(update, context, env, lambda s: None, render=render_report_flow, done=done)
 
 
 REPORT_FLOW = flows.Flow(
-    name="report",
+    name=report_steps.FLOW,
     title=N_("a report"),
     render=render_report_flow,
-    text_steps={"assessment": on_assessment_text, "reason": on_reason_text},
+    text_steps={
+        ReportStep.ASSESSMENT.value: on_assessment_text,
+        ReportStep.REASON.value: on_reason_text,
+    },
+    begin=_begin_typed,
 )
 
 
@@ -523,17 +558,17 @@ def _status_screen(
             line += " " + _("(reopened for correction)")
         lines.append(line)
         if row.status is ReportStatus.SUBMITTED and len(rows) < 20:
-            rows.append([(f"📄 {row.code}", f"rpt:ld:{_ref(row.org_id, kind, p.key)}")])
+            rows.append([(f"📄 {row.code}", RPT_LD.data(*_ref(row.org_id, kind, p.key)))])
     if len(status) > LIST_MAX:
         lines.append(_("… and {n} more").format(n=len(status) - LIST_MAX))
-    rows.append([(_("◀ Reports"), "rpt:menu")])
+    rows.append([(_("◀ Reports"), RPT_MENU.data())])
     return "\n".join(lines), rows
 
 
 @button
 async def on_status(update: Update, context: Context, env: Env) -> None:
     """Lists the cells in scope: submitted on time, late, missing, not due."""
-    args = _args(update, "rpt:st", 2)
+    args = RPT_ST.args(update)
     try:
         kind = report_kinds.kind_of(args[0])
         period = reports.period_of(kind, args[1]).key
@@ -547,7 +582,7 @@ async def on_status(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_watch(update: Update, context: Context, env: Env) -> None:
     """Lists the members under watch in the cells of the Inspection Committee's scope."""
-    assert env.who is not None
+
     _check_command(env)
     if not env.who.orgs_with(*WATCH_ROLES):
         raise NotAllowed()
@@ -580,25 +615,22 @@ async def on_watch(update: Update, context: Context, env: Env) -> None:
         lines.append(_("… and {n} more").format(n=len(watch) - LIST_MAX))
     if not watch:
         lines.append(_("None."))
-    await show(update, env, context, "\n".join(lines), [[(_("◀ Reports"), "rpt:menu")]])
-
-
-_REF = r"\d+:[a-z_]{1,16}:\d{4}(-Q[1-4])?"
+    await show(update, env, context, "\n".join(lines), [[(_("◀ Reports"), RPT_MENU.data())]])
 
 
 def handlers() -> Handlers:
     """The handlers of /report."""
     return [
         CommandHandler(["report", "baocao"], report_command),
-        CallbackQueryHandler(on_menu, pattern=r"^rpt:menu$"),
-        CallbackQueryHandler(on_view, pattern=rf"^rpt:v:{_REF}$"),
-        CallbackQueryHandler(on_submit, pattern=rf"^rpt:s:{_REF}:\d+$"),
-        CallbackQueryHandler(on_confirm, pattern=rf"^rpt:ok:{_REF}:\d+$"),
-        CallbackQueryHandler(on_docx, pattern=rf"^rpt:d:{_REF}$"),
-        CallbackQueryHandler(on_leader_docx, pattern=rf"^rpt:ld:{_REF}$"),
-        CallbackQueryHandler(on_assessment, pattern=rf"^rpt:a:{_REF}$"),
-        CallbackQueryHandler(on_reopen, pattern=rf"^rpt:r:{_REF}$"),
-        CallbackQueryHandler(on_cancel_typed, pattern=r"^rpt:x:\d+$"),
-        CallbackQueryHandler(on_status, pattern=r"^rpt:st:[a-z_]{1,16}:\d{4}(-Q[1-4])?$"),
-        CallbackQueryHandler(on_watch, pattern=r"^rpt:w$"),
+        RPT_MENU.handler(on_menu),
+        RPT_V.handler(on_view),
+        RPT_S.handler(on_submit),
+        RPT_OK.handler(on_confirm),
+        RPT_D.handler(on_docx),
+        RPT_LD.handler(on_leader_docx),
+        RPT_A.handler(on_assessment),
+        RPT_R.handler(on_reopen),
+        RPT_X.handler(on_cancel_typed),
+        RPT_ST.handler(on_status),
+        RPT_W.handler(on_watch),
     ]

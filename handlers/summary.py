@@ -73,7 +73,6 @@ def _parse(raw: str | None) -> tuple[str, Period, Subject, int]:
 
 async def _load(env: Env, period: Period, subject: Subject) -> tuple[store.Scope, store.Summary]:
     def query(session: Session) -> tuple[store.Scope, store.Summary]:
-        assert env.who is not None
         return store.summary_for(
             session,
             who=env.who,
@@ -184,7 +183,6 @@ async def _list(
 ) -> None:
     pg = render.list_page(s, env.t, view, page)
     if view in NAMING_VIEWS:
-        assert env.who is not None
         with env.db.transaction() as session:
             store.audit_view(
                 session, actor=env.who.actor(), what=f"view_{view}", summary=s, now=env.now()
@@ -260,7 +258,6 @@ async def _file(
     The data is read in a short transaction; the document is built after it, off the event
     loop, so neither the database nor other people's replies wait for the build.
     """
-    assert env.who is not None
     who = env.who
     vi = translator("vi")
     caption = h(f"{render.subject_name(s, env.t)} · {render.period_title(s.period, env.t)}")

@@ -368,15 +368,6 @@ def _start(
     return drafts.start(session, person_id=person_id, flow=FLOW, state=state, data=data, now=now)
 
 
-def busy(session: Session, *, person_id: int, replace: int | None = None) -> Draft | None:
-    """The person's unfinished conversation, unless ``replace`` names it (start over)."""
-    existing = drafts.get(session, person_id)
-    if existing is None:
-        return None
-    key = int(existing.data.get("cid") or existing.id)
-    return None if replace is not None and key == replace else existing
-
-
 def cancel(session: Session, *, person_id: int, draft_id: int) -> bool:
     """Leave the conversation; nothing of it is saved."""
     draft = drafts.get(session, person_id)

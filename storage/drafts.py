@@ -1,18 +1,65 @@
 """Conversation progress in the database: one draft per person, saved at every step.
 
-A handler step loads the draft, changes it and saves it in the same transaction as any
-record it writes, so a restart (even SIGKILL) loses nothing the user already answered.
+A step use case loads the draft with :func:`current` (which refuses a stale button: another
+conversation, another step, a key that is not this conversation's), changes it with
+:func:`advance` and saves it in the same transaction as any record it writes, so a restart
+(even SIGKILL) loses nothing the user already answered. Starting another conversation never
+replaces this one silently: the request waits in the draft (:func:`hold`) until the person
+chooses to continue or discard (see :mod:`handlers.flows`).
 """
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
+from domain.errors import StaleAction
 from storage.models import Draft
+
+#: Where a conversation started while this one was open waits for "continue / discard".
+PENDING = "next"
+
+
+def key(draft: Draft) -> int:
+    """The number the conversation's buttons carry.
+
+    A random number drawn when the conversation starts, not the draft's row id: SQLite hands
+    a deleted row's id to the next insert, so a button of a cancelled conversation would
+    otherwise look current in the next one.
+    """
+    return int(draft.data.get("cid") or draft.id)
+
+
+def new_key() -> int:
+    """A fresh conversation key (below 2**31, like every id a button carries)."""
+    return secrets.randbelow(2_000_000_000) + 1
+
+
+def current(
+    session: Session,
+    person_id: int,
+    *,
+    flow: str,
+    conversation: int | None = None,
+    states: Iterable[str] = (),
+) -> Draft:
+    """The person's draft of ``flow``, if a button (carrying ``conversation``) pressed at one
+    of ``states`` is still current. Raises :class:`StaleAction` otherwise."""
+    draft = get(session, person_id)
+    allowed = set(states)
+    if (
+        draft is None
+        or draft.flow != flow
+        or (conversation is not None and key(draft) != conversation)
+        or (allowed and draft.state not in allowed)
+    ):
+        raise StaleAction()
+    return draft
 
 
 def get(session: Session, person_id: int) -> Draft | None:
@@ -29,13 +76,14 @@ def start(
     data: dict[str, Any],
     now: datetime,
 ) -> Draft:
-    """Start a conversation, replacing any other the person had."""
+    """Start a conversation, replacing any other the person had (the caller has asked them:
+    see :func:`hold`)."""
     session.execute(delete(Draft).where(Draft.person_id == person_id))
     draft = Draft(
         person_id=person_id,
         flow=flow,
         state=state,
-        data=data,
+        data={"cid": new_key(), **data},
         step=1,
         created_at=now,
         updated_at=now,
@@ -61,3 +109,21 @@ def finish(session: Session, person_id: int) -> bool:
     """End the person's conversation. Returns whether there was one."""
     deleted = session.execute(delete(Draft).where(Draft.person_id == person_id))
     return bool(cast(CursorResult[Any], deleted).rowcount)
+
+
+def hold(draft: Draft, *, flow: str, args: dict[str, Any], now: datetime) -> Draft:
+    """Keep the request to start ``flow`` (with ``args``) in the open ``draft`` until the
+    person chooses: continue this one, or discard it and start that one."""
+    data = dict(draft.data)
+    data[PENDING] = {"flow": flow, "args": args}
+    draft.data = data
+    draft.updated_at = now
+    return draft
+
+
+def held(draft: Draft) -> tuple[str, dict[str, Any]] | None:
+    """The conversation waiting to start instead of ``draft`` (flow, args), if any."""
+    pending = draft.data.get(PENDING)
+    if not isinstance(pending, dict) or not isinstance(pending.get("flow"), str):
+        return None
+    return pending["flow"], dict(pending.get("args") or {})

@@ -365,11 +365,6 @@ def start_entry(
     return drafts.start(session, person_id=person_id, flow=FLOW, state=state, data=data, now=now)
 
 
-def open_draft(session: Session, *, person_id: int) -> Draft | None:
-    """The person's unfinished conversation (any flow), offered back before a new one."""
-    return drafts.get(session, person_id)
-
-
 def _entry(session: Session, person_id: int, key: int, *states: str) -> Draft:
     draft = drafts.get(session, person_id)
     if (

@@ -395,7 +395,7 @@ def set_assessment(
     """Store the secretary's short assessment on a report not yet submitted."""
     period = period_of(kind, period)
     org = _cell(session, org_id)
-    value = rules.short_text(text, ASSESSMENT_MAX + 1) if text else None
+    value = rules.short_text(text, ASSESSMENT_MAX) if text else None
     if text and value is None:
         raise InvalidInput(N_("That assessment is empty. Nothing was saved."))
     if value is not None and len(value) > ASSESSMENT_MAX:

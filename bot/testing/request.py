@@ -22,7 +22,10 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.testing.telegram_double import FakeTimeout
 
 if TYPE_CHECKING:
     from telegram._utils.types import ODVInput
@@ -114,5 +117,8 @@ class FakeTelegramRequest(BaseRequest):
                 data = upload if isinstance(upload, bytes) else upload.read()
                 files[name] = (file_name, data, mime_type)
 
-        status, body = await self._fake.handle_async(api_method, params, files)
+        try:
+            status, body = await self._fake.handle_async(api_method, params, files)
+        except FakeTimeout as exc:
+            raise TimedOut(f"injected timeout of {exc}") from exc
         return status, _json_bytes(body)

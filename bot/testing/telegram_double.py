@@ -682,6 +682,23 @@ _METHODS: dict[str, tuple[str, str]] = {
 }
 
 
+@dataclass
+class Fault:
+    """A failure injected into the next call of a Bot API method (see
+    :meth:`FakeTelegram.fail_next`)."""
+
+    method: str  # lower case
+    status: int
+    description: str
+    applied: bool
+    timeout: bool
+    fired: bool = False
+
+
+class FakeTimeout(Exception):
+    """The injected "no answer" of a call; the transport turns it into a timeout."""
+
+
 class FakeTelegram:
     """In-memory model of Telegram for one bot.
 
@@ -763,6 +780,23 @@ class FakeTelegram:
         self._flood = _FloodWindows()
         self._activity: list[tuple[str, FakeMessage]] = []
         self._activity_waiters: list[asyncio.Future[bool]] = []
+        self._faults: list[Fault] = []
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 500,
+        description: str = "Internal Server Error",
+        applied: bool = False,
+        timeout: bool = False,
+    ) -> Fault:
+        """Make the next call of ``method`` fail once: with ``status`` (or, ``timeout``, with
+        no answer at all, which PTB reports as ``TimedOut``). ``applied``: Telegram carried the
+        call out before failing (a slow ``editMessageText`` whose answer never arrived)."""
+        fault = Fault(method.lower(), status, description, applied, timeout)
+        self._faults.append(fault)
+        return fault
 
     # ------------------------------------------------------------------ basics
 
@@ -1279,6 +1313,18 @@ class FakeTelegram:
         self._wake_activity_waiters()
         if entry is None:
             return 404, TelegramApiError(404, "Not Found").to_body()
+        fault = next((f for f in self._faults if f.method == name.lower()), None)
+        if fault is not None:
+            self._faults.remove(fault)
+            fault.fired = True
+            if fault.applied:
+                try:
+                    getattr(self, entry[1])(decoded, dict(files or {}))
+                except TelegramApiError:
+                    pass
+            if fault.timeout:
+                raise FakeTimeout(name)
+            return fault.status, TelegramApiError(fault.status, fault.description).to_body()
         try:
             result = getattr(self, entry[1])(decoded, dict(files or {}))
         except TelegramApiError as exc:

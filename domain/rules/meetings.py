@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from domain.text import visible
 from domain.vocab import AbsenceReason, MeetingKind
 
 RULE_SOURCE_REGULAR = "Điều lệ Đảng; Hướng dẫn về sinh hoạt chi bộ (định kỳ mỗi tháng một lần)"
@@ -281,7 +282,9 @@ def _is_secret_word(word: str) -> bool:
 def is_marked_secret(*texts: str | None) -> bool:
     """Tell whether a file name or caption carries a secrecy mark (Mật, Tối mật, Tuyệt mật).
 
-    Matches whole words, case- and accent-insensitively as far as that is safe: "MẬT",
+    Read as shown on screen (:func:`domain.text.visible`: full-width letters folded, zero-width
+    characters removed). Matches whole words, case- and accent-insensitively as far as that is
+    safe: "MẬT",
     "Tối mật", "tuyet_mat", "toi-mat.pdf", "TOIMAT", "mat" as a word. Not flagged: "mật khẩu"
     (password), "mật độ", "mật ong", "mật thiết", "bảo mật" (security), "Mặt trận", "mất".
     Source: :data:`RULE_SOURCE_SECRET` — the three marks of state secrets; such documents
@@ -290,7 +293,8 @@ def is_marked_secret(*texts: str | None) -> bool:
     for text in texts:
         if not text:
             continue
-        words = _WORD.findall(unicodedata.normalize("NFC", text))
+        # NFKC and without invisible characters: "ＭẬＴ" and "M\u200bật" read as "Mật".
+        words = _WORD.findall(unicodedata.normalize("NFC", visible(text)))
         folded = [_fold(w) for w in words]
         for i, word in enumerate(words):
             f = folded[i]

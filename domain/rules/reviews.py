@@ -154,18 +154,21 @@ def check_review_month(year: int, month: int, today: date) -> None:
 
 
 def short_text(text: str | None, limit: int) -> str | None:
-    """Clean a typed text; None when it says nothing (no letter or digit)."""
+    """Clean a typed text; None when it says nothing (no letter or digit). Longer than
+    ``limit`` is refused with the limit, never cut."""
     if text is None:
         return None
     value = clean(text)
     if not _HAS_WORD.search(value):
         return None
-    return value[:limit]
+    if len(value) > limit:
+        raise InvalidInput(N_("That is too long: keep it under {limit} characters."), limit=limit)
+    return value
 
 
 def check_description(text: str | None) -> str:
     """A new sign of degradation must be described in a few words."""
-    value = short_text(text, DESCRIPTION_MAX + 1)
+    value = short_text(text, DESCRIPTION_MAX)
     if value is None:
         raise InvalidInput(N_("Please describe the sign of degradation in a few words."))
     if len(value) > DESCRIPTION_MAX:
@@ -177,7 +180,7 @@ def check_description(text: str | None) -> str:
 
 def check_measure(text: str | None) -> str:
     """A new sign of degradation is reported to the cell with the measure agreed."""
-    value = short_text(text, DESCRIPTION_MAX + 1)
+    value = short_text(text, DESCRIPTION_MAX)
     if value is None:
         raise InvalidInput(N_("Please write the measure the cell agreed, in a few words."))
     if len(value) > DESCRIPTION_MAX:
@@ -317,7 +320,7 @@ def check_commitment(*, year: int, signed_on: date | None, facts: RollFacts, tod
 
 def check_item(group: SignGroup | None, text: str | None) -> dict[str, str]:
     """A commitment item: a group of manifestations, and/or a short typed shortcoming."""
-    value = short_text(text, ITEM_MAX + 1) if text else None
+    value = short_text(text, ITEM_MAX) if text else None
     if value is not None and len(value) > ITEM_MAX:
         raise InvalidInput(
             N_("That is too long: keep it under {limit} characters."), limit=ITEM_MAX

@@ -160,6 +160,42 @@ async def test_a_meeting_with_new_member_work_asks_once_and_records(bot: BotKit)
     assert count(bot, Meeting) == 1
     await t.tap("cnd:mtg:", ":y")
     assert count(bot, CandidateConsideration) == 1
+    # The answered question goes; the saved meeting's own buttons stay, and still work.
+    saved = next(
+        m for m in bot.fake.bot_messages(t.uid) if "mtg:list" in _data(t, m)
+    )  # the saved meeting's message, edited
+    assert not any(d.startswith("cnd:mtg:") for d in _data(t, saved))
+    assert any(d.startswith("mtg:open:") for d in _data(t, saved))
+    await t.tap("mtg:open:")
+    opened = next(m for m in bot.fake.bot_messages(t.uid) if m.message_id == saved.message_id)
+    assert "16/11/2026" in (opened.text or "")
+
+
+async def test_a_name_typed_for_the_list_is_not_lost_to_another_command(bot: BotKit) -> None:
+    t = Taps(bot, "bt_bv")
+    await t.type("/camtinh")
+    await t.tap("cnd:add:")
+    await t.type("Lê Thị Mai")
+    await t.type("/meeting")
+    assert "Lê Thị Mai" in t.text()  # what discarding would lose is shown
+    await t.tap("resume:go:")
+    assert "Lê Thị Mai" in t.text() and any(d.startswith("cnd:g:") for d in _data(t))
+    await t.type("/meeting")
+    await t.tap("resume:new:")  # discarded by choice: the meeting starts
+    assert any(d.startswith("mtg:kind:") for d in _data(t))
+    assert count(bot, Candidate) == 0
+
+    # Nothing typed yet: another command starts without asking.
+    await t.type("/cancel")
+    await t.type("/camtinh")
+    await t.tap("cnd:add:")
+    await t.type("/meeting")
+    assert any(d.startswith("mtg:kind:") for d in _data(t))
+
+
+def _data(t: Taps, message: FakeMessage | None = None) -> list[str]:
+    shown = message or t.bot.fake.last_message(t.uid)
+    return [d for _l, d in t.bot.fake.buttons(shown)]  # type: ignore[arg-type]
 
 
 async def test_enterprises_for_the_offices(bot: BotKit) -> None:

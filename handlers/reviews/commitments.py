@@ -1,0 +1,506 @@
+"""/commitments: who signed the year's commitment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+from telegram import Update
+
+from documents.report_parts import GROUP_LABELS, group_label
+from domain.access import CELL_WRITERS
+from domain.errors import InvalidInput, NotAllowed, StaleAction
+from domain.i18n import N_
+from domain.text import h, truncate
+from handlers import flows
+from handlers.base import Context, Env, button, command, send
+from handlers.reviews.buttons import (
+    CMT_ALL,
+    CMT_B,
+    CMT_CELL,
+    CMT_D,
+    CMT_END,
+    CMT_I,
+    CMT_IG,
+    CMT_IX,
+    CMT_M,
+    CMT_PG,
+    CMT_PUB,
+    CMT_T,
+    GROUP_CODE_OF,
+    GROUP_CODES,
+    PAGE,
+    _name,
+    _status_note,
+    require_writer,
+    writer_cells,
+)
+from handlers.reviews.review import (
+    _typed,
+)
+from storage import drafts, reviews
+from storage import review_steps as steps
+from storage.models import Draft, Role, SignGroup
+
+
+def _reader_cells(env: Env) -> dict[int, str]:
+
+    return {r.org_id: r.org_name for r in env.who.orgs_with(*CELL_WRITERS, Role.COMMITTEE_MEMBER)}
+
+
+@command("commitments")
+async def commitments_command(update: Update, context: Context, env: Env) -> None:
+    """Shows who in the cell still lacks a commitment for the year; secretaries can mark them."""
+
+    today = env.today()
+    year = today.year
+    if context.args:
+        try:
+            year = int(context.args[0])
+        except ValueError as exc:
+            raise InvalidInput(N_("Please give a year like 2026.")) from exc
+        if not 2000 <= year <= today.year + 1:
+            raise InvalidInput(N_("Please give a year like 2026."))
+    writers = writer_cells(env)
+    if len(writers) > 1:
+        rows = [[(truncate(name, 40), CMT_CELL.data(oid, year))] for oid, name in writers.items()]
+        await send(env, context, env.t.gettext("Which cell?"), rows)
+        return
+    if writers:
+        await _start_commitments(update, context, env, next(iter(writers)), year)
+        return
+    readers = _reader_cells(env)
+    if not readers:
+        raise NotAllowed()
+    with env.db.transaction() as session:
+        texts = [
+            _commitments_text(env, reviews.commitment_board(session, org_id=oid, year=year))
+            for oid in readers
+        ]
+    await send(env, context, "\n\n".join(texts))
+
+
+async def _start_commitments(
+    update: Update, context: Context, env: Env, org_id: int, year: int
+) -> None:
+    def same(d: Draft) -> bool:
+        return d.flow == steps.COMMIT_FLOW and (d.data.get("org"), d.data.get("year")) == (
+            org_id,
+            year,
+        )
+
+    args = {"org": org_id, "year": year}
+    await flows.start(update, context, env, steps.COMMIT_FLOW, args, same=same)
+
+
+@button
+async def on_commitments_cell(update: Update, context: Context, env: Env) -> None:
+    """Opens the commitments of the chosen cell."""
+    org, year = CMT_CELL.args(update)
+    require_writer(env, org, "commitments")
+    if not 2000 <= year <= env.today().year + 1:
+        raise StaleAction()
+    await _start_commitments(update, context, env, org, year)
+
+
+def _commitments_text(env: Env, board: reviews.CommitmentBoard) -> str:
+    _ = env.t.gettext
+    signed = len(board.lines) - len(board.missing)
+    lines = [
+        _("✍️ <b>Commitments {year}</b> — {cell}").format(year=board.year, cell=h(board.org_name)),
+        _("Signed: {signed}/{total}.").format(signed=signed, total=len(board.lines)),
+    ]
+    if board.missing:
+        lines.append(
+            _("Still without a commitment: {names}").format(
+                names=", ".join(h(x.name) for x in board.missing)
+            )
+        )
+    public = [x for x in board.lines if x.made_public]
+    if public:
+        lines.append(_("Made public: {names}").format(names=", ".join(h(x.name) for x in public)))
+    return "\n".join(lines)
+
+
+def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen:
+    """The screen of the commitments flow's current step."""
+    data = draft.data
+    board = reviews.commitment_board(session, org_id=data["org"], year=data["year"])
+    _ = env.t.gettext
+    d = drafts.key(draft)
+    line = board.line(int(data.get("member") or 0))
+    if draft.state in ("member", "date", "item") and line is not None:
+        head = f"<b>{h(line.name)}</b>{h(_status_note(env, line.status))} — " + _(
+            "commitment {year}"
+        ).format(year=board.year)
+        back = [(_("◀ Back to the list"), CMT_B.data(d))]
+        if draft.state == "date":
+            return head + "\n" + _("Type the date it was signed, e.g. 05/01/2026."), [back]
+        if draft.state == "item":
+            group = data.get("group")
+            prompt = (
+                _("Type the shortcoming in a few words ({group}), or keep just the group.").format(
+                    group=h(group_label(env.t, group))
+                )
+                if group
+                else _("Type the shortcoming in a few words.")
+            )
+            prompt_rows: list[list[tuple[str, str]]] = [back]
+            if group:
+                prompt_rows.insert(
+                    0,
+                    [
+                        (
+                            _("Just the group"),
+                            CMT_IG.data(d, line.member_id, GROUP_CODE_OF[SignGroup(group)]),
+                        )
+                    ],
+                )
+            return head + "\n" + prompt, prompt_rows
+        lines = [head]
+        if line.signed:
+            lines.append(
+                _("✅ Signed on {date}.").format(date=env.t.date(line.signed_on))
+                if line.signed_on
+                else _("✅ Signed (date not recorded).")
+            )
+        else:
+            lines.append(_("▫️ No commitment recorded."))
+        if line.items:
+            lines.append(_("Shortcomings committed to remedy:"))
+            for item in line.items:
+                parts = [group_label(env.t, item.get("group")), item.get("text", "")]
+                lines.append("• " + h(": ".join(p for p in parts if p)))
+        if line.signed:
+            lines.append(_("📢 Made public.") if line.made_public else _("Not made public."))
+        mid = line.member_id
+        rows: list[list[tuple[str, str]]] = [
+            [
+                (_("✍️ Signed today"), CMT_T.data(d, mid)),
+                (_("📅 Type the date"), CMT_D.data(d, mid)),
+            ]
+        ]
+        if line.signed:
+            rows.extend(
+                [("+ " + env.t.gettext(GROUP_LABELS[g]), CMT_I.data(d, mid, c))]
+                for c, g in GROUP_CODES.items()
+            )
+            rows.append([(_("+ Other (typed)"), CMT_I.data(d, mid, "x"))])
+            if line.items:
+                rows.append([(_("🗑 Clear the items"), CMT_IX.data(d, mid))])
+            rows.append(
+                [(_("📢 Not made public"), CMT_PUB.data(d, mid, "0"))]
+                if line.made_public
+                else [(_("📢 Made public"), CMT_PUB.data(d, mid, "1"))]
+            )
+        rows.append(back)
+        return "\n".join(lines), rows
+    text = _commitments_text(env, board)
+    text += "\n" + _("Tap a member to record their commitment (▫️ = none yet).")
+    rows = []
+    if board.missing:
+        rows.append(
+            [
+                (
+                    _("✍️ All remaining signed today ({n})").format(n=len(board.missing)),
+                    CMT_ALL.data(d),
+                )
+            ]
+        )
+    page = int(data.get("page", 0))
+    pages = max(1, -(-len(board.lines) // PAGE))
+    page = min(page, pages - 1)
+    chunk = board.lines[page * PAGE : (page + 1) * PAGE]
+    for i in range(0, len(chunk), 2):
+        rows.append(
+            [
+                (f"{'✅' if x.signed else '▫️'} {_name(x.name)}", CMT_M.data(d, x.member_id))
+                for x in chunk[i : i + 2]
+            ]
+        )
+    if pages > 1:
+        nav = []
+        if page > 0:
+            nav.append((_("◀ Previous"), CMT_PG.data(d, page - 1)))
+        if page < pages - 1:
+            nav.append((_("Next ▶"), CMT_PG.data(d, page + 1)))
+        rows.append(nav)
+    rows.append([(_("✔ Done"), CMT_END.data(d))])
+    return text, rows
+
+
+async def _commit_step(
+    update: Update, context: Context, env: Env, use_case: Callable[[Session], Draft]
+) -> None:
+    await flows.step(update, context, env, use_case, render=render_commitments)
+
+
+@button
+async def on_c_member(update: Update, context: Context, env: Env) -> None:
+    """Opens one member's commitment."""
+    key, member = CMT_M.args(update)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.open_commitment(
+            s, person_id=env.person_id, key=key, member_id=member, now=env.now()
+        ),
+    )
+
+
+@button
+async def on_c_today(update: Update, context: Context, env: Env) -> None:
+    """Records the commitment as signed today and goes back to the list."""
+    key, member = CMT_T.args(update)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.signed_today(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=member,
+            actor=env.who.actor(),
+            today=env.today(),
+            now=env.now(),
+        ),
+    )
+
+
+@button
+async def on_c_date(update: Update, context: Context, env: Env) -> None:
+    """Asks for the date the commitment was signed."""
+    key, member = CMT_D.args(update)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.ask_date(
+            s, person_id=env.person_id, key=key, member_id=member, now=env.now()
+        ),
+    )
+
+
+@button
+async def on_c_item(update: Update, context: Context, env: Env) -> None:
+    """Asks for a shortcoming of the chosen group (or a typed one)."""
+    key, member, code = CMT_I.args(update)
+    if code != "x" and code not in GROUP_CODES:
+        raise StaleAction()
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.ask_item(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=member,
+            group=GROUP_CODES.get(code),
+            now=env.now(),
+        ),
+    )
+
+
+@button
+async def on_c_item_group(update: Update, context: Context, env: Env) -> None:
+    """Adds an item naming just the group, and goes back to the member."""
+    key, member, code = CMT_IG.args(update)
+    if code not in GROUP_CODES:
+        raise StaleAction()
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.add_item(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=member,
+            group=GROUP_CODES[code],
+            text=None,
+            actor=env.who.actor(),
+            now=env.now(),
+        ),
+    )
+
+
+@button
+async def on_c_clear(update: Update, context: Context, env: Env) -> None:
+    """Removes every item of the member's commitment."""
+    key, member = CMT_IX.args(update)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.clear_items(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=member,
+            actor=env.who.actor(),
+            now=env.now(),
+        ),
+    )
+
+
+@button
+async def on_c_public(update: Update, context: Context, env: Env) -> None:
+    """Sets whether the commitment was made public."""
+    key, member, flag = CMT_PUB.args(update)
+    if flag not in ("0", "1"):
+        raise StaleAction()
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.set_public(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=member,
+            public=flag == "1",
+            actor=env.who.actor(),
+            now=env.now(),
+        ),
+    )
+
+
+@button
+async def on_c_back(update: Update, context: Context, env: Env) -> None:
+    """Goes back to the member list."""
+    (key,) = CMT_B.args(update)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.back_to_list(s, person_id=env.person_id, key=key, now=env.now()),
+    )
+
+
+@button
+async def on_c_page(update: Update, context: Context, env: Env) -> None:
+    """Shows another page of members."""
+    key, page = CMT_PG.args(update)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.set_commit_page(
+            s, person_id=env.person_id, key=key, page=page, now=env.now()
+        ),
+    )
+
+
+@button
+async def on_c_all(update: Update, context: Context, env: Env) -> None:
+    """Records a commitment signed today for every member still without one."""
+    (key,) = CMT_ALL.args(update)
+
+    def use_case(s: Session) -> Draft:
+        draft, done, skipped = steps.all_signed_today(
+            s,
+            person_id=env.person_id,
+            key=key,
+            actor=env.who.actor(),
+            today=env.today(),
+            now=env.now(),
+        )
+        note = env.t.ngettext(
+            "{n} commitment recorded.", "{n} commitments recorded.", done
+        ).format(n=done)
+        if skipped:
+            note += " " + env.t.ngettext(
+                "{n} member skipped (admitted later).",
+                "{n} members skipped (admitted later).",
+                skipped,
+            ).format(n=skipped)
+        env.notice = note
+        return draft
+
+    await _commit_step(update, context, env, use_case)
+
+
+@button
+async def on_c_end(update: Update, context: Context, env: Env) -> None:
+    """Closes the commitments list."""
+    (key,) = CMT_END.args(update)
+
+    def done(s: Session) -> flows.Screen:
+        board = steps.end_commitments(s, person_id=env.person_id, key=key)
+        return _commitments_text(env, board), None
+
+    await flows.step(update, context, env, lambda s: None, render=render_commitments, done=done)
+
+
+async def on_c_date_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
+    """Records the commitment with the typed signing date."""
+    key, text = drafts.key(draft), _typed(update)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.signed_on(
+            s,
+            person_id=env.person_id,
+            key=key,
+            text=text,
+            actor=env.who.actor(),
+            today=env.today(),
+            now=env.now(),
+        ),
+    )
+
+
+async def on_c_item_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
+    """Adds the typed shortcoming to the member's commitment."""
+    key, text = drafts.key(draft), _typed(update)
+    await _commit_step(
+        update,
+        context,
+        env,
+        lambda s: steps.add_item(
+            s,
+            person_id=env.person_id,
+            key=key,
+            member_id=None,
+            group=None,
+            text=text,
+            actor=env.who.actor(),
+            now=env.now(),
+        ),
+    )
+
+
+def _lost_commitment(env: Env, session: Session, draft: Draft) -> list[str]:
+    """Commitments are saved as they go; only a chosen group waiting for its text is not."""
+    if draft.state != steps.CommitState.ITEM or not draft.data.get("group"):
+        return []
+    return [h(group_label(env.t, draft.data["group"]))]
+
+
+def _begin_commitments(env: Env, session: Session, args: dict[str, Any]) -> Draft:
+    return steps.start_commitments(
+        session,
+        person_id=env.person_id,
+        org_id=int(args["org"]),
+        year=int(args["year"]),
+        today=env.today(),
+        now=env.now(),
+    )
+
+
+COMMITMENTS_FLOW = flows.Flow(
+    name=steps.COMMIT_FLOW,
+    title=N_("members' commitments"),
+    render=render_commitments,
+    text_steps={
+        steps.CommitState.DATE.value: on_c_date_text,
+        steps.CommitState.ITEM.value: on_c_item_text,
+    },
+    begin=_begin_commitments,
+    lost=_lost_commitment,
+)

@@ -1,0 +1,184 @@
+"""Meetings: the conversation's vocabulary (states, sections) and who may do what."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.access import CELL_WRITERS
+from domain.errors import NotAllowed
+from domain.rules.attendance import can_vote_on_admission
+from storage import orgs
+from storage.audit import Actor
+from storage.models import (
+    Organization,
+    Person,
+    RoleAssignment,
+)
+from storage.seed import get_setting
+
+FLOW = "meeting"
+
+
+MODEL_FLOW = "model"
+
+
+#: Members per page of the attendance screen (two buttons a row; Telegram allows 100).
+PAGE_SIZE = 30
+
+
+#: Months of meetings /meetings shows.
+LIST_MONTHS = 6
+
+
+class State(enum.StrEnum):
+    """Steps of the /meeting conversation."""
+
+    CELL = "cell"
+    KIND = "kind"
+    TOPIC = "topic"
+    DURATION = "duration"
+    DURATION_TYPED = "duration_typed"
+    DATE = "date"
+    DATE_CONFIRM = "date_confirm"
+    DUPLICATE = "duplicate"
+    ATTENDANCE = "attendance"
+    REASONS = "reasons"
+    GUESTS = "guests"
+    GUEST_NAME = "guest_name"
+    CONTENT = "content"
+    QUALITY = "quality"
+    CONFIRM = "confirm"
+
+
+class ModelState(enum.StrEnum):
+    """Steps of the /model conversation (typed answers only)."""
+
+    TITLE = "title"
+    RESULT = "result"
+
+
+#: Sections the confirmation screen can change, and the step each one opens.
+SECTIONS: dict[str, State] = {
+    "kind": State.KIND,
+    "date": State.DATE,
+    "attendance": State.ATTENDANCE,
+    "reasons": State.REASONS,
+    "guests": State.GUESTS,
+    "content": State.CONTENT,
+}
+
+
+#: "Back" and "other" buttons: the steps reachable from each step without an answer.
+MOVES: dict[State, set[State]] = {
+    State.TOPIC: {State.KIND},
+    State.DURATION: {State.DURATION_TYPED, State.KIND},
+    State.DURATION_TYPED: {State.DURATION},
+    State.DATE: {State.DURATION},
+    State.DATE_CONFIRM: {State.DATE},
+    State.DUPLICATE: {State.DATE, State.KIND},
+    State.GUESTS: {State.GUEST_NAME},
+    State.GUEST_NAME: {State.GUESTS},
+}
+
+
+@dataclass(frozen=True)
+class CellRef:
+    """A cell as a choice: id, code and name."""
+
+    id: int
+    code: str
+    name: str
+
+
+def _active_cell(org: Organization | None, today: date | None = None) -> bool:
+    if org is None or not org.kind.holds_meetings:
+        return False
+    return today is None or org.active_to is None or org.active_to >= today
+
+
+def writable_cells(session: Session, *, person_id: int) -> list[CellRef]:
+    """The cells whose meetings the person records (secretary or deputy of the cell)."""
+    rows = session.scalars(
+        select(Organization)
+        .join(RoleAssignment, RoleAssignment.org_id == Organization.id)
+        .where(
+            RoleAssignment.person_id == person_id,
+            RoleAssignment.revoked_at.is_(None),
+            RoleAssignment.role.in_(CELL_WRITERS),
+            Organization.kind.in_(orgs.CELL_KINDS),
+        )
+        .order_by(Organization.code)
+    ).unique()
+    seen: dict[int, CellRef] = {}
+    for org in rows:
+        seen.setdefault(org.id, CellRef(org.id, org.code, org.name))
+    return list(seen.values())
+
+
+def _require_writer(session: Session, person_id: int, org_id: int) -> Organization:
+    """The cell, if the person may write its records; otherwise :class:`NotAllowed`."""
+    held = session.scalar(
+        select(RoleAssignment.id).where(
+            RoleAssignment.person_id == person_id,
+            RoleAssignment.org_id == org_id,
+            RoleAssignment.role.in_(CELL_WRITERS),
+            RoleAssignment.revoked_at.is_(None),
+        )
+    )
+    org = session.get(Organization, org_id)
+    if held is None or org is None or not org.kind.holds_meetings:
+        raise NotAllowed()
+    return org
+
+
+#: The check every step use case runs inside its own transaction.
+require_writer = _require_writer
+
+
+def readable_cells(session: Session, *, person_id: int) -> list[CellRef]:
+    """The cells whose meetings the person may read: at or below any organization where
+    they hold a role (leaders at the top organization read every cell)."""
+    role_orgs = set(
+        session.scalars(
+            select(RoleAssignment.org_id).where(
+                RoleAssignment.person_id == person_id, RoleAssignment.revoked_at.is_(None)
+            )
+        )
+    )
+    ids = orgs.cells_under(session, role_orgs)
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Organization.id, Organization.code, Organization.name)
+        .where(Organization.id.in_(ids))
+        .order_by(Organization.code)
+    ).all()
+    return [CellRef(i, c, n) for i, c, n in rows]
+
+
+def _require_reader(session: Session, person_id: int, org_id: int) -> Organization:
+    if org_id not in {c.id for c in readable_cells(session, person_id=person_id)}:
+        raise NotAllowed()
+    org = session.get(Organization, org_id)
+    assert org is not None
+    return org
+
+
+def _quorum(session: Session, present: int, required: int) -> bool | None:
+    """Whether enough members attended to vote on admissions (None: nobody required)."""
+    if required <= 0:
+        return None
+    cfg = get_setting(session, "vote_quorum")
+    quorum = Fraction(int(cfg.get("numerator", 2)), int(cfg.get("denominator", 3)))
+    return can_vote_on_admission(present, required, quorum)
+
+
+def _actor(session: Session, person_id: int) -> Actor:
+    person = session.get(Person, person_id)
+    return Actor(person.display_name if person else f"person:{person_id}", person_id)
