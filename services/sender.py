@@ -373,13 +373,10 @@ class Sender:
         if started is not None:
             started[0] = True
         refused = False
+        extra: dict[str, Any] = {"rate_limit_args": PACED} if self._limiter_paced else {}
         try:
             return await self.bot.send_message(
-                chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(buttons),
-                **({"rate_limit_args": PACED} if self._limiter_paced else {}),
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons), **extra
             )
         except RetryAfter:
             refused = True
