@@ -121,7 +121,8 @@ def prepare(url: str, n: int) -> None:
 
 
 def make_sender(db: Database, bot: Any, settings: Settings, worker: str, stale: float) -> Sender:
-    """The production sender (rendering at send time, rows claimed in batches)."""
+    """The production sender (rendering at send time, rows claimed in batches, as many in
+    flight as CHIBO_SEND_PARALLEL allows)."""
     return Sender(
         db,
         bot,
@@ -131,6 +132,7 @@ def make_sender(db: Database, bot: Any, settings: Settings, worker: str, stale: 
         worker=worker,
         batch=20,
         stale_after=timedelta(seconds=stale),
+        parallel=settings.send_parallel,
     )
 
 
