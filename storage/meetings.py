@@ -33,7 +33,7 @@ from domain.access import CELL_WRITERS
 from domain.errors import AlreadyRecorded, InvalidInput, NotAllowed, NotFound, StaleAction
 from domain.i18n import N_
 from domain.rules import meetings as rules
-from domain.rules.attendance import can_vote_on_admission, three_months_rule
+from domain.rules.attendance import can_vote_on_admission, full_member_counts, three_months_rule
 from domain.text import clean
 from storage import drafts, figures, orgs, reviews
 from storage.audit import Actor, record, snapshot
@@ -199,13 +199,25 @@ def _require_reader(session: Session, person_id: int, org_id: int) -> Organizati
     return org
 
 
-def _quorum(session: Session, present: int, required: int) -> bool | None:
-    """Whether enough members attended to vote on admissions (None: nobody required)."""
-    if required <= 0:
+def _quorum(session: Session, present_ids: Iterable[int], roll_ids: Iterable[int]) -> bool | None:
+    """Whether enough *full* members attended to vote on admissions (None: nobody required).
+
+    ``roll_ids`` is the required roll (exempt members left out), ``present_ids`` who was there;
+    probationary members count for the attendance rate but not here (Party Statute art. 4).
+    """
+    roll = set(roll_ids)
+    if not roll:
         return None
+    statuses = dict(
+        session.execute(select(Member.id, Member.status).where(Member.id.in_(sorted(roll)))).all()
+    )
+    here = set(present_ids)
+    full_present, full_members = full_member_counts(
+        (statuses[i], i in here) for i in roll if i in statuses
+    )
     cfg = get_setting(session, "vote_quorum")
     quorum = Fraction(int(cfg.get("numerator", 2)), int(cfg.get("denominator", 3)))
-    return can_vote_on_admission(present, required, quorum)
+    return can_vote_on_admission(full_present, full_members, quorum)
 
 
 def _actor(session: Session, person_id: int) -> Actor:
@@ -370,7 +382,6 @@ def view(session: Session, draft: Draft, *, today: date) -> DraftView:
         if dup is not None:
             duplicate = (dup.id, dup.held_on)
     absent_ids = {int(i) for i in data.get("absent", [])}
-    present = sum(1 for m in required if m.id not in absent_ids)
     cells: list[CellRef] = []
     if draft.state == State.CELL:
         allowed = {c.id: c for c in writable_cells(session, person_id=draft.person_id)}
@@ -413,7 +424,9 @@ def view(session: Session, draft: Draft, *, today: date) -> DraftView:
         today_choices=[today, today - timedelta(days=1)],
         usual_day=rules.usual_day_in_month(org.usual_meeting_day if org else None, today),
         returning=data.get("ret") == "confirm",
-        quorum_ok=_quorum(session, present, len(required)),
+        quorum_ok=_quorum(
+            session, [m.id for m in required if m.id not in absent_ids], [m.id for m in required]
+        ),
     )
 
 
@@ -1203,7 +1216,11 @@ def save(
         dropped=dropped,
         flags=tuple(notices),
         duration_minimum=rules.duration_shortfall(kind, data.get("duration"), minimums),
-        quorum_ok=_quorum(session, present, len(required)),
+        quorum_ok=_quorum(
+            session,
+            [i for i, (st, _r) in statuses.items() if st is AttendanceStatus.PRESENT],
+            [m.id for m in required],
+        ),
     )
 
 
@@ -1586,7 +1603,11 @@ def meeting_detail(
         created_at=meeting.created_at,
         created_by=author.display_name if author else None,
         can_write=can_write,
-        quorum_ok=_quorum(session, counts.present, counts.required),
+        quorum_ok=_quorum(
+            session,
+            [a.member_id for a in rows if a.status is AttendanceStatus.PRESENT],
+            [a.member_id for a in rows if a.status is not AttendanceStatus.EXEMPT],
+        ),
     )
 
 
