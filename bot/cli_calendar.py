@@ -21,6 +21,7 @@ from pathlib import Path
 from bot.cli import EXIT_USAGE, load_settings
 from domain.clock import ManualClock, SystemClock, local_today
 from domain.i18n import translator
+from domain.rules.holidays import RULE_SOURCE_LABOUR_CODE
 from domain.settings import Settings
 from services.calendar import (
     CatalogError,
@@ -119,8 +120,11 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     with db.transaction() as session:
         catalog = current(session, settings)
         loaded = bool(ob.catalog_rows(session)[0])
-        days_off = holidays(session)
         cal = work_calendar(session, catalog)
+        days_off = holidays(session, years=[year])
+        decisions = ob.decisions_in_force(session)
+        worked = {d.day: d for d in decisions if d.kind == "working_day"}
+        sources = {d.day: d.source for d in decisions}
         scope = None
         if args.org:
             from services.scheduler import scope_ids
@@ -156,13 +160,18 @@ def cmd_calendar(args: argparse.Namespace) -> int:
         flag = " (holiday)" if due in days_off else (" (Sunday)" if due.weekday() == 6 else "")
         print(f"{due.isoformat()} {due:%a}{flag}  {spec.title_vi}{label} — {', '.join(who)}")
         print(f"{'':16}[{spec.rule_source}]")
-    in_year = sorted(d for d in days_off if d.year == year)
+    print(
+        f"\nPublic holidays in {year} ({len(days_off)} days off; "
+        f"[{RULE_SOURCE_LABOUR_CODE}], lunar dates for UTC+7):"
+    )
+    for day, name in days_off.items():
+        source = f"  [{sources[day]}]" if sources.get(day) else ""
+        print(f"  {day.isoformat()} {day:%a}  {name}{source}")
+    in_year = sorted(d for d in worked if d.year == year)
     if in_year:
-        print(f"\nPublic holidays in {year} ({len(in_year)} days):")
+        print(f"\nWorking days decided in {year} (worked although a day off):")
         for day in in_year:
-            print(f"  {day.isoformat()} {day:%a}  {days_off[day]}")
-    else:
-        print(f"\nNo public holidays are loaded for {year}: working days count weekends only.")
+            print(f"  {day.isoformat()} {day:%a}  {worked[day].name}  [{worked[day].source}]")
     return 0
 
 
@@ -185,9 +194,11 @@ def cmd_load(args: argparse.Namespace) -> int:
         print(f"Loaded {result.obligations} obligations from {path}.")
         if result.deactivated:
             print("Deactivated (not in the file): " + ", ".join(result.deactivated))
-    if result.holidays:
+    if result.holidays or result.working_days:
         years = ", ".join(str(y) for y in result.years)
         print(f"Loaded {result.holidays} public holidays for {years}.")
+        if result.working_days:
+            print(f"Loaded {result.working_days} working days for {years}.")
     return 0
 
 

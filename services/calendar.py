@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from domain.rules.deadlines import (
+    ROLL_KINDS,
     RULE_SOURCE_HOLIDAYS,
     RULE_SOURCE_WEEKEND,
     WEEKDAY_NAMES,
@@ -32,6 +33,12 @@ from domain.rules.deadlines import (
     WorkCalendar,
     validate_rule,
     weekdays,
+)
+from domain.rules.holidays import (
+    HolidayDecisions,
+    HolidayFileError,
+    added_value,
+    parse_holiday_data,
 )
 from domain.settings import Settings
 from storage import obligations as store
@@ -89,6 +96,9 @@ _PLAN_KEYS = {
     "rule_source",
 }
 _TOP_KEYS = {"version", "calendar", "reminders", "digest", "obligation", "holiday", "rule_source"}
+_HOLIDAY_KEYS = {"holiday", "day_off", "working_day", "new_holiday", "rules", "rule_source"}
+#: A deadline on a day off moves to the next working day unless the catalog says otherwise.
+DEFAULT_ROLL = "next_working_day"
 
 
 class CatalogError(ValueError):
@@ -158,6 +168,7 @@ class Catalog:
     """The catalog in force: obligations plus the calendar-wide settings."""
 
     obligations: tuple[ObligationSpec, ...]
+    if_day_off: str = DEFAULT_ROLL
     weekend: frozenset[int] = frozenset({5, 6})
     weekend_source: str = RULE_SOURCE_WEEKEND
     no_reminders_on: frozenset[int] = frozenset({6})
@@ -178,6 +189,7 @@ class Catalog:
         return {
             "weekend": [WEEKDAY_NAMES[d] for d in sorted(self.weekend)],
             "weekend_source": self.weekend_source,
+            "if_day_off": self.if_day_off,
             "no_reminders_on": [WEEKDAY_NAMES[d] for d in sorted(self.no_reminders_on)],
             "reminders": {**asdict(self.plan), "days_before": list(self.plan.days_before)},
             "digest": {
@@ -203,6 +215,12 @@ class HolidayFile:
     days: dict[date, str]
     years: frozenset[int]
     rule_source: str = RULE_SOURCE_HOLIDAYS
+    parsed: HolidayDecisions = field(default_factory=HolidayDecisions)
+
+    @property
+    def working_days(self) -> dict[date, str]:
+        """Days worked by decision (a swapped Saturday)."""
+        return {d.day: d.name for d in self.parsed.decisions if d.kind == "working_day"}
 
 
 # --- Parsing and checking ----------------------------------------------------------------------
@@ -277,7 +295,11 @@ def _choices(value: Any, allowed: Iterable[str], what: str) -> tuple[str, ...]:
 
 
 def _obligation(
-    raw: Any, index: int, base: ReminderPlan, problems: _Problems
+    raw: Any,
+    index: int,
+    base: ReminderPlan,
+    problems: _Problems,
+    default_roll: str = DEFAULT_ROLL,
 ) -> ObligationSpec | None:
     if not isinstance(raw, Mapping):
         problems.add(f"obligation #{index}", "must be a table ([[obligation]])")
@@ -304,7 +326,7 @@ def _obligation(
         day=day,
         month=month,
         working_days=raw.get("working_days", 0) or 0,
-        roll=str(raw.get("if_day_off", "keep")),
+        roll=str(raw.get("if_day_off", default_roll)),
     )
     try:
         if month is not None:
@@ -403,14 +425,19 @@ def parse_catalog(
     if data.get("version", 1) != 1:
         problems.add("", "version must be 1")
     cal = data.get("calendar", {})
+    default_roll = DEFAULT_ROLL
     weekend, no_rem = frozenset({5, 6}), frozenset({6})
     weekend_source = RULE_SOURCE_WEEKEND
     if not isinstance(cal, Mapping):
         problems.add("calendar", "must be a table")
     else:
         for key in cal:
-            if key not in ("weekend", "weekend_source", "no_reminders_on"):
+            if key not in ("weekend", "weekend_source", "no_reminders_on", "if_day_off"):
                 problems.add("calendar", f"unknown key {key!r}")
+        default_roll = str(cal.get("if_day_off", DEFAULT_ROLL))
+        if default_roll not in ROLL_KINDS:
+            problems.add("calendar", f"if_day_off must be one of {', '.join(ROLL_KINDS)}")
+            default_roll = DEFAULT_ROLL
         try:
             weekend = weekdays(cal.get("weekend", ["sat", "sun"]))
             no_rem = weekdays(cal.get("no_reminders_on", ["sun"]))
@@ -443,7 +470,7 @@ def parse_catalog(
     specs: list[ObligationSpec] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_obligations, start=1):
-        spec = _obligation(raw, index, plan, problems)
+        spec = _obligation(raw, index, plan, problems, default_roll)
         if spec is None:
             continue
         if spec.code in seen:
@@ -454,6 +481,7 @@ def parse_catalog(
         raise CatalogError(source, problems.items)
     return Catalog(
         obligations=tuple(specs),
+        if_day_off=default_roll,
         weekend=weekend,
         weekend_source=weekend_source,
         no_reminders_on=no_rem,
@@ -469,39 +497,18 @@ def parse_holidays(text: str, *, source: str = "<holidays>") -> HolidayFile:
 
 
 def _holidays_of(data: Mapping[str, Any], source: str) -> HolidayFile:
-    problems = _Problems()
-    days: dict[date, str] = {}
-    for index, raw in enumerate(data.get("holiday", []), start=1):
-        where = f"holiday #{index}"
-        if not isinstance(raw, Mapping):
-            problems.add(where, "must be a table ([[holiday]])")
-            continue
-        name = raw.get("name")
-        if not isinstance(name, str) or not name.strip():
-            problems.add(where, "name is missing")
-            continue
-        first = raw.get("day", raw.get("from"))
-        last = raw.get("day", raw.get("to"))
-        if (
-            not isinstance(first, date)
-            or not isinstance(last, date)
-            or isinstance(first, datetime)
-        ):
-            problems.add(where, "give day = YYYY-MM-DD, or from = … and to = … (TOML dates)")
-            continue
-        if not first <= last <= first + timedelta(days=15):
-            problems.add(where, "to must be on or after from, at most 15 days later")
-            continue
-        day = first
-        while day <= last:
-            days[day] = name.strip()[:120]
-            day += timedelta(days=1)
-    if problems.items:
-        raise CatalogError(source, problems.items)
+    extra = [k for k in data if k not in _HOLIDAY_KEYS | _TOP_KEYS]
+    if extra:
+        raise CatalogError(source, [f"unknown top-level key {k!r}" for k in extra])
+    try:
+        parsed = parse_holiday_data({k: v for k, v in data.items() if k in _HOLIDAY_KEYS})
+    except HolidayFileError as exc:
+        raise CatalogError(source, exc.problems) from None
     return HolidayFile(
-        days=days,
-        years=frozenset(d.year for d in days),
-        rule_source=str(data.get("rule_source", RULE_SOURCE_HOLIDAYS))[:200],
+        days=parsed.days_off(),
+        years=parsed.years,
+        rule_source=parsed.rule_source,
+        parsed=parsed,
     )
 
 
@@ -563,15 +570,27 @@ def current(session: Session, settings: Settings | None = None) -> Catalog:
     )
 
 
-def holidays(session: Session) -> dict[date, str]:
-    """The public holidays in force: the database's, else the shipped file's."""
-    days = store.holiday_days(session)
-    return days if days else dict(default_holidays().days)
+def holidays(session: Session, years: Iterable[int] = ()) -> dict[date, str]:
+    """The days off in force in ``years``: the law's holidays and the decided days off
+    (without ``years``: the decided days off only)."""
+    cal = store.work_calendar(session)
+    out = {d.day: d.name for d in store.decisions_in_force(session) if d.kind == "day_off"}
+    for year in years:
+        day = date(year, 1, 1)
+        while day.year == year:
+            name = cal.holiday_name(day)
+            if name is not None:
+                out.setdefault(day, name)
+            day += timedelta(days=1)
+    return {d: n for d, n in sorted(out.items()) if not years or d.year in set(years)}
 
 
 def work_calendar(session: Session, catalog: Catalog) -> WorkCalendar:
-    """Working days and sending days under ``catalog`` with the holidays in force."""
-    return catalog.work_calendar(holidays(session))
+    """Working days and sending days under ``catalog``: the law's holidays of every year
+    (computed), plus the Government's decisions (:func:`storage.obligations.work_calendar`)."""
+    return store.work_calendar(
+        session, weekend=catalog.weekend, no_reminders_on=catalog.no_reminders_on
+    )
 
 
 @dataclass(frozen=True)
@@ -582,6 +601,7 @@ class LoadResult:
     deactivated: tuple[str, ...] = ()
     holidays: int = 0
     years: tuple[int, ...] = ()
+    working_days: int = 0
 
 
 def load_text(
@@ -599,12 +619,14 @@ def load_text(
     """
     data = _toml(text, source)
     has_catalog = "obligation" in data
-    has_holidays = "holiday" in data
+    has_holidays = any(k in data for k in _HOLIDAY_KEYS - {"rule_source"})
     if not has_catalog and not has_holidays:
-        raise CatalogError(source, ["the file has neither [[obligation]] nor [[holiday]] tables"])
+        raise CatalogError(
+            source, ["the file has neither [[obligation]] nor [[day_off]] / [[holiday]] tables"]
+        )
     catalog = parse_catalog(text, source=source, settings=settings) if has_catalog else None
     if not has_catalog:
-        extra = [k for k in data if k not in ("holiday", "rule_source")]
+        extra = [k for k in data if k not in _HOLIDAY_KEYS]
         if extra:
             raise CatalogError(source, [f"unknown top-level key {k!r}" for k in extra])
     holiday_file = _holidays_of(data, source) if has_holidays else None
@@ -632,11 +654,12 @@ def load_text(
             result, obligations=len(catalog.obligations), deactivated=tuple(deactivated)
         )
     if holiday_file is not None:
-        store.save_holidays(
-            session, days=holiday_file.days, years=holiday_file.years, actor=actor, now=now
-        )
+        _save_holidays(session, holiday_file, actor=actor, now=now)
         result = replace(
-            result, holidays=len(holiday_file.days), years=tuple(sorted(holiday_file.years))
+            result,
+            holidays=len(holiday_file.days),
+            working_days=len(holiday_file.working_days),
+            years=tuple(sorted(holiday_file.years)),
         )
     return result
 
@@ -658,6 +681,19 @@ def load_default(session: Session, *, now: datetime) -> None:
     rows, stored = store.catalog_rows(session)
     if not rows or stored is None:
         load_text(session, _default_text(), source=str(DEFAULT_CATALOG), actor=actor, now=now)
-    if not store.holiday_days(session):
-        hol = default_holidays()
-        store.save_holidays(session, days=hol.days, years=hol.years, actor=actor, now=now)
+    if not store.holiday_decisions(session):
+        _save_holidays(session, default_holidays(), actor=actor, now=now)
+
+
+def _save_holidays(session: Session, hol: HolidayFile, *, actor: Actor, now: datetime) -> None:
+    parsed = hol.parsed
+    store.save_holidays(
+        session,
+        years=hol.years,
+        decisions=parsed.decisions,
+        rules=parsed.rules,
+        added=added_value(parsed.added) if parsed.added is not None else None,
+        rule_source=hol.rule_source,
+        actor=actor,
+        now=now,
+    )

@@ -263,6 +263,10 @@ class Holiday(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
+    # A Government decision on top of the law's computed holidays: "day_off" (an extra day off)
+    # or "working_day" (a Saturday worked in exchange); with the decision it comes from.
+    kind: Mapped[str] = mapped_column(String(16), default="day_off", server_default="day_off")
+    source: Mapped[str | None] = mapped_column(String(200))
 
 
 # --- Cell meetings ---------------------------------------------------------------------------

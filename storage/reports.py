@@ -33,9 +33,10 @@ from sqlalchemy.orm import Session
 from domain.errors import AlreadyRecorded, InvalidInput, NotFound, NotInScope
 from domain.i18n import N_
 from domain.rules import reviews as rules
+from domain.rules.deadlines import PeriodRef
 from domain.rules.periods import Period, PeriodError, parse_period, quarter_of
 from storage import figures as shared_figures
-from storage import outbox, reviews
+from storage import obligations, outbox, reviews
 from storage.audit import Actor, record, snapshot
 from storage.models import (
     AuditLog,
@@ -187,14 +188,33 @@ def period_of(kind: ReportKind, period: Period | str) -> Period:
 
 
 def due_on(session: Session, kind: ReportKind, period: Period) -> date:
-    """When the report of ``kind`` for ``period`` is due."""
+    """When the report of ``kind`` for ``period`` is due: the catalog in force decides.
+
+    The obligation whose ``report_kind`` is this kind gives the date, rolled off a day off as the
+    catalog says (:func:`storage.obligations.report_due_date`, the one source of the reminders,
+    /deadlines and the digests too). A kind no obligation asks for keeps its shipped schedule.
+    """
+    ref = PeriodRef(period.kind, period.year, period.index)
+    due = obligations.report_due_date(session, kind.code, ref)
+    if due is not None:
+        return due
     return kind.schedule.due_on(period, spec_of(session, kind))
+
+
+def window(session: Session, kind: ReportKind, period: Period) -> tuple[date, date]:
+    """The first and last day the report covers (its period up to the due date in force)."""
+    due = due_on(session, kind, period)
+    if kind.schedule.period_kind == "quarter":
+        return rules.quarterly_window(period.year, period.index, due)
+    return rules.annual_window(due)
 
 
 def recent_periods(session: Session, kind: ReportKind, today: date, n: int = 2) -> list[Period]:
     """The period due next and the ``n - 1`` before it, newest first."""
-    spec = spec_of(session, kind)
-    period = kind.schedule.period_due_next(today, spec)
+    quarterly = kind.schedule.period_kind == "quarter"
+    period = quarter_of(today) if quarterly else Period("year", today.year)
+    if due_on(session, kind, period) < today:
+        period = kind.schedule.next(period)
     out = [period]
     while len(out) < n:
         period = period.previous()
@@ -259,9 +279,8 @@ def _row(session: Session, org_id: int, kind: ReportKind, period: Period) -> Rep
 def _context(
     session: Session, org: Organization, kind: ReportKind, period: Period, today: date
 ) -> DraftContext:
-    spec = spec_of(session, kind)
-    start, end = kind.schedule.window(period, spec)
-    return DraftContext(org, kind, period, kind.schedule.due_on(period, spec), start, end, today)
+    start, end = window(session, kind, period)
+    return DraftContext(org, kind, period, due_on(session, kind, period), start, end, today)
 
 
 def submissions(session: Session, report_id: int) -> int:

@@ -83,7 +83,7 @@ async def test_three_monthly_reviews_become_the_quarterly_report(bot) -> None:
     shown = await bot.press("bt_bv", "quý IV/2026")
     draft = shown[-1].text
     assert "Báo cáo quý về kết quả khắc phục biểu hiện suy thoái — quý IV/2026" in draft
-    assert "Hạn nộp 20/12/2026 · thời gian báo cáo 01/10/2026–20/12/2026" in draft
+    assert "Hạn nộp 21/12/2026 · thời gian báo cáo 01/10/2026–21/12/2026" in draft
     assert "Tình trạng: bản nháp (chưa đến hạn)." in draft
     assert "• 10/2026: đã nhận xét 24/24 — ✅ 22 · ➖ 1 · ⚠️ 1" in draft
     assert "• 11/2026: đã nhận xét 24/24 — ✅ 23 · ➖ 1 · ⚠️ 0" in draft
@@ -116,7 +116,7 @@ async def test_three_monthly_reviews_become_the_quarterly_report(bot) -> None:
     )
     assert report.submitted_at == datetime(2026, 12, 15, 2, 0, tzinfo=UTC)
     assert report.submitted_by == bot.khoi.users["bt_bv"].person_id
-    assert report.due_on == date(2026, 12, 20)
+    assert report.due_on == date(2026, 12, 21)  # 20/12/2026 is a Sunday
     assert report.assessment.startswith("Chi bộ duy trì nhận xét hằng tháng")
     figures = report.figures
     assert figures["totals"] == {"reviews": 72, "progressing": 69, "no_change": 2, "new_sign": 1}
@@ -255,7 +255,7 @@ async def test_leaders_see_which_cells_submitted_and_the_members_under_watch(
     assert "Tình hình nộp báo cáo của các chi bộ" in menu[-1].text
     status = await bot.press("kiem_tra", "📊 Khắc phục suy thoái · quý IV/2026")
     text = status[-1].text
-    assert "Hạn 20/12/2026 · 4 chi bộ" in text
+    assert "Hạn 21/12/2026 · 4 chi bộ" in text
     assert "✅ đúng hạn: 1 · 🕒 trễ hạn: 0 · ❌ chưa nộp (quá hạn): 0 · ⏳ chưa đến hạn: 3" in text
     assert "✅ CBBV-DK — Chi bộ Bệnh viện Đa khoa — nộp ngày 16/11/2026" in text
     sent = await bot.press("kiem_tra", "📄 CBBV-DK")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from domain.errors import NotAllowed, NotInScope
 from domain.rules.periods import parse_period
+from services.calendar import DEFAULT_CATALOG, load_text
 from storage import people, reports
 from storage import reviews as review_store
 from storage.audit import Actor
@@ -250,6 +251,15 @@ class Records:
         return out
 
 
+def keep_due_dates_on_days_off(session: Session) -> None:
+    """Load the shipped calendar with ``if_day_off = "keep"`` for every obligation."""
+    text = DEFAULT_CATALOG.read_text(encoding="utf-8").replace(
+        'if_day_off = "next_working_day"', 'if_day_off = "keep"'
+    )
+    load_text(session, text, source="keep.toml", actor=Actor.system("test"), now=NOW)
+    session.flush()
+
+
 def standard_records(session: Session, orgs: dict[str, int]) -> Records:
     """The story used across summary tests (the clock says Monday 16 November 2026).
 
@@ -261,7 +271,12 @@ def standard_records(session: Session, orgs: dict[str, int]) -> Records:
     * CBDIEN meets in November only (with a superior guest) and held a thematic meeting in
       October; it reviewed commitments in November with one new sign of degradation.
     * CBMEKONG has no records at all.
+
+    Its calendar keeps a due date that falls on a day off (``if_day_off = "keep"``, which an
+    admin may choose): the annual reports stay due on Sunday 15/11/2026, so on 16/11 they are
+    late or missing.
     """
+    keep_due_dates_on_days_off(session)
     r = Records(session, orgs)
     u, e = AttendanceStatus.UNEXCUSED, AttendanceStatus.EXCUSED
     for month in range(1, 12):
