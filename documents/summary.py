@@ -64,6 +64,15 @@ LISTS: dict[str, str] = {
 # --- Words -------------------------------------------------------------------------------------
 
 
+def in_progress_text(t: Translator, n: int) -> str:
+    """Cells whose month is still running without their meeting: not due, never missing."""
+    return t.ngettext(
+        "{n} cell has not met yet in a month still in progress (not due yet).",
+        "{n} cells have not met yet in a month still in progress (not due yet).",
+        n,
+    ).format(n=t.number(n))
+
+
 def roman(n: int) -> str:
     """1 → I … 4 → IV (quarters)."""
     return {1: "I", 2: "II", 3: "III", 4: "IV"}.get(n, str(n))
@@ -219,6 +228,8 @@ def main_text(s: Summary, t: Translator) -> str:
                 ).format(n=f.cells_missing_regular)
             )
         )
+    if f.regular_in_progress:
+        lines.append("    ⏳ " + h(in_progress_text(t, f.regular_in_progress)))
     lines.append(
         "👥 "
         + h(_("Attendance: {rate} ({present}/{required})")).format(
@@ -607,7 +618,7 @@ def cell_text(cy: CellYear, t: Translator) -> str:
         if not ml.due:
             lines.append(f"{ml.month:02d} · " + h(_("not active")))
             continue
-        icon = "✅" if m.regular_held else "❌"
+        icon = "✅" if m.regular_held else "⏳" if ml.in_progress else "❌"
         extra = ("📚" if m.thematic else "") + ("🎖" if m.superior_attended else "")
         text = f"{ml.month:02d} {icon} 👥 {h(t.percent(m.attendance_rate))}"
         if m.unexcused:
@@ -1383,7 +1394,8 @@ def to_docx(s: Summary, t: Translator, meta: DocumentMeta) -> bytes:
             missing=t.ngettext("{n} cell", "{n} cells", f.cells_missing_regular).format(
                 n=t.number(f.cells_missing_regular)
             ),
-        ),
+        )
+        + (" " + in_progress_text(t, f.regular_in_progress) if f.regular_in_progress else ""),
         _(
             "Attendance: {present} of {required} required attendances ({rate}); {excused} "
             "absent with a valid reason and {unexcused} without."

@@ -169,6 +169,9 @@ class Catalog:
 
     obligations: tuple[ObligationSpec, ...]
     if_day_off: str = DEFAULT_ROLL
+    #: An undone meeting counts as missing this many days after the cell's usual day (None:
+    #: only once the month is over).
+    meeting_grace_days: int | None = None
     weekend: frozenset[int] = frozenset({5, 6})
     weekend_source: str = RULE_SOURCE_WEEKEND
     no_reminders_on: frozenset[int] = frozenset({6})
@@ -190,6 +193,7 @@ class Catalog:
             "weekend": [WEEKDAY_NAMES[d] for d in sorted(self.weekend)],
             "weekend_source": self.weekend_source,
             "if_day_off": self.if_day_off,
+            "meeting_grace_days": self.meeting_grace_days,
             "no_reminders_on": [WEEKDAY_NAMES[d] for d in sorted(self.no_reminders_on)],
             "reminders": {**asdict(self.plan), "days_before": list(self.plan.days_before)},
             "digest": {
@@ -426,14 +430,28 @@ def parse_catalog(
         problems.add("", "version must be 1")
     cal = data.get("calendar", {})
     default_roll = DEFAULT_ROLL
+    grace: int | None = None
     weekend, no_rem = frozenset({5, 6}), frozenset({6})
     weekend_source = RULE_SOURCE_WEEKEND
     if not isinstance(cal, Mapping):
         problems.add("calendar", "must be a table")
     else:
         for key in cal:
-            if key not in ("weekend", "weekend_source", "no_reminders_on", "if_day_off"):
+            if key not in (
+                "weekend",
+                "weekend_source",
+                "no_reminders_on",
+                "if_day_off",
+                "meeting_grace_days",
+            ):
                 problems.add("calendar", f"unknown key {key!r}")
+        grace = cal.get("meeting_grace_days")
+        if grace is not None:
+            try:
+                grace = _int(grace, 0, 31)
+            except RuleError as exc:
+                problems.add("calendar.meeting_grace_days", str(exc))
+                grace = None
         default_roll = str(cal.get("if_day_off", DEFAULT_ROLL))
         if default_roll not in ROLL_KINDS:
             problems.add("calendar", f"if_day_off must be one of {', '.join(ROLL_KINDS)}")
@@ -482,6 +500,7 @@ def parse_catalog(
     return Catalog(
         obligations=tuple(specs),
         if_day_off=default_roll,
+        meeting_grace_days=grace,
         weekend=weekend,
         weekend_source=weekend_source,
         no_reminders_on=no_rem,

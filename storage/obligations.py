@@ -41,6 +41,7 @@ from domain.rules.deadlines import (
     WorkCalendar,
     due_date,
     due_rule_from,
+    missing_from,
     parse_period_key,
     periods_due_between,
     probation_due,
@@ -173,6 +174,14 @@ class Instance:
     missing: tuple[dict[str, Any], ...] = ()
     member_id: int | None = None
     done: bool = False
+    # The first day an open instance counts as late for leaders (digest, /summary): the day
+    # after its period for what is done "in the month" (a meeting, the reviews), else the day
+    # after the due date (:func:`domain.rules.deadlines.missing_from`).
+    late_from: date | None = None
+
+    def late_on(self, today: date) -> bool:
+        """Whether the instance, still open, counts as late on ``today``."""
+        return not self.done and today >= (self.late_from or self.due + timedelta(days=1))
 
     @property
     def key(self) -> str:
@@ -246,6 +255,7 @@ def instances(
             for period, due in by_day[usual]:
                 if org.active_during(period.start, due) and org.tracked_on(due, tz):
                     pending.append(_Pending(spec, org, period, due))
+    grace = meeting_grace_days(session) if pending else None
     by_discharge: dict[str, list[_Pending]] = defaultdict(list)
     for p in pending:
         by_discharge[p.spec.discharged_by].append(p)
@@ -260,11 +270,23 @@ def instances(
             missing=tuple(p.missing),
             member_id=p.member_id,
             done=p.done,
+            late_from=_late_from(p, grace),
         )
         for p in pending
         if include_done or not p.done
     ]
     return sorted(out, key=lambda i: (i.due, i.obligation, orgs[i.org_id].code, i.period))
+
+
+#: Obligations done "in the period" (a meeting, the month's reviews): an open one is in progress
+#: until the period is over, whatever its nominal day (the cell's usual meeting day).
+IN_THE_PERIOD = ("regular_meeting", "thematic_meeting", "reviews", "candidate_consideration")
+
+
+def _late_from(p: _Pending, grace: int | None) -> date:
+    if p.period is not None and p.spec.discharged_by in IN_THE_PERIOD:
+        return missing_from(max(p.period.end, p.due), p.due, grace)
+    return p.due + timedelta(days=1)
 
 
 def _member_instances(
@@ -970,6 +992,14 @@ def _calendar_head(session: Session) -> dict[str, Any]:
     if setting is not None and isinstance(setting.value, dict):
         return dict(setting.value)
     return dict(_shipped_toml("calendar.toml").get("calendar", {}))
+
+
+def meeting_grace_days(session: Session) -> int | None:
+    """The calendar's grace rule for what is done in the month (a meeting, the reviews): an
+    undone one counts as missing this many days after the cell's usual day (``[calendar]
+    meeting_grace_days``); None (the default): only once the month is over."""
+    value = _calendar_head(session).get("meeting_grace_days")
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def decisions_in_force(session: Session) -> list[Decision]:

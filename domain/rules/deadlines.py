@@ -17,6 +17,7 @@ Vocabulary:
 from __future__ import annotations
 
 import calendar as _calendar
+import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -376,6 +377,54 @@ def validate_rule(rule: DueRule, years: Iterable[int] = range(2024, 2031)) -> No
         while period.year == year:
             nominal_due(rule, period, usual_day=31)
             period = period.next()
+
+
+# --- Periods in progress ------------------------------------------------------------------------
+
+#: A period still running is "not yet due", never "missing" (DOMAIN.md, "Deadlines").
+RULE_SOURCE_IN_PROGRESS = (
+    "Kế hoạch 12-KH/ĐUK (sinh hoạt, nhận xét hằng tháng): kỳ chưa kết thúc là chưa đến hạn"
+)
+
+
+class Standing(enum.StrEnum):
+    """Where an obligation of one period stands on a given day."""
+
+    DONE = "done"
+    IN_PROGRESS = "in_progress"  # chưa đến hạn: the period (or its grace) is not over
+    MISSING = "missing"
+
+
+def missing_from(period_end: date, due: date | None = None, grace_days: int | None = None) -> date:
+    """The first day an obligation of a period that is still undone counts as missing.
+
+    The day after the period ends (a regular meeting may be held up to the last day of its
+    month); when the calendar sets a grace rule (``grace_days`` after the due date, e.g. the
+    cell's usual meeting day plus 5 days), the day after that if it comes earlier.
+    Source: :data:`RULE_SOURCE_IN_PROGRESS`.
+    """
+    limit = period_end
+    if due is not None and grace_days is not None:
+        limit = min(limit, due + timedelta(days=grace_days))
+    return limit + timedelta(days=1)
+
+
+def period_standing(
+    done: bool,
+    period_end: date,
+    today: date,
+    due: date | None = None,
+    grace_days: int | None = None,
+) -> Standing:
+    """Done; in progress (chưa đến hạn) until :func:`missing_from`; missing from then on.
+
+    On 10/05 an unheld May meeting is in progress; on 01/06 it is missing.
+    """
+    if done:
+        return Standing.DONE
+    if today >= missing_from(period_end, due, grace_days):
+        return Standing.MISSING
+    return Standing.IN_PROGRESS
 
 
 # --- Reminder plan and slots -------------------------------------------------------------------

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
-from domain.rules.deadlines import PeriodRef
+from documents import summary as render
+from domain.i18n import translator
+from domain.rules.deadlines import PeriodRef, Standing, missing_from, period_standing
 from domain.rules.periods import parse_period
 from services import calendar
 from services.calendar import DEFAULT_CATALOG, load_text
@@ -103,3 +105,65 @@ def test_a_loaded_calendar_moves_the_due_date_of_reminders_report_and_summary_al
     lines = [r for r in summary.reports if r.kind == "remedy_quarterly" and r.org_id == cell]
     assert [r.due_on for r in lines] == [date(2026, 12, 28)]
     assert entry_due == date(2026, 12, 28)
+
+
+# --- A period in progress is not missing ---------------------------------------------------------
+
+
+def test_on_10_may_the_may_meeting_is_in_progress_not_missing(
+    db: Database, khoi: DemoKhoi
+) -> None:
+    today = date(2027, 5, 10)
+    now = datetime(2027, 5, 10, 3, 0, tzinfo=UTC)
+    cell = khoi.orgs["CBBV-DK"]  # usual meeting day: the 10th
+    with db.transaction() as s:
+        # A report sent before its due date (the Q2 report, due 21/06/2027) is submitted.
+        actor = Actor("Huỳnh Văn Tâm", khoi.users["bt_bv"].person_id)
+        kw = {"org_id": cell, "kind": "remedy_quarterly", "period": "2027-Q2"}
+        reports.set_assessment(s, text="Tốt.", actor=actor, now=now, today=today, **kw)
+        reports.submit(s, expected=None, actor=actor, now=now, today=today, **kw)
+    with db.transaction() as s:
+        ident = people.identity(s, khoi.users["lanh_dao"].telegram_user_id)
+        assert ident is not None
+        _scope, may = summary_for(
+            s, who=ident, period=parse_period("2027-05"), subject=Subject(), today=today, now=now
+        )
+        _scope, q2 = summary_for(
+            s, who=ident, period=parse_period("2027-Q2"), subject=Subject(), today=today, now=now
+        )
+        catalog = calendar.current(s)
+        cal = calendar.work_calendar(s, catalog)
+        meeting = next(
+            i
+            for i in obligations.instances(
+                s, catalog, cal, start=date(2027, 5, 1), end=date(2027, 5, 31), tz=TZ
+            )
+            if i.obligation == "regular_meeting" and i.org_id == cell
+        )
+    # No cell has met in May yet: 4 in progress, none missing.
+    t = may.total
+    assert (t.regular_due, t.regular_held, t.regular_in_progress) == (0, 0, 4)
+    assert t.cells_missing_regular == 0 and may.cells_missing_regular == []
+    assert may.cell(cell) is not None and may.cell(cell).months_in_progress == [(2027, 5)]
+    text = render.main_text(may, translator("vi"))
+    assert "4 chi bộ chưa sinh hoạt" not in text
+    assert "⏳" in text
+    # The leaders' digest and /deadlines: late only once May is over.
+    assert meeting.due == date(2027, 5, 10)
+    assert not meeting.late_on(date(2027, 5, 11)) and not meeting.late_on(date(2027, 5, 31))
+    assert meeting.late_on(date(2027, 6, 1))
+    # The Q2 report submitted early shows as submitted on time, not as "0 due".
+    (line,) = [r for r in q2.reports if r.org_id == cell and r.kind == "remedy_quarterly"]
+    assert (line.state, line.due_on, line.submitted_on) == ("on_time", date(2027, 6, 21), today)
+    assert q2.cell(cell).figures.reports_on_time == 1
+
+
+def test_the_grace_rule_counts_a_meeting_missing_days_after_the_usual_day() -> None:
+    may_end, usual = date(2027, 5, 31), date(2027, 5, 10)
+    assert period_standing(False, may_end, date(2027, 5, 15)) is Standing.IN_PROGRESS
+    assert period_standing(False, may_end, date(2027, 6, 1)) is Standing.MISSING
+    assert period_standing(True, may_end, date(2027, 6, 1)) is Standing.DONE
+    # meeting_grace_days = 5: missing from 16/05.
+    assert period_standing(False, may_end, date(2027, 5, 15), usual, 5) is Standing.IN_PROGRESS
+    assert period_standing(False, may_end, date(2027, 5, 16), usual, 5) is Standing.MISSING
+    assert missing_from(may_end, usual, 40) == date(2027, 6, 1)
