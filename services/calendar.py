@@ -63,6 +63,8 @@ DISCHARGES = (
 #: Conversations a reminder's button may open.
 OPENS = ("", "meeting", "review", "report")
 OWNER_KINDS = (OrgKind.TOP, OrgKind.COMMITTEE, OrgKind.GRASSROOTS_CELL, OrgKind.CELL)
+#: Levels that can submit a report (storage.reports accepts organizations that hold meetings).
+REPORTING_KINDS = tuple(k for k in OWNER_KINDS if k.holds_meetings)
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _OBLIGATION_KEYS = {
@@ -370,6 +372,14 @@ def _obligation(
             problems.add(where, 'discharged_by = "report" needs report_kind (≤ 32 characters)')
     elif report_kind is not None:
         problems.add(where, 'report_kind only goes with discharged_by = "report"')
+    if discharged_by == "report" and not set(owed_by) <= set(REPORTING_KINDS):
+        # /report drafts, submits and reopens reports of cells only: a committee asked for one
+        # would be reminded for something it cannot do.
+        problems.add(
+            where,
+            "a report is owed by cell or grassroots_cell only (they submit it in /report); "
+            "remove committee/top from owed_by",
+        )
     if (rule.every == "probation_end") != (discharged_by == "full_membership"):
         problems.add(where, 'every = "probation_end" goes with discharged_by = "full_membership"')
     if rule.every == "probation_end" and not set(owed_by) <= {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import update
 
 from documents import summary as render
@@ -12,7 +13,7 @@ from domain.i18n import translator
 from domain.rules.deadlines import PeriodRef, Standing, missing_from, period_standing
 from domain.rules.periods import parse_period
 from services import calendar
-from services.calendar import DEFAULT_CATALOG, load_text
+from services.calendar import DEFAULT_CATALOG, CatalogError, load_text
 from storage import obligations, people, reports
 from storage.audit import Actor
 from storage.db import Database
@@ -167,3 +168,45 @@ def test_the_grace_rule_counts_a_meeting_missing_days_after_the_usual_day() -> N
     assert period_standing(False, may_end, date(2027, 5, 15), usual, 5) is Standing.IN_PROGRESS
     assert period_standing(False, may_end, date(2027, 5, 16), usual, 5) is Standing.MISSING
     assert missing_from(may_end, usual, 40) == date(2027, 6, 1)
+
+
+# --- A committee is reminded only for what it can do -------------------------------------------
+
+
+def test_a_grassroots_committee_is_not_asked_for_a_report_it_cannot_submit(
+    db: Database, khoi: DemoKhoi
+) -> None:
+    committee = khoi.orgs["DBSYT"]
+    with db.transaction() as s:
+        catalog = calendar.current(s)
+        cal = calendar.work_calendar(s, catalog)
+        owed = obligations.instances(
+            s,
+            catalog,
+            cal,
+            start=date(2026, 1, 1),
+            end=date(2026, 12, 31),
+            tz=TZ,
+            org_ids=[committee],
+            include_done=True,
+        )
+        cells = obligations.instances(
+            s,
+            catalog,
+            cal,
+            start=date(2026, 12, 1),
+            end=date(2026, 12, 31),
+            tz=TZ,
+            org_ids=[khoi.orgs["CBVP-SYT"]],
+        )
+    # The committee owes nothing of the reports (/report takes cells only); its cells do.
+    assert [i.obligation for i in owed] == []
+    assert "remedy_quarterly" in {i.obligation for i in cells}
+    # A calendar asking a committee for a report is refused, naming why.
+    bad = DEFAULT_CATALOG.read_text(encoding="utf-8").replace(
+        'owed_by = ["cell", "grassroots_cell"]\nremind = ["secretary", "grassroots_secretary"]',
+        'owed_by = ["cell", "grassroots_cell", "committee"]\n'
+        'remind = ["secretary", "grassroots_secretary"]',
+    )
+    with pytest.raises(CatalogError, match="a report is owed by cell or grassroots_cell only"):
+        calendar.parse_catalog(bad, source="bad.toml")

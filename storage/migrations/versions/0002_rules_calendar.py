@@ -46,6 +46,22 @@ def upgrade() -> None:
         batch.add_column(sa.Column("source", sa.String(length=200), nullable=True))
     holidays = sa.table("holidays", sa.column("name", sa.String))
     op.execute(holidays.delete().where(holidays.c.name.in_(_OLD_SHIPPED)))
+    # A loaded catalog that asked grassroots party committees for a report: only cells submit
+    # reports (/report), so the committee is no longer asked (the catalog loader now refuses it).
+    obligations = sa.table(
+        "obligations", sa.column("code", sa.String), sa.column("spec", sa.JSON)
+    )
+    conn = op.get_bind()
+    for code, spec in conn.execute(sa.select(obligations.c.code, obligations.c.spec)).all():
+        if not isinstance(spec, dict) or spec.get("discharged_by") != "report":
+            continue
+        owed = [k for k in spec.get("owed_by", []) if k in ("cell", "grassroots_cell")]
+        if owed != spec.get("owed_by"):
+            conn.execute(
+                obligations.update()
+                .where(obligations.c.code == code)
+                .values(spec={**spec, "owed_by": owed or ["cell", "grassroots_cell"]})
+            )
 
 
 def downgrade() -> None:
