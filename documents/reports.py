@@ -17,6 +17,7 @@ from documents.layout import DocHeader, DocSection, DocTable, Signature, party_d
 from domain.i18n import N_, Translator, translator
 from domain.rules.periods import Period
 from domain.rules.reviews import ReportState
+from domain.rules.signs import PREFIXES
 from domain.text import h, truncate
 from storage.models import ReportStatus, ReviewOutcome, SignGroup
 from storage.reports import ReportView
@@ -25,13 +26,47 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: At most this many names per list in a chat message (the .docx lists everyone).
 CHAT_LIST_MAX = 15
 
+
+#: The plan's words for the head's monthly comment (Quy định 4842-QĐ/TU, khoản 3 điều 4).
+def sign_words(sign: dict[str, Any]) -> str:
+    """A new sign as the report names it: the sign's wording (picked from the 27 signs), then
+    the short note; an older record has only its typed description."""
+    parts = [sign.get("sign_text") or sign.get("sign") or "", sign.get("description") or ""]
+    return " — ".join(p.rstrip(". ") for p in parts if p)
+
+
+def signs_by_group_and_sign(figures: dict[str, Any], t: Translator) -> list[list[str]]:
+    """Rows (group, sign, number) of the new signs found, in the resolution's order, with a
+    subtotal row per group; signs recorded before the list count under their group only."""
+    by_sign: dict[str, int] = figures.get("by_sign") or {}
+    texts: dict[str, str] = figures.get("sign_texts") or {}
+    unlisted: dict[str, int] = {}
+    for s in figures.get("new_signs", []):
+        if not s.get("sign") and s.get("group"):
+            unlisted[s["group"]] = unlisted.get(s["group"], 0) + 1
+    rows: list[list[str]] = []
+    for prefix, group in PREFIXES.items():
+        codes = sorted((c for c in by_sign if c.startswith(prefix)), key=lambda c: int(c[2:]))
+        total = sum(by_sign[c] for c in codes) + unlisted.get(group.value, 0)
+        if not total:
+            continue
+        rows.append([group_label(t, group.value), t.gettext("All signs of the group"), str(total)])
+        for code in codes:
+            rows.append(["", f"{code[2:]}. {texts.get(code, code)}", str(by_sign[code])])
+        if unlisted.get(group.value):
+            rows.append(["", t.gettext("(not picked from the list)"), str(unlisted[group.value])])
+    return rows
+
+
 OUTCOME_LABELS: dict[ReviewOutcome, str] = {
-    ReviewOutcome.PROGRESSING: N_("progressing (remedying well)"),
-    ReviewOutcome.NO_CHANGE: N_("no visible change"),
-    ReviewOutcome.NEW_SIGN: N_("new sign of degradation"),
+    ReviewOutcome.REMEDIED: N_("remedied"),
+    ReviewOutcome.PROGRESSING: N_("being remedied"),
+    ReviewOutcome.NO_CHANGE: N_("not remedied"),
+    ReviewOutcome.NEW_SIGN: N_("new sign of degradation found"),
 }
 OUTCOME_ICONS: dict[ReviewOutcome, str] = {
-    ReviewOutcome.PROGRESSING: "✅",
+    ReviewOutcome.REMEDIED: "✅",
+    ReviewOutcome.PROGRESSING: "🔄",
     ReviewOutcome.NO_CHANGE: "➖",
     ReviewOutcome.NEW_SIGN: "⚠️",
 }
@@ -185,7 +220,7 @@ def _remedy_chat(t: Translator, v: ReportView) -> list[str]:
                 name=h(sign["name"]),
                 month=month_label(t, sign["month"]),
                 group=h(group_label(t, sign["group"])),
-                description=h(sign["description"] or ""),
+                description=h(sign_words(sign)),
                 measure=h(sign["measure"] or ""),
             )
         )
@@ -315,13 +350,19 @@ def _remedy_sections(t: Translator, v: ReportView) -> list[DocSection]:
                         s["name"],
                         month_label(t, s["month"]),
                         group_label(t, s["group"]),
-                        s["description"] or "",
+                        sign_words(s),
                         s["measure"] or "",
                     ]
                     for s in f["new_signs"]
                 ],
             )
         )
+        by_sign = signs_by_group_and_sign(f, t)
+        if by_sign:
+            signs.paragraphs.append(_("New signs by group and by sign:"))
+            signs.tables.append(
+                DocTable(headers=[_("Group"), _("Sign"), _("Number")], rows=by_sign)
+            )
     sections.append(signs)
     improved = DocSection(_("Members who improved"))
     if f.get("no_reviews"):

@@ -20,6 +20,7 @@ from domain.errors import InvalidInput, NotAllowed, NotInScope, StaleAction
 from domain.i18n import N_
 from domain.rules import reviews as rules
 from domain.rules.periods import PeriodError, parse_period
+from domain.rules.signs import Sign
 from domain.text import h, truncate
 from handlers import flows
 from handlers.base import Context, Env, button, command, int_arg, parse_data, send, show
@@ -31,7 +32,12 @@ PAGE = 30  # members per screen (two per row)
 Act = Callable[[Session, Draft, list[str]], Awaitable[str | None]]
 NAME_MAX = 28
 
-OUTCOME_CODES = {"p": ReviewOutcome.PROGRESSING, "n": ReviewOutcome.NO_CHANGE, "s": None}
+OUTCOME_CODES = {
+    "r": ReviewOutcome.REMEDIED,
+    "p": ReviewOutcome.PROGRESSING,
+    "n": ReviewOutcome.NO_CHANGE,
+    "s": None,
+}
 GROUP_CODES = {
     "pol": SignGroup.POLITICAL,
     "eth": SignGroup.ETHICS,
@@ -45,7 +51,7 @@ STATUS_LABELS = {
     MemberStatus.TRANSFERRED: N_("transferred out"),
     MemberStatus.REMOVED: N_("removed"),
 }
-REVIEW_STATES = ("board", "member", "group", "desc", "measure", "comment", "watch")
+REVIEW_STATES = ("board", "member", "group", "sign", "desc", "measure", "comment", "watch")
 COMMIT_STATES = ("list", "member", "date", "item")
 
 
@@ -151,13 +157,14 @@ def render_review(env: Env, session: Session, draft: Draft) -> flows.Screen:
     """The screen of the review flow's current step."""
     data = draft.data
     board = reviews.month_board(session, org_id=data["org"], year=data["y"], month=data["m"])
-    if draft.state in ("member", "group", "desc", "measure", "comment"):
+    if draft.state in ("member", "group", "sign", "desc", "measure", "comment"):
         line = board.line(int(data.get("member", 0)))
         if line is None:
             return _board_screen(env, session, draft, board)
         if draft.state == "member":
             return _member_screen(env, draft, board, line)
-        return _detail_screen(env, draft, board, line)
+        signs = reviews.signs_in_force(session) if draft.state in ("sign", "measure") else ()
+        return _detail_screen(env, draft, board, line, signs)
     if draft.state == "watch":
         return _watch_screen(env, session, draft)
     return _board_screen(env, session, draft, board)
@@ -280,7 +287,7 @@ def _review_lines(env: Env, line: reviews.MemberLine) -> list[str]:
         out.append(
             _("{group}: {description}. Measure: {measure}").format(
                 group=h(group_label(env.t, review.sign_group)),
-                description=h(review.description or ""),
+                description=h(" — ".join(x for x in (review.sign_code, review.description) if x)),
                 measure=h(review.measure or ""),
             )
         )
@@ -303,13 +310,15 @@ def _member_screen(
     ]
     rows: list[list[tuple[str, str]]] = []
     if line.reason is None:
+        # The plan's words: đã / đang / chưa khắc phục, phát hiện biểu hiện mới.
         rows.append(
             [
-                (_("✅ Progressing"), f"rev:o:{d}:{mid}:p"),
-                (_("➖ No change"), f"rev:o:{d}:{mid}:n"),
+                (_("✅ Remedied"), f"rev:o:{d}:{mid}:r"),
+                (_("🔄 Being remedied"), f"rev:o:{d}:{mid}:p"),
             ]
         )
-        rows.append([(_("⚠️ New sign of degradation"), f"rev:o:{d}:{mid}:s")])
+        rows.append([(_("➖ Not remedied"), f"rev:o:{d}:{mid}:n")])
+        rows.append([(_("⚠️ New sign found"), f"rev:o:{d}:{mid}:s")])
     if line.review is not None:
         rows.append([(_("💬 Comment"), f"rev:c:{d}:{mid}")])
     rows.append([(_("◀ Back to the list"), f"rev:b:{d}")])
@@ -317,7 +326,11 @@ def _member_screen(
 
 
 def _detail_screen(
-    env: Env, draft: Draft, board: reviews.MonthBoard, line: reviews.MemberLine
+    env: Env,
+    draft: Draft,
+    board: reviews.MonthBoard,
+    line: reviews.MemberLine,
+    signs: tuple[Sign, ...] = (),
 ) -> flows.Screen:
     _ = env.t.gettext
     d, mid = draft.id, line.member_id
@@ -333,6 +346,27 @@ def _detail_screen(
             [*rows, back],
         )
     group = group_label(env.t, draft.data.get("group"))
+    if draft.state == "sign":
+        # The signs of the group as choices (taps, not a description typed about a person).
+        mine = [x for x in signs if x.group.value == draft.data.get("group")]
+        listing = "\n".join(f"<b>{x.number}.</b> {h(x.text)}" for x in mine)
+        rows = [
+            [(f"{x.number}. {truncate(x.text, 40)}", f"rev:sg:{d}:{mid}:{x.code}")] for x in mine
+        ]
+        return (
+            head + "\n" + _("⚠️ {group}: which sign?").format(group=h(group)) + "\n" + listing,
+            [*rows, back],
+        )
+    if draft.state == "measure" and draft.data.get("sign"):
+        sign = next((x for x in signs if x.code == draft.data["sign"]), None)
+        return (
+            head
+            + "\n"
+            + _("⚠️ {group}: {sign}.\nNow type the measure the cell agreed.").format(
+                group=h(group), sign=h(sign.text if sign else draft.data["sign"])
+            ),
+            [back],
+        )
     if draft.state == "desc":
         return (
             head
@@ -473,10 +507,26 @@ async def on_group(update: Update, context: Context, env: Env) -> None:
         if code not in GROUP_CODES or draft.data.get("member") != member_id:
             raise StaleAction()
         drafts.advance(
-            draft, state="desc", now=env.now(), group=GROUP_CODES[code].value, desc=None
+            draft, state="sign", now=env.now(), group=GROUP_CODES[code].value, sign=None
         )
 
-    await _step(update, context, env, "rev:g", 3, ("group", "desc"), act)
+    await _step(update, context, env, "rev:g", 3, ("group", "sign"), act)
+
+
+@button
+async def on_sign(update: Update, context: Context, env: Env) -> None:
+    """Stores the sign picked from the group's list and asks for the measure."""
+
+    async def act(session: Session, draft: Draft, args: list[str]) -> None:
+        member_id, code = int_arg(args[0]), args[1]
+        known = {x.code: x for x in reviews.signs_in_force(session)}
+        if draft.data.get("member") != member_id or code not in known:
+            raise StaleAction()
+        if known[code].group.value != draft.data.get("group"):
+            raise StaleAction()
+        drafts.advance(draft, state="measure", now=env.now(), sign=code, desc=None)
+
+    await _step(update, context, env, "rev:sg", 3, ("sign", "measure"), act)
 
 
 @button
@@ -628,13 +678,14 @@ async def on_measure(update: Update, context: Context, env: Env, draft: Draft) -
             month=data["m"],
             outcome=ReviewOutcome.NEW_SIGN,
             sign_group=SignGroup(data["group"]),
+            sign_code=data.get("sign"),
             description=data.get("desc"),
             measure=measure,
             actor=env.who.actor(),
             now=env.now(),
             today=env.today(),
         )
-        drafts.advance(current, state="board", now=env.now(), member=None, desc=None)
+        drafts.advance(current, state="board", now=env.now(), member=None, desc=None, sign=None)
         screen = render_review(env, session, current)
     await send(env, context, env.t.gettext("⚠️ New sign of degradation recorded."))
     await send(env, context, *screen)
@@ -1109,8 +1160,9 @@ def handlers() -> list[object]:
         CommandHandler("commitments", commitments_command),
         CallbackQueryHandler(on_review_cell, pattern=r"^rev:cell:\d+:\d{4}:\d{1,2}$"),
         CallbackQueryHandler(on_member, pattern=r"^rev:m:\d+:\d+$"),
-        CallbackQueryHandler(on_outcome, pattern=r"^rev:o:\d+:\d+:[pns]$"),
+        CallbackQueryHandler(on_outcome, pattern=r"^rev:o:\d+:\d+:[rpns]$"),
         CallbackQueryHandler(on_group, pattern=r"^rev:g:\d+:\d+:(pol|eth|sel)$"),
+        CallbackQueryHandler(on_sign, pattern=r"^rev:sg:\d+:\d+:(TT|DD|TD)[1-9]$"),
         CallbackQueryHandler(on_comment, pattern=r"^rev:c:\d+:\d+$"),
         CallbackQueryHandler(on_comment_remove, pattern=r"^rev:cx:\d+:\d+$"),
         CallbackQueryHandler(on_back, pattern=r"^rev:b:\d+$"),

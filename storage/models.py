@@ -404,6 +404,9 @@ class Review(Base):
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     reviewed_at: Mapped[datetime]
+    # The sign of degradation picked from the list (TT1 … TD9, domain/data/signs-…md); None for
+    # reviews recorded before the list (their typed description stays as the note).
+    sign_code: Mapped[str | None] = mapped_column(String(8))
 
 
 # --- Reports ---------------------------------------------------------------------------------

@@ -748,6 +748,7 @@ def draft_remedy(session: Session, ctx: DraftContext) -> dict[str, Any]:
     last = started[-1] if started else None
     watch = reviews.watch_list(session, cell_ids=[org_id], as_of=last) if last is not None else []
     signs = reviews.new_signs(session, org_id=org_id, months=started)
+    sign_texts = {x.code: x.text for x in reviews.signs_in_force(session)}
     improved = reviews.improvements(session, org_id=org_id, months=started)
     by_group = reviews.sign_counts(session, cell_ids=[org_id], months=started)[org_id]
     exempt = sum(
@@ -778,11 +779,18 @@ def draft_remedy(session: Session, ctx: DraftContext) -> dict[str, Any]:
                 "name": s.name,
                 "month": f"{s.year}-{s.month:02d}",
                 "group": s.sign_group.value if s.sign_group else None,
+                "sign": s.sign_code,
+                "sign_text": sign_texts.get(s.sign_code or ""),
                 "description": s.description,
                 "measure": s.measure,
             }
             for s in signs
         ],
+        # New signs by sign (code → how many), for the report's table by group and by sign.
+        "by_sign": dict(Counter(s.sign_code for s in signs if s.sign_code)),
+        "sign_texts": {
+            code: sign_texts[code] for code in {s.sign_code for s in signs} if code in sign_texts
+        },
         "improved": [
             {"name": i.name, "month": f"{i.year}-{i.month:02d}", "before": i.before.value}
             for i in improved

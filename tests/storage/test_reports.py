@@ -181,7 +181,13 @@ def test_the_draft_counts_reviews_signs_and_improvements(db, khoi) -> None:
     assert (october["on_roll"], october["reviewed"]) == (24, 24)
     assert (october["progressing"], october["no_change"], october["new_sign"]) == (22, 1, 1)
     assert october["meeting"] is False
-    assert f["totals"] == {"reviews": 48, "progressing": 45, "no_change": 2, "new_sign": 1}
+    assert f["totals"] == {
+        "reviews": 48,
+        "remedied": 0,
+        "progressing": 45,
+        "no_change": 2,
+        "new_sign": 1,
+    }
     assert f["exempt"] == 1
     assert [(s["name"], s["measure"]) for s in f["new_signs"]] == [
         (a.full_name, "Kiểm điểm, chi ủy theo dõi")

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from docx import Document
 from sqlalchemy import update
 
 from documents import summary as render
+from documents.reports import docx_bytes, signs_by_group_and_sign
+from domain.errors import InvalidInput
 from domain.i18n import translator
 from domain.rules.deadlines import PeriodRef, Standing, missing_from, period_standing
 from domain.rules.periods import parse_period
+from domain.rules.signs import SignsError, parse_signs_markdown
 from services import calendar
 from services.calendar import DEFAULT_CATALOG, CatalogError, load_text
 from storage import obligations, people, reports
+from storage import reviews as review_store
 from storage.audit import Actor
 from storage.db import Database
 from storage.demo_seed import DemoKhoi
-from storage.models import Member, MemberStatus
+from storage.models import Member, MemberStatus, ReviewOutcome, SignGroup
+from storage.reviews import SIGNS_FILE, shipped_signs
 from storage.summary import Subject, summary_for
 from tests.storage.test_meetings import Secretary, bv, khoi, required
 
@@ -108,7 +116,7 @@ def test_a_loaded_calendar_moves_the_due_date_of_reminders_report_and_summary_al
     assert entry_due == date(2026, 12, 28)
 
 
-# --- A period in progress is not missing ---------------------------------------------------------
+# --- A period in progress is not missing --------------------------------------------------------
 
 
 def test_on_10_may_the_may_meeting_is_in_progress_not_missing(
@@ -210,3 +218,76 @@ def test_a_grassroots_committee_is_not_asked_for_a_report_it_cannot_submit(
     )
     with pytest.raises(CatalogError, match="a report is owed by cell or grassroots_cell only"):
         calendar.parse_catalog(bad, source="bad.toml")
+
+
+# --- Commitment reviews: the 27 signs ------------------------------------------------------------
+
+
+def test_the_27_signs_are_shipped_as_data_in_three_groups_of_nine() -> None:
+    signs = shipped_signs()
+    assert len(signs) == 27
+    assert [s.code for s in signs[:2]] == ["TT1", "TT2"] and signs[-1].code == "TD9"
+    assert {s.group for s in signs} == set(SignGroup)
+    assert signs[0].text.startswith("Phai nhạt lý tưởng cách mạng")
+    with pytest.raises(SignsError, match="group DD"):
+        parse_signs_markdown(SIGNS_FILE.read_text(encoding="utf-8").replace("\n9. (*) Vi", "\n"))
+
+
+def test_a_new_sign_is_recorded_by_its_code_and_the_word_report_lists_it_by_group_and_sign(
+    db: Database, khoi: DemoKhoi
+) -> None:
+    cell = khoi.orgs["CBBV-DK"]
+    today, now = date(2026, 11, 16), datetime(2026, 11, 16, 3, 0, tzinfo=UTC)
+    actor = Actor("Huỳnh Văn Tâm", khoi.users["bt_bv"].person_id)
+    members = required(db, "CBBV-DK")
+    kw = {"org_id": cell, "year": 2026, "month": 10, "actor": actor, "now": now, "today": today}
+    with db.transaction() as s:
+        # An admin corrects the wording of one sign: the corrected list is in force.
+        corrected = tuple(
+            replace(x, text="Tham nhũng, tham ô (đã sửa)") if x.code == "DD7" else x
+            for x in review_store.signs_in_force(s)
+        )
+        review_store.save_signs(s, corrected, source="signs.md", actor=actor, now=now)
+        review_store.record_review(
+            s, member_id=members[0].id, outcome=ReviewOutcome.REMEDIED, **kw
+        )
+        for member, code in ((members[1], "DD7"), (members[2], "DD7"), (members[3], "TT3")):
+            review_store.record_review(
+                s,
+                member_id=member.id,
+                outcome=ReviewOutcome.NEW_SIGN,
+                sign_code=code,
+                measure="Chi ủy nhắc nhở",
+                **kw,
+            )
+        with pytest.raises(InvalidInput):
+            review_store.record_review(
+                s,
+                member_id=members[4].id,
+                outcome=ReviewOutcome.NEW_SIGN,
+                sign_code="XX1",
+                measure="x",
+                **kw,
+            )
+    with db.transaction() as s:
+        view = reports.view(s, org_id=cell, kind="remedy_quarterly", period="2026-Q4", today=today)
+        counts = review_store.sign_code_counts(s, cell_ids=[cell], months=[(2026, 10)])
+    f = view.figures
+    assert f["totals"]["remedied"] == 1 and f["totals"]["new_sign"] == 3
+    assert f["by_sign"] == {"DD7": 2, "TT3": 1} == counts
+    rows = signs_by_group_and_sign(f, translator("vi"))
+    assert rows == [
+        ["tư tưởng chính trị", "Cả nhóm", "1"],
+        [
+            "",
+            "3. Nhận thức sai lệch về lý luận; lười học tập lý luận chính trị, nghị quyết, "
+            "chính sách, pháp luật.",
+            "1",
+        ],
+        ["đạo đức, lối sống", "Cả nhóm", "2"],
+        ["", "7. Tham nhũng, tham ô (đã sửa)", "2"],
+    ]
+    document = Document(BytesIO(docx_bytes(view)))
+    cells = [c.text for table in document.tables for row in table.rows for c in row.cells]
+    assert "7. Tham nhũng, tham ô (đã sửa)" in cells
+    assert "Cả nhóm" in cells
