@@ -22,6 +22,7 @@ from bot.cli import EXIT_USAGE, load_settings
 from domain.clock import ManualClock, SystemClock, local_today
 from domain.i18n import translator
 from domain.rules.holidays import RULE_SOURCE_LABOUR_CODE
+from domain.rules.signs import SignsError, parse_signs_markdown
 from domain.settings import Settings
 from services.calendar import (
     CatalogError,
@@ -33,6 +34,7 @@ from services.calendar import (
 )
 from services.scheduler import period_label
 from storage import obligations as ob
+from storage import reviews
 from storage.audit import Actor
 from storage.db import Database
 from storage.migrate import is_up_to_date
@@ -55,6 +57,14 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     check = sub.add_parser("check", help="check a catalog file without loading it")
     check.add_argument("file")
     check.set_defaults(func=cmd_check)
+
+    signs = subparsers.add_parser("signs", help="the 27 signs of degradation offered in reviews")
+    ssub = signs.add_subparsers(dest="signs_command", required=True)
+    sshow = ssub.add_parser("show", help="print the signs in force")
+    sshow.set_defaults(func=cmd_signs_show)
+    sload = ssub.add_parser("load", help="put a corrected copy of the list in force")
+    sload.add_argument("file", help="a markdown file like domain/data/signs-of-degradation.md")
+    sload.set_defaults(func=cmd_signs_load)
 
     rem = subparsers.add_parser("reminders", help="what reminders would be sent, reachability")
     what = rem.add_mutually_exclusive_group(required=True)
@@ -213,6 +223,45 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"chibo: {exc}", file=sys.stderr)
         return EXIT_INVALID
     print(f"{path}: {len(catalog.obligations)} obligations, no problem found.")
+    return 0
+
+
+# --- chibo signs -------------------------------------------------------------------------------
+
+
+def cmd_signs_show(args: argparse.Namespace) -> int:
+    """Print the signs of degradation in force, by group."""
+    settings = load_settings()
+    db = _open(settings)
+    if db is None:
+        return EXIT_USAGE
+    with db.transaction() as session:
+        signs = reviews.signs_in_force(session)
+    for sign in signs:
+        mark = " (*)" if sign.short_label else ""
+        print(f"{sign.code}{mark}  {sign.text}")
+    return 0
+
+
+def cmd_signs_load(args: argparse.Namespace) -> int:
+    """Check a corrected list (3 groups × 9) and put it in force; on a problem nothing changes."""
+    settings = load_settings()
+    db = _open(settings)
+    if db is None:
+        return EXIT_USAGE
+    path = Path(args.file)
+    try:
+        signs = parse_signs_markdown(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return _fail(f"cannot read {path}: {exc}")
+    except SignsError as exc:
+        print(f"chibo: {path}: not loaded; the list in force is unchanged.", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    with db.transaction() as session:
+        reviews.save_signs(session, signs, source=str(path), actor=ACTOR, now=SystemClock().now())
+    print(f"Loaded {len(signs)} signs of degradation from {path}.")
     return 0
 
 

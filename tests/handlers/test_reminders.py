@@ -545,3 +545,22 @@ async def test_a_cell_added_to_chibo_today_is_not_chased_for_what_fell_due_befor
     assert "Hạn 10/03/2027" in "\n".join(texts(bot, "bt_bv"))  # a cell followed all along
     await tick_at(bot, local(2027, 3, 30, 8, 0))
     assert "Hạn 05/04/2027" in "\n".join(texts(bot, "bt_vp"))  # and from now on, as usual
+
+
+async def test_an_admin_corrects_the_signs_of_degradation_from_the_cli(
+    bot, monkeypatch, tmp_path, capsys
+) -> None:
+    from storage.reviews import SIGNS_FILE
+
+    text = SIGNS_FILE.read_text(encoding="utf-8")
+    good = tmp_path / "signs.md"
+    good.write_text(text.replace("(*) Tham nhũng, tham ô", "Tham nhũng, tham ô (sửa)"), "utf-8")
+    bad = tmp_path / "bad.md"
+    bad.write_text(text.replace("9. (*) Tư tưởng dân tộc hẹp hòi, cực đoan.", ""), "utf-8")
+    assert await _cli(bot, monkeypatch, tmp_path, "signs", "load", str(bad)) == 1
+    assert "group TD: expected signs 1–9" in capsys.readouterr().err
+    assert await _cli(bot, monkeypatch, tmp_path, "signs", "load", str(good)) == 0
+    assert "Loaded 27 signs of degradation" in capsys.readouterr().out
+    assert await _cli(bot, monkeypatch, tmp_path, "signs", "show") == 0
+    out = capsys.readouterr().out
+    assert "DD7  Tham nhũng, tham ô (sửa)" in out and "TT1  Phai nhạt" in out
