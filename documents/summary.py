@@ -73,6 +73,24 @@ def in_progress_text(t: Translator, n: int) -> str:
     ).format(n=t.number(n))
 
 
+def assignment_intro(s: Summary, t: Translator) -> str:
+    """The sentence before the table of visits by assignment."""
+    return t.gettext(
+        "Superior committee members' visits to the cells they are assigned to follow, "
+        "{year} up to {date} (Quy định 784-QĐ/TU); a guest typed by name is not counted:"
+    ).format(year=s.period.year, date=t.date(s.upto))
+
+
+def assignment_rows(s: Summary) -> list[list[str]]:
+    """(cell, follower, visits, meetings) per assignment, by cell code."""
+    rows = []
+    for a in sorted(s.assignments, key=lambda a: (getattr(s.cell(a.org_id), "code", ""), a.name)):
+        row = s.cell(a.org_id)
+        cell = f"{row.name} ({row.code})" if row else "?"
+        rows.append([cell, a.name, str(a.visits), str(a.meetings)])
+    return rows
+
+
 def roman(n: int) -> str:
     """1 → I … 4 → IV (quarters)."""
     return {1: "I", 2: "II", 3: "III", 4: "IV"}.get(n, str(n))
@@ -415,6 +433,25 @@ def list_page(s: Summary, t: Translator, view: str, page: int) -> Page:
                     + h(
                         _("{visits} of {meetings} meetings").format(
                             visits=f.superior_visits, meetings=f.meetings
+                        )
+                    ),
+                    row,
+                )
+            )
+        for a in s.assignments:
+            row = s.cell(a.org_id)
+            items.append(
+                (
+                    "   👤 "
+                    + h(
+                        _(
+                            "{name} (follows {cell}): {visits} of {meetings} meetings in {year}"
+                        ).format(
+                            name=a.name,
+                            cell=row.code if row else "?",
+                            visits=a.visits,
+                            meetings=a.meetings,
+                            year=s.period.year,
                         )
                     ),
                     row,
@@ -1179,6 +1216,19 @@ def to_xlsx(s: Summary, t: Translator) -> bytes:
         _put(ws, ws.max_row + 2, 1, _("Candidates are not yet tracked in chibo."))
     _sheet(
         wb,
+        _("Visits by assignment"),
+        [
+            _Col(_("Cell"), 30),
+            _Col(_("Assigned superior committee member"), 24),
+            _Col(_("Visits"), 8),
+            _Col(_("Meetings"), 8),
+        ],
+        [[c, n, int(v), int(m)] for c, n, v, m in assignment_rows(s)],
+        None,
+        t,
+    )
+    _sheet(
+        wb,
         _("Reports"),
         [
             *ident,
@@ -1451,6 +1501,14 @@ def to_docx(s: Summary, t: Translator, meta: DocumentMeta) -> bytes:
                     for i, r in enumerate(cells_missing[:DOC_CELL_ROWS_MAX], start=1)
                 ],
                 [1.2, 9.8, 5.5],
+            )
+        )
+    if s.assignments:
+        meet_paras.append(assignment_intro(s, t))
+        meet_tables.append(
+            DocTable(
+                [_("Cell"), _("Assigned superior committee member"), _("Visits"), _("Meetings")],
+                assignment_rows(s),
             )
         )
     meetings = DocSection(_("Cell meetings"), meet_paras, meet_tables)

@@ -428,6 +428,8 @@ class Summary:
     has_data: bool
     generated_at: datetime
     rule_sources: dict[str, str] = field(default_factory=dict)
+    # Each follower assigned to a cell and their visits in the period's year up to ``upto``.
+    assignments: list[figures.AssignmentVisits] = field(default_factory=list)
 
     @property
     def in_progress(self) -> bool:
@@ -726,6 +728,7 @@ def build_summary(
         reports=report_lines,
         has_data=has_data,
         generated_at=now or datetime.now(UTC),
+        assignments=figures.assignment_visits(session, cell_ids, date(period.year, 1, 1), upto),
         rule_sources={
             "regular": RULE_SOURCE_REGULAR,
             "thematic": RULE_SOURCE_THEMATIC,

@@ -194,12 +194,13 @@ def test_json_shape_is_stable(db: Database, khoi: DemoKhoi) -> None:
 def test_workbook_one_sheet_per_topic_and_no_formulas(db: Database, khoi: DemoKhoi) -> None:
     s = summary(db, khoi)
     wb = load_workbook(BytesIO(render.to_xlsx(s, VI)))
-    assert wb.sheetnames[:7] == [
+    assert wb.sheetnames[:8] == [
         "Tổng quan",
         "Sinh hoạt chi bộ",
         "Tỷ lệ dự sinh hoạt",
         "Cam kết tu dưỡng, rèn luyện",
         "Quần chúng ưu tú",
+        "Dự sinh hoạt theo phân công",
         "Báo cáo",
         "Mô hình học Bác",
     ]

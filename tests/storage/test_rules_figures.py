@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from docx import Document
+from openpyxl import load_workbook
 from sqlalchemy import update
 
 from documents import summary as render
 from documents.reports import docx_bytes, signs_by_group_and_sign
+from documents.summary import assignment_rows
 from domain.errors import InvalidInput
 from domain.i18n import translator
 from domain.rules.deadlines import PeriodRef, Standing, missing_from, period_standing
@@ -20,14 +22,21 @@ from domain.rules.periods import parse_period
 from domain.rules.signs import SignsError, parse_signs_markdown
 from services import calendar
 from services.calendar import DEFAULT_CATALOG, CatalogError, load_text
-from storage import obligations, people, reports
+from storage import figures, obligations, people, reports
 from storage import reviews as review_store
 from storage.audit import Actor
 from storage.db import Database
 from storage.demo_seed import DemoKhoi
-from storage.models import Member, MemberStatus, ReviewOutcome, SignGroup
+from storage.models import (
+    MeetingGuest,
+    MeetingKind,
+    Member,
+    MemberStatus,
+    ReviewOutcome,
+    SignGroup,
+)
 from storage.reviews import SIGNS_FILE, shipped_signs
-from storage.summary import Subject, summary_for
+from storage.summary import Subject, document_meta, summary_for
 from tests.storage.test_meetings import Secretary, bv, khoi, required
 
 __all__ = ["bv", "khoi"]
@@ -291,3 +300,53 @@ def test_a_new_sign_is_recorded_by_its_code_and_the_word_report_lists_it_by_grou
     cells = [c.text for table in document.tables for row in table.rows for c in row.cells]
     assert "7. Tham nhũng, tham ô (đã sửa)" in cells
     assert "Cả nhóm" in cells
+
+
+# --- Superior committee attendance per assignment --------------------------------------------
+
+
+def test_visits_are_counted_per_assignment_and_a_typed_name_is_not_the_follower(
+    db: Database, khoi: DemoKhoi, bv: Secretary
+) -> None:
+    follower = khoi.users["to_chuc"]  # assigned to follow CBBV-DK
+    cell = khoi.orgs["CBBV-DK"]
+    regular = bv.log(followers=[follower.person_id])
+    thematic = bv.log(kind=MeetingKind.THEMATIC)
+    with db.transaction() as s:
+        # The secretary typed the follower's name as a guest instead of picking them.
+        s.add(
+            MeetingGuest(
+                meeting_id=thematic.meeting_id,
+                person_id=None,
+                name=follower.name,
+                is_superior=True,
+            )
+        )
+    with db.transaction() as s:
+        ident = people.identity(s, khoi.users["lanh_dao"].telegram_user_id)
+        assert ident is not None
+        scope, summary = summary_for(
+            s,
+            who=ident,
+            period=parse_period("2026-11"),
+            subject=Subject(),
+            today=bv.today,
+            now=bv.now,
+        )
+        meta = document_meta(s, summary, scope)
+        per_cell = figures.superior_visits(s, [cell], date(2026, 1, 1), date(2026, 12, 31))
+    assert regular.meeting_id != thematic.meeting_id
+    # The cell counts two meetings with a superior guest, but the assignment only one visit.
+    assert sum(v.visits for v in per_cell) == 2
+    (line,) = [a for a in summary.assignments if a.org_id == cell]
+    assert (line.person_id, line.visits, line.meetings) == (follower.person_id, 1, 2)
+    vi = translator("vi")
+    assert assignment_rows(summary)[0][1:] == [follower.name, "1", "2"]
+    page = render.list_page(summary, vi, "sup", 0)
+    assert f"{follower.name} (theo dõi CBBV-DK): dự 1/2 buổi năm 2026" in render.plain(page.text)
+    book = load_workbook(BytesIO(render.to_xlsx(summary, vi)))
+    sheet = book["Dự sinh hoạt theo phân công"]
+    assert [c.value for c in sheet[2]][1:] == [follower.name, 1, 2]
+    document = Document(BytesIO(render.to_docx(summary, vi, meta)))
+    cells = [c.text for table in document.tables for row in table.rows for c in row.cells]
+    assert follower.name in cells
