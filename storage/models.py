@@ -153,6 +153,37 @@ class Member(Base):
     org: Mapped[Organization] = relationship()
 
 
+class MemberPlacement(Base):
+    """Where a member belonged from one date to another (transfers between cells, arrivals,
+    departures). ``from_date`` None: since before chibo knew; ``to_date`` None: still there
+    (exclusive end: a transfer on 15/06 ends the old placement on 15/06 and starts the new)."""
+
+    __tablename__ = "member_placements"
+    __table_args__ = (Index("ix_member_placements_org", "org_id", "from_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    from_date: Mapped[date | None] = mapped_column(Date)
+    to_date: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(40))  # "seed" | "import" | "transfer"
+    recorded_at: Mapped[datetime]
+
+
+class MemberStatusPeriod(Base):
+    """A member's status from a date (probationary → full, exempt from a month on…)."""
+
+    __tablename__ = "member_status_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus, "member_status"))
+    from_date: Mapped[date | None] = mapped_column(Date)
+    to_date: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[datetime]
+
+
 class Person(Base):
     """Someone who uses the bot (linked to a Telegram account once they join)."""
 

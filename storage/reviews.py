@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from domain.errors import InvalidInput, NotInScope
 from domain.i18n import N_
 from domain.rules import reviews as rules
+from domain.rules.membership import counting_day, covers
 from domain.rules.signs import (
     RULE_SOURCE_SIGNS,
     Sign,
@@ -28,6 +29,7 @@ from domain.rules.signs import (
     signs_from_value,
     signs_value,
 )
+from storage import membership
 from storage.audit import Actor, record, snapshot
 from storage.models import (
     Commitment,
@@ -35,6 +37,7 @@ from storage.models import (
     Meeting,
     MeetingKind,
     Member,
+    MemberPlacement,
     MemberStatus,
     Organization,
     Review,
@@ -751,13 +754,33 @@ def roll_counts(
     y0, m0 = min(months)
     first, _ = rules.month_bounds(y0, m0)
     rows = session.execute(
-        select(Member.status, Member.admitted_on, Member.ceremony_on, Member.status_since).where(
-            Member.org_id == org_id,
+        select(
+            Member.status,
+            Member.admitted_on,
+            Member.ceremony_on,
+            Member.status_since,
+            MemberPlacement.id,
+            MemberPlacement.from_date,
+            MemberPlacement.to_date,
+        )
+        .outerjoin(MemberPlacement, MemberPlacement.member_id == Member.id)
+        .where(
+            membership.placed_org == org_id,
             or_(Member.status.in_(ACTIVE), Member.status_since >= first),
         )
     ).all()
-    facts = [rules.RollFacts(s, rules.joined_on(a, c), since) for s, a, c, since in rows]
-    return {ym: sum(rules.on_roll(f, *ym) for f in facts) for ym in months}
+    facts = [
+        (rules.RollFacts(s, rules.joined_on(a, c), since), pid, lo, hi)
+        for s, a, c, since, pid, lo, hi in rows
+    ]
+    # Where the member was on the month's first day (domain.rules.membership).
+    return {
+        ym: sum(
+            rules.on_roll(f, *ym) and (pid is None or covers(lo, hi, counting_day(*ym)))
+            for f, pid, lo, hi in facts
+        )
+        for ym in months
+    }
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,15 @@ from domain.errors import ChiboError, NotAllowed, NotFound, NotInScope
 from domain.i18n import N_
 from domain.rules.attendance import attendance_rate, three_months_rule
 from domain.rules.deadlines import Standing, period_standing
+from domain.rules.membership import counting_day
 from domain.rules.periods import Period
-from storage import figures, obligations, reports, reviews
+from storage import figures, membership, obligations, reports, reviews
 from storage.audit import Actor, record
 from storage.models import (
     Candidate,
     CandidateConsideration,
     Member,
+    MemberPlacement,
     MemberStatus,
     Organization,
     OrgKind,
@@ -1084,9 +1086,16 @@ def roll_counts(
             Member.status == MemberStatus.EXEMPT,
             or_(Member.status_since.is_(None), Member.status_since <= last),
         )
-        columns.append(func.sum(case((and_(joined, still_there, ~exempt), 1), else_=0)))
+        # Where the member was on the month's first day (domain.rules.membership).
+        placed = membership.placed_on(counting_day(y, m))
+        columns.append(func.sum(case((and_(joined, still_there, ~exempt, placed), 1), else_=0)))
+    org = membership.placed_org
     rows = session.execute(
-        select(Member.org_id, *columns).where(Member.org_id.in_(cell_ids)).group_by(Member.org_id)
+        select(org, *columns)
+        .select_from(Member)
+        .outerjoin(MemberPlacement, MemberPlacement.member_id == Member.id)
+        .where(org.in_(cell_ids))
+        .group_by(org)
     ).all()
     out: dict[int, dict[tuple[int, int], int]] = {}
     for org_id, *counts in rows:
