@@ -154,9 +154,9 @@ def statutory_days(year: int, rules: HolidayRules = HolidayRules()) -> dict[date
         national_day_adjacent(year, rules.national_day_adjacent), "Quốc khánh (ngày liền kề)"
     )
     for extra in rules.added:
-        day = extra.on(year)
-        if day is not None:
-            out.setdefault(day, extra.name)
+        when = extra.on(year)
+        if when is not None:
+            out.setdefault(when, extra.name)
     return out
 
 
@@ -242,7 +242,7 @@ def rules_from(value: dict[str, object] | None, weekend: frozenset[int]) -> Holi
             until=int(a["until"]) if a.get("until") is not None else None,  # type: ignore[call-overload]
             source=str(a.get("source", "")),
         )
-        for a in value.pop("added", None) or []  # type: ignore[union-attr]
+        for a in value.pop("added", None) or []  # type: ignore[attr-defined]
         if isinstance(a, dict)
     )
     return HolidayRules(
