@@ -36,6 +36,7 @@ from sqlalchemy import Engine, func, insert, select, text
 
 from domain.rules.periods import Period
 from domain.text import fold
+from storage import report_kinds
 from storage import summary as store
 from storage.db import Database
 from storage.migrate import upgrade
@@ -412,6 +413,7 @@ def timed(db: Database, period: Period, repeat: int) -> tuple[float, float, stor
                 subject=store.Subject(),
                 period=period,
                 today=TODAY,
+                kinds=report_kinds.KINDS.values(),
                 now=NOW,
             )
         times.append(time.perf_counter() - start)

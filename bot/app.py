@@ -5,9 +5,8 @@
 
 from __future__ import annotations
 
-import html
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
@@ -15,44 +14,56 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
+from bot.logs import instrument
 from domain.access import COMMAND_HELP
 from domain.clock import Clock, SystemClock
 from domain.i18n import SUPPORTED, translator
 from domain.settings import Settings
-from handlers import common, flows
-from handlers.base import load_env, send
+from handlers import (
+    candidates,
+    common,
+    enterprises,
+    flows,
+    meetings,
+    reminders,
+    reports,
+    reviews,
+    summary,
+)
+from handlers.base import Handlers, load_env, send
 from services.context import AppContext
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-#: Modules that contribute handlers, in registration order (their own group 0 order).
-FEATURE_MODULES: list[str] = [
-    "handlers.meetings",
-    "handlers.reviews",
-    "handlers.reports",
-    "handlers.reminders",
-    "handlers.summary",
-]
+#: The features' handlers, in registration order (their own group 0 order).
+FEATURE_HANDLERS: tuple[Callable[[], Handlers], ...] = (
+    meetings.handlers,
+    reviews.handlers,
+    reports.handlers,
+    reminders.handlers,
+    summary.handlers,
+    candidates.handlers,
+    enterprises.handlers,
+)
+
+#: The guided conversations the router resumes and feeds typed text and files.
+FLOWS: tuple[flows.Flow, ...] = (
+    meetings.MEETING_FLOW,
+    meetings.MODEL_FLOW,
+    reviews.REVIEW_FLOW,
+    reviews.COMMITMENTS_FLOW,
+    reports.REPORT_FLOW,
+    candidates.CANDIDATES_FLOW,
+    enterprises.ENTERPRISES_FLOW,
+)
 
 #: Hooks that add periodic jobs (reminders, outbox) to the JobQueue.
-JOB_INSTALLERS: list[Callable[[Application, AppContext], None]] = []
+JOB_INSTALLERS: tuple[Callable[[Application, AppContext], None], ...] = (reminders.install_jobs,)
 
 
-def _feature_handlers() -> Iterable[Any]:
-    import importlib
-
-    for name in FEATURE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # a feature not built yet
-            raise
-        yield from module.handlers()
-        installer = getattr(module, "install_jobs", None)
-        if installer is not None and installer not in JOB_INSTALLERS:
-            JOB_INSTALLERS.append(installer)
+def _feature_handlers() -> Handlers:
+    return [handler for handlers in FEATURE_HANDLERS for handler in handlers()]
 
 
 def build_application(
@@ -67,7 +78,8 @@ def build_application(
 ) -> Application:
     """Build the bot. ``request`` replaces the HTTP layer (the Bot API test double)."""
     app_ctx = AppContext(settings=settings, db=db, clock=clock or SystemClock())
-    builder = (
+    # The builder's type parameters change along the chain (rate limiter, job queue).
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
         .base_url(settings.api_base_url)
@@ -85,6 +97,7 @@ def build_application(
         builder = builder.job_queue(None)
     application = builder.build()
     application.bot_data["app"] = app_ctx
+    flows.install(FLOWS)
 
     # One group, so the first matching handler wins: commands and buttons of every feature
     # (their patterns do not overlap), then free text and files for the conversation in
@@ -97,6 +110,7 @@ def build_application(
         application.add_handler(handler)
     for handler in flows.fallback_handlers():
         application.add_handler(handler)
+    instrument(application)  # one log line per update, no personal data
     application.add_error_handler(_on_error)
     if jobs and application.job_queue is not None:
         for install in JOB_INSTALLERS:
@@ -143,4 +157,4 @@ async def _on_error(update: object, context: Any) -> None:
             ),
         )
     except Exception:
-        log.exception("could not report error %s", html.escape(str(context.error)))
+        log.exception("could not report error %s", type(context.error).__name__)

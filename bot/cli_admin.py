@@ -1,8 +1,9 @@
 """``chibo admin``: the import workbook, importing it, invites, and role assignments.
 
-Every command opens the database named by the settings, refuses to touch a schema that is not
-up to date, and writes with the audited actor ``cli:admin``. Output is Vietnamese unless
-``--lang en`` (or ``CHIBO_LOCALE``) says otherwise.
+Every command but ``template`` opens the database named by the settings, refuses a missing or
+out-of-date one with one line (run ``chibo db upgrade`` first), and writes with the audited
+actor ``cli:admin``. Output is Vietnamese unless ``--lang en`` (or ``CHIBO_LOCALE``) says
+otherwise.
 """
 
 from __future__ import annotations
@@ -13,66 +14,83 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
-from bot.cli import EXIT_USAGE, load_settings
+from bot.cli import EXIT_USAGE, CliError, cli_translator, database, load_settings
 from bot.workbook import write_template
 from domain.access import ROLE_NAMES
 from domain.clock import SystemClock, local_today
 from domain.errors import ChiboError, NotFound
-from domain.i18n import SUPPORTED, Translator, pick_locale, translator
+from domain.i18n import SUPPORTED, Translator
 from domain.settings import Settings
 from storage.audit import Actor, record
 from storage.db import Database
 from storage.importer import apply, parse_workbook, validate
-from storage.migrate import is_up_to_date
 from storage.models import OrgType, Role
 from storage.orgs import by_code
-from storage.people import create_invite, list_roles, revoke_role
+from storage.people import (
+    create_invite,
+    list_pending_invites,
+    list_roles,
+    revoke_invite,
+    revoke_role,
+)
 
 ACTOR = Actor.system("cli:admin")
 EXIT_INVALID = 1
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``chibo admin template|import|invite|users|revoke``."""
+    """Add ``chibo admin template|import|invite|invites|revoke-invite|users|revoke``."""
+    _ = cli_translator().gettext
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--lang", choices=SUPPORTED, default=None, help="output language (default: vi)"
+        "--lang", choices=SUPPORTED, default=None, help=_("output language (default: vi)")
     )
-    admin = subparsers.add_parser("admin", help="administration: import, invites, roles")
-    sub = admin.add_subparsers(dest="admin_command", required=True)
+    admin = subparsers.add_parser("admin", help=_("administration: import, invites, roles"))
+    sub = admin.add_subparsers(dest="admin_command", metavar="COMMAND", required=True)
 
-    template = sub.add_parser("template", parents=[common], help="write the import workbook")
-    template.add_argument("--out", default="danh-sach.xlsx", help="file to write")
-    template.add_argument("--force", action="store_true", help="overwrite an existing file")
+    template = sub.add_parser(
+        "template", parents=[common], help=_("write the import workbook (needs no database)")
+    )
+    template.add_argument("--out", default="danh-sach.xlsx", help=_("file to write"))
+    template.add_argument("--force", action="store_true", help=_("overwrite an existing file"))
     template.set_defaults(func=cmd_template)
 
-    imp = sub.add_parser("import", parents=[common], help="import organizations and members")
-    imp.add_argument("file", help="the filled workbook (.xlsx) or one sheet as .csv")
-    imp.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    imp = sub.add_parser("import", parents=[common], help=_("import organizations and members"))
+    imp.add_argument("file", help=_("the filled workbook (.xlsx) or one sheet as .csv"))
+    imp.add_argument("--dry-run", action="store_true", help=_("check and count, write nothing"))
     imp.set_defaults(func=cmd_import)
 
-    invite = sub.add_parser("invite", parents=[common], help="create a one-time invite link")
-    invite.add_argument("--org", required=True, help="organization code")
+    invite = sub.add_parser("invite", parents=[common], help=_("create a one-time invite link"))
+    invite.add_argument("--org", required=True, help=_("organization code"))
     invite.add_argument(
-        "--role", required=True, help="role: " + ", ".join(role.value for role in Role)
+        "--role",
+        required=True,
+        help=_("role: {roles}").format(roles=", ".join(role.value for role in Role)),
     )
-    invite.add_argument("--name", default=None, help="display name of the invited person")
-    invite.add_argument("--days", type=int, default=None, help="days before it expires")
+    invite.add_argument("--name", default=None, help=_("display name of the invited person"))
+    invite.add_argument("--days", type=int, default=None, help=_("days before it expires"))
     invite.set_defaults(func=cmd_invite)
 
-    users = sub.add_parser("users", parents=[common], help="list active role assignments")
+    invites = sub.add_parser("invites", parents=[common], help=_("list the invites not used yet"))
+    invites.set_defaults(func=cmd_invites)
+
+    uninvite = sub.add_parser(
+        "revoke-invite", parents=[common], help=_("cancel an invite not used yet, by id")
+    )
+    uninvite.add_argument("id", type=int, help=_("invite id (see: chibo admin invites)"))
+    uninvite.set_defaults(func=cmd_revoke_invite)
+
+    users = sub.add_parser("users", parents=[common], help=_("list active role assignments"))
     users.set_defaults(func=cmd_users)
 
-    revoke = sub.add_parser("revoke", parents=[common], help="revoke a role assignment by id")
-    revoke.add_argument("id", type=int, help="assignment id (see: chibo admin users)")
+    revoke = sub.add_parser("revoke", parents=[common], help=_("revoke a role assignment by id"))
+    revoke.add_argument("id", type=int, help=_("assignment id (see: chibo admin users)"))
     revoke.set_defaults(func=cmd_revoke)
 
 
 def _context(args: argparse.Namespace) -> tuple[Settings, Translator]:
-    settings = load_settings()
-    return settings, translator(pick_locale(args.lang, None, settings.locale))
+    return load_settings(), cli_translator(args.lang)
 
 
 def _fail(message: str) -> int:
@@ -83,46 +101,39 @@ def _fail(message: str) -> int:
 def _with_db(
     func: Callable[[argparse.Namespace, Settings, Translator, Database], int],
 ) -> Callable[[argparse.Namespace], int]:
-    """Open the settings' database for ``func``, refusing a schema that is not up to date."""
+    """Open the settings' database for ``func``; a missing or old one is one line (CliError)."""
 
     def run(args: argparse.Namespace) -> int:
         settings, tr = _context(args)
-        _ = tr.gettext
-        settings.ensure_sqlite_dir()
-        db = Database.from_url(settings.database_url)
-        try:
-            try:
-                ready = is_up_to_date(db.engine)
-            except OperationalError as exc:
-                detail = str(exc.orig or exc).strip().splitlines()[0][:200]
-                return _fail(_("cannot open the database: {detail}").format(detail=detail))
-            if not ready:
-                return _fail(_("the database schema is not up to date; run: chibo db upgrade"))
+        with database(settings, tr) as db:
             return func(args, settings, tr, db)
-        finally:
-            db.dispose()
 
     run.__doc__ = func.__doc__
     return run
 
 
-@_with_db
-def cmd_template(
-    args: argparse.Namespace, settings: Settings, tr: Translator, db: Database
-) -> int:
-    """Write the import workbook."""
+def _org_types(settings: Settings, tr: Translator) -> list[tuple[str, str, str]] | None:
+    """The database's organization types when it is ready, else None (the shipped list)."""
+    try:
+        with database(settings, tr) as db, db.transaction() as session:
+            return [
+                (t.code, t.name_vi, t.name_en)
+                for t in session.scalars(select(OrgType).order_by(OrgType.sort, OrgType.code))
+            ] or None
+    except CliError:
+        return None
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    """Write the import workbook (the database, when there is one, only lends its types)."""
+    settings, tr = _context(args)
     _ = tr.gettext
     out = Path(args.out)
     if out.exists() and not args.force:
         return _fail(
             _("{path} already exists; choose another --out or add --force").format(path=out)
         )
-    with db.transaction() as session:
-        types = [
-            (t.code, t.name_vi, t.name_en)
-            for t in session.scalars(select(OrgType).order_by(OrgType.sort, OrgType.code))
-        ]
-    write_template(out, org_types=types or None)
+    write_template(out, org_types=_org_types(settings, tr))
     print(_("Wrote the import workbook: {path}").format(path=out))
     print(
         _("Fill in the sheets ToChuc and DangVien, then run: chibo admin import {path}").format(
@@ -139,9 +150,10 @@ def cmd_import(args: argparse.Namespace, settings: Settings, tr: Translator, db:
     try:
         batch = parse_workbook(args.file)
     except ChiboError as exc:
-        print(_("File: {reason}").format(reason=_(exc.message).format(**exc.params)))
-        print(_("Nothing was written."))
-        return EXIT_INVALID
+        raise CliError(
+            _("{reason}; nothing was written.").format(reason=_(exc.message).format(**exc.params)),
+            EXIT_INVALID,
+        ) from exc
     clock = SystemClock()
     with db.sessions() as session:
         session.begin()
@@ -167,6 +179,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings, tr: Translator, db:
         except BaseException:
             session.rollback()
             raise
+    for warning in batch.warnings:
+        print(warning.render(tr.locale))
     params = {
         "file": batch.source,
         "created": result.created,
@@ -219,9 +233,11 @@ def cmd_invite(args: argparse.Namespace, settings: Settings, tr: Translator, db:
             display_name=args.name,
         )
         code, org_code, org_name, expires = invite.code, org.code, org.name, invite.expires_at
+        invite_id = invite.id
     expiry = expires.astimezone(settings.tz)
     print(
-        _("Invite for {role} of {org} ({code}), valid until {time} {date}.").format(
+        _("Invite {id} for {role} of {org} ({code}), valid until {time} {date}.").format(
+            id=invite_id,
             role=_(ROLE_NAMES[role]),
             org=org_name,
             code=org_code,
@@ -235,11 +251,60 @@ def cmd_invite(args: argparse.Namespace, settings: Settings, tr: Translator, db:
     else:
         print(
             _(
-                "CHIBO_BOT_USERNAME is not set, so no link can be made. Set it to the bot's "
-                "username (without @), or have the person send the bot this message:"
+                "For a clickable link, set CHIBO_BOT_USERNAME to the bot's username (without "
+                "@, as @BotFather shows it; see 'Running it for real' in the README) and run "
+                "this command again. Meanwhile the person can send the bot this message:"
             )
         )
         print(f"/start {code}")
+    return 0
+
+
+@_with_db
+def cmd_invites(args: argparse.Namespace, settings: Settings, tr: Translator, db: Database) -> int:
+    """List the invites that can still be redeemed."""
+    _ = tr.gettext
+    clock = SystemClock()
+    with db.transaction() as session:
+        rows = list_pending_invites(session, now=clock.now())
+        record(session, actor=ACTOR, at=clock.now(), action="list", entity="invites")
+    if not rows:
+        print(_("No invite is waiting to be used."))
+        return 0
+    table = [
+        [
+            str(r.invite_id),
+            _(ROLE_NAMES[r.role]),
+            r.org_code,
+            r.display_name or "—",
+            tr.date(r.created_at.astimezone(settings.tz)),
+            tr.date(r.expires_at.astimezone(settings.tz)),
+        ]
+        for r in rows
+    ]
+    headers = [_("ID"), _("Role"), _("Org code"), _("Person"), _("Created"), _("Expires")]
+    for line in _table(headers, table):
+        print(line)
+    print(_("Cancel one with: chibo admin revoke-invite ID"))
+    return 0
+
+
+@_with_db
+def cmd_revoke_invite(
+    args: argparse.Namespace, settings: Settings, tr: Translator, db: Database
+) -> int:
+    """Cancel a pending invite: its link stops working at once."""
+    _ = tr.gettext
+    try:
+        with db.transaction() as session:
+            row = revoke_invite(session, invite_id=args.id, actor=ACTOR, now=SystemClock().now())
+    except NotFound:
+        return _fail(_("no pending invite with id {id}").format(id=args.id))
+    print(
+        _("Cancelled invite {id} ({role} of {code}); its link no longer works.").format(
+            id=row.invite_id, role=_(ROLE_NAMES[row.role]), code=row.org_code
+        )
+    )
     return 0
 
 

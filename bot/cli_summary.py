@@ -19,18 +19,17 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
-from bot.cli import EXIT_USAGE, load_settings
+from bot.cli import EXIT_USAGE, cli_translator, database, load_settings
 from documents import summary as render
 from domain.clock import SystemClock, local_today
 from domain.errors import ChiboError
-from domain.i18n import SUPPORTED, Translator, pick_locale, translator
+from domain.i18n import SUPPORTED, Translator, translator
 from domain.rules.periods import Period, PeriodError, parse_period
+from storage import report_kinds
 from storage import summary as store
 from storage.audit import Actor
 from storage.db import Database
-from storage.migrate import is_up_to_date
 from storage.models import Organization, OrgKind
 from storage.orgs import by_code
 
@@ -41,21 +40,22 @@ BINARY = ("xlsx", "docx", "png")
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``chibo summary``."""
+    _ = cli_translator().gettext
     cmd = subparsers.add_parser(
-        "summary", help="figures of a period: text, JSON, Excel, Word report or chart"
+        "summary", help=_("figures of a period: text, JSON, Excel, Word report or chart")
     )
-    cmd.add_argument("--period", required=True, help="2026-11 (or 11/2026), 2026-Q4 or 2026")
-    cmd.add_argument("--org", default=None, help="organization code (default: the top one)")
-    cmd.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    cmd.add_argument("--period", required=True, help=_("2026-11 (or 11/2026), 2026-Q4 or 2026"))
+    cmd.add_argument("--org", default=None, help=_("organization code (default: the top one)"))
+    cmd.add_argument("--format", choices=FORMATS, default="text", help=_("output format"))
     cmd.add_argument(
-        "--out", default=None, help="file to write (text and json default to the screen)"
+        "--out", default=None, help=_("file to write (text and json default to the screen)")
     )
     cmd.add_argument(
         "--today",
         default=None,
-        help="count as if today were YYYY-MM-DD (to reproduce an earlier summary)",
+        help=_("count as if today were YYYY-MM-DD (to reproduce an earlier summary)"),
     )
-    cmd.add_argument("--lang", choices=SUPPORTED, default=None, help="message language")
+    cmd.add_argument("--lang", choices=SUPPORTED, default=None, help=_("message language"))
     cmd.set_defaults(func=cmd_summary)
 
 
@@ -67,7 +67,7 @@ def _fail(message: str) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     """Print or write the summary of a period."""
     settings = load_settings()
-    t = translator(pick_locale(args.lang, None, settings.locale))
+    t = cli_translator(args.lang)
     _ = t.gettext
     try:
         period = parse_period(args.period)
@@ -90,19 +90,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
                 period=period.key, today=t.date(today)
             )
         )
-    settings.ensure_sqlite_dir()
-    db = Database.from_url(settings.database_url)
-    try:
-        try:
-            ready = is_up_to_date(db.engine)
-        except OperationalError as exc:
-            detail = str(exc.orig or exc).strip().splitlines()[0][:200]
-            return _fail(_("cannot open the database: {detail}").format(detail=detail))
-        if not ready:
-            return _fail(_("the database schema is not up to date; run: chibo db upgrade"))
+    with database(settings, t) as db:
         return _run(args, db, t, period, today, settings.tz)
-    finally:
-        db.dispose()
 
 
 def _run(
@@ -138,6 +127,7 @@ def _run(
                 subject=store.Subject(),
                 period=period,
                 today=today,
+                kinds=report_kinds.KINDS.values(),
                 now=now,
                 tz=tz,  # type: ignore[arg-type]
             )

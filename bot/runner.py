@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from telegram import Update
 
 from bot.app import build_application
+from bot.logs import configure
 from domain.settings import Settings
 from storage.db import Database
 from storage.migrate import current_revision, head_revision
@@ -15,8 +15,7 @@ from storage.migrate import current_revision, head_revision
 
 def run_polling(settings: Settings) -> int:
     """Run until interrupted. Refuses a database whose schema is behind."""
-    logging.getLogger().setLevel(settings.log_level.upper())
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure(settings.log_level, token=settings.telegram_bot_token)
     settings.ensure_sqlite_dir()
     db = Database.from_url(settings.database_url)
     current, head = current_revision(db.engine), head_revision()

@@ -58,7 +58,7 @@ _EXPLAIN: dict[str, tuple[str, str]] = {
     ),
     "Loại hình": (
         "Loại hình cơ quan, đơn vị (dùng khi tổng hợp).",
-        "Mã hoặc tên trong sheet LoaiHinh.",
+        "Chọn tên trong danh sách (sheet LoaiHinh); cũng nhận mã loại hình.",
     ),
     "Cơ quan/đơn vị": ("Cơ quan, doanh nghiệp nơi tổ chức đảng hoạt động.", "Tối đa 300 ký tự."),
     "Ngày sinh hoạt thường lệ": (
@@ -179,7 +179,7 @@ def _choices(
     dv.error = (
         "Giá trị không có trong danh sách: " + ", ".join(values)
         if values
-        else "Giá trị không có trong sheet LoaiHinh."
+        else "Hãy chọn một tên loại hình trong sheet LoaiHinh."
     )
     dv.errorTitle = "Kiểm tra lại"
     dv.add(f"{letter}2:{letter}{DATA_ROWS + 1}")
@@ -223,8 +223,9 @@ def write_template(
         guide.column_dimensions[letter].width = width
 
     orgs = wb.create_sheet(SHEET_ORGS)
-    codes = [t[0] for t in types]
-    example_type = "hanh_chinh" if "hanh_chinh" in codes else codes[0]
+    names = {t[0]: t[1] for t in types}
+    # The drop-down offers the Vietnamese names (the importer takes a name or a code).
+    example_type = names.get("hanh_chinh", types[0][1])
     _data_sheet(
         orgs,
         ORG_COLUMNS,
@@ -283,14 +284,14 @@ def write_template(
     _choices(members, MEMBER_COLUMNS, "status", [words[0] for words in STATUS_WORDS.values()])
 
     kinds = wb.create_sheet(SHEET_TYPES)
-    kinds.append(["Mã loại hình", "Tên loại hình"])
+    kinds.append(["Tên loại hình", "Mã loại hình"])
     for cell in kinds[1]:
         cell.font = _BOLD
         cell.fill = _HEADER_FILL
     for code, vi, _en in types:
-        kinds.append([code, vi])
+        kinds.append([vi, code])
     kinds.freeze_panes = "A2"
-    _fit(kinds, [max(len(t[0]) for t in types), max(len(t[1]) for t in types)])
+    _fit(kinds, [max(len(t[1]) for t in types), max(len(t[0]) for t in types)])
 
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

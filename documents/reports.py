@@ -1,25 +1,34 @@
 """Reports rendered for people: HTML text for the chat, and .docx in the Party's layout.
 
 The Word file always goes through :func:`documents.layout.party_document` (one template for every
-report). Each report kind registers a :class:`KindRenderer` here for its own body; the frame
-(title, period, status, assessment, recipients, signature) is shared.
+report). Each report kind has a :class:`~documents.report_parts.KindRenderer` for its own body,
+listed in :data:`RENDERERS`; the frame (title, period, status, assessment, recipients,
+signature) is shared.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from documents.layout import DocHeader, DocSection, DocTable, Signature, party_document
-from domain.i18n import N_, Translator, translator
-from domain.rules.periods import Period
-from domain.rules.reviews import ReportState
-from domain.rules.signs import PREFIXES
+from documents.layout import DocHeader, DocSection, DocTable, party_document
+from documents.report_parts import (
+    OUTCOME_ICONS,
+    STATE_LABELS,
+    KindRenderer,
+    group_label,
+    month_label,
+    outcome_label,
+    period_label,
+    sign_words,
+    signing_block,
+    signs_by_group_and_sign,
+)
+from documents.summary_plan import PLAN
+from domain.i18n import Translator, translator
 from domain.text import h, truncate
-from storage.models import ReportStatus, ReviewOutcome, SignGroup
+from storage.models import ReportStatus, ReviewOutcome
 from storage.reports import ReportView
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -27,125 +36,11 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CHAT_LIST_MAX = 15
 
 
-#: The plan's words for the head's monthly comment (Quy định 4842-QĐ/TU, khoản 3 điều 4).
-def sign_words(sign: dict[str, Any]) -> str:
-    """A new sign as the report names it: the sign's wording (picked from the 27 signs), then
-    the short note; an older record has only its typed description."""
-    parts = [sign.get("sign_text") or sign.get("sign") or "", sign.get("description") or ""]
-    return " — ".join(p.rstrip(". ") for p in parts if p)
-
-
-def signs_by_group_and_sign(figures: dict[str, Any], t: Translator) -> list[list[str]]:
-    """Rows (group, sign, number) of the new signs found, in the resolution's order, with a
-    subtotal row per group; signs recorded before the list count under their group only."""
-    by_sign: dict[str, int] = figures.get("by_sign") or {}
-    texts: dict[str, str] = figures.get("sign_texts") or {}
-    unlisted: dict[str, int] = {}
-    for s in figures.get("new_signs", []):
-        if not s.get("sign") and s.get("group"):
-            unlisted[s["group"]] = unlisted.get(s["group"], 0) + 1
-    rows: list[list[str]] = []
-    for prefix, group in PREFIXES.items():
-        codes = sorted((c for c in by_sign if c.startswith(prefix)), key=lambda c: int(c[2:]))
-        total = sum(by_sign[c] for c in codes) + unlisted.get(group.value, 0)
-        if not total:
-            continue
-        rows.append([group_label(t, group.value), t.gettext("All signs of the group"), str(total)])
-        for code in codes:
-            rows.append(["", f"{code[2:]}. {texts.get(code, code)}", str(by_sign[code])])
-        if unlisted.get(group.value):
-            rows.append(["", t.gettext("(not picked from the list)"), str(unlisted[group.value])])
-    return rows
-
-
-OUTCOME_LABELS: dict[ReviewOutcome, str] = {
-    ReviewOutcome.REMEDIED: N_("remedied"),
-    ReviewOutcome.PROGRESSING: N_("being remedied"),
-    ReviewOutcome.NO_CHANGE: N_("not remedied"),
-    ReviewOutcome.NEW_SIGN: N_("new sign of degradation found"),
-}
-OUTCOME_ICONS: dict[ReviewOutcome, str] = {
-    ReviewOutcome.REMEDIED: "✅",
-    ReviewOutcome.PROGRESSING: "🔄",
-    ReviewOutcome.NO_CHANGE: "➖",
-    ReviewOutcome.NEW_SIGN: "⚠️",
-}
-GROUP_LABELS: dict[SignGroup, str] = {
-    SignGroup.POLITICAL: N_("political ideology"),
-    SignGroup.ETHICS: N_("ethics and lifestyle"),
-    SignGroup.SELF_EVOLUTION: N_('"self-evolution", "self-transformation"'),
-}
-STATE_LABELS: dict[ReportState, str] = {
-    ReportState.ON_TIME: N_("on time"),
-    # TRANSLATORS: a report submitted after its due date
-    ReportState.LATE: N_("late"),
-    ReportState.MISSING: N_("missing (overdue)"),
-    ReportState.NOT_DUE: N_("not due yet"),
-}
-STATE_ICONS: dict[ReportState, str] = {
-    ReportState.ON_TIME: "✅",
-    ReportState.LATE: "🕒",
-    ReportState.MISSING: "❌",
-    ReportState.NOT_DUE: "⏳",
-}
-STATUS_LABELS: dict[ReportStatus, str] = {
-    # TRANSLATORS: a report not yet submitted
-    ReportStatus.DRAFT: N_("draft"),
-    ReportStatus.SUBMITTED: N_("submitted"),
-    ReportStatus.REOPENED: N_("reopened for correction"),
-}
-
-
-def outcome_label(t: Translator, outcome: ReviewOutcome | str) -> str:
-    """The domain's words for a review outcome."""
-    return t.gettext(OUTCOME_LABELS[ReviewOutcome(outcome)])
-
-
-def group_label(t: Translator, group: SignGroup | str | None) -> str:
-    """The name of a group of signs of degradation ("" when unknown)."""
-    return t.gettext(GROUP_LABELS[SignGroup(group)]) if group else ""
-
-
-def period_label(t: Translator, period: Period) -> str:
-    """ "quý IV/2026", "năm 2026", "11/2026"."""
-    if period.kind == "quarter":
-        roman = {1: "I", 2: "II", 3: "III", 4: "IV"}[period.index]
-        return t.gettext("quarter {q}/{year}").format(q=roman, year=period.year)
-    if period.kind == "year":
-        return t.gettext("year {year}").format(year=period.year)
-    return t.month(period.year, period.index)
-
-
-def month_label(t: Translator, key: str) -> str:
-    """ "2026-10" → "10/2026"."""
-    year, month = key.split("-")
-    return t.month(int(year), int(month))
-
-
 def _iso(value: str) -> date:
     return date.fromisoformat(value)
 
 
 # --- Per-kind bodies ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KindRenderer:
-    """How one report kind renders its figures."""
-
-    subject: Callable[[Translator, ReportView], str]
-    chat_body: Callable[[Translator, ReportView], list[str]]
-    doc_sections: Callable[[Translator, ReportView], list[DocSection]]
-    recipients: Callable[[Translator, ReportView], list[str]]
-
-
-RENDERERS: dict[str, KindRenderer] = {}
-
-
-def register_renderer(code: str, renderer: KindRenderer) -> KindRenderer:
-    """Register how a report kind renders (see :mod:`storage.reports` for the kinds)."""
-    RENDERERS[code] = renderer
-    return renderer
 
 
 def _remedy_subject(t: Translator, v: ReportView) -> str:
@@ -404,8 +299,13 @@ REMEDY = KindRenderer(
     doc_sections=_remedy_sections,
     recipients=_remedy_recipients,
 )
-register_renderer("remedy_quarterly", REMEDY)
-register_renderer("remedy_annual", REMEDY)
+
+#: Report kind code → how it renders, listed explicitly (the kinds: :mod:`storage.report_kinds`).
+RENDERERS: dict[str, KindRenderer] = {
+    "remedy_quarterly": REMEDY,
+    "remedy_annual": REMEDY,
+    "plan_annual": PLAN,
+}
 
 
 # --- The shared frame -------------------------------------------------------------------------
@@ -474,9 +374,10 @@ def docx_bytes(v: ReportView, *, t: Translator | None = None, tz: ZoneInfo = LOC
         t=t,
         header=DocHeader(
             superior=v.superior_name,
-            issuer=v.org_name,
-            # TRANSLATORS: the document number line; the number is left blank for the registry
-            number=_("No.      -BC/CB"),
+            issuer=v.issuer_name or v.org_name,
+            # TRANSLATORS: the number is left blank for the office's register; {abbr} is the
+            # issuer's abbreviation (ĐUK, ĐU, CB)
+            number=_("No.      -BC/{abbr}").format(abbr=v.doc_code),
             place=v.place,
             day=day,
         ),
@@ -485,12 +386,7 @@ def docx_bytes(v: ReportView, *, t: Translator | None = None, tz: ZoneInfo = LOC
         subject=renderer.subject(t, v),
         sections=sections,
         recipients=renderer.recipients(t, v),
-        signature=Signature(
-            # TRANSLATORS: the signing block of a Party document: "T/M CHI ỦY" / "BÍ THƯ"
-            on_behalf=_("On behalf of the cell committee"),
-            title=_("Secretary"),
-            name=v.signer or "",
-        ),
+        signature=signing_block(t, v.signs_for, v.signer or ""),
     )
 
 

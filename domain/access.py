@@ -28,6 +28,8 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "commitments": CELL_WRITERS | {Role.COMMITTEE_MEMBER},
     "model": CELL_WRITERS,
     "report": CELL_WRITERS | {Role.GRASSROOTS_SECRETARY} | LEADERS,
+    "candidates": CELL_WRITERS,
+    "enterprises": LEADERS,
     "summary": EVERYONE,
     "deadlines": EVERYONE,
     "settings": EVERYONE,
@@ -46,6 +48,8 @@ ALIASES: dict[str, str] = {
     "ngonngu": "language",
     "huy": "cancel",
     "trogiup": "help",
+    "camtinh": "candidates",
+    "doanhnghiep": "enterprises",
 }
 
 
@@ -74,6 +78,8 @@ COMMAND_HELP: dict[str, str] = {
     "commitments": N_("members' commitments for the year"),
     "model": N_("the cell's Hồ Chí Minh study model"),
     "report": N_("draft and submit reports"),
+    "candidates": N_("sympathizer list and candidates for admission"),
+    "enterprises": N_("non-state enterprises the steering group works with"),
     "summary": N_("status of the cells in your scope"),
     "deadlines": N_("what is due in the next 30 days"),
     "settings": N_("reminder settings"),

@@ -55,3 +55,12 @@ class NotFound(ChiboError):
     """The record does not exist (or no longer does)."""
 
     message = N_("That record no longer exists.")
+
+
+class InviteAlreadyYours(ChiboError):
+    """The invite was already redeemed by the same Telegram account."""
+
+    message = N_(
+        "You are already linked with this invite; there is nothing more to do. "
+        "Type /help to see what you can do."
+    )

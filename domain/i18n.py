@@ -14,6 +14,10 @@ from pathlib import Path
 
 import locales as _locales_pkg
 
+#: ``date`` under another name, for annotations inside :class:`Translator` (whose ``date``
+#: method hides the type there).
+Day = date
+
 SUPPORTED = ("vi", "en")
 DEFAULT_LOCALE = "vi"
 LOCALE_DIR = Path(_locales_pkg.__file__).parent
@@ -82,7 +86,7 @@ class Translator:
         """Format a date the way Vietnamese readers expect: 15/11/2026 (both locales)."""
         return f"{value.day:02d}/{value.month:02d}/{value.year}"
 
-    def long_date(self, value: date) -> str:
+    def long_date(self, value: Day) -> str:
         """Format a date for documents: "ngày 15 tháng 11 năm 2026"."""
         # Party and state document rules: the day takes a leading zero below 10, the month
         # only for January and February ("ngày 05 tháng 02 năm 2026", "ngày 15 tháng 11…").

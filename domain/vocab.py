@@ -146,3 +146,50 @@ class OutboxStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"  # gave up after N tries
     BLOCKED = "blocked"  # 403: the user blocked the bot
+
+
+class CandidateStage(enum.StrEnum):
+    """Stage of a candidate's file (DOMAIN.md, "Candidates and admission")."""
+
+    SYMPATHIZER = "sympathizer"  # quần chúng ưu tú, cảm tình Đảng
+    CLASS_DONE = "class_done"  # đã học lớp bồi dưỡng nhận thức về Đảng
+    MENTORS = "mentors"  # có người giới thiệu
+    APPLICATION = "application"  # hồ sơ (đơn, lý lịch) hoàn chỉnh
+    BACKGROUND_CHECK = "background_check"  # đã thẩm tra lý lịch
+    CELL_RESOLUTION = "cell_resolution"  # nghị quyết chi bộ đề nghị kết nạp
+    DECISION = "decision"  # có quyết định kết nạp
+    PROBATION = "probation"  # đã kết nạp: đảng viên dự bị
+    FULL_MEMBER = "full_member"  # đảng viên chính thức
+    WITHDRAWN = "withdrawn"  # rút khỏi danh sách
+    NOT_ADMITTED = "not_admitted"  # không được kết nạp
+    EXPIRED = "expired"  # hồ sơ quá hạn
+    NOT_RECOGNIZED = "not_recognized"  # không được công nhận chính thức
+
+
+class PriorityGroup(enum.StrEnum):
+    """The plan's priority groups for admission."""
+
+    WOMEN = "women"
+    KHMER = "khmer"
+    ETHNIC_MINORITY = "ethnic_minority"
+    YOUTH_UNION = "youth_union"
+    ASSOCIATION = "association"
+    WORKER = "worker"
+    PRIVATE_OWNER = "private_owner"
+
+
+class IntroducerForm(enum.StrEnum):
+    """Who introduces an applicant, by the case the rules name."""
+
+    YOUTH_UNION = "youth_union"  # Đoàn cơ sở + 1 đảng viên chính thức
+    TRADE_UNION = "trade_union"  # Công đoàn cơ sở + 1 đảng viên chính thức
+    TWO_MEMBERS = "two_members"  # 2 đảng viên chính thức
+
+
+class EnterpriseStatus(enum.StrEnum):
+    """The steering group's effort at a non-state enterprise (plan section 2.3c)."""
+
+    SURVEYED = "surveyed"
+    WORKING = "working"  # working with the owner
+    CONDITIONS_MET = "conditions_met"  # ≥ 3 full members
+    FOUNDED = "founded"  # party organization founded

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import BaseHandler, ContextTypes
 
 from domain.access import may_use
 from domain.clock import local_today
@@ -133,12 +133,16 @@ def error_text(env: Env, exc: ChiboError) -> str:
 
 
 Handler = Callable[[Update, Context, Env], Awaitable[Any]]
+#: What PTB's handlers call: a coroutine function of the update and the context.
+Callback = Callable[[Update, Context], Coroutine[Any, Any, Any]]
+#: The PTB handlers a feature contributes (see ``handlers()`` in each module).
+Handlers = list[BaseHandler[Update, Context, Any]]
 
 
-def command(name: str) -> Callable[[Handler], Callable[[Update, Context], Awaitable[Any]]]:
+def command(name: str) -> Callable[[Handler], Callback]:
     """Wrap a command handler: identify the sender, check the role, render domain errors."""
 
-    def wrap(func: Handler) -> Callable[[Update, Context], Awaitable[Any]]:
+    def wrap(func: Handler) -> Callback:
         @functools.wraps(func)
         async def handler(update: Update, context: Context) -> Any:
             if update.effective_chat and update.effective_chat.type != "private":
@@ -161,7 +165,7 @@ def command(name: str) -> Callable[[Handler], Callable[[Update, Context], Awaita
     return wrap
 
 
-def button(func: Handler) -> Callable[[Update, Context], Awaitable[Any]]:
+def button(func: Handler) -> Callback:
     """Wrap a button handler: always answer the query; refuse strangers and stale buttons."""
 
     @functools.wraps(func)

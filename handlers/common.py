@@ -13,6 +13,7 @@ from handlers import flows
 from handlers.base import (
     Context,
     Env,
+    Handlers,
     button,
     command,
     error_text,
@@ -140,7 +141,7 @@ async def cancel(update: Update, context: Context, env: Env) -> None:
     await send(env, context, text)
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The handlers of this module."""
     return [
         CommandHandler("start", start),

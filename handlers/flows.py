@@ -1,14 +1,15 @@
 """Guided conversations kept in the database (see :mod:`storage.drafts`).
 
-A feature registers a :class:`Flow`: how to render its current step (used to resume after a
-restart), and which steps accept typed text or files. Button presses are ordinary callback
+A feature defines a :class:`Flow`: how to render its current step (used to resume after a
+restart), and which steps accept typed text or files; the composition root (:mod:`bot.app`)
+lists them and hands them to :func:`install`. Button presses are ordinary callback
 handlers that check the draft is still at a step where that button makes sense
 (:func:`guard`); everything else a person types reaches :func:`on_text`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -17,7 +18,17 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from domain.errors import ChiboError, StaleAction
 from domain.i18n import N_
-from handlers.base import Context, Env, Keyboard, button, error_text, load_env, send, show
+from handlers.base import (
+    Context,
+    Env,
+    Handlers,
+    Keyboard,
+    button,
+    error_text,
+    load_env,
+    send,
+    show,
+)
 from handlers.base import stranger_text as _stranger
 from storage import drafts
 from storage.models import Draft
@@ -38,13 +49,19 @@ class Flow:
     file_steps: dict[str, Step] = field(default_factory=dict)
 
 
+#: The flows the router knows, by name: set by :func:`install` from the composition root.
 FLOWS: dict[str, Flow] = {}
 
 
-def register(flow: Flow) -> Flow:
-    """Make a flow known to the router."""
-    FLOWS[flow.name] = flow
-    return flow
+def install(flows: Iterable[Flow]) -> None:
+    """Make the application's flows known to the router (each name once)."""
+    table: dict[str, Flow] = {}
+    for flow in flows:
+        if flow.name in table:
+            raise ValueError(f"flow {flow.name!r} is listed twice")
+        table[flow.name] = flow
+    FLOWS.clear()
+    FLOWS.update(table)
 
 
 def guard(draft: Draft | None, draft_id: int, *states: str) -> Draft:
@@ -150,7 +167,7 @@ def resume_offer(env: Env, draft: Draft) -> Screen:
     ]
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The router's handlers; registered last so commands and buttons win."""
     return [
         CallbackQueryHandler(on_resume, pattern=r"^resume:(go|drop)$"),
@@ -184,6 +201,6 @@ async def _stale_button(update: Update, context: Context) -> None:
     await query.answer(error_text(env, StaleAction())[:200])
 
 
-def fallback_handlers() -> list[object]:
+def fallback_handlers() -> Handlers:
     """Catch-alls, registered in the last group."""
     return [CallbackQueryHandler(_stale_button)]

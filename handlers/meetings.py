@@ -22,10 +22,11 @@ from domain.errors import AlreadyRecorded, InvalidInput, NotInScope, StaleAction
 from domain.i18n import N_
 from domain.rules.meetings import CONTENT_ITEMS, TOPIC_MAX, UNEXCUSED, QualityGrade
 from domain.text import h, truncate
-from handlers import flows
+from handlers import candidates, flows
 from handlers.base import (
     Context,
     Env,
+    Handlers,
     button,
     command,
     error_text,
@@ -833,6 +834,10 @@ async def on_save(update: Update, context: Context, env: Env) -> None:
     rows = [
         [(_("📂 Open"), f"mtg:open:{result.meeting_id}"), (_("📋 Meetings"), "mtg:list")],
     ]
+    question = candidates.meeting_question(env, result.meeting_id)
+    if question is not None:
+        text += "\n\n" + question[0]
+        rows.append(question[1])
     await show(update, env, context, text, rows)
     for notice in result.flags:
         await send(env, context, _flag_text(env, notice))
@@ -980,23 +985,21 @@ async def _minutes_file(update: Update, context: Context, env: Env, draft: Draft
     await send(env, context, *screen)
 
 
-flows.register(
-    flows.Flow(
-        name=m.FLOW,
-        title=N_("logging a cell meeting"),
-        render=render,
-        text_steps={
-            State.TOPIC.value: _typed(_t_topic),
-            State.DURATION.value: _typed(_t_duration),
-            State.DURATION_TYPED.value: _typed(_t_duration),
-            State.DATE.value: _typed(_t_date),
-            State.GUESTS.value: _typed(_t_guest),
-            State.GUEST_NAME.value: _typed(_t_guest),
-            State.CONTENT.value: _typed(_t_minutes),
-            State.QUALITY.value: _typed(_t_quality),
-        },
-        file_steps={State.CONTENT.value: _minutes_file},
-    )
+MEETING_FLOW = flows.Flow(
+    name=m.FLOW,
+    title=N_("logging a cell meeting"),
+    render=render,
+    text_steps={
+        State.TOPIC.value: _typed(_t_topic),
+        State.DURATION.value: _typed(_t_duration),
+        State.DURATION_TYPED.value: _typed(_t_duration),
+        State.DATE.value: _typed(_t_date),
+        State.GUESTS.value: _typed(_t_guest),
+        State.GUEST_NAME.value: _typed(_t_guest),
+        State.CONTENT.value: _typed(_t_minutes),
+        State.QUALITY.value: _typed(_t_quality),
+    },
+    file_steps={State.CONTENT.value: _minutes_file},
 )
 
 
@@ -1469,25 +1472,23 @@ async def _model_text(update: Update, context: Context, env: Env, draft: Draft) 
     await send(env, context, env.t.gettext("✅ Saved.") + "\n\n" + text, rows)
 
 
-flows.register(
-    flows.Flow(
-        name=m.MODEL_FLOW,
-        title=N_("the cell's study model"),
-        render=render_model,
-        text_steps={
-            m.ModelState.TITLE.value: _model_text,
-            m.ModelState.RESULT.value: _model_text,
-        },
-    )
+MODEL_FLOW = flows.Flow(
+    name=m.MODEL_FLOW,
+    title=N_("the cell's study model"),
+    render=render_model,
+    text_steps={
+        m.ModelState.TITLE.value: _model_text,
+        m.ModelState.RESULT.value: _model_text,
+    },
 )
 
 
 # --- Wiring ----------------------------------------------------------------------------------
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The handlers of /meeting, /meetings and /model (group 0)."""
-    out: list[object] = [
+    out: Handlers = [
         CommandHandler(["meeting", "sinhhoat"], meeting_command),
         CommandHandler("meetings", meetings_command),
         CommandHandler("model", model_command),

@@ -12,7 +12,18 @@ from domain.access import may_use
 from domain.errors import StaleAction
 from domain.i18n import N_
 from domain.rules.deadlines import sending_hour, slot_time
-from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
+from handlers.base import (
+    Context,
+    Env,
+    Handlers,
+    Keyboard,
+    button,
+    command,
+    int_arg,
+    parse_data,
+    send,
+    show,
+)
 from services import calendar
 from services import scheduler as sch
 from services.context import AppContext
@@ -49,7 +60,7 @@ def _settings_screen(env: Env, hour: int | None, muted: bool) -> tuple[str, Keyb
         t.gettext("Choose the hour:"),
     ]
     hours = [(f"{'✅ ' if h == shown else ''}{h}h", f"rem:hour:{h}") for h in HOURS]
-    rows: Keyboard = [hours[i : i + 5] for i in range(0, len(hours), 5)]
+    rows: list[list[tuple[str, str]]] = [hours[i : i + 5] for i in range(0, len(hours), 5)]
     rows.append(
         [(t.gettext("🔔 Turn non-essential reminders on"), "rem:mute:0")]
         if muted
@@ -196,7 +207,7 @@ async def on_notice(update: Update, context: Context, env: Env) -> None:
     await update.callback_query.answer(env.t.gettext(_ANSWERS[args[0]]))
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The handlers of this module."""
     return [
         CommandHandler(["deadlines", "hanchot"], deadlines),

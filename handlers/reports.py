@@ -12,14 +12,8 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from documents.reports import (
-    STATE_ICONS,
-    STATE_LABELS,
-    chat_text,
-    docx_bytes,
-    docx_name,
-    period_label,
-)
+from documents.report_parts import STATE_ICONS, STATE_LABELS, period_label
+from documents.reports import chat_text, docx_bytes, docx_name
 from domain.access import CELL_WRITERS, LEADERS, may_use
 from domain.errors import (
     AlreadyRecorded,
@@ -35,9 +29,20 @@ from domain.rules.periods import PeriodError, parse_period
 from domain.rules.reviews import ReportState
 from domain.text import h, truncate
 from handlers import flows
-from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
+from handlers.base import (
+    Context,
+    Env,
+    Handlers,
+    Keyboard,
+    button,
+    command,
+    int_arg,
+    parse_data,
+    send,
+    show,
+)
 from handlers.reviews import watch_entry_text
-from storage import drafts, orgs, reports, reviews
+from storage import drafts, orgs, report_kinds, reports, reviews
 from storage.models import Draft, ReportStatus, Role
 
 #: Who sees the cells' standing: leaders at the top, and grassroots committee secretaries.
@@ -80,7 +85,7 @@ def _args(update: Update, prefix: str, count: int) -> list[str]:
 def _target(args: list[str]) -> tuple[int, reports.ReportKind, str]:
     org_id = int_arg(args[0])
     try:
-        kind = reports.kind_of(args[1])
+        kind = report_kinds.kind_of(args[1])
         period = reports.period_of(kind, args[2])
     except (NotFound, InvalidInput) as exc:  # forged data is a stale button
         raise StaleAction() from exc
@@ -113,7 +118,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
     for org_id, org_name in _writer_cells(env).items():
         lines.append("")
         lines.append(f"<b>{h(org_name)}</b>")
-        for kind in reports.KINDS.values():
+        for kind in report_kinds.KINDS.values():
             row = []
             for period in reports.recent_periods(session, kind, today):
                 v = reports.view(session, org_id=org_id, kind=kind, period=period, today=today)
@@ -143,7 +148,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
     if env.who.orgs_with(*SCOPE_ROLES):
         lines.append("")
         lines.append(_("📊 Which cells submitted, per report:"))
-        for kind in reports.KINDS.values():
+        for kind in report_kinds.KINDS.values():
             rows.append(
                 [
                     (
@@ -172,7 +177,7 @@ async def report_command(update: Update, context: Context, env: Env) -> None:
         except PeriodError as exc:
             raise InvalidInput(N_("Please give a period like 2026-Q4 or 2026.")) from exc
         kind = next(
-            (k for k in reports.KINDS.values() if k.schedule.period_kind == period.kind), None
+            (k for k in report_kinds.KINDS.values() if k.schedule.period_kind == period.kind), None
         )
         if kind is None:
             raise InvalidInput(N_("Please give a period like 2026-Q4 or 2026."))
@@ -415,7 +420,7 @@ async def on_cancel_typed(update: Update, context: Context, env: Env) -> None:
         )
         data = dict(draft.data)
         drafts.finish(session, env.who.person_id)
-        kind = reports.kind_of(data["kind"])
+        kind = report_kinds.kind_of(data["kind"])
         text, rows = _report_screen(env, session, data["org"], kind, data["period"])
     await show(update, env, context, text, rows)
 
@@ -427,7 +432,7 @@ async def on_assessment_text(update: Update, context: Context, env: Env, draft: 
         current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "assessment")
         data = dict(current.data)
         _require_writer(env, data["org"])
-        kind = reports.kind_of(data["kind"])
+        kind = report_kinds.kind_of(data["kind"])
         reports.set_assessment(
             session,
             org_id=data["org"],
@@ -451,7 +456,7 @@ async def on_reason_text(update: Update, context: Context, env: Env, draft: Draf
         current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "reason")
         data = dict(current.data)
         _require_writer(env, data["org"])
-        kind = reports.kind_of(data["kind"])
+        kind = report_kinds.kind_of(data["kind"])
         reports.reopen(
             session,
             org_id=data["org"],
@@ -467,13 +472,11 @@ async def on_reason_text(update: Update, context: Context, env: Env, draft: Draf
     await send(env, context, text, rows)
 
 
-flows.register(
-    flows.Flow(
-        name="report",
-        title=N_("a report"),
-        render=render_report_flow,
-        text_steps={"assessment": on_assessment_text, "reason": on_reason_text},
-    )
+REPORT_FLOW = flows.Flow(
+    name="report",
+    title=N_("a report"),
+    render=render_report_flow,
+    text_steps={"assessment": on_assessment_text, "reason": on_reason_text},
 )
 
 
@@ -532,7 +535,7 @@ async def on_status(update: Update, context: Context, env: Env) -> None:
     """Lists the cells in scope: submitted on time, late, missing, not due."""
     args = _args(update, "rpt:st", 2)
     try:
-        kind = reports.kind_of(args[0])
+        kind = report_kinds.kind_of(args[0])
         period = reports.period_of(kind, args[1]).key
     except (NotFound, InvalidInput) as exc:  # forged data is a stale button
         raise StaleAction() from exc
@@ -583,7 +586,7 @@ async def on_watch(update: Update, context: Context, env: Env) -> None:
 _REF = r"\d+:[a-z_]{1,16}:\d{4}(-Q[1-4])?"
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The handlers of /report."""
     return [
         CommandHandler(["report", "baocao"], report_command),

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from documents.reports import GROUP_LABELS, OUTCOME_ICONS, group_label, outcome_label
+from documents.report_parts import GROUP_LABELS, OUTCOME_ICONS, group_label, outcome_label
 from domain.access import CELL_WRITERS, may_use
 from domain.errors import InvalidInput, NotAllowed, NotInScope, StaleAction
 from domain.i18n import N_
@@ -23,7 +23,7 @@ from domain.rules.periods import PeriodError, parse_period
 from domain.rules.signs import Sign
 from domain.text import h, truncate
 from handlers import flows
-from handlers.base import Context, Env, button, command, int_arg, parse_data, send, show
+from handlers.base import Context, Env, Handlers, button, command, int_arg, parse_data, send, show
 from storage import drafts, reviews
 from storage.models import Draft, MemberStatus, ReviewOutcome, Role, SignGroup
 
@@ -472,12 +472,14 @@ async def on_member(update: Update, context: Context, env: Env) -> None:
 async def on_outcome(update: Update, context: Context, env: Env) -> str | None:
     """Records progressing / no change, or asks for the group of a new sign."""
     assert env.who is not None
+    actor = env.who.actor()
 
     async def act(session: Session, draft: Draft, args: list[str]) -> str | None:
         member_id, code = int_arg(args[0]), args[1]
         if code not in OUTCOME_CODES:
             raise StaleAction()
-        if code == "s":
+        outcome = OUTCOME_CODES[code]
+        if outcome is None:  # "s": a new sign, its group comes next
             drafts.advance(draft, state="group", now=env.now(), member=member_id)
             return None
         reviews.record_review(
@@ -486,8 +488,8 @@ async def on_outcome(update: Update, context: Context, env: Env) -> str | None:
             member_id=member_id,
             year=draft.data["y"],
             month=draft.data["m"],
-            outcome=OUTCOME_CODES[code],
-            actor=env.who.actor(),
+            outcome=outcome,
+            actor=actor,
             now=env.now(),
             today=env.today(),
         )
@@ -543,6 +545,7 @@ async def on_comment(update: Update, context: Context, env: Env) -> None:
 async def on_comment_remove(update: Update, context: Context, env: Env) -> None:
     """Removes a member's comment and goes back to the list."""
     assert env.who is not None
+    actor = env.who.actor()
 
     async def act(session: Session, draft: Draft, args: list[str]) -> None:
         reviews.set_comment(
@@ -552,7 +555,7 @@ async def on_comment_remove(update: Update, context: Context, env: Env) -> None:
             year=draft.data["y"],
             month=draft.data["m"],
             comment=None,
-            actor=env.who.actor(),
+            actor=actor,
             now=env.now(),
         )
         drafts.advance(draft, state="board", now=env.now(), member=None)
@@ -606,6 +609,7 @@ async def on_watch(update: Update, context: Context, env: Env) -> None:
 async def on_all(update: Update, context: Context, env: Env) -> None:
     """Records "progressing" for everyone not yet reviewed this month."""
     assert env.who is not None
+    actor = env.who.actor()
 
     async def act(session: Session, draft: Draft, args: list[str]) -> str:
         done = reviews.mark_all_progressing(
@@ -613,7 +617,7 @@ async def on_all(update: Update, context: Context, env: Env) -> None:
             org_id=draft.data["org"],
             year=draft.data["y"],
             month=draft.data["m"],
-            actor=env.who.actor(),
+            actor=actor,
             now=env.now(),
             today=env.today(),
         )
@@ -713,13 +717,11 @@ async def on_comment_text(update: Update, context: Context, env: Env, draft: Dra
     await send(env, context, *screen)
 
 
-flows.register(
-    flows.Flow(
-        name="review",
-        title=N_("monthly review of commitments"),
-        render=render_review,
-        text_steps={"desc": on_description, "measure": on_measure, "comment": on_comment_text},
-    )
+REVIEW_FLOW = flows.Flow(
+    name="review",
+    title=N_("monthly review of commitments"),
+    render=render_review,
+    text_steps={"desc": on_description, "measure": on_measure, "comment": on_comment_text},
 )
 
 
@@ -861,7 +863,7 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
         if line.signed:
             lines.append(_("📢 Made public.") if line.made_public else _("Not made public."))
         mid = line.member_id
-        rows: list[list[tuple[str, str]]] = [
+        rows = [
             [
                 (_("✍️ Signed today"), f"cmt:t:{d}:{mid}"),
                 (_("📅 Type the date"), f"cmt:d:{d}:{mid}"),
@@ -1066,6 +1068,7 @@ async def on_c_page(update: Update, context: Context, env: Env) -> None:
 async def on_c_all(update: Update, context: Context, env: Env) -> None:
     """Records a commitment signed today for every member still without one."""
     assert env.who is not None
+    actor = env.who.actor()
 
     async def act(session: Session, draft: Draft, args: list[str]) -> str:
         done, skipped = reviews.mark_all_signed(
@@ -1073,7 +1076,7 @@ async def on_c_all(update: Update, context: Context, env: Env) -> None:
             org_id=draft.data["org"],
             year=draft.data["year"],
             signed_on=env.today(),
-            actor=env.who.actor(),
+            actor=actor,
             now=env.now(),
             today=env.today(),
         )
@@ -1143,17 +1146,15 @@ async def on_c_item_text(update: Update, context: Context, env: Env, draft: Draf
     await send(env, context, *screen)
 
 
-flows.register(
-    flows.Flow(
-        name="commitments",
-        title=N_("members' commitments"),
-        render=render_commitments,
-        text_steps={"date": on_c_date_text, "item": on_c_item_text},
-    )
+COMMITMENTS_FLOW = flows.Flow(
+    name="commitments",
+    title=N_("members' commitments"),
+    render=render_commitments,
+    text_steps={"date": on_c_date_text, "item": on_c_item_text},
 )
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The handlers of /review and /commitments."""
     return [
         CommandHandler(["review", "camket"], review_command),

@@ -20,8 +20,19 @@ from domain.errors import NotInScope, StaleAction
 from domain.i18n import translator
 from domain.rules.periods import Period, PeriodError, month_of, parse_period
 from domain.text import h, truncate
-from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
-from storage import reports
+from handlers.base import (
+    Context,
+    Env,
+    Handlers,
+    Keyboard,
+    button,
+    command,
+    int_arg,
+    parse_data,
+    send,
+    show,
+)
+from storage import report_kinds
 from storage import summary as store
 from storage.summary import Subject
 
@@ -67,6 +78,7 @@ def _load(env: Env, period: Period, subject: Subject) -> tuple[store.Scope, stor
             subject=subject,
             today=env.today(),
             now=env.now(),
+            kinds=report_kinds.KINDS.values(),
             tz=env.app.settings.tz,
         )
 
@@ -132,7 +144,7 @@ def _main_rows(env: Env, s: store.Summary) -> Keyboard:
                 [b(_("🗂 By type"), "bt"), b(_("🏛 By committee"), "bc"), b(_("📋 Cells"), "cells")]
             )
         rows.append([b(_("📥 Excel"), "x"), b(_("📄 Word"), "d"), b(_("📈 Chart"), "p")])
-        if p.kind == "year" and store.PLAN_KIND in reports.KINDS and len(s.cells) > 1:
+        if p.kind == "year" and store.PLAN_KIND in report_kinds.KINDS and len(s.cells) > 1:
             rows.append([b(_("📑 Plan reports"), "pr")])
     last = [b(_("ℹ️ How counted"), "i")]
     if subj.kind != "all":
@@ -212,7 +224,12 @@ async def _cell(
     assert subject.org_id is not None
     with env.db.transaction() as session:
         cy = store.cell_year(
-            session, scope=scope, cell_id=subject.org_id, year=s.period.year, today=env.today()
+            session,
+            scope=scope,
+            cell_id=subject.org_id,
+            year=s.period.year,
+            today=env.today(),
+            kinds=report_kinds.KINDS.values(),
         )
     year = Period("year", s.period.year)
     await show(
@@ -299,7 +316,7 @@ async def summary_button(update: Update, context: Context, env: Env) -> None:
         await show(update, env, context, render.explain_text(s, env.t), [[_back(env, s)]])
 
 
-def handlers() -> list[object]:
+def handlers() -> Handlers:
     """The handlers of this module."""
     return [
         CommandHandler(["summary", "tonghop"], summary_command),

@@ -295,7 +295,7 @@ def fit(lines: Sequence[str], budget: int, more: str) -> str:
 
 def period_label(t: Translator, key: str) -> str:
     """``2026-11`` → "11/2026", ``2026-Q4`` → "quarter 4/2026", ``2026-H1``, ``2026``."""
-    if key.startswith("m"):
+    if key[:1] in ("m", "c"):  # a member's or a candidate's file: no period
         return ""
     try:
         period = parse_period_key(key)
@@ -357,6 +357,18 @@ def missing_text(t: Translator, item: dict[str, Any], title: str = "") -> str:
             member=h(item.get("member", "")),
             date=t.date(date.fromisoformat(ended)) if ended else "?",
         )
+    if what in ("candidate_decision", "candidate_ceremony"):
+        msg = (
+            N_("{name} ({cell}): admission decision due (cell resolution of {date})")
+            if what == "candidate_decision"
+            else N_("{name} ({cell}): admission ceremony due (decision received on {date})")
+        )
+        since = item.get("since")
+        return t.gettext(msg).format(
+            name=h(item.get("name", "")),
+            cell=h(item.get("cell", "")),
+            date=t.date(date.fromisoformat(since)) if since else "?",
+        )
     if what == "manual":
         return t.gettext("{title} (chibo cannot see it: ignore this if it is done)").format(
             title=h(title)
@@ -372,6 +384,8 @@ _ORDER = {
     "thematic_meeting": 3,
     "report": 4,
     "full_membership": 5,
+    "candidate_decision": 5,
+    "candidate_ceremony": 5,
     "briefing": 6,
     "manual": 7,
 }
@@ -912,7 +926,12 @@ def render_owed(owed: Owed, t: Translator, *, today: date, days: int = 30) -> tu
             )
             for miss in inst.missing:
                 # The title says the rest; counts and names are worth a line of their own.
-                if miss.get("what") in ("reviews", "full_membership"):
+                if miss.get("what") in (
+                    "reviews",
+                    "full_membership",
+                    "candidate_decision",
+                    "candidate_ceremony",
+                ):
                     lines.append(f"   {missing_text(t, miss, item.title(t.locale))}")
     if not owed.overdue and not owed.upcoming:
         lines.append(t.gettext("Nothing is overdue and nothing falls due in this period. 👍"))

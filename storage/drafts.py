@@ -7,9 +7,9 @@ record it writes, so a restart (even SIGKILL) loses nothing the user already ans
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from storage.models import Draft
@@ -59,4 +59,5 @@ def advance(draft: Draft, *, state: str | None = None, now: datetime, **changes:
 
 def finish(session: Session, person_id: int) -> bool:
     """End the person's conversation. Returns whether there was one."""
-    return bool(session.execute(delete(Draft).where(Draft.person_id == person_id)).rowcount)
+    deleted = session.execute(delete(Draft).where(Draft.person_id == person_id))
+    return bool(cast(CursorResult[Any], deleted).rowcount)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, distinct, extract, func, select
 from sqlalchemy.orm import Session
 
+from domain.rules import attendance as rules
 from storage.models import (
     Attendance,
     AttendanceStatus,
@@ -50,9 +51,7 @@ class CellMeetingFigures:
     @property
     def attendance_rate(self) -> float | None:
         """Present ÷ required over the range (see :mod:`domain.rules.attendance`)."""
-        from domain.rules.attendance import attendance_rate
-
-        return attendance_rate(self.present, self.required)
+        return rules.attendance_rate(self.present, self.required)
 
 
 def _year_month(col):
@@ -202,9 +201,7 @@ class MonthFigures:
     @property
     def attendance_rate(self) -> float | None:
         """Present ÷ required at the month's regular meeting (None: no meeting or no members)."""
-        from domain.rules.attendance import attendance_rate
-
-        return attendance_rate(self.present, self.required)
+        return rules.attendance_rate(self.present, self.required)
 
 
 def _months_between(start: date, end: date) -> list[tuple[int, int]]:
@@ -435,9 +432,7 @@ class AttendanceCounts:
     @property
     def rate(self) -> float | None:
         """Present ÷ required."""
-        from domain.rules.attendance import attendance_rate
-
-        return attendance_rate(self.present, self.required)
+        return rules.attendance_rate(self.present, self.required)
 
 
 def meeting_attendance(session: Session, meeting_ids: list[int]) -> dict[int, AttendanceCounts]:

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -260,6 +261,8 @@ class ImportBatch:
     orgs: list[OrgRow] = field(default_factory=list)
     members: list[MemberRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    #: What was accepted but deserves a look (names kept as text, missing probation dates).
+    warnings: list[RowError] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -280,7 +283,12 @@ class ImportResult:
 
 
 def parse_workbook(path: str | Path) -> ImportBatch:
-    """Read an .xlsx workbook (sheets ToChuc and DangVien) or a .csv holding one of them."""
+    """Read an .xlsx workbook (sheets ToChuc and DangVien) or a .csv holding one of them.
+
+    Raises:
+        UnreadableFile: The file cannot be read at all; its message says why in one line
+            (empty, a Word document, password-protected, an old .xls, an unknown encoding).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.is_file():
@@ -291,8 +299,8 @@ def parse_workbook(path: str | Path) -> ImportBatch:
             _parse_sheet(batch, sheet, rows)
     elif suffix in (".csv", ".txt"):
         rows = _csv_rows(path)
-        sheet = _csv_sheet(rows)
-        if sheet is None:
+        found = _csv_sheet(rows)
+        if found is None:
             batch.errors.append(
                 RowError(
                     "",
@@ -305,29 +313,84 @@ def parse_workbook(path: str | Path) -> ImportBatch:
                 )
             )
         else:
-            _parse_sheet(batch, sheet, rows)
+            _parse_sheet(batch, found, rows)
     else:
         raise UnreadableFile(
             N_("unsupported file type '{suffix}'; use .xlsx or .csv (save .xls files as .xlsx)"),
             suffix=suffix or path.name,
         )
+    _warn(batch)
     return batch
+
+
+#: The start of an OLE2 compound file: an old .xls, or an .xlsx encrypted with a password.
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+
+
+def _not_a_workbook(path: Path) -> UnreadableFile:
+    """Say in one line what the file is instead of an .xlsx workbook."""
+    raw = path.read_bytes()
+    if not raw.strip():
+        return UnreadableFile(N_("{name} is empty"), name=path.name)
+    if raw.startswith(_OLE_MAGIC):
+        if _ENCRYPTED in raw:
+            return UnreadableFile(
+                N_(
+                    "{name} is protected with a password; open it in Excel, remove the "
+                    "password (File › Info › Protect Workbook › Encrypt with Password) and "
+                    "save it again"
+                ),
+                name=path.name,
+            )
+        return UnreadableFile(
+            N_("{name} is an old Excel .xls file; open it in Excel and save it as .xlsx"),
+            name=path.name,
+        )
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+        if "word/document.xml" in names:
+            return UnreadableFile(
+                N_(
+                    "{name} is a Word document renamed to .xlsx; the data must be in the "
+                    "Excel workbook made by: chibo admin template"
+                ),
+                name=path.name,
+            )
+        if "ppt/presentation.xml" in names or "content.xml" in names:
+            return UnreadableFile(
+                N_(
+                    "{name} is not an Excel workbook (another office document renamed to "
+                    ".xlsx); use the workbook made by: chibo admin template"
+                ),
+                name=path.name,
+            )
+    return UnreadableFile(
+        N_(
+            "{name} is not an Excel .xlsx workbook (damaged, or another kind of file renamed); "
+            "use the workbook made by: chibo admin template"
+        ),
+        name=path.name,
+    )
+
+
+@dataclass(frozen=True)
+class _Formula:
+    """A formula cell whose result Excel never saved (the file was written by a program)."""
+
+    text: str
 
 
 def _xlsx_sheets(path: Path, batch: ImportBatch) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise UnreadableFile(
-            N_(
-                "cannot read {name} as an .xlsx workbook (is it password-protected or an old "
-                ".xls file?): {detail}"
-            ),
-            name=path.name,
-            detail=str(exc)[:200],
-        ) from exc
+        formulas = load_workbook(path, read_only=True, data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise _not_a_workbook(path) from exc
     try:
         by_key = {key(ws.title): ws for ws in workbook.worksheets}
+        formula_sheets = {key(ws.title): ws for ws in formulas.worksheets}
         for sheet in DATA_SHEETS:
             ws = by_key.get(key(sheet))
             if ws is None:
@@ -344,28 +407,113 @@ def _xlsx_sheets(path: Path, batch: ImportBatch) -> Iterator[tuple[str, list[tup
                 )
                 continue
             # Some writers leave a wrong <dimension>; forget it and read every row there is.
-            ws.reset_dimensions()  # type: ignore[union-attr]
-            yield sheet, list(ws.iter_rows(values_only=True))
+            ws.reset_dimensions()
+            rows = list(ws.iter_rows(values_only=True))
+            if any(v is None for row in rows for v in row):
+                fws = formula_sheets[key(sheet)]
+                fws.reset_dimensions()
+                rows = [
+                    tuple(
+                        _Formula(f) if v is None and isinstance(f, str) and f[:1] == "=" else v
+                        for v, f in zip_longest(row, frow)
+                    )
+                    for row, frow in zip_longest(
+                        rows, fws.iter_rows(values_only=True), fillvalue=()
+                    )
+                ]
+            yield sheet, rows
     finally:
         workbook.close()
+        formulas.close()
 
 
-def _decode(raw: bytes) -> str:
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """ "Unicode text" from Excel without its BOM: every other byte of ASCII text is zero."""
+    sample = raw[:4000]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > len(odd) * 0.3 and even.count(0) < len(even) * 0.05:
+        codec = "utf-16-le"
+    elif even.count(0) > len(even) * 0.3 and odd.count(0) < len(odd) * 0.05:
+        codec = "utf-16-be"
+    else:
+        return None
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError:
+        return None
+
+
+def _decode(raw: bytes, name: str) -> str:
+    """The text of a CSV saved by Excel: UTF-8 (with or without BOM), UTF-16, Windows-1258.
+
+    Raises:
+        UnreadableFile: Not text in any of these encodings (one line naming the problem).
+    """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise _bad_encoding(name) from exc
+    text = _utf16_without_bom(raw)
+    if text is not None:
+        return text
+    if b"\x00" in raw:
+        raise _bad_encoding(name)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
         # Vietnamese Windows ("ANSI") exports; tone marks come as combining characters,
         # which clean() composes to NFC.
-        return raw.decode("cp1258", errors="replace")
+        return raw.decode("cp1258")
+    except UnicodeDecodeError as exc:
+        raise _bad_encoding(name) from exc
+
+
+def _bad_encoding(name: str) -> UnreadableFile:
+    return UnreadableFile(
+        N_(
+            "{name} is not text in UTF-8, UTF-16 or Windows-1258 (Vietnamese); in Excel use "
+            "Save As › CSV UTF-8, or import the .xlsx workbook itself"
+        ),
+        name=name,
+    )
 
 
 def _csv_rows(path: Path) -> list[tuple[Any, ...]]:
-    text = _decode(path.read_bytes())
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first.count)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise UnreadableFile(N_("{name} is empty"), name=path.name)
+    text = _decode(raw, path.name)
+    if not text.strip().strip("\ufeff"):
+        raise UnreadableFile(N_("{name} is empty"), name=path.name)
+    lines = [line for line in text.splitlines() if line.strip()][:10]
+    delimiter = max(
+        (",", ";", "\t"), key=lambda d: max((line.count(d) for line in lines), default=0)
+    )
     return [tuple(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+
+
+#: How far down a title block may push the header row before we stop looking for it.
+HEADER_SEARCH_ROWS = 10
+
+
+def _header_keys(row: Sequence[Any]) -> set[str]:
+    return {key(str(v)) for v in row if isinstance(v, str) and v.strip()}
+
+
+def _find_header_row(rows: Sequence[Sequence[Any]], columns: Sequence[Column]) -> int | None:
+    """The 0-based index of the row holding most of ``columns``' headers, if any does."""
+    wanted = {key(c.header) for c in columns}
+    best, best_score = None, 0
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        score = len(_header_keys(row) & wanted)
+        if score > best_score:
+            best, best_score = index, score
+    return best if best_score >= 2 else None
 
 
 def _csv_sheet(rows: Sequence[Sequence[Any]]) -> str | None:
@@ -373,17 +521,19 @@ def _csv_sheet(rows: Sequence[Sequence[Any]]) -> str | None:
     if not rows:
         return None
     found = [key(str(v)) for v in rows[0] if v is not None and str(v).strip()]
-    if not found:
-        return None
-    for sheet, columns in SHEET_COLUMNS.items():
-        if found[0] == key(columns[0].header):
-            return sheet
+    if found:
+        for sheet, columns in SHEET_COLUMNS.items():
+            if found[0] == key(columns[0].header):
+                return sheet
     scores = {
-        sheet: len(set(found) & {key(c.header) for c in columns})
+        sheet: max(
+            (len(_header_keys(row) & {key(c.header) for c in columns}) for row in rows[:10]),
+            default=0,
+        )
         for sheet, columns in SHEET_COLUMNS.items()
     }
     best = max(scores, key=lambda s: scores[s])
-    return best if scores[best] else None
+    return best if scores[best] >= 2 else None
 
 
 def _cell_text(value: Any) -> str | None:
@@ -405,7 +555,11 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def _check_headers(sheet: str, header: Sequence[Any], columns: Sequence[Column]) -> list[RowError]:
+def _check_headers(
+    sheet: str, header: Sequence[Any], columns: Sequence[Column]
+) -> tuple[list[RowError], dict[str, int]]:
+    """Check row 1 and say where each column is: required columns must be there, optional
+    ones may be absent, the order is free, and a column chibo does not keep is refused."""
     found = [_cell_text(v) or "" for v in header]
     while found and not found[-1]:
         found.pop()
@@ -418,13 +572,10 @@ def _check_headers(sheet: str, header: Sequence[Any], columns: Sequence[Column])
                 N_("the header row (row 1) is empty; expected: {columns}"),
                 {"columns": ", ".join(c.header for c in columns)},
             )
-        ]
+        ], {}
     keys = [key(h) for h in found]
-    expected = [key(c.header) for c in columns]
-    if keys == expected:
-        return []
-    errors: list[RowError] = []
     by_key = {key(c.header): c for c in columns}
+    errors: list[RowError] = []
     counts = Counter(k for k in keys if k)
     for k, n in counts.items():
         if n > 1:
@@ -439,7 +590,7 @@ def _check_headers(sheet: str, header: Sequence[Any], columns: Sequence[Column])
                 )
             )
     for column in columns:
-        if key(column.header) not in counts:
+        if column.required and key(column.header) not in counts:
             errors.append(
                 RowError(
                     sheet,
@@ -463,23 +614,8 @@ def _check_headers(sheet: str, header: Sequence[Any], columns: Sequence[Column])
                     {"column": name, "letter": get_column_letter(index + 1)},
                 )
             )
-    if not errors:
-        for index, (k, want) in enumerate(zip(keys, expected, strict=False)):
-            if k != want:
-                errors.append(
-                    RowError(
-                        sheet,
-                        1,
-                        found[index],
-                        N_("column {letter} should be '{expected}' but is '{found}'"),
-                        {
-                            "letter": get_column_letter(index + 1),
-                            "expected": columns[index].header,
-                            "found": found[index],
-                        },
-                    )
-                )
-    return errors
+    positions = {by_key[k].field: i for i, k in enumerate(keys) if k in by_key}
+    return errors, positions
 
 
 class _Cells:
@@ -492,14 +628,32 @@ class _Cells:
         columns: Sequence[Column],
         values: Sequence[Any],
         errors: list[RowError],
+        positions: Mapping[str, int] | None = None,
     ) -> None:
         self.sheet = sheet
         self.row = row
         self.columns = {c.field: c for c in columns}
+        where = positions if positions is not None else {c.field: i for i, c in enumerate(columns)}
         self.values = {
-            c.field: (values[i] if i < len(values) else None) for i, c in enumerate(columns)
+            c.field: (
+                values[where[c.field]] if where.get(c.field, len(values)) < len(values) else None
+            )
+            for c in columns
         }
         self.errors = errors
+        self.formulas: set[str] = set()
+        for name, value in list(self.values.items()):
+            if isinstance(value, _Formula):
+                self.formulas.add(name)
+                self.values[name] = None
+                self.error(
+                    name,
+                    N_(
+                        "a formula without a saved value ({value}); please paste values "
+                        "(Paste Special › Values) and save in Excel"
+                    ),
+                    value=_show(value.text),
+                )
 
     def error(self, name: str, reason: str, **params: object) -> None:
         """Note a problem with the cell of field ``name``."""
@@ -511,7 +665,7 @@ class _Cells:
         """The cell as clean text; required and length rules checked."""
         text = _cell_text(self.values[name])
         if text is None:
-            if self.columns[name].required:
+            if self.columns[name].required and name not in self.formulas:
                 self.error(name, N_("this column is required"))
             return None
         if limit is not None and len(text) > limit:
@@ -599,18 +753,47 @@ def _blank(values: Sequence[Any]) -> bool:
     return all(_cell_text(v) is None for v in values)
 
 
-def _parse_sheet(batch: ImportBatch, sheet: str, rows: Iterable[Sequence[Any]]) -> None:
+def _parse_sheet(batch: ImportBatch, sheet: str, rows: Sequence[Sequence[Any]]) -> None:
     columns = SHEET_COLUMNS[sheet]
-    batch.sheets.append(sheet)
-    it = iter(rows)
-    header = next(it, None)
-    header_errors = _check_headers(sheet, header or (), columns)
+    header = rows[0] if rows else ()
+    if not _header_keys(header) & {key(c.header) for c in columns if c.required}:
+        # A title, a logo or merged cells above the headers: one line, not one per column.
+        found = _find_header_row(rows, columns)
+        if found is not None and found > 0:
+            batch.errors.append(
+                RowError(
+                    sheet,
+                    found + 1,
+                    None,
+                    N_(
+                        "the column headers must be on row 1, but they are on row {row}; "
+                        "delete the rows above them (titles, merged cells) and import again"
+                    ),
+                    {"row": found + 1},
+                )
+            )
+        else:
+            batch.errors.append(
+                RowError(
+                    sheet,
+                    1,
+                    None,
+                    N_(
+                        "row 1 must hold the column headers of the template ({columns}); "
+                        "copy them from: chibo admin template"
+                    ),
+                    {"columns": ", ".join(c.header for c in columns if c.required)},
+                )
+            )
+        return
+    header_errors, positions = _check_headers(sheet, header, columns)
     if header_errors:
         batch.errors.extend(header_errors)
         return
-    width = len(columns)
+    batch.sheets.append(sheet)  # its rows count (the one top organization is checked)
+    width = len([v for v in header if _cell_text(v) is not None])
     seen: dict[str, int] = {}
-    for number, values in enumerate(it, start=2):
+    for number, values in enumerate(rows[1:], start=2):
         if _blank(values):
             continue
         extra = [i for i in range(width, len(values)) if _cell_text(values[i]) is not None]
@@ -624,7 +807,7 @@ def _parse_sheet(batch: ImportBatch, sheet: str, rows: Iterable[Sequence[Any]]) 
                     {"letter": get_column_letter(extra[0] + 1)},
                 )
             )
-        cells = _Cells(sheet, number, columns, values, batch.errors)
+        cells = _Cells(sheet, number, columns, values, batch.errors, positions)
         parsed = _org_row(cells) if sheet == SHEET_ORGS else _member_row(cells)
         if parsed is None:
             continue
@@ -641,6 +824,56 @@ def _parse_sheet(batch: ImportBatch, sheet: str, rows: Iterable[Sequence[Any]]) 
             batch.orgs.append(parsed)
         else:
             batch.members.append(parsed)
+
+
+#: What a spreadsheet would take for a formula at the start of a cell.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _warn(batch: ImportBatch) -> None:
+    """Note what is accepted but deserves a look: names like formulas, probation dates."""
+    risky: dict[str, list[str]] = {}
+    for r in batch.orgs:
+        for text in (r.name, r.host_unit):
+            if text and text.startswith(FORMULA_STARTS):
+                risky.setdefault(SHEET_ORGS, []).append(f"{r.row} ({_show(text)})")
+    for m in batch.members:
+        if m.full_name and m.full_name.startswith(FORMULA_STARTS):
+            risky.setdefault(SHEET_MEMBERS, []).append(f"{m.row} ({_show(m.full_name)})")
+    for sheet, rows in risky.items():
+        batch.warnings.append(
+            RowError(
+                sheet,
+                None,
+                None,
+                N_(
+                    "names that begin with =, +, - or @ were kept as text, as written (exports "
+                    "never turn them into formulas); check them: rows {rows}"
+                ),
+                {"rows": ", ".join(rows)},
+            )
+        )
+    undated = [
+        str(m.row)
+        for m in batch.members
+        if m.status is MemberStatus.PROBATIONARY
+        and m.ceremony_on is None
+        and m.probation_end_on is None
+    ]
+    if undated:
+        batch.warnings.append(
+            RowError(
+                SHEET_MEMBERS,
+                None,
+                None,
+                N_(
+                    "probationary members without 'Ngày lễ kết nạp' nor 'Ngày hết dự bị': "
+                    "their full-membership deadline cannot be computed, so no reminder will "
+                    "come; fill one of these dates and import again: rows {rows}"
+                ),
+                {"rows": ", ".join(undated)},
+            )
+        )
 
 
 def _org_row(cells: _Cells) -> OrgRow | None:
@@ -670,7 +903,7 @@ def _org_row(cells: _Cells) -> OrgRow | None:
 
 
 def _member_row(cells: _Cells) -> MemberRow | None:
-    code = cells.code("code", upper=False)
+    code = cells.code("code")  # member codes compare case-insensitively, as org codes
     name = cells.text("full_name", limit=MEMBER_NAME_MAX)
     org_code = cells.code("org_code")
     gender = cells.word("gender", _GENDER_KEYS, N_("unknown gender '{value}'; use Nam or Nữ"))
@@ -722,11 +955,14 @@ class _Reference:
         """Load organizations, members (codes only unless ``full_members``) and types."""
         orgs = {o.code: o for o in session.scalars(select(Organization))}
         members: dict[str, Member] = {}
+        # Member codes compare case-insensitively (older imports kept them as typed).
         if full_members:
-            members = {m.code: m for m in session.scalars(select(Member))}
+            members = {m.code.upper(): m for m in session.scalars(select(Member))}
             member_orgs = {c: m.org_id for c, m in members.items()}
         else:
-            member_orgs = {c: o for c, o in session.execute(select(Member.code, Member.org_id))}
+            member_orgs = {
+                c.upper(): o for c, o in session.execute(select(Member.code, Member.org_id))
+            }
         db_types = [(t.code, t.name_vi, t.name_en) for t in session.scalars(select(OrgType))]
         types = db_types or ORG_TYPES
         org_types: dict[str, str] = {}
@@ -832,8 +1068,8 @@ def _check(batch: ImportBatch, ref: _Reference, today: date) -> list[RowError]:
                 word=KIND_WORDS[OrgKind.TOP][0],
             )
         elif len(tops) > 1:
-            rows = [file_orgs[c].row for c in tops if c in file_orgs]
-            for row in rows or [None]:
+            lines: list[int | None] = [file_orgs[c].row for c in tops if c in file_orgs]
+            for row in lines or [None]:
                 add(
                     SHEET_ORGS,
                     row,
@@ -1022,25 +1258,25 @@ def apply(session: Session, batch: ImportBatch, *, actor: Actor, now: datetime) 
             )
 
     new_members: list[Member] = []
-    for r in batch.members:
-        assert r.full_name is not None and r.org_code is not None
+    for mrow in batch.members:
+        assert mrow.full_name is not None and mrow.org_code is not None
         values = {
-            "org_id": ids[r.org_code],
-            "full_name": r.full_name,
-            "name_folded": fold(r.full_name)[:MEMBER_NAME_MAX],
-            "gender": r.gender,
-            "birth_year": r.birth_year,
-            "birth_month": r.birth_month,
-            "status": r.status,
-            "admitted_on": r.admitted_on,
-            "ceremony_on": r.ceremony_on,
-            "probation_end_on": r.probation_end_on,
-            "full_member_on": r.full_member_on,
-            "external_code": r.external_code,
+            "org_id": ids[mrow.org_code],
+            "full_name": mrow.full_name,
+            "name_folded": fold(mrow.full_name)[:MEMBER_NAME_MAX],
+            "gender": mrow.gender,
+            "birth_year": mrow.birth_year,
+            "birth_month": mrow.birth_month,
+            "status": mrow.status,
+            "admitted_on": mrow.admitted_on,
+            "ceremony_on": mrow.ceremony_on,
+            "probation_end_on": mrow.probation_end_on,
+            "full_member_on": mrow.full_member_on,
+            "external_code": mrow.external_code,
         }
-        member = ref.members.get(r.code)
+        member = ref.members.get(mrow.code)
         if member is None:
-            new_members.append(Member(code=r.code, created_at=now, updated_at=now, **values))
+            new_members.append(Member(code=mrow.code, created_at=now, updated_at=now, **values))
             continue
         before, after = _diff(member, values)
         if not after:

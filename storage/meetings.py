@@ -208,8 +208,10 @@ def _quorum(session: Session, present_ids: Iterable[int], roll_ids: Iterable[int
     roll = set(roll_ids)
     if not roll:
         return None
-    statuses = dict(
-        session.execute(select(Member.id, Member.status).where(Member.id.in_(sorted(roll)))).all()
+    statuses: dict[int, MemberStatus] = dict(
+        session.execute(select(Member.id, Member.status).where(Member.id.in_(sorted(roll))))
+        .tuples()
+        .all()
     )
     here = set(present_ids)
     full_present, full_members = full_member_counts(
@@ -320,16 +322,20 @@ def _roll(session: Session, data: dict[str, Any]) -> tuple[list[RollEntry], list
 
 def followers(session: Session, org_id: int) -> list[tuple[int, str]]:
     """The superior committee members assigned to follow the cell: (person id, name)."""
-    rows = session.execute(
-        select(Person.id, Person.display_name)
-        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-        .where(
-            RoleAssignment.org_id == org_id,
-            RoleAssignment.role == Role.FOLLOWER,
-            RoleAssignment.revoked_at.is_(None),
+    rows = (
+        session.execute(
+            select(Person.id, Person.display_name)
+            .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+            .where(
+                RoleAssignment.org_id == org_id,
+                RoleAssignment.role == Role.FOLLOWER,
+                RoleAssignment.revoked_at.is_(None),
+            )
+            .order_by(Person.display_name)
         )
-        .order_by(Person.display_name)
-    ).all()
+        .tuples()
+        .all()
+    )
     return [(int(i), n) for i, n in dict(rows).items()]
 
 
@@ -1343,7 +1349,9 @@ def _refresh_three_months(
     cfg = get_setting(session, "three_months_rule")
     warn_at, flag_at = int(cfg.get("warn_at", 2)), int(cfg.get("flag_at", 3))
     names = dict(
-        session.execute(select(Member.id, Member.full_name).where(Member.id.in_(member_ids))).all()
+        session.execute(select(Member.id, Member.full_name).where(Member.id.in_(member_ids)))
+        .tuples()
+        .all()
     )
     notices: list[FlagNotice] = []
     session.flush()
@@ -1546,7 +1554,9 @@ def meeting_detail(
                 select(Member.id, Member.full_name).where(
                     Member.id.in_([a.member_id for a in meeting.attendance])
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         if meeting.attendance
         else {}
@@ -1635,7 +1645,9 @@ def start_correction(
     if meeting.attendance:
         ids = [a.member_id for a in meeting.attendance]
         folded = dict(
-            session.execute(select(Member.id, Member.name_folded).where(Member.id.in_(ids))).all()
+            session.execute(select(Member.id, Member.name_folded).where(Member.id.in_(ids)))
+            .tuples()
+            .all()
         )
 
     def roll_order(a: Attendance) -> tuple[list[str], str]:
@@ -1821,6 +1833,7 @@ def save_model_text(
     org = _require_writer(session, person_id, draft.data["org_id"])
     actor = _actor(session, person_id)
     value = clean(text)
+    model: StudyModel | None
     if draft.state == ModelState.TITLE:
         if not value or len(value) > 300:
             raise InvalidInput(

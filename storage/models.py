@@ -33,6 +33,7 @@ from sqlalchemy.types import TypeDecorator
 from domain.vocab import (
     AbsenceReason,
     AttendanceStatus,
+    EnterpriseStatus,
     Gender,
     MeetingKind,
     MemberStatus,
@@ -123,6 +124,10 @@ class Organization(Base):
     usual_meeting_day: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The names a Party document's header needs (storage.doc_names derives them when empty):
+    # the committee's own name ("Đảng ủy Sở Y tế") and the code in the number line ("ĐU").
+    committee_name: Mapped[str | None] = mapped_column(String(300))
+    doc_code: Mapped[str | None] = mapped_column(String(16))
 
     parent: Mapped[Organization | None] = relationship(remote_side=[id])
 
@@ -485,6 +490,25 @@ class Candidate(Base):
     stage_since: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The pipeline (0002): the unit inside the host agency, the dates deadlines run from, the
+    # approvals a higher body granted, the member row made at the ceremony. ``version`` is
+    # bumped by every move: two secretaries moving the same file at once, one wins.
+    unit: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    class_planned_on: Mapped[date | None] = mapped_column(Date)
+    proposed_on: Mapped[date | None] = mapped_column(Date)
+    certificate_on: Mapped[date | None] = mapped_column(Date)
+    introducer_form: Mapped[str | None] = mapped_column(String(16))
+    introducers: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
+    resolution_on: Mapped[date | None] = mapped_column(Date)
+    votes_for: Mapped[int | None] = mapped_column(SmallInteger)
+    full_members: Mapped[int | None] = mapped_column(SmallInteger)
+    decision_extended: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    decision_on: Mapped[date | None] = mapped_column(Date)
+    received_on: Mapped[date | None] = mapped_column(Date)
+    ceremony_on: Mapped[date | None] = mapped_column(Date)
+    approvals: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
 
 class CandidateEvent(Base):
@@ -498,6 +522,11 @@ class CandidateEvent(Base):
     happened_on: Mapped[date] = mapped_column(Date)
     detail: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    # 0002: what kind of step (forward, back, exit, note), from where, who, and why.
+    action: Mapped[str] = mapped_column(String(16), default="forward", server_default="forward")
+    from_stage: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
 
 class CandidateConsideration(Base):
@@ -512,6 +541,45 @@ class CandidateConsideration(Base):
     month: Mapped[int] = mapped_column(SmallInteger)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    considered_on: Mapped[date | None] = mapped_column(Date)  # 0002
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))  # 0002
+
+
+class Enterprise(Base):
+    """A non-state enterprise the top organization's steering group works with (plan 2.3c)."""
+
+    __tablename__ = "enterprises"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    top_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    name_folded: Mapped[str] = mapped_column(String(300), index=True)
+    location: Mapped[str | None] = mapped_column(String(300))
+    workforce: Mapped[int | None] = mapped_column(Integer)
+    members_elsewhere: Mapped[int] = mapped_column(Integer, default=0)
+    has_trade_union: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_youth_union: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[EnterpriseStatus] = mapped_column(_enum(EnterpriseStatus, "enterprise_status"))
+    status_since: Mapped[date] = mapped_column(Date)
+    founded_on: Mapped[date | None] = mapped_column(Date)
+    founded_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EnterpriseEvent(Base):
+    """A dated update of an enterprise (status change or new figures), with its author."""
+
+    __tablename__ = "enterprise_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    status: Mapped[EnterpriseStatus] = mapped_column(_enum(EnterpriseStatus, "enterprise_status"))
+    happened_on: Mapped[date] = mapped_column(Date)
+    detail: Mapped[dict[str, Any]]
+    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
 
 

@@ -28,14 +28,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, delete, distinct, extract, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from domain.calendar import DATA, Catalog, ObligationSpec
+from domain.rules.candidates import CandidateRules, ceremony_due, decision_due
 from domain.rules.deadlines import (
+    CANDIDATE_KINDS,
     DueRule,
     PeriodRef,
     WorkCalendar,
@@ -57,6 +59,7 @@ from domain.rules.holidays import (
 )
 from storage.audit import Actor, record
 from storage.models import (
+    Candidate,
     CandidateConsideration,
     Holiday,
     Meeting,
@@ -80,9 +83,6 @@ from storage.models import (
     Setting,
     Snooze,
 )
-
-if TYPE_CHECKING:
-    from services.calendar import Catalog, ObligationSpec
 
 CALENDAR_SETTING = "calendar"
 REGULAR_KINDS = [MeetingKind.REGULAR, MeetingKind.COMBINED]
@@ -199,6 +199,7 @@ class _Pending:
     member_name: str | None = None
     probation_end: date | None = None
     missing: list[dict[str, Any]] = field(default_factory=list)
+    key: str | None = None  # "c<id>": a candidate's file (pipeline deadlines)
     done: bool = False
 
 
@@ -244,6 +245,9 @@ def instances(
         owners = _owners(spec, orgs, only)
         if not owners:
             continue
+        if spec.due.every in CANDIDATE_KINDS:
+            pending.extend(pipeline_instances(session, spec, owners, orgs, cal, start, end))
+            continue
         if spec.due.per_member:
             pending.extend(_member_instances(session, spec, owners, cal, start, end))
             continue
@@ -264,7 +268,7 @@ def instances(
     out = [
         Instance(
             obligation=p.spec.code,
-            period=p.period.key if p.period else f"m{p.member_id}",
+            period=p.period.key if p.period else (p.key or f"m{p.member_id}"),
             org_id=p.org.id,
             due=p.due,
             missing=tuple(p.missing),
@@ -326,6 +330,77 @@ def _member_instances(
                     probation_end=ended,
                     missing=[
                         {"what": "full_membership", "member": name, "ended": ended.isoformat()}
+                    ],
+                )
+            )
+    return out
+
+
+def pipeline_instances(
+    session: Session,
+    spec: ObligationSpec,
+    owners: list[OrgRow],
+    orgs: dict[int, OrgRow],
+    cal: WorkCalendar,
+    start: date,
+    end: date,
+) -> list[_Pending]:
+    """Candidates' files waiting on a deadline of the admission pipeline in [start, end].
+
+    ``candidate_decision``: the cell's resolution waits for the admission decision, owed by the
+    body above the cell (its grassroots committee, or the top organization for a grassroots
+    cell): N working days, +30 when extended. ``candidate_ceremony``: the decision received,
+    the cell owes the ceremony within N working days (none once a late ceremony is approved).
+    Source: Quy định 294-QĐ/TW (2025); Hướng dẫn 06-HD/TW (2025).
+    """
+    decision = spec.due.every == "candidate_decision"
+    by_id = {o.id: o for o in owners}
+    stage = "cell_resolution" if decision else "decision"
+    when = Candidate.resolution_on if decision else Candidate.received_on
+    # N working days are at most ~2N + 30 calendar days (Tết included): bound the query.
+    slack = timedelta(days=2 * (spec.due.working_days + 30) + 30)
+    rows = session.execute(
+        select(
+            Candidate.id,
+            Candidate.org_id,
+            Candidate.full_name,
+            when,
+            Candidate.decision_extended,
+            Candidate.approvals,
+        ).where(Candidate.stage == stage, when.is_not(None), when >= start - slack, when <= end)
+    ).all()
+    rs = CandidateRules(
+        decision_working_days=spec.due.working_days, ceremony_working_days=spec.due.working_days
+    )
+    out = []
+    for cand_id, cell_id, name, since, extended, approvals in rows:
+        cell = orgs.get(cell_id)
+        if cell is None:
+            continue
+        owner = by_id.get(cell.parent_id if decision else cell_id)  # type: ignore[arg-type]
+        if owner is None:
+            continue
+        if decision:
+            due = decision_due(since, cal, rs, extended=bool(extended))
+        elif "late_ceremony" in (approvals or []):
+            continue
+        else:
+            due = ceremony_due(since, cal, rs)
+        if start <= due <= end:
+            out.append(
+                _Pending(
+                    spec,
+                    owner,
+                    None,
+                    due,
+                    key=f"c{cand_id}",
+                    missing=[
+                        {
+                            "what": spec.due.every,
+                            "name": name,
+                            "cell": cell.name,
+                            "since": since.isoformat(),
+                        }
                     ],
                 )
             )
@@ -400,7 +475,9 @@ def _reviews(session: Session, items: list[_Pending], tz: ZoneInfo) -> None:
             select(Member.org_id, func.count(Member.id))
             .where(Member.org_id.in_(ids), Member.status.in_(REVIEWED_STATUSES))
             .group_by(Member.org_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     years = sorted({p.period.year for p in items if p.period is not None})
     rows = session.execute(
@@ -485,6 +562,7 @@ def _briefing(session: Session, items: list[_Pending], tz: ZoneInfo) -> None:
                 Notice.event_at < hi,
             )
         )
+        if at is not None
     ]
     for p in items:
         assert p.period is not None
@@ -512,13 +590,18 @@ _DISCHARGES = {
     "report": _report,
     "briefing": _briefing,
     "full_membership": _full_membership,
+    # Only files still waiting at that stage are selected: nothing more to check.
+    "candidate_decision": _full_membership,
+    "candidate_ceremony": _full_membership,
     "manual": _manual,
 }
 
 
 def period_of_instance(instance: Instance) -> PeriodRef | None:
     """The period of a periodic instance (None for a member's)."""
-    return None if instance.period.startswith("m") else parse_period_key(instance.period)
+    if instance.period[:1] in ("m", "c"):
+        return None
+    return parse_period_key(instance.period)
 
 
 # --- Recipients --------------------------------------------------------------------------------
@@ -560,7 +643,7 @@ def recipients(
     remind (directly under the top organization) gets no reminder: leaders see it in the digest.
     """
     wanted = {i.org_id for i in items}
-    wanted |= {orgs[i].parent_id for i in wanted if orgs[i].parent_id is not None}
+    wanted |= {p for i in wanted if (p := orgs[i].parent_id) is not None}
     holders = role_holders(session, wanted)
     out: dict[str, list[Recipient]] = {}
     for inst in items:
@@ -815,7 +898,9 @@ def unreachable(session: Session) -> list[Unreachable]:
                     Outbox.status.in_([OutboxStatus.BLOCKED, OutboxStatus.FAILED]),
                 )
                 .group_by(Outbox.person_id)
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         if people
         else {}
@@ -899,7 +984,9 @@ def save_catalog(
 def holiday_days(session: Session) -> dict[date, str]:
     """The stored days off decided by the Government (not the law's computed holidays)."""
     return dict(
-        session.execute(select(Holiday.day, Holiday.name).where(Holiday.kind == "day_off")).all()
+        session.execute(select(Holiday.day, Holiday.name).where(Holiday.kind == "day_off"))
+        .tuples()
+        .all()
     )
 
 
@@ -974,7 +1061,6 @@ def save_holidays(
 # --- One source of truth for due dates ---------------------------------------------------------
 
 HOLIDAY_RULES_SETTING = "holiday_rules"
-DATA = Path(__file__).parents[1] / "domain" / "data"
 
 
 @cache
@@ -1236,7 +1322,9 @@ def notice_status(session: Session, notice_id: int) -> NoticeStatus | None:
             select(Person.id, Person.display_name)
             .join(Outbox, Outbox.person_id == Person.id)
             .where(Outbox.key.like(f"notice:{notice_id}:%"))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     answers: dict[str, list[str]] = defaultdict(list)
     answered: set[int] = set()

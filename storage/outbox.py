@@ -92,6 +92,7 @@ def insert_ignore(session: Session, rows: Sequence[NewRow], *, now: datetime) ->
         for r in rows
     ]
     dialect = session.get_bind().dialect.name
+    insert: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":
         insert = postgresql.insert(Outbox)
     elif dialect == "sqlite":

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.errors import InviteInvalid, NotFound
+from domain.errors import InviteAlreadyYours, InviteInvalid, NotFound
 from domain.text import clean
 from storage.audit import Actor, record, snapshot
 from storage.models import Invite, Organization, Person, Role, RoleAssignment
@@ -123,6 +123,10 @@ def redeem_invite(
     if not INVITE_RE.match(code):
         raise InviteInvalid()
     invite = session.scalar(select(Invite).where(Invite.code == code).with_for_update())
+    if invite is not None and invite.used_at is not None and invite.used_by is not None:
+        user = session.get(Person, invite.used_by)
+        if user is not None and user.telegram_user_id == telegram_user_id:
+            raise InviteAlreadyYours()
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
         raise InviteInvalid()
     person = session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
@@ -272,4 +276,55 @@ def revoke_role(session: Session, *, assignment_id: int, actor: Actor, now: date
         org.code,
         org.name,
         assignment.granted_at,
+    )
+
+
+@dataclass(frozen=True)
+class InviteRow:
+    """A line of ``chibo admin invites``: an invite not used yet and not expired."""
+
+    invite_id: int
+    role: Role
+    org_code: str
+    org_name: str
+    display_name: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+def list_pending_invites(session: Session, *, now: datetime) -> list[InviteRow]:
+    """Invites that can still be redeemed, oldest first."""
+    rows = session.execute(
+        select(Invite, Organization)
+        .join(Organization, Organization.id == Invite.org_id)
+        .where(Invite.used_at.is_(None), Invite.expires_at > now)
+        .order_by(Invite.created_at, Invite.id)
+    ).all()
+    return [
+        InviteRow(i.id, i.role, o.code, o.name, i.display_name, i.created_at, i.expires_at)
+        for i, o in rows
+    ]
+
+
+def revoke_invite(session: Session, *, invite_id: int, actor: Actor, now: datetime) -> InviteRow:
+    """Make a pending invite unusable at once (it expires now; the row stays for the audit)."""
+    invite = session.get(Invite, invite_id)
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        raise NotFound()
+    before = {"expires_at": invite.expires_at.isoformat()}
+    invite.expires_at = now
+    record(
+        session,
+        actor=actor,
+        at=now,
+        action="revoke",
+        entity="invite",
+        entity_id=invite.id,
+        before=before,
+        after={"expires_at": now.isoformat()},
+    )
+    org = session.get(Organization, invite.org_id)
+    assert org is not None
+    return InviteRow(
+        invite.id, invite.role, org.code, org.name, invite.display_name, invite.created_at, now
     )

@@ -1,9 +1,11 @@
-"""Reports a cell owes: a registry of report kinds and the draft → submit → reopen lifecycle.
+"""Reports a cell owes: what a report kind is and the draft → submit → reopen lifecycle.
 
 A :class:`ReportKind` says when a report is due for a period, which dates it covers, who receives
-it and how to draft its figures. Kinds register themselves in :data:`KINDS`; this module ships
-the two remedy reports (quarterly and annual, Quy định 4842-QĐ/TU) and later features add theirs
-with :func:`register_kind` (the annual plan report, for example) using the same machinery.
+it and how to draft its figures. This module defines the two remedy reports (quarterly and
+annual, Quy định 4842-QĐ/TU); other features define theirs with the same machinery (the annual
+plan report in :mod:`storage.summary`), and :mod:`storage.report_kinds` lists them all in one
+catalogue. The functions here take a :class:`ReportKind`; a code from a button is looked up in
+the catalogue first.
 
 Lifecycle. Looking at a report writes nothing: until it is submitted its figures are drafted
 afresh from the reviews. Adding an assessment stores a draft row; submitting snapshots the
@@ -23,10 +25,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import CursorResult, Result, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +40,7 @@ from domain.rules.periods import Period, PeriodError, parse_period, quarter_of
 from storage import figures as shared_figures
 from storage import obligations, outbox, reviews
 from storage.audit import Actor, record, snapshot
+from storage.doc_names import CELL_DOC_CODE, Signer, doc_names
 from storage.models import (
     AuditLog,
     Organization,
@@ -148,23 +151,23 @@ class ReportKind:
     short: str = ""  # msgid of a short name for buttons ("Remedy")
 
 
-KINDS: dict[str, ReportKind] = {}
+def catalog(*kinds: ReportKind) -> dict[str, ReportKind]:
+    """Code → kind for ``kinds``, in order; a code must be short, unique and without a colon
+    (it travels in callback data)."""
+    out: dict[str, ReportKind] = {}
+    for kind in kinds:
+        if len(kind.code) > 16 or ":" in kind.code:
+            raise ValueError(f"report kind code {kind.code!r} must be ≤ 16 characters, no colon")
+        if kind.code in out:
+            raise ValueError(f"report kind code {kind.code!r} is listed twice")
+        out[kind.code] = kind
+    return out
 
 
-def register_kind(kind: ReportKind) -> ReportKind:
-    """Make a report kind known (its code must be short and unique)."""
-    if len(kind.code) > 16 or ":" in kind.code:
-        raise ValueError(f"report kind code {kind.code!r} must be ≤ 16 characters, no colon")
-    KINDS[kind.code] = kind
-    return kind
-
-
-def kind_of(code: str | ReportKind) -> ReportKind:
-    """The registered kind for ``code``; an unknown code is a stale request."""
-    if isinstance(code, ReportKind):
-        return code
+def lookup(kinds: dict[str, ReportKind], code: str) -> ReportKind:
+    """The kind of ``code`` in a catalogue; an unknown code is a stale request."""
     try:
-        return KINDS[code]
+        return kinds[code]
     except KeyError as exc:
         raise NotFound() from exc
 
@@ -234,7 +237,7 @@ class ReportView:
     org_id: int
     org_code: str
     org_name: str
-    superior_name: str
+    superior_name: str  # the organization above the cell
     top_name: str
     due_on: date
     start: date
@@ -249,6 +252,9 @@ class ReportView:
     report_id: int | None
     place: str
     today: date
+    issuer_name: str = ""  # the cell's committee where it has one, else the cell (doc_names)
+    doc_code: str = CELL_DOC_CODE
+    signs_for: Signer = Signer.CELL_COMMITTEE
 
     @property
     def submitted(self) -> bool:
@@ -298,10 +304,9 @@ def submissions(session: Session, report_id: int) -> int:
 
 
 def view(
-    session: Session, *, org_id: int, kind: str | ReportKind, period: Period | str, today: date
+    session: Session, *, org_id: int, kind: ReportKind, period: Period | str, today: date
 ) -> ReportView:
     """The report of a cell for a period: the submitted snapshot, or a fresh draft."""
-    kind = kind_of(kind)
     period = period_of(kind, period)
     org = _cell(session, org_id)
     ctx = _context(session, org, kind, period, today)
@@ -311,7 +316,7 @@ def view(
     else:
         figures = kind.draft(session, ctx)
     top = top_organization(session)
-    parent = session.get(Organization, org.parent_id) if org.parent_id else None
+    names = doc_names(session, org)
     signer = session.get(Person, report.submitted_by) if report and report.submitted_by else None
     place = get_setting(session, "document_place")
     return ReportView(
@@ -320,7 +325,7 @@ def view(
         org_id=org.id,
         org_code=org.code,
         org_name=org.name,
-        superior_name=(parent or top or org).name,
+        superior_name=names.superior,
         top_name=(top or org).name,
         due_on=ctx.due_on,
         start=ctx.start,
@@ -335,6 +340,9 @@ def view(
         report_id=report.id if report else None,
         place=str(place.get("place", "")) if isinstance(place, dict) else str(place),
         today=today,
+        issuer_name=names.issuer,
+        doc_code=names.doc_code,
+        signs_for=names.signer,
     )
 
 
@@ -396,7 +404,7 @@ def set_assessment(
     session: Session,
     *,
     org_id: int,
-    kind: str | ReportKind,
+    kind: ReportKind,
     period: Period | str,
     text: str | None,
     actor: Actor,
@@ -404,7 +412,6 @@ def set_assessment(
     today: date,
 ) -> bool:
     """Store the secretary's short assessment on a report not yet submitted."""
-    kind = kind_of(kind)
     period = period_of(kind, period)
     org = _cell(session, org_id)
     value = rules.short_text(text, ASSESSMENT_MAX + 1) if text else None
@@ -469,7 +476,7 @@ def submit(
     session: Session,
     *,
     org_id: int,
-    kind: str | ReportKind,
+    kind: ReportKind,
     period: Period | str,
     expected: int | None,
     actor: Actor,
@@ -484,7 +491,6 @@ def submit(
     and writes nothing. A period without any review can be submitted only with an assessment
     that explains it.
     """
-    kind = kind_of(kind)
     period = period_of(kind, period)
     org = _cell(session, org_id)
     ctx = _context(session, org, kind, period, today)
@@ -504,22 +510,24 @@ def submit(
         )
     before = None if created else snapshot(report, _AUDIT_FIELDS)
     first_time = report.submitted_at is None
-    changed = session.execute(
-        update(Report)
-        .where(
-            Report.id == report.id,
-            Report.status.in_([ReportStatus.DRAFT, ReportStatus.REOPENED]),
+    changed = _rowcount(
+        session.execute(
+            update(Report)
+            .where(
+                Report.id == report.id,
+                Report.status.in_([ReportStatus.DRAFT, ReportStatus.REOPENED]),
+            )
+            .values(
+                status=ReportStatus.SUBMITTED,
+                figures=figures,
+                due_on=ctx.due_on,
+                submitted_at=now if first_time else report.submitted_at,
+                submitted_by=actor.person_id,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .values(
-            status=ReportStatus.SUBMITTED,
-            figures=figures,
-            due_on=ctx.due_on,
-            submitted_at=now if first_time else report.submitted_at,
-            submitted_by=actor.person_id,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if changed != 1:
         raise AlreadyRecorded(N_("This report has already been submitted."))
     session.refresh(report)
@@ -572,14 +580,13 @@ def reopen(
     session: Session,
     *,
     org_id: int,
-    kind: str | ReportKind,
+    kind: ReportKind,
     period: Period | str,
     reason: str | None,
     actor: Actor,
     now: datetime,
 ) -> bool:
     """Reopen a submitted report so it can be corrected; the reason is required and audited."""
-    kind = kind_of(kind)
     period = period_of(kind, period)
     _cell(session, org_id)
     value = rules.short_text(reason, REASON_MAX)
@@ -589,12 +596,14 @@ def reopen(
     if report is None or report.status is not ReportStatus.SUBMITTED:
         raise InvalidInput(N_("This report is not submitted: there is nothing to reopen."))
     before = snapshot(report, _AUDIT_FIELDS)
-    changed = session.execute(
-        update(Report)
-        .where(Report.id == report.id, Report.status == ReportStatus.SUBMITTED)
-        .values(status=ReportStatus.REOPENED, reopen_reason=value, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = _rowcount(
+        session.execute(
+            update(Report)
+            .where(Report.id == report.id, Report.status == ReportStatus.SUBMITTED)
+            .values(status=ReportStatus.REOPENED, reopen_reason=value, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if changed != 1:
         raise InvalidInput(N_("This report is not submitted: there is nothing to reopen."))
     session.refresh(report)
@@ -634,14 +643,13 @@ class CellReportRow:
 def status_rows(
     session: Session,
     cell_ids: list[int],
-    kind: str | ReportKind,
+    kind: ReportKind,
     period: Period | str,
     *,
     today: date,
     tz: ZoneInfo = LOCAL_TZ,
 ) -> list[CellReportRow]:
     """Each cell's standing (on time, late, missing, not due), by cell code."""
-    kind = kind_of(kind)
     period = period_of(kind, period)
     if not cell_ids:
         return []
@@ -684,7 +692,7 @@ def status_rows(
 def report_status(
     session: Session,
     cell_ids: list[int],
-    kind: str | ReportKind,
+    kind: ReportKind,
     period: Period | str,
     *,
     today: date,
@@ -700,7 +708,7 @@ def report_status(
 def status_counts(
     session: Session,
     cell_ids: list[int],
-    kind: str | ReportKind,
+    kind: ReportKind,
     period: Period | str,
     *,
     today: date,
@@ -811,75 +819,47 @@ def draft_remedy(session: Session, ctx: DraftContext) -> dict[str, Any]:
 
 REMEDY_RECIPIENTS = frozenset({Role.INSPECTION})
 
-REMEDY_QUARTERLY = register_kind(
-    ReportKind(
-        code="remedy_quarterly",
-        title=N_("Quarterly report on remedying degradation"),
-        schedule=QUARTERLY,
-        recipient_roles=REMEDY_RECIPIENTS,
-        draft=draft_remedy,
-        rule_source=rules.RULE_SOURCE_REPORTS,
-        notify_msgid=N_(
-            "📥 {cell} submitted its report on remedying degradation for quarter "
-            "{quarter}/{year} on {date}."
-        ),
-        renotify_msgid=N_(
-            "📥 {cell} submitted a corrected report on remedying degradation for quarter "
-            "{quarter}/{year} on {date}."
-        ),
-        # TRANSLATORS: short name of the remedy reports on a button, before the period
-        short=N_("Remedy"),
-    )
+REMEDY_QUARTERLY = ReportKind(
+    code="remedy_quarterly",
+    title=N_("Quarterly report on remedying degradation"),
+    schedule=QUARTERLY,
+    recipient_roles=REMEDY_RECIPIENTS,
+    draft=draft_remedy,
+    rule_source=rules.RULE_SOURCE_REPORTS,
+    notify_msgid=N_(
+        "📥 {cell} submitted its report on remedying degradation for quarter "
+        "{quarter}/{year} on {date}."
+    ),
+    renotify_msgid=N_(
+        "📥 {cell} submitted a corrected report on remedying degradation for quarter "
+        "{quarter}/{year} on {date}."
+    ),
+    # TRANSLATORS: short name of the remedy reports on a button, before the period
+    short=N_("Remedy"),
 )
 
-REMEDY_ANNUAL = register_kind(
-    ReportKind(
-        code="remedy_annual",
-        title=N_("Annual report on remedying degradation"),
-        schedule=ANNUAL,
-        recipient_roles=REMEDY_RECIPIENTS,
-        draft=draft_remedy,
-        rule_source=rules.RULE_SOURCE_REPORTS,
-        notify_msgid=N_(
-            "📥 {cell} submitted its annual report on remedying degradation for {year} on {date}."
-        ),
-        renotify_msgid=N_(
-            "📥 {cell} submitted a corrected annual report on remedying degradation for {year} "
-            "on {date}."
-        ),
-        # TRANSLATORS: short name of the remedy reports on a button, before the period
-        short=N_("Remedy"),
-    )
+REMEDY_ANNUAL = ReportKind(
+    code="remedy_annual",
+    title=N_("Annual report on remedying degradation"),
+    schedule=ANNUAL,
+    recipient_roles=REMEDY_RECIPIENTS,
+    draft=draft_remedy,
+    rule_source=rules.RULE_SOURCE_REPORTS,
+    notify_msgid=N_(
+        "📥 {cell} submitted its annual report on remedying degradation for {year} on {date}."
+    ),
+    renotify_msgid=N_(
+        "📥 {cell} submitted a corrected annual report on remedying degradation for {year} "
+        "on {date}."
+    ),
+    # TRANSLATORS: short name of the remedy reports on a button, before the period
+    short=N_("Remedy"),
 )
 
 
-def _draft_plan(session: Session, ctx: DraftContext) -> dict[str, Any]:
-    # Drafted from the year's records by the summary's queries (imported here, not at the top:
-    # storage.summary itself reads this registry).
-    from storage.summary import draft_plan_annual
-
-    return draft_plan_annual(session, ctx)
-
-
-PLAN_ANNUAL = register_kind(
-    ReportKind(
-        code="plan_annual",
-        title=N_("Annual report on carrying out the plan"),
-        schedule=ANNUAL,
-        recipient_roles=frozenset({Role.ORGANIZATION}),  # to the Standing Board via it
-        draft=_draft_plan,
-        rule_source="Kế hoạch 12-KH/ĐUK, mục III.1",
-        notify_msgid=N_(
-            "📥 {cell} submitted its annual report on carrying out the plan for {year} on {date}."
-        ),
-        renotify_msgid=N_(
-            "📥 {cell} submitted a corrected annual report on carrying out the plan for {year} "
-            "on {date}."
-        ),
-        # TRANSLATORS: short name of the annual plan report on a button, before the period
-        short=N_("Plan"),
-    )
-)
+def _rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE matched (for DML, ``Session.execute`` returns a ``CursorResult``)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def _roman(n: int) -> str:

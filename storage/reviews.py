@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from domain.errors import InvalidInput, NotInScope
@@ -528,7 +528,7 @@ def _runs(
     session: Session, member_ids: Any, as_of: int | None = None
 ) -> dict[int, tuple[int, int, int]]:
     """Member id → (first, latest, new signs) of the reviews since the last "progressing"."""
-    conds = [Review.member_id.in_(member_ids)]
+    conds: list[ColumnElement[bool]] = [Review.member_id.in_(member_ids)]
     if as_of is not None:
         conds.append(month_idx <= as_of)
     last_progress = (

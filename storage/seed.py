@@ -58,6 +58,11 @@ DEFAULT_SETTINGS: dict[str, tuple[Any, str]] = {
     "document_place": ({"place": "Cần Thơ"}, "Thể thức văn bản của Đảng"),
     # The body above the top organization, printed first in the header of its documents.
     "document_superior": ({"name": "Đảng bộ thành phố Cần Thơ"}, "Thể thức văn bản của Đảng"),
+    # Limits of the admission rules (domain.rules.candidates.CandidateRules; months, working days).
+    "candidate_rules": (
+        {"certificate_valid_months": 60},
+        "Quy định 294-QĐ/TW (2025); Hướng dẫn 06-HD/TW (2025)",
+    ),
 }
 
 

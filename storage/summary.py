@@ -27,12 +27,16 @@ from sqlalchemy.orm import Session, aliased
 
 from domain.errors import ChiboError, NotAllowed, NotFound, NotInScope
 from domain.i18n import N_
+from domain.rules import reviews as review_rules
 from domain.rules.attendance import attendance_rate, three_months_rule
 from domain.rules.deadlines import Standing, period_standing
 from domain.rules.membership import counting_day
 from domain.rules.periods import Period
+from domain.rules.reviews import report_state
 from storage import figures, membership, obligations, reports, reviews
 from storage.audit import Actor, record
+from storage.candidates_summary import Pipeline, pipeline
+from storage.doc_names import Signer, doc_names
 from storage.models import (
     Candidate,
     CandidateConsideration,
@@ -46,6 +50,7 @@ from storage.models import (
     ReportStatus,
     Review,
     ReviewOutcome,
+    Role,
     SignGroup,
     StudyModel,
 )
@@ -73,6 +78,7 @@ CANDIDATE_STAGES: dict[str, str] = {
     "withdrawn": N_("withdrawn"),
     "not_admitted": N_("not admitted"),
     "expired": N_("file expired"),
+    "not_recognized": N_("not recognized as full member"),
 }
 #: Priority groups named by the plan: code → msgid.
 PRIORITY_GROUPS: dict[str, str] = {
@@ -250,14 +256,23 @@ def summary_for(
     subject: Subject,
     today: date,
     now: datetime,
+    kinds: Iterable[reports.ReportKind],
     tz: ZoneInfo = DEFAULT_TZ,
 ) -> tuple[Scope, Summary]:
     """The use case behind /summary: the person's scope (from their roles *now*) and the
-    summary of ``subject`` for ``period``. Raises :class:`NotAllowed` (no role left),
+    summary of ``subject`` for ``period`` (``kinds``: the reports cells owe, see
+    :data:`storage.report_kinds.KINDS`). Raises :class:`NotAllowed` (no role left),
     :class:`NotInScope` (a subject outside the scope) or :class:`FuturePeriod`."""
     scope = scope_of(session, who, on=min(period.end, today))
     summary = build_summary(
-        session, scope=scope, subject=subject, period=period, today=today, now=now, tz=tz
+        session,
+        scope=scope,
+        subject=subject,
+        period=period,
+        today=today,
+        now=now,
+        kinds=kinds,
+        tz=tz,
     )
     return scope, summary
 
@@ -432,6 +447,8 @@ class Summary:
     rule_sources: dict[str, str] = field(default_factory=dict)
     # Each follower assigned to a cell and their visits in the period's year up to ``upto``.
     assignments: list[figures.AssignmentVisits] = field(default_factory=list)
+    # The admission pipeline's funnel, enterprises and overdue steps (storage.candidates_summary).
+    pipeline: Pipeline | None = None
 
     @property
     def in_progress(self) -> bool:
@@ -547,10 +564,12 @@ def build_summary(
     subject: Subject,
     period: Period,
     today: date,
+    kinds: Iterable[reports.ReportKind],
     now: datetime | None = None,
     tz: ZoneInfo = DEFAULT_TZ,
 ) -> Summary:
-    """Compute the summary of ``period`` for ``subject`` within ``scope``, as of ``today``.
+    """Compute the summary of ``period`` for ``subject`` within ``scope``, as of ``today``;
+    ``kinds`` are the reports cells owe (:data:`storage.report_kinds.KINDS`).
 
     Raises :class:`FuturePeriod` when the period starts after today and :class:`NotInScope`
     when the subject lies outside the scope.
@@ -685,7 +704,7 @@ def build_summary(
         )
     rows.sort(key=lambda r: r.code)
 
-    report_lines = _report_lines(session, rows, period, upto, today, tz)
+    report_lines = _report_lines(session, rows, kinds, period, upto, today, tz)
     report_figs = _report_figures(report_lines)
     for row in rows:
         row.figures.add(report_figs.get(row.id, Figures()))
@@ -727,6 +746,7 @@ def build_summary(
         warned=warned,
         new_signs=new_signs,
         candidates=cand,
+        pipeline=pipeline(session, cell_ids, today=today, with_enterprises=scope.sees_all),
         reports=report_lines,
         has_data=has_data,
         generated_at=now or datetime.now(UTC),
@@ -918,12 +938,12 @@ def _new_sign_lines(
 
 
 def report_obligations(
-    session: Session, period: Period, upto: date
+    session: Session, kinds: Iterable[reports.ReportKind], period: Period, upto: date
 ) -> list[tuple[str, Period, date]]:
     """(kind code, report period, due date) of the registered report kinds falling due between
     the period's start and ``upto`` (the due dates follow the admin's settings)."""
     out: list[tuple[str, Period, date]] = []
-    for kind in reports.KINDS.values():
+    for kind in kinds:
         candidates: list[Period] = []
         for year in (period.year - 1, period.year):
             if kind.schedule.period_kind == "quarter":
@@ -940,6 +960,7 @@ def report_obligations(
 def _report_lines(
     session: Session,
     rows: list[CellRow],
+    kinds: Iterable[reports.ReportKind],
     period: Period,
     upto: date,
     today: date,
@@ -949,13 +970,11 @@ def _report_lines(
     rule (:func:`domain.rules.reviews.report_state`: on time, late, missing, or not due yet when
     due today). One query for every kind and period, like :func:`storage.reports.status_rows`
     does for one."""
-    from domain.rules.reviews import report_state
-
     if not rows:
         return []
     # Reports due later in the period count only once submitted (early): a report sent before
     # its due date shows as submitted, and one not yet due is not owed yet.
-    obligations = report_obligations(session, period, period.end)
+    obligations = report_obligations(session, kinds, period, period.end)
     if not obligations:
         return []
     found = {
@@ -1131,7 +1150,15 @@ class CellYear:
     members: dict[MemberStatus, int]
 
 
-def cell_year(session: Session, *, scope: Scope, cell_id: int, year: int, today: date) -> CellYear:
+def cell_year(
+    session: Session,
+    *,
+    scope: Scope,
+    cell_id: int,
+    year: int,
+    today: date,
+    kinds: Iterable[reports.ReportKind],
+) -> CellYear:
     """One cell month by month over ``year`` up to today; :class:`NotInScope` outside scope."""
     if cell_id not in scope.cell_ids:
         raise NotInScope()
@@ -1144,6 +1171,7 @@ def cell_year(session: Session, *, scope: Scope, cell_id: int, year: int, today:
         subject=Subject("org", org_id=cell_id),
         period=period,
         today=today,
+        kinds=kinds,
     )
     row = summary.cell(cell_id)
     if row is None:
@@ -1253,8 +1281,6 @@ def draft_plan_annual(session: Session, ctx: reports.DraftContext) -> dict[str, 
     ending on 15 November) up to today; the same machinery as the remedy reports snapshots them
     when the cell submits.
     """
-    from domain.rules import reviews as review_rules
-
     cell = ctx.org.id
     upto = min(ctx.end, ctx.today)
     covered = review_rules.months_in_window(ctx.start, ctx.end)
@@ -1281,9 +1307,9 @@ def draft_plan_annual(session: Session, ctx: reports.DraftContext) -> dict[str, 
     }
     flagged_ids = [mid for mid, v in verdicts.items() if v.level >= 2]
     names = dict(
-        session.execute(
-            select(Member.id, Member.full_name).where(Member.id.in_(flagged_ids))
-        ).all()
+        session.execute(select(Member.id, Member.full_name).where(Member.id.in_(flagged_ids)))
+        .tuples()
+        .all()
     )
     models = list(
         session.scalars(
@@ -1294,7 +1320,7 @@ def draft_plan_annual(session: Session, ctx: reports.DraftContext) -> dict[str, 
             )
         )
     )
-    considered = 0
+    considered: int | None = 0
     if started:
         idx = CandidateConsideration.year * 12 + CandidateConsideration.month
         considered = session.scalar(
@@ -1342,6 +1368,25 @@ def draft_plan_annual(session: Session, ctx: reports.DraftContext) -> dict[str, 
     }
 
 
+PLAN_ANNUAL = reports.ReportKind(
+    code=PLAN_KIND,
+    title=N_("Annual report on carrying out the plan"),
+    schedule=reports.ANNUAL,
+    recipient_roles=frozenset({Role.ORGANIZATION}),  # to the Standing Board via it
+    draft=draft_plan_annual,
+    rule_source=RULE_SOURCE_PLAN,
+    notify_msgid=N_(
+        "📥 {cell} submitted its annual report on carrying out the plan for {year} on {date}."
+    ),
+    renotify_msgid=N_(
+        "📥 {cell} submitted a corrected annual report on carrying out the plan for {year} "
+        "on {date}."
+    ),
+    # TRANSLATORS: short name of the annual plan report on a button, before the period
+    short=N_("Plan"),
+)
+
+
 #: The figures of the plan report that add up across cells in the roll-up.
 PLAN_SUMS = (
     "months_started",
@@ -1387,7 +1432,7 @@ class PlanRollup:
 def plan_rollup(session: Session, *, scope: Scope, year: int, today: date) -> PlanRollup:
     """Add up the figures the cells in ``scope`` submitted in their plan reports for ``year``
     (the snapshots taken at submission), and list who is on time, late or missing."""
-    kind = reports.kind_of(PLAN_KIND)
+    kind = PLAN_ANNUAL
     period = Period("year", year)
     cells = list(scope.cell_ids)
     rows = reports.status_rows(session, cells, kind, period, today=today)
@@ -1436,20 +1481,18 @@ class DocumentMeta:
     """Who issues the summary report, and the names its header and recipients need."""
 
     kind: OrgKind  # of the issuing organization
-    issuer: str
+    issuer: str  # its committee where there is one (storage.doc_names)
     issuer_short: str
     superior: str
     superior_short: str
     abbreviation: str  # in the number line: ĐUK, ĐU, CB
     place: str
-
-
-_ABBREVIATIONS = {OrgKind.TOP: "ĐUK", OrgKind.COMMITTEE: "ĐU"}
+    signer: Signer = Signer.CELL_COMMITTEE
 
 
 def document_meta(session: Session, summary: Summary, scope: Scope) -> DocumentMeta:
-    """The issuing organization of a summary report: the organization it covers (a type's
-    summary is issued by the scope's organization), its superior, the place of issue.
+    """The issuing body of a summary report: the committee of the organization it covers (a
+    type's summary is issued by the scope's organization), the organization above, the place.
 
     The top organization's own superior is the setting ``document_superior`` ({"name": …};
     shipped default "Đảng bộ thành phố Cần Thơ"), or "Đảng bộ <place>" when it is emptied.
@@ -1469,21 +1512,16 @@ def document_meta(session: Session, summary: Summary, scope: Scope) -> DocumentM
     place = str(place_setting.get("place", "")) if isinstance(place_setting, dict) else ""
     if org is None:
         return DocumentMeta(OrgKind.TOP, "", "", "", "", "", place)
-    parent = session.get(Organization, org.parent_id) if org.parent_id else None
-    if parent is not None:
-        superior = parent.name
-    else:
-        value = get_setting(session, "document_superior")
-        name = value.get("name") if isinstance(value, dict) else None
-        superior = str(name) if name else f"Đảng bộ {place}".strip()
+    names = doc_names(session, org)
     return DocumentMeta(
         kind=org.kind,
-        issuer=org.name,
-        issuer_short=org.name,
-        superior=superior,
-        superior_short=superior,
-        abbreviation=_ABBREVIATIONS.get(org.kind, "CB"),
+        issuer=names.issuer,
+        issuer_short=names.issuer,
+        superior=names.superior,
+        superior_short=names.superior,
+        abbreviation=names.doc_code,
         place=place,
+        signer=names.signer,
     )
 
 

@@ -16,7 +16,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "pgettex
 
 def _msgids() -> set[str]:
     ids: set[str] = set()
-    for folder in ("bot", "handlers", "storage"):
+    for folder in ("bot", "domain", "services", "documents", "handlers", "storage"):
         for _file, _line, message, _comments, _ctx in extract_from_dir(
             ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
@@ -69,3 +69,25 @@ def test_documents_date_line_is_vietnamese() -> None:
     assert translator("vi").long_date(date(2026, 11, 15)) == "ngày 15 tháng 11 năm 2026"
     assert translator("vi").long_date(date(2026, 2, 5)) == "ngày 05 tháng 02 năm 2026"
     assert translator("vi").date(date(2026, 11, 5)) == "05/11/2026"
+
+
+def test_the_catalog_check_writes_nothing_and_passes() -> None:
+    import subprocess
+    import sys
+
+    tracked = [
+        LOCALE_DIR / "messages.pot",
+        *sorted(LOCALE_DIR.glob("*/LC_MESSAGES/messages.po")),
+    ]
+    before = {path: path.read_bytes() for path in tracked}
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "i18n.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert {path: path.read_bytes() for path in tracked} == before
+    assert result.returncode == 0, result.stdout[-2000:]

@@ -6,14 +6,18 @@ merged into ``locales/vi/LC_MESSAGES/messages.po``. English is the identity tran
 
 Usage:
     python tools/i18n.py            # extract, merge, compile; list missing translations
-    python tools/i18n.py --check    # exit 1 if any message lacks a Vietnamese translation
+    python tools/i18n.py --check    # write nothing; exit 1 if a message lacks a Vietnamese
+                                    # translation or the tracked catalogs are out of date
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -26,8 +30,8 @@ POT = LOCALES / "messages.pot"
 FRAGMENTS = LOCALES / "fragments"
 
 
-def extract() -> Catalog:
-    """Run pybabel extract over the code and return the template."""
+def extract(pot: Path = POT) -> Catalog:
+    """Run pybabel extract over the code into ``pot`` and return the template."""
     subprocess.run(
         [
             sys.executable,
@@ -43,7 +47,7 @@ def extract() -> Catalog:
             "--no-location",
             "--project=chibo",
             "-o",
-            str(POT),
+            str(pot),
             "bot",
             "domain",
             "services",
@@ -55,7 +59,7 @@ def extract() -> Catalog:
         check=True,
         capture_output=True,
     )
-    with POT.open("rb") as fh:
+    with pot.open("rb") as fh:
         return read_po(fh)
 
 
@@ -77,9 +81,15 @@ def _known_vi() -> dict[object, object]:
     return known
 
 
-def build(template: Catalog) -> list[str]:
-    """Write vi and en catalogs from the template; return the msgids missing in vi."""
+def build(template: Catalog, *, write: bool = True) -> tuple[list[str], list[Path]]:
+    """Make the vi and en catalogs from the template.
+
+    Returns:
+        The msgids missing in vi, and the tracked catalogs whose content differs from what
+        was made (written when ``write``, only compared otherwise).
+    """
     missing: list[str] = []
+    stale: list[Path] = []
     known = _known_vi()
     for locale in ("vi", "en"):
         catalog = Catalog(locale=locale, project="chibo", fuzzy=False)
@@ -101,24 +111,50 @@ def build(template: Catalog) -> list[str]:
         if locale == "vi":
             catalog.plural_forms  # noqa: B018 - babel derives "nplurals=1" from the locale
         folder = LOCALES / locale / "LC_MESSAGES"
-        folder.mkdir(parents=True, exist_ok=True)
-        with (folder / "messages.po").open("wb") as fh:
-            write_po(fh, catalog, width=99, omit_header=False)
-        with (folder / "messages.mo").open("wb") as fh:
-            write_mo(fh, catalog)
-    return missing
+        buf = io.BytesIO()
+        write_po(buf, catalog, width=99, omit_header=False)
+        made = buf.getvalue()
+        po = folder / "messages.po"
+        if not po.exists() or _content(po.read_bytes()) != _content(made):
+            stale.append(po)
+        if write:
+            folder.mkdir(parents=True, exist_ok=True)
+            po.write_bytes(made)
+            with (folder / "messages.mo").open("wb") as fh:
+                write_mo(fh, catalog)
+    return missing, stale
+
+
+_DATES = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date): .*\n', re.MULTILINE)
+
+
+def _content(po: bytes) -> bytes:
+    """A catalog without the dates Babel stamps on every write."""
+    return _DATES.sub(b"", po)
 
 
 def main() -> int:
-    """Extract, merge and compile; report missing Vietnamese translations."""
+    """Extract, merge and compile (or only check); report missing Vietnamese translations."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--check", action="store_true")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; fail on a missing translation or an out-of-date catalog",
+    )
     args = parser.parse_args()
-    missing = build(extract())
+    if args.check:
+        with tempfile.TemporaryDirectory() as tmp:
+            missing, stale = build(extract(Path(tmp) / "messages.pot"), write=False)
+    else:
+        missing, stale = build(extract())
     for key in missing:
         print(f"missing vi: {key!r}")
     print(f"{len(missing)} message(s) without a Vietnamese translation")
-    return 1 if (missing and args.check) else 0
+    if args.check:
+        for path in stale:
+            print(f"out of date: {path.relative_to(ROOT)} (run: python tools/i18n.py)")
+        return 1 if (missing or stale) else 0
+    return 0
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 from telegram.request import BaseRequest, RequestData
 
 if TYPE_CHECKING:
-    from telegram._utils.defaultvalue import DefaultValue
+    from telegram._utils.types import ODVInput
 
     from bot.testing.telegram_double import FakeTelegram, UploadedFile
 
@@ -69,10 +69,10 @@ class FakeTelegramRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: float | DefaultValue[None] | None = BaseRequest.DEFAULT_NONE,
-        write_timeout: float | DefaultValue[None] | None = BaseRequest.DEFAULT_NONE,
-        connect_timeout: float | DefaultValue[None] | None = BaseRequest.DEFAULT_NONE,
-        pool_timeout: float | DefaultValue[None] | None = BaseRequest.DEFAULT_NONE,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Answer a Bot API call or a file download from the model.
 
@@ -110,8 +110,8 @@ class FakeTelegramRequest(BaseRequest):
             # or str, datetimes as timestamps); InputFiles are not among them but in
             # ``multipart_data`` keyed by the parameter name or their attach:// name.
             params = dict(request_data.parameters)
-            for name, (file_name, content, mime_type) in request_data.multipart_data.items():
-                data = content if isinstance(content, bytes) else content.read()
+            for name, (file_name, upload, mime_type) in request_data.multipart_data.items():
+                data = upload if isinstance(upload, bytes) else upload.read()
                 files[name] = (file_name, data, mime_type)
 
         status, body = await self._fake.handle_async(api_method, params, files)

@@ -202,7 +202,7 @@ class TelegramDoubleServer:
             return _bad_request(f"content_b64: {exc}")
         return await self._user_action(
             lambda: self.fake.user_sends_document(
-                body.get("user_id"),
+                body["user_id"],
                 body.get("file_name", "file.bin"),
                 content,
                 caption=body.get("caption"),
@@ -218,7 +218,7 @@ class TelegramDoubleServer:
             return _bad_request(f"content_b64: {exc}")
         return await self._user_action(
             lambda: self.fake.user_sends_photo(
-                body.get("user_id"), content, caption=body.get("caption")
+                body["user_id"], content, caption=body.get("caption")
             )
         )
 

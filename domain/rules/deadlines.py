@@ -1,6 +1,6 @@
 """Calendar rules: due dates, working days, reminder slots, quiet hours (DOMAIN.md, "Deadlines").
 
-Pure functions over dates and numbers: no Telegram, no SQL. The catalog (:mod:`services.calendar`)
+Pure functions over dates and numbers: no Telegram, no SQL. The catalog (:mod:`domain.calendar`)
 turns a TOML file into the :class:`DueRule` and :class:`ReminderPlan` values used here; every
 rule there names its ``rule_source``, and the rules of this module name theirs below.
 
@@ -37,7 +37,17 @@ RULE_SOURCE_PLAN = "Kế hoạch 12-KH/ĐUK; quy chế nhắc việc mặc đị
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-EVERY_KINDS = ("month", "quarter", "half_year", "year", "probation_end")
+EVERY_KINDS = (
+    "month",
+    "quarter",
+    "half_year",
+    "year",
+    "probation_end",
+    "candidate_decision",
+    "candidate_ceremony",
+)
+#: Per-file deadlines of the admission pipeline (working days after a dated step).
+CANDIDATE_KINDS = ("candidate_decision", "candidate_ceremony")
 ROLL_KINDS = ("keep", "next_working_day", "previous_working_day")
 
 
@@ -180,8 +190,8 @@ class DueRule:
 
     @property
     def per_member(self) -> bool:
-        """Whether instances are per member (probation end) rather than per period."""
-        return self.every == "probation_end"
+        """Whether instances are per member or candidate's file rather than per period."""
+        return self.every == "probation_end" or self.every in CANDIDATE_KINDS
 
     @property
     def per_cell_day(self) -> bool:

@@ -235,11 +235,11 @@ def rules_from(value: dict[str, object] | None, weekend: frozenset[int]) -> Holi
     added = tuple(
         RecurringHoliday(
             name=str(a["name"]),
-            month=int(a["month"]),  # type: ignore[call-overload]
-            day=int(a["day"]),  # type: ignore[call-overload]
+            month=int(a["month"]),
+            day=int(a["day"]),
             lunar=bool(a.get("lunar", False)),
-            since=int(a.get("since", 1)),  # type: ignore[call-overload]
-            until=int(a["until"]) if a.get("until") is not None else None,  # type: ignore[call-overload]
+            since=int(a.get("since", 1)),
+            until=int(a["until"]) if a.get("until") is not None else None,
             source=str(a.get("source", "")),
         )
         for a in value.pop("added", None) or []  # type: ignore[attr-defined]
@@ -309,7 +309,7 @@ def parse_holiday_data(data: dict[str, object]) -> HolidayDecisions:
                 elif key in _RULE_KEYS:
                     want = _RULE_KEYS[key]
                     ok = isinstance(value, want) and (want is bool or not isinstance(value, bool))
-                    if not ok or (want is int and not 0 <= int(value) <= 10):  # type: ignore[call-overload]
+                    if not ok or (want is int and not 0 <= int(value) <= 10):
                         what = "true or false" if want is bool else "a number 0–10"
                         problems.append(f"rules.{key}: must be {what}")
                     rules[key] = value

@@ -66,6 +66,17 @@ class BotProcess:
         except subprocess.TimeoutExpired:
             self.kill()
 
+    async def astop(self) -> None:
+        """Stop politely without blocking the event loop: the double keeps answering the
+        bot's last calls (PTB confirms its updates on the way out), so it exits at once."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(self.proc.wait, 10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
     def log(self) -> str:
         """What the process printed."""
         path = self.workdir / "bot.log"

@@ -122,7 +122,11 @@ def test_template_fill_import_and_reimport_changes_nothing(
     assert made.code == 0, made.err
     path = tmp_path / "danh-sach.xlsx"
     assert path.exists() and "danh-sach.xlsx" in made.out
-    fill(path, ORGS, [member(1), member(2, B="Trần Thị Bích Ngọc", D="Nữ", G="Dự bị")])
+    fill(
+        path,
+        ORGS,
+        [member(1), member(2, B="Trần Thị Bích Ngọc", D="Nữ", G="Dự bị", I="03/06/2026")],
+    )
 
     dry = chibo("admin", "import", "danh-sach.xlsx", "--dry-run")
     assert dry.code == 0, dry.out
@@ -170,8 +174,8 @@ def test_a_bad_file_lists_every_bad_row_and_writes_nothing(
 
     assert bad.code == 1
     assert bad.out.splitlines() == [
-        "Sheet DangVien, dòng 7, cột 'Tháng sinh': tháng phải từ 1 đến 12 (13)",
-        "Sheet DangVien, dòng 7, cột 'Ngày kết nạp': ngày không tồn tại (31/02/2020)",
+        "Trang tính DangVien, dòng 7, cột 'Tháng sinh': tháng phải từ 1 đến 12 (13)",
+        "Trang tính DangVien, dòng 7, cột 'Ngày kết nạp': ngày không tồn tại (31/02/2020)",
         "Tệp ds.xlsx có 2 lỗi; chưa ghi dữ liệu nào.",
     ]
     english = chibo("admin", "import", "ds.xlsx", "--dry-run", "--lang", "en")
@@ -192,7 +196,7 @@ def test_a_file_that_is_not_a_workbook_is_refused(
     run = chibo("admin", "import", "ds.xlsx")
 
     assert run.code == 1
-    assert run.out.startswith("Tệp: không đọc được ds.xlsx như một tệp .xlsx")
+    assert run.err.startswith("chibo: ds.xlsx không phải là tệp Excel .xlsx")
 
 
 def test_invite_prints_a_deep_link_whose_code_is_stored_for_seven_days(
@@ -228,7 +232,7 @@ def test_invite_without_a_bot_username_says_what_to_set_and_prints_the_start_com
     )
 
     assert run.code == 0
-    assert "CHIBO_BOT_USERNAME" in run.out
+    assert "CHIBO_BOT_USERNAME" in run.out and "clickable link" in run.out
     code = run.out.strip().splitlines()[-1].removeprefix("/start ")
     with db.transaction() as session:
         invite = session.scalars(select(Invite).where(Invite.code == code)).one()
@@ -302,13 +306,26 @@ def test_users_lists_assignments_and_revoke_ends_one(
 def test_admin_commands_refuse_a_database_that_is_not_upgraded(
     chibo: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/new/chibo.sqlite3")
+    path = tmp_path / "new" / "chibo.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
 
-    for argv in (["admin", "users"], ["admin", "import", "x.xlsx"], ["admin", "template"]):
+    for argv in (["admin", "users"], ["admin", "import", "x.xlsx"], ["admin", "invites"]):
         run = chibo(*argv, "--lang", "en")
         assert run.code == 2
-        assert run.err == ("chibo: the database schema is not up to date; run: chibo db upgrade\n")
-    assert not (tmp_path / "danh-sach.xlsx").exists()
+        assert run.err == (
+            f"chibo: there is no database yet ({path}); run first: chibo db upgrade\n"
+        )
+    assert not path.exists()  # asking left no empty database behind
+    path.parent.mkdir()
+    path.touch()  # an empty file: SQLite opens it, it has no tables
+    run = chibo("admin", "users", "--lang", "en")
+    assert run.err == (
+        f"chibo: the database sqlite:///{path} has no tables yet; run first: chibo db upgrade\n"
+    )
+    # The import workbook needs no database at all.
+    made = chibo("admin", "template", "--lang", "en")
+    assert made.code == 0, made.err
+    assert (tmp_path / "danh-sach.xlsx").exists()
 
 
 @pytest.mark.parametrize("token", [None, "not-a-token"])
@@ -329,3 +346,29 @@ def test_run_without_a_valid_token_exits_with_one_line(
     assert code == 2
     assert out == ""
     assert err.count("\n") == 1 and "TELEGRAM_BOT_TOKEN" in err
+
+
+def test_pending_invites_are_listed_and_one_can_be_cancelled(
+    chibo: Callable[..., Run], db: Database
+) -> None:
+    seed_orgs(db)
+    assert "No invite is waiting" in chibo("admin", "invites", "--lang", "en").out
+    first = chibo("admin", "invite", "--org", "CBVP", "--role", "secretary", "--lang", "en")
+    chibo("admin", "invite", "--org", "DUK", "--role", "standing", "--name", "Lan", "--lang", "en")
+    invite_id = re.search(r"Invite (\d+) for", first.out)
+    assert invite_id is not None
+
+    listed = chibo("admin", "invites", "--lang", "en")
+    assert listed.code == 0
+    rows = listed.out.splitlines()[2:4]
+    assert rows[0].startswith(invite_id.group(1)) and "CBVP" in rows[0]
+    assert "DUK" in rows[1] and "Lan" in rows[1]
+
+    cancelled = chibo("admin", "revoke-invite", invite_id.group(1), "--lang", "en")
+    assert cancelled.code == 0 and "no longer works" in cancelled.out
+    assert "CBVP" not in chibo("admin", "invites", "--lang", "en").out
+    again = chibo("admin", "revoke-invite", invite_id.group(1), "--lang", "en")
+    assert again.code == 2 and again.err.count("\n") == 1
+    with db.transaction() as session:
+        actions = session.scalars(select(AuditLog.action).where(AuditLog.entity == "invite")).all()
+    assert "revoke" in actions

@@ -100,7 +100,7 @@ def test_files_are_written(
     wb = load_workbook(tmp_path / "q4.xlsx")
     held = sum(story.regular_held(c, 2026, m) for c in ALL for m in (10, 11))
     overview = {row[0]: row[1:] for row in wb["Tổng quan"].iter_rows(values_only=True) if row[0]}
-    assert overview["Sinh hoạt thường kỳ đã tổ chức (lượt chi bộ-tháng)"][:2] == (held, 8)
+    assert overview["Sinh hoạt thường kỳ đã tổ chức (số chi bộ × số tháng)"][:2] == (held, 8)
 
     run = chibo("--period", "2026", "--format", "docx")
     assert run.code == 0, run.err

@@ -12,14 +12,25 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from documents import summary as render
+from documents import (
+    summary_chart,
+    summary_docx,
+    summary_json,
+    summary_text,
+    summary_words,
+    summary_xlsx,
+)
+from documents.reports import chat_text, docx_bytes
 from domain.i18n import translator
 from domain.rules.periods import Period, parse_period
 from domain.text import fold
+from storage import reports
 from storage import summary as store
 from storage.db import Database
 from storage.demo_seed import DemoKhoi, seed_demo
 from storage.models import Organization, OrgKind
+from storage.report_kinds import KINDS
+from storage.summary import PLAN_ANNUAL
 from tests.storage.test_summary import NOW, standard_records
 
 VI, EN = translator("vi"), translator("en")
@@ -59,6 +70,7 @@ def summary(db: Database, khoi: DemoKhoi, period: str = "2026") -> store.Summary
             subject=store.Subject(),
             period=parse_period(period),
             today=TODAY,
+            kinds=KINDS.values(),
             now=NOW,
         )
 
@@ -66,11 +78,11 @@ def summary(db: Database, khoi: DemoKhoi, period: str = "2026") -> store.Summary
 def test_chat_text_is_phone_sized_and_escaped(db: Database, khoi: DemoKhoi) -> None:
     s = summary(db, khoi, "2026-11")
     for t in (VI, EN):
-        text = render.main_text(s, t)
-        plain = render.plain(text)
+        text = summary_text.main_text(s, t)
+        plain = summary_text.plain(text)
         assert max(len(line) for line in plain.splitlines()) <= 80
         assert len(text) < 4096
-    page = render.list_page(s, VI, "miss", 0)
+    page = summary_text.list_page(s, VI, "miss", 0)
     assert "&lt;b&gt;&amp;" in page.text and "<b>&" not in page.text.replace("<b>CB", "")
     assert ("CBNGUY", khoi_cell(db, "CBNGUY")) in page.cells
 
@@ -83,24 +95,24 @@ def khoi_cell(db: Database, code: str) -> int:
 
 def test_lists_are_paged(db: Database, khoi: DemoKhoi) -> None:
     s = summary(db, khoi)
-    page = render.list_page(s, VI, "rep", 0)
+    page = summary_text.list_page(s, VI, "rep", 0)
     n = sum(1 for r in s.reports if r.state != "on_time")
-    assert page.pages == -(-n // render.PAGE_SIZE) and n > render.PAGE_SIZE
-    last = render.list_page(s, VI, "rep", 99)
+    assert page.pages == -(-n // summary_words.PAGE_SIZE) and n > summary_words.PAGE_SIZE
+    last = summary_text.list_page(s, VI, "rep", 99)
     assert last.page == page.pages - 1
 
 
 def test_period_navigation() -> None:
-    nav = render.period_nav(Period("month", 2026, 11), TODAY)
+    nav = summary_words.period_nav(Period("month", 2026, 11), TODAY)
     assert nav["prev"] == Period("month", 2026, 10) and nav["next"] is None
     assert nav["quarter"] == Period("quarter", 2026, 4) and nav["year"] == Period("year", 2026)
-    nav = render.period_nav(Period("year", 2025), TODAY)
+    nav = summary_words.period_nav(Period("year", 2025), TODAY)
     assert nav["month"] == Period("month", 2025, 12) and nav["next"] == Period("year", 2026)
 
 
 def test_month_runs_are_shortened() -> None:
     months = [(2026, m) for m in (1, 2, 3, 5, 9, 10)]
-    assert render.month_list(months, VI) == "01–03/2026, 05/2026, 09–10/2026"
+    assert summary_words.month_list(months, VI) == "01–03/2026, 05/2026, 09–10/2026"
 
 
 JSON_KEYS = {
@@ -156,7 +168,7 @@ FIGURE_KEYS = {
 
 def test_json_shape_is_stable(db: Database, khoi: DemoKhoi) -> None:
     """The shape documented in docs/summary-json.md: a change here is a schema change."""
-    data = render.to_json(summary(db, khoi))
+    data = summary_json.to_json(summary(db, khoi))
     assert set(data) == JSON_KEYS and data["schema"] == "chibo.summary/1"
     assert set(data["totals"]) == FIGURE_KEYS
     assert set(data["period"]) == {
@@ -193,7 +205,7 @@ def test_json_shape_is_stable(db: Database, khoi: DemoKhoi) -> None:
 
 def test_workbook_one_sheet_per_topic_and_no_formulas(db: Database, khoi: DemoKhoi) -> None:
     s = summary(db, khoi)
-    wb = load_workbook(BytesIO(render.to_xlsx(s, VI)))
+    wb = load_workbook(BytesIO(summary_xlsx.to_xlsx(s, VI)))
     assert wb.sheetnames[:8] == [
         "Tổng quan",
         "Sinh hoạt chi bộ",
@@ -202,7 +214,7 @@ def test_workbook_one_sheet_per_topic_and_no_formulas(db: Database, khoi: DemoKh
         "Quần chúng ưu tú",
         "Dự sinh hoạt theo phân công",
         "Báo cáo",
-        "Mô hình học Bác",
+        "Mô hình học tập và làm theo Bác",
     ]
     for ws in wb.worksheets:
         for row in ws.iter_rows():
@@ -230,7 +242,7 @@ def test_word_report_in_the_party_layout(db: Database, khoi: DemoKhoi) -> None:
     s = summary(db, khoi, "2026-11")
     with db.transaction() as session:
         meta = store.document_meta(session, s, store.scope_under(session, {khoi.top_id}, on=TODAY))
-    doc = Document(BytesIO(render.to_docx(s, VI, meta)))
+    doc = Document(BytesIO(summary_docx.to_docx(s, VI, meta)))
     header = [c.text for c in doc.tables[0].rows[0].cells]
     assert "ĐẢNG ỦY KHỐI CÁC CƠ QUAN VÀ DOANH NGHIỆP TỈNH" in header[0]
     assert "Số      -BC/ĐUK" in header[0]
@@ -242,11 +254,11 @@ def test_word_report_in_the_party_layout(db: Database, khoi: DemoKhoi) -> None:
     assert headings[:3] == [
         "I. TÌNH HÌNH CHUNG",
         "II. CÔNG TÁC SINH HOẠT CHI BỘ",
-        "III. KIỂM ĐIỂM CAM KẾT VÀ BIỂU HIỆN SUY THOÁI",
+        "III. NHẬN XÉT VIỆC THỰC HIỆN BẢN CAM KẾT VÀ BIỂU HIỆN SUY THOÁI",
     ]
     body = "\n".join(text)
     f = s.total
-    assert f"đã tổ chức {f.regular_held}/{f.regular_due} lượt chi bộ-tháng" in body
+    assert f"đã tổ chức {f.regular_held}/{f.regular_due} (số chi bộ × số tháng)" in body
     assert "Đặng Thị Hà (CBBV-DK): tháng 01, 03, 10/2026" in body
     assert "Công tác phát triển đảng viên chưa được theo dõi trên chibo" in body
     bottom = [c.text for c in doc.tables[-1].rows[0].cells]
@@ -265,15 +277,17 @@ def test_a_cell_report_is_issued_by_the_cell(db: Database, khoi: DemoKhoi) -> No
             subject=store.Subject(),
             period=parse_period("2026-11"),
             today=TODAY,
+            kinds=KINDS.values(),
             now=NOW,
         )
         meta = store.document_meta(session, s, scope)
+    # 25 members, most of them full: the cell has a committee, which issues the report.
     assert (meta.issuer, meta.superior, meta.abbreviation) == (
-        "Chi bộ Bệnh viện Đa khoa",
+        "Chi ủy Chi bộ Bệnh viện Đa khoa",
         "Đảng bộ Sở Y tế",
         "CB",
     )
-    doc = Document(BytesIO(render.to_docx(s, VI, meta)))
+    doc = Document(BytesIO(summary_docx.to_docx(s, VI, meta)))
     bottom = [c.text for c in doc.tables[-1].rows[0].cells]
     assert "T/M CHI ỦY" in bottom[1] and "Đảng bộ Sở Y tế (để báo cáo)" in bottom[0]
 
@@ -282,7 +296,7 @@ def test_chart_is_a_png(db: Database, khoi: DemoKhoi) -> None:
     s = summary(db, khoi)
     with db.transaction() as session:
         chart = store.chart_data(session, s)
-    png = render.to_png(chart, VI, "Sinh hoạt chi bộ năm 2026")
+    png = summary_chart.to_png(chart, VI, "Sinh hoạt chi bộ năm 2026")
     assert png.startswith(b"\x89PNG")
     image = mpimg.imread(BytesIO(png), format="png")
     assert image.shape[1] == 1000 and image.shape[0] == 720
@@ -290,12 +304,9 @@ def test_chart_is_a_png(db: Database, khoi: DemoKhoi) -> None:
 
 
 def test_the_plan_report_renders_with_the_report_machinery(db: Database, khoi: DemoKhoi) -> None:
-    from documents.reports import chat_text, docx_bytes
-    from storage import reports
-
     with db.transaction() as session:
         view = reports.view(
-            session, org_id=khoi.orgs["CBBV-DK"], kind="plan_annual", period="2026", today=TODAY
+            session, org_id=khoi.orgs["CBBV-DK"], kind=PLAN_ANNUAL, period="2026", today=TODAY
         )
     text = chat_text(VI, view)
     assert "Báo cáo năm về kết quả thực hiện Kế hoạch" in text

@@ -106,7 +106,7 @@ async def test_three_monthly_reviews_become_the_quarterly_report(bot) -> None:
     done = await bot.press("bt_bv", "✅ Nộp")
 
     assert "Đã nộp báo cáo ngày 15/12/2026 lúc 09:00 (đúng hạn)." in texts(done)
-    assert "Sẽ báo cho 1 người ở Ủy ban Kiểm tra." in texts(done)
+    assert "Sẽ báo cho 1 đồng chí ở Ủy ban Kiểm tra." in texts(done)
     assert "Tình trạng: đã nộp ngày 15/12/2026 (đúng hạn)." in texts(done)
     report = report_row(bot)
     assert report is not None
@@ -205,7 +205,7 @@ async def test_a_quarter_with_no_reviews_says_so_and_needs_an_explanation(bot) -
     assert "báo cáo sẽ ghi rõ điều này" in confirm[-1].text
     await bot.press("bt_bv", "✅ Nộp")
     assert bot.fake.callback_answers[-1].show_alert
-    assert "Hãy thêm phần đánh giá" in bot.fake.callback_answers[-1].text
+    assert "Đồng chí vui lòng thêm phần đánh giá" in bot.fake.callback_answers[-1].text
     assert report_row(bot) is None
     await bot.press("bt_bv", "Đánh giá chung")
     await bot.send("bt_bv", "Chi bộ chưa tổ chức nhận xét do kiện toàn chi ủy.")
@@ -225,7 +225,7 @@ async def test_a_submitted_report_is_reopened_only_with_a_reason(bot) -> None:
 
     await bot.press("bt_bv", "Mở lại")
     refused = await bot.send("bt_bv", "...")
-    assert "Vui lòng nêu lý do mở lại báo cáo." in texts(refused)
+    assert "Đồng chí vui lòng nêu lý do mở lại báo cáo." in texts(refused)
     reopened = await bot.send("bt_bv", "Sửa số liệu tháng 11")
     assert "Đã mở lại báo cáo" in texts(reopened)
     assert "đã mở lại để sửa: Sửa số liệu tháng 11" in reopened[-1].text
@@ -263,7 +263,7 @@ async def test_leaders_see_which_cells_submitted_and_the_members_under_watch(
 
     menu = await bot.send("kiem_tra", "/report")
     assert "Tình hình nộp báo cáo của các chi bộ" in menu[-1].text
-    status = await bot.press("kiem_tra", "📊 Khắc phục suy thoái · quý IV/2026")
+    status = await bot.press("kiem_tra", "📊 Báo cáo khắc phục · quý IV/2026")
     text = status[-1].text
     assert "Hạn 21/12/2026 · 4 chi bộ" in text
     assert "✅ đúng hạn: 1 · 🕒 trễ hạn: 0 · ❌ chưa nộp (quá hạn): 0 · ⏳ chưa đến hạn: 3" in text
@@ -278,13 +278,13 @@ async def test_leaders_see_which_cells_submitted_and_the_members_under_watch(
 
     # Last quarter's reports were due on 20/09: every cell is missing.
     await bot.send("kiem_tra", "/report")
-    status = await bot.press("kiem_tra", "📊 Khắc phục suy thoái · quý III/2026")
+    status = await bot.press("kiem_tra", "📊 Báo cáo khắc phục · quý III/2026")
     assert "❌ chưa nộp (quá hạn): 4" in status[-1].text
 
 
 async def test_a_grassroots_secretary_sees_only_the_cells_below(bot) -> None:
     await bot.send("bt_syt", "/report")
-    status = await bot.press("bt_syt", "📊 Khắc phục suy thoái · quý IV/2026")
+    status = await bot.press("bt_syt", "📊 Báo cáo khắc phục · quý IV/2026")
     text = status[-1].text
     assert "2 chi bộ" in text and "CBBV-DK" in text and "CBVP-SYT" in text
     assert "CBDIEN" not in text

@@ -75,10 +75,10 @@ async def test_a_leader_sees_the_whole_khoi_for_the_current_month(bot, story: Re
     assert "Vắng 3 tháng: 1 · vắng 2 tháng: 1" in text
     assert "Chuyên đề quý IV: 2/2 chi bộ" in text
     reviewed = sum(1 for x in story.reviews if x[3] == 11)
-    assert f"Kiểm điểm: {reviewed}/60" in text
+    assert f"Nhận xét: {reviewed}/60" in text
     assert "Biểu hiện suy thoái mới: 1" in text
     assert "Chưa theo dõi trên chibo" in text  # candidates: honest, no invented zeros
-    assert "Chưa có mô hình học Bác năm 2026: 2 chi bộ" in text
+    assert "Chưa có mô hình học tập và làm theo Bác năm 2026: 2 chi bộ" in text
     labels = buttons(out[-1])
     assert any(label.startswith("🗓 Chưa SH (2)") for label in labels)
     assert "📥 Excel" in labels and "📈 Biểu đồ" in labels
@@ -125,15 +125,15 @@ async def test_quarter_and_year_count_cell_months_up_to_today(bot, story: Record
     out = await bot.press("lanh_dao", "Quý")
     assert "Tổng hợp quý IV/2026" in out[-1].text
     held = sum(story.regular_held(c, 2026, m) for c in ALL for m in (10, 11))
-    assert f"Sinh hoạt thường kỳ: {held}/8 lượt chi bộ-tháng" in out[-1].text
+    assert f"Sinh hoạt thường kỳ: {held}/8 (số chi bộ × số tháng)" in out[-1].text
     out = await bot.press("lanh_dao", "Năm")
     held = sum(story.regular_held(c, 2026, m) for c in ALL for m in range(1, 12))
-    assert f"Sinh hoạt thường kỳ: {held}/44 lượt chi bộ-tháng" in out[-1].text
-    assert "Chuyên đề: 2/14 lượt chi bộ-quý" in out[-1].text
+    assert f"Sinh hoạt thường kỳ: {held}/44 (số chi bộ × số tháng)" in out[-1].text
+    assert "Chuyên đề: 2/14 (số chi bộ × số quý)" in out[-1].text
     out = await bot.press("lanh_dao", "« năm 2025")
     assert "Tổng hợp năm 2025" in out[-1].text
     assert "Kỳ này chưa có số liệu nào được ghi nhận." in out[-1].text
-    assert "Sinh hoạt thường kỳ: 0/48 lượt chi bộ-tháng" in out[-1].text
+    assert "Sinh hoạt thường kỳ: 0/48 (số chi bộ × số tháng)" in out[-1].text
     out = await bot.press("lanh_dao", "Tháng")
     assert "Tổng hợp tháng 12/2025" in out[-1].text
     out = await bot.press("lanh_dao", "tháng 01/2026 »")
@@ -190,7 +190,7 @@ async def test_every_figure_has_a_list_or_an_explanation(bot, story: Records) ->
         ("Tỷ lệ dự", "Tỷ lệ dự sinh hoạt theo chi bộ"),
         ("Cấp trên dự", "CBDIEN"),
         ("Chuyên đề", "Chi bộ chưa sinh hoạt chuyên đề"),
-        ("Kiểm điểm", "Kiểm điểm cam kết theo chi bộ"),
+        ("Nhận xét", "Nhận xét việc thực hiện bản cam kết theo chi bộ"),
         ("Biểu hiện mới", "(CBDIEN)"),
         ("Quần chúng", "Chưa theo dõi quần chúng ưu tú"),
         ("Báo cáo (", "CBBV-DK"),
@@ -244,7 +244,7 @@ async def test_excel_word_and_chart_hold_the_same_figures(bot, story: Records) -
     assert doc is not None and doc.file_name == "tong-hop-2026-DUK.xlsx"
     wb = load_workbook(BytesIO(doc.content))
     overview = {row[0]: row[1:] for row in wb["Tổng quan"].iter_rows(values_only=True) if row[0]}
-    assert overview["Sinh hoạt thường kỳ đã tổ chức (lượt chi bộ-tháng)"][:2] == (held, 44)
+    assert overview["Sinh hoạt thường kỳ đã tổ chức (số chi bộ × số tháng)"][:2] == (held, 44)
     assert overview["Lượt có mặt sinh hoạt thường kỳ"][:2] == (p, r)
     assert overview["Lượt vắng có lý do"][0] == e
     assert overview["Lượt vắng không có lý do"][0] == u
@@ -262,7 +262,7 @@ async def test_excel_word_and_chart_hold_the_same_figures(bot, story: Records) -
     text = "\n".join(p.text for p in word.paragraphs)
     cells = "\n".join(c.text for t in word.tables for row in t.rows for c in row.cells)
     assert "BÁO CÁO" in text and "ĐẢNG CỘNG SẢN VIỆT NAM" in cells
-    assert f"đã tổ chức {held}/44 lượt chi bộ-tháng" in text
+    assert f"đã tổ chức {held}/44 (số chi bộ × số tháng)" in text
     assert f"{p}/{r} lượt (đạt {pct(p, r)})" in text
     assert "Nơi nhận:" in cells and "T/M BAN THƯỜNG VỤ" in cells
 

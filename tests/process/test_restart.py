@@ -35,7 +35,7 @@ async def world(db: Database, tmp_path: Path) -> AsyncIterator[tuple[BotProcess,
     try:
         yield proc, driver
     finally:
-        proc.stop()
+        await proc.astop()
         await driver.close()
         await server.stop()
 
@@ -68,10 +68,10 @@ async def test_the_bot_process_answers_survives_sigkill_and_answers_again(world,
     await driver.send(7001, "/help")
     messages = await bot_said(driver, 7001, 3)
     assert "/meeting" in messages[2], proc.log()
-    # The invite was used once; a second /start with it is refused after the restart too.
+    # The invite was used once; a second /start with it says so after the restart too.
     await driver.send(7001, f"/start {code}")
     messages = await bot_said(driver, 7001, 4)
-    assert "Mã mời không hợp lệ" in messages[3]
+    assert "đã được liên kết" in messages[3]
 
 
 def test_run_refuses_a_database_that_is_behind(tmp_path: Path) -> None:
@@ -116,7 +116,7 @@ async def test_sigkill_in_the_middle_of_logging_a_meeting_loses_nothing(world, d
 
     await driver.send(secretary, "/meeting")
     await bot_said(driver, secretary, 1)
-    await press("Sinh hoạt định kỳ")
+    await press("Sinh hoạt thường kỳ")
     await press("90 phút")
     with db.transaction() as session:
         draft = session.scalar(select(Draft))

@@ -7,6 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.calendar import (
+    CatalogError,
+    default_catalog,
+    default_holidays,
+    parse_catalog,
+    parse_holidays,
+)
 from domain.rules.deadlines import (
     DigestRule,
     DueRule,
@@ -30,13 +37,6 @@ from domain.rules.deadlines import (
     validate_rule,
 )
 from domain.rules.holidays import HolidayRules
-from services.calendar import (
-    CatalogError,
-    default_catalog,
-    default_holidays,
-    parse_catalog,
-    parse_holidays,
-)
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PLAN = ReminderPlan()
@@ -230,6 +230,8 @@ def test_the_shipped_catalog_reproduces_the_domain_table() -> None:
         "remedy_annual",
         "plan_annual",
         "full_membership",
+        "candidate_decision",
+        "candidate_ceremony",
         "secretaries_briefing",
         "steering_half_year",
         "steering_annual",

@@ -329,8 +329,14 @@ def test_template_has_the_sheets_headers_and_lists_an_office_needs(tmp_path: Pat
     )
     guide = " ".join(str(c.value) for row in wb["HuongDan"].iter_rows() for c in row if c.value)
     assert "CCCD" in guide and "tôn giáo" in guide and "dd/mm/yyyy" in guide
-    types = [r[0].value for r in wb["LoaiHinh"].iter_rows(min_row=2)]
-    assert "dn_fdi" in types
+    # The organization-type drop-down offers Vietnamese names; the codes sit beside them.
+    types = {r[0].value: r[1].value for r in wb["LoaiHinh"].iter_rows(min_row=2)}
+    assert types["Doanh nghiệp có vốn đầu tư nước ngoài"] == "dn_fdi"
+    type_list = next(
+        dv for dv in orgs.data_validations.dataValidation if "LoaiHinh" in (dv.formula1 or "")
+    )
+    assert type_list.formula1.startswith("LoaiHinh!$A$2")
+    assert orgs["E3"].value == "Cơ quan hành chính nhà nước"
 
 
 def test_names_are_stored_in_nfc_with_emoji_intact(
@@ -568,7 +574,7 @@ MISTAKES = [
         None,
         None,
         "sheet is missing",
-        "Sheet DangVien: thiếu sheet",
+        "Trang tính DangVien: thiếu trang tính",
     ),
     Mistake(
         "renamed header",
@@ -580,22 +586,13 @@ MISTAKES = [
         "cột lạ",
     ),
     Mistake(
-        "missing column",
-        drop_column("DangVien", 6),
+        "missing required column",
+        drop_column("DangVien", 3),
         "DangVien",
         1,
-        "Tháng sinh",
-        "missing column 'Tháng sinh'",
-        "thiếu cột 'Tháng sinh'",
-    ),
-    Mistake(
-        "columns swapped",
-        cells("ToChuc", E1="Cơ quan/đơn vị", F1="Loại hình"),
-        "ToChuc",
-        1,
-        "Cơ quan/đơn vị",
-        "column E should be 'Loại hình' but is 'Cơ quan/đơn vị'",
-        "cột E phải là 'Loại hình'",
+        "Mã chi bộ",
+        "missing column 'Mã chi bộ'",
+        "thiếu cột 'Mã chi bộ'",
     ),
     Mistake(
         "extra personal column",
@@ -613,7 +610,7 @@ MISTAKES = [
         3,
         "Họ và tên",
         "this column is required",
-        "Sheet DangVien, dòng 3, cột 'Họ và tên': bắt buộc",
+        "Trang tính DangVien, dòng 3, cột 'Họ và tên': bắt buộc",
     ),
     Mistake(
         "name too long",
@@ -955,7 +952,7 @@ def test_errors_render_in_vietnamese_and_english() -> None:
     )
 
     assert error.render("vi") == (
-        "Sheet DangVien, dòng 7, cột 'Ngày kết nạp': ngày không tồn tại (31/02/2020)"
+        "Trang tính DangVien, dòng 7, cột 'Ngày kết nạp': ngày không tồn tại (31/02/2020)"
     )
     assert error.render("en") == (
         "Sheet DangVien, row 7, column 'Ngày kết nạp': date does not exist (31/02/2020)"

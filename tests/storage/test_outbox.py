@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event, select, text
 
-from services.calendar import CatalogError, current, load_default, load_file, work_calendar
+from domain.calendar import CatalogError
+from services.calendar import current, load_default, load_file, work_calendar
 from storage import obligations as ob
 from storage import outbox
 from storage.audit import Actor

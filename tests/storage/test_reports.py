@@ -11,12 +11,13 @@ from docx import Document
 from sqlalchemy import func, select
 
 from documents.reports import chat_text, docx_bytes
+from domain.calendar import DEFAULT_CATALOG
 from domain.errors import AlreadyRecorded, InvalidInput, NotFound
 from domain.i18n import translator
 from domain.rules.periods import Period
 from domain.rules.reviews import ReportState
-from services.calendar import DEFAULT_CATALOG, load_text
-from storage import reports, reviews
+from services.calendar import load_text
+from storage import report_kinds, reports, reviews
 from storage.audit import Actor
 from storage.db import Database
 from storage.demo_seed import DemoKhoi, seed_demo
@@ -88,21 +89,35 @@ def review_month(db, khoi, ym, special=None) -> None:
         )
 
 
-def view(db, khoi, kind="remedy_quarterly", period: Period | str = Q4, today=TODAY):
+def _kind(kind: str | reports.ReportKind) -> reports.ReportKind:
+    return kind if isinstance(kind, reports.ReportKind) else report_kinds.kind_of(kind)
+
+
+def view(db, khoi, kind=reports.REMEDY_QUARTERLY, period: Period | str = Q4, today=TODAY):
     with db.transaction() as session:
         return reports.view(
-            session, org_id=khoi.orgs["CBBV-DK"], kind=kind, period=period, today=today
+            session,
+            org_id=khoi.orgs["CBBV-DK"],
+            kind=_kind(kind),
+            period=period,
+            today=today,
         )
 
 
 def submit(
-    db, khoi, kind="remedy_quarterly", period: Period | str = Q4, expected=0, now=NOW, today=TODAY
+    db,
+    khoi,
+    kind=reports.REMEDY_QUARTERLY,
+    period: Period | str = Q4,
+    expected=0,
+    now=NOW,
+    today=TODAY,
 ):
     with db.transaction() as session:
         return reports.submit(
             session,
             org_id=khoi.orgs["CBBV-DK"],
-            kind=kind,
+            kind=_kind(kind),
             period=period,
             expected=expected,
             actor=secretary(khoi),
@@ -112,7 +127,10 @@ def submit(
 
 
 def test_the_kinds_are_registered_with_their_calendars(db, khoi) -> None:
-    quarterly, annual = reports.kind_of("remedy_quarterly"), reports.kind_of("remedy_annual")
+    quarterly, annual = (
+        report_kinds.kind_of("remedy_quarterly"),
+        report_kinds.kind_of("remedy_annual"),
+    )
     with db.transaction() as session:
         # 20/12/2026 is a Sunday: the deadline moves to Monday 21/12 (Civil Code art. 148).
         assert reports.due_on(session, quarterly, Q4) == date(2026, 12, 21)
@@ -134,8 +152,8 @@ def test_the_kinds_are_registered_with_their_calendars(db, khoi) -> None:
         session.flush()
         assert reports.due_on(session, quarterly, Q4) == date(2026, 12, 25)
     with pytest.raises(NotFound):
-        reports.kind_of("nope")
-    assert set(reports.KINDS) >= {"remedy_quarterly", "remedy_annual"}
+        report_kinds.kind_of("nope")
+    assert list(report_kinds.KINDS) == ["remedy_quarterly", "remedy_annual", "plan_annual"]
 
 
 def test_a_draft_for_a_quarter_with_no_reviews_says_so(db, khoi) -> None:
@@ -152,7 +170,7 @@ def test_a_draft_for_a_quarter_with_no_reviews_says_so(db, khoi) -> None:
         reports.set_assessment(
             session,
             org_id=khoi.orgs["CBBV-DK"],
-            kind="remedy_quarterly",
+            kind=reports.REMEDY_QUARTERLY,
             period=Q4,
             text="Chi bộ chưa tổ chức kiểm điểm do thay đổi nhân sự.",
             actor=secretary(khoi),
@@ -270,7 +288,7 @@ def test_reopening_needs_a_reason_and_resubmission_keeps_the_first_time(db, khoi
     cell = khoi.orgs["CBBV-DK"]
     review_month(db, khoi, (2026, 10))
     submit(db, khoi)
-    kw = {"org_id": cell, "kind": "remedy_quarterly", "period": Q4, "actor": secretary(khoi)}
+    kw = {"org_id": cell, "kind": reports.REMEDY_QUARTERLY, "period": Q4, "actor": secretary(khoi)}
     with db.transaction() as session, pytest.raises(InvalidInput):
         reports.reopen(session, reason="  ", now=NOW, **kw)
     later = NOW + timedelta(days=40)  # after the due date 20/12
@@ -299,7 +317,7 @@ def test_reopening_needs_a_reason_and_resubmission_keeps_the_first_time(db, khoi
 def test_assessment_only_while_not_submitted(db, khoi) -> None:
     kw = {
         "org_id": khoi.orgs["CBBV-DK"],
-        "kind": "remedy_quarterly",
+        "kind": reports.REMEDY_QUARTERLY,
         "period": "2026-Q4",
         "actor": secretary(khoi),
         "now": NOW,
@@ -327,7 +345,7 @@ def test_report_status_per_cell(db, khoi) -> None:
             reports.set_assessment(
                 session,
                 org_id=khoi.orgs[code],
-                kind="remedy_quarterly",
+                kind=reports.REMEDY_QUARTERLY,
                 period=Q4,
                 text="Đánh giá",
                 actor=secretary(khoi),
@@ -337,7 +355,7 @@ def test_report_status_per_cell(db, khoi) -> None:
             reports.submit(
                 session,
                 org_id=khoi.orgs[code],
-                kind="remedy_quarterly",
+                kind=reports.REMEDY_QUARTERLY,
                 period=Q4,
                 expected=0,
                 actor=secretary(khoi),
@@ -345,12 +363,14 @@ def test_report_status_per_cell(db, khoi) -> None:
                 today=when.date(),
             )
     with db.transaction() as session:
-        before_due = reports.report_status(session, cells, "remedy_quarterly", Q4, today=TODAY)
+        before_due = reports.report_status(
+            session, cells, reports.REMEDY_QUARTERLY, Q4, today=TODAY
+        )
         after_due = reports.report_status(
-            session, cells, "remedy_quarterly", "2026-Q4", today=date(2027, 1, 2)
+            session, cells, reports.REMEDY_QUARTERLY, "2026-Q4", today=date(2027, 1, 2)
         )
         counts = reports.status_counts(
-            session, cells, "remedy_quarterly", Q4, today=date(2027, 1, 2)
+            session, cells, reports.REMEDY_QUARTERLY, Q4, today=date(2027, 1, 2)
         )
     vp, bv, dien, mekong = cells
     assert before_due == {

@@ -13,15 +13,17 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 
 from documents import summary as render
-from documents.reports import docx_bytes, signs_by_group_and_sign
-from documents.summary import assignment_rows
+from documents.report_parts import signs_by_group_and_sign
+from documents.reports import docx_bytes
+from documents.summary_words import assignment_rows
+from domain.calendar import DEFAULT_CATALOG, CatalogError, parse_catalog
 from domain.errors import InvalidInput
 from domain.i18n import translator
 from domain.rules.deadlines import PeriodRef, Standing, missing_from, period_standing
 from domain.rules.periods import parse_period
 from domain.rules.signs import SignsError, parse_signs_markdown
 from services import calendar
-from services.calendar import DEFAULT_CATALOG, CatalogError, load_text
+from services.calendar import load_text
 from storage import figures, obligations, people, reports
 from storage import reviews as review_store
 from storage.audit import Actor
@@ -35,6 +37,7 @@ from storage.models import (
     ReviewOutcome,
     SignGroup,
 )
+from storage.report_kinds import KINDS
 from storage.reviews import SIGNS_FILE, shipped_signs
 from storage.summary import Subject, document_meta, summary_for
 from tests.storage.test_meetings import Secretary, bv, khoi, required
@@ -105,7 +108,7 @@ def test_a_loaded_calendar_moves_the_due_date_of_reminders_report_and_summary_al
             if i.obligation == "remedy_quarterly"
         ]
         report = reports.view(
-            s, org_id=cell, kind="remedy_quarterly", period="2026-Q4", today=today
+            s, org_id=cell, kind=KINDS["remedy_quarterly"], period="2026-Q4", today=today
         )
         ident = people.identity(s, khoi.users["lanh_dao"].telegram_user_id)
         assert ident is not None
@@ -116,6 +119,7 @@ def test_a_loaded_calendar_moves_the_due_date_of_reminders_report_and_summary_al
             subject=Subject(),
             today=today,
             now=now,
+            kinds=KINDS.values(),
         )
         entry_due = obligations.due_date_of(s, "remedy_quarterly", PeriodRef("quarter", 2026, 4))
     assert [i.due for i in reminded] == [date(2026, 12, 28)]
@@ -137,17 +141,29 @@ def test_on_10_may_the_may_meeting_is_in_progress_not_missing(
     with db.transaction() as s:
         # A report sent before its due date (the Q2 report, due 21/06/2027) is submitted.
         actor = Actor("Huỳnh Văn Tâm", khoi.users["bt_bv"].person_id)
-        kw = {"org_id": cell, "kind": "remedy_quarterly", "period": "2027-Q2"}
+        kw = {"org_id": cell, "kind": KINDS["remedy_quarterly"], "period": "2027-Q2"}
         reports.set_assessment(s, text="Tốt.", actor=actor, now=now, today=today, **kw)
         reports.submit(s, expected=None, actor=actor, now=now, today=today, **kw)
     with db.transaction() as s:
         ident = people.identity(s, khoi.users["lanh_dao"].telegram_user_id)
         assert ident is not None
         _scope, may = summary_for(
-            s, who=ident, period=parse_period("2027-05"), subject=Subject(), today=today, now=now
+            s,
+            who=ident,
+            period=parse_period("2027-05"),
+            subject=Subject(),
+            today=today,
+            now=now,
+            kinds=KINDS.values(),
         )
         _scope, q2 = summary_for(
-            s, who=ident, period=parse_period("2027-Q2"), subject=Subject(), today=today, now=now
+            s,
+            who=ident,
+            period=parse_period("2027-Q2"),
+            subject=Subject(),
+            today=today,
+            now=now,
+            kinds=KINDS.values(),
         )
         catalog = calendar.current(s)
         cal = calendar.work_calendar(s, catalog)
@@ -226,7 +242,7 @@ def test_a_grassroots_committee_is_not_asked_for_a_report_it_cannot_submit(
         'remind = ["secretary", "grassroots_secretary"]',
     )
     with pytest.raises(CatalogError, match="a report is owed by cell or grassroots_cell only"):
-        calendar.parse_catalog(bad, source="bad.toml")
+        parse_catalog(bad, source="bad.toml")
 
 
 # --- Commitment reviews: the 27 signs ------------------------------------------------------------
@@ -279,7 +295,9 @@ def test_a_new_sign_is_recorded_by_its_code_and_the_word_report_lists_it_by_grou
                 **kw,
             )
     with db.transaction() as s:
-        view = reports.view(s, org_id=cell, kind="remedy_quarterly", period="2026-Q4", today=today)
+        view = reports.view(
+            s, org_id=cell, kind=KINDS["remedy_quarterly"], period="2026-Q4", today=today
+        )
         counts = review_store.sign_code_counts(s, cell_ids=[cell], months=[(2026, 10)])
     f = view.figures
     assert f["totals"]["remedied"] == 1 and f["totals"]["new_sign"] == 3
@@ -332,6 +350,7 @@ def test_visits_are_counted_per_assignment_and_a_typed_name_is_not_the_follower(
             subject=Subject(),
             today=bv.today,
             now=bv.now,
+            kinds=KINDS.values(),
         )
         meta = document_meta(s, summary, scope)
         per_cell = figures.superior_visits(s, [cell], date(2026, 1, 1), date(2026, 12, 31))

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.calendar import DEFAULT_CATALOG
 from domain.errors import NotAllowed, NotInScope
 from domain.rules.periods import parse_period
-from services.calendar import DEFAULT_CATALOG, load_text
+from services.calendar import load_text
 from storage import people, reports
 from storage import reviews as review_store
 from storage.audit import Actor
@@ -43,7 +44,9 @@ from storage.models import (
     StudyModel,
 )
 from storage.people import Identity
+from storage.report_kinds import KINDS
 from storage.summary import (
+    PLAN_ANNUAL,
     FuturePeriod,
     Subject,
     Summary,
@@ -355,6 +358,7 @@ def summarize(
             subject=subject or Subject(),
             period=parse_period(period),
             today=TODAY,
+            kinds=KINDS.values(),
             now=NOW,
         )
 
@@ -364,7 +368,7 @@ ALL = {"CBVP-SYT", "CBBV-DK", "CBDIEN", "CBMEKONG"}
 
 def annual_kinds() -> int:
     """How many registered report kinds fall due once a year (15 November)."""
-    return sum(1 for k in reports.KINDS.values() if k.schedule.period_kind == "year")
+    return sum(1 for k in KINDS.values() if k.schedule.period_kind == "year")
 
 
 # --- scope -------------------------------------------------------------------------------------
@@ -667,9 +671,23 @@ def test_one_cell_month_by_month(db: Database, story: Records) -> None:
     k = _khoi(db)
     with db.transaction() as session:
         scope = scope_of(session, who(session, k, "bt_syt"), on=TODAY)
-        year = cell_year(session, scope=scope, cell_id=k.orgs["CBBV-DK"], year=2026, today=TODAY)
+        year = cell_year(
+            session,
+            scope=scope,
+            cell_id=k.orgs["CBBV-DK"],
+            year=2026,
+            today=TODAY,
+            kinds=KINDS.values(),
+        )
         with pytest.raises(NotInScope):
-            cell_year(session, scope=scope, cell_id=k.orgs["CBDIEN"], year=2026, today=TODAY)
+            cell_year(
+                session,
+                scope=scope,
+                cell_id=k.orgs["CBDIEN"],
+                year=2026,
+                today=TODAY,
+                kinds=KINDS.values(),
+            )
     assert [m.month for m in year.months] == list(range(1, 12))
     held = [m.month for m in year.months if m.meeting.regular_held]
     assert held == list(range(1, 11))
@@ -737,7 +755,7 @@ def test_the_roll_to_review_follows_the_reviews_rule(db: Database, khoi: DemoKho
 def test_the_annual_plan_report_is_drafted_from_the_year(db: Database, story: Records) -> None:
     bv = story.orgs["CBBV-DK"]
     with db.transaction() as session:
-        view = reports.view(session, org_id=bv, kind="plan_annual", period="2026", today=TODAY)
+        view = reports.view(session, org_id=bv, kind=PLAN_ANNUAL, period="2026", today=TODAY)
     f = view.figures
     # The 12 months ending on the due date (15/11/2026): December 2025 … November 2026.
     assert (view.start, view.due_on) == (date(2025, 11, 16), date(2026, 11, 15))
@@ -762,7 +780,7 @@ def test_the_khoi_rolls_up_the_submitted_plan_reports(db: Database, story: Recor
         reports.submit(
             session,
             org_id=story.orgs["CBBV-DK"],
-            kind="plan_annual",
+            kind=PLAN_ANNUAL,
             period="2026",
             expected=None,
             actor=Actor("Huỳnh Văn Tâm", khoi.users["bt_bv"].person_id),

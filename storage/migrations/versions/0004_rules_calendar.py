@@ -4,8 +4,8 @@ The law's public holidays are computed for every year (domain.rules.holidays); t
 only the yearly decisions. Rows the old shipped file typed for 2026–2028 are dropped: the
 computation gives them, and its guesses for 2027–2028 were not decisions.
 
-Revision ID: 0002_rules_calendar
-Revises: 0001
+Revision ID: 0004_rules_calendar
+Revises: 0003_cand_pipeline
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_rules_calendar"
-down_revision: str | None = "0001"
+revision: str = "0004_rules_calendar"
+down_revision: str | None = "0003_cand_pipeline"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,8 +5,8 @@ phục" (the existing ``progressing``), "chưa khắc phục" (the existing ``no
 hiện biểu hiện mới" (``new_sign``). Existing records keep their values, which now read with the
 plan's words; a new sign recorded before the list keeps its typed description as the note.
 
-Revision ID: 0002_rules_signs
-Revises: 0002_rules_calendar
+Revision ID: 0005_rules_signs
+Revises: 0004_rules_calendar
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_rules_signs"
-down_revision: str | None = "0002_rules_calendar"
+revision: str = "0005_rules_signs"
+down_revision: str | None = "0004_rules_calendar"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,8 +5,8 @@ seed the history: one placement in the member's cell since before chibo knew (fr
 one status period, split at ``status_since`` when the member left the roll or became exempt
 (before that date they are taken as full members, as the figures did until now).
 
-Revision ID: 0002_rules_history
-Revises: 0002_rules_signs
+Revision ID: 0006_rules_history
+Revises: 0005_rules_signs
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_rules_history"
-down_revision: str | None = "0002_rules_signs"
+revision: str = "0006_rules_history"
+down_revision: str | None = "0005_rules_signs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,314 @@
+"""/enterprises (/doanhnghiep): the non-state enterprises the steering group works with.
+
+For the top organization's offices. Adding one types its name, location, workforce and the party
+members working there (who attend meetings elsewhere), then two taps for the unions; each status
+change and each update of the figures is dated and audited (:mod:`storage.enterprises`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from domain.errors import StaleAction
+from domain.i18n import N_
+from domain.text import h, truncate
+from domain.vocab import EnterpriseStatus
+from handlers import flows
+from handlers.base import (
+    Context,
+    Env,
+    Handlers,
+    button,
+    command,
+    int_arg,
+    parse_data,
+    send,
+    show,
+)
+from storage import enterprises as es
+from storage.models import Draft
+
+Rows = list[list[tuple[str, str]]]
+Screen = tuple[str, Rows]
+
+STATUS_NAMES: dict[EnterpriseStatus, str] = {
+    EnterpriseStatus.SURVEYED: N_("surveyed"),
+    EnterpriseStatus.WORKING: N_("working with the owner"),
+    EnterpriseStatus.CONDITIONS_MET: N_("conditions met (≥ 3 full members)"),
+    EnterpriseStatus.FOUNDED: N_("party organization founded"),
+}
+QUESTIONS = {
+    "name": N_("Please type the enterprise's name."),
+    "location": N_("Please type the location (economic zone, industrial park, address)."),
+    "workforce": N_("Please type the workforce (number of employees)."),
+    "members": N_(
+        "Please type the number of party members working there who attend meetings elsewhere."
+    ),
+    "update": N_("Please type the new figures as workforce/members, e.g. 250/4."),
+}
+
+
+def _person(env: Env) -> int:
+    assert env.who is not None
+    return env.who.person_id
+
+
+def status_name(env: Env, status: EnterpriseStatus) -> str:
+    """The translated name of a status."""
+    return env.t.gettext(STATUS_NAMES[status])
+
+
+def list_screen(env: Env, rows_: list[es.EnterpriseRow]) -> Screen:
+    """The enterprises by status."""
+    _ = env.t.gettext
+    lines = [_("<b>🏭 Non-state enterprises</b>")]
+    counts = {s: sum(1 for r in rows_ if r.status is s) for s in EnterpriseStatus}
+    lines.append(" · ".join(f"{h(status_name(env, s))}: {n}" for s, n in counts.items()))
+    rows: Rows = []
+    for r in rows_:
+        lines.append(f"• <b>{h(r.name)}</b> — {h(status_name(env, r.status))}")
+        rows.append([(truncate(r.name, 50), f"ent:open:{r.id}")])
+    rows.append([(_("➕ Add an enterprise"), "ent:add")])
+    return "\n".join(lines), rows
+
+
+def card_screen(env: Env, r: es.EnterpriseRow) -> Screen:
+    """One enterprise and its next step."""
+    _ = env.t.gettext
+    yes, no = _("yes"), _("no")
+    lines = [
+        f"<b>{h(r.name)}</b>",
+        _("Location: {place}").format(place=h(r.location or "—")),
+        _("Workforce: {n}").format(n=r.workforce if r.workforce is not None else "—"),
+        _("Party members working there (attending elsewhere): {n}").format(n=r.members_elsewhere),
+        _("Trade union: {tu} · Youth Union: {yu}").format(
+            tu=yes if r.has_trade_union else no, yu=yes if r.has_youth_union else no
+        ),
+        _("Status: <b>{status}</b> since {date}").format(
+            status=h(status_name(env, r.status)), date=env.t.date(r.status_since)
+        ),
+    ]
+    if r.founded_on and r.founded_org:
+        lines.append(
+            _("Founded on {date}: {cell}").format(
+                date=env.t.date(r.founded_on), cell=h(r.founded_org)
+            )
+        )
+    rows: Rows = []
+    order = list(EnterpriseStatus)
+    idx = order.index(r.status)
+    if idx + 1 < len(order) - 1:
+        nxt = order[idx + 1]
+        rows.append([(f"➡️ {status_name(env, nxt)}", f"ent:adv:{r.id}:{r.version}")])
+    elif idx + 1 == len(order) - 1:
+        rows.append([(_("➡️ Party organization founded…"), f"ent:fnd:{r.id}:{r.version}")])
+    rows.append([(_("✏️ Update the figures"), f"ent:upd:{r.id}")])
+    rows.append([(_("⬅️ The list"), "ent:list")])
+    return "\n".join(lines), rows
+
+
+def render(env: Env, session: Session, draft: Draft) -> Screen:
+    """Show the step of the /enterprises conversation."""
+    _ = env.t.gettext
+    key = int(draft.data.get("cid", 0))
+    cancel = [(_("✖ Cancel"), f"ent:x:{key}")]
+    if draft.state == "unions":
+        d = draft.data
+        rows = [
+            [
+                (("✅ " if d.get("tu") else "") + _("Trade union exists"), f"ent:u:{key}:tu"),
+                (("✅ " if d.get("yu") else "") + _("Youth Union exists"), f"ent:u:{key}:yu"),
+            ],
+            [(_("✅ Save"), f"ent:save:{key}")],
+            cancel,
+        ]
+        text = _("<b>{name}</b>: which unions exist there? Then save.").format(name=h(d["name"]))
+        return text, rows
+    return _(QUESTIONS[draft.state]), [cancel]
+
+
+@command("enterprises")
+async def enterprises_command(update: Update, context: Context, env: Env) -> None:
+    """Shows the enterprises the steering group works with."""
+    with env.db.transaction() as session:
+        rows = es.listing(session, person_id=_person(env))
+    await send(env, context, *list_screen(env, rows))
+
+
+@button
+async def on_list(update: Update, context: Context, env: Env) -> None:
+    """Shows the list."""
+    with env.db.transaction() as session:
+        rows = es.listing(session, person_id=_person(env))
+    await show(update, env, context, *list_screen(env, rows))
+
+
+@button
+async def on_open(update: Update, context: Context, env: Env) -> None:
+    """Shows one enterprise."""
+    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:open")
+    with env.db.transaction() as session:
+        r = es.get(session, person_id=_person(env), enterprise_id=int_arg(args[0]) if args else 0)
+    await show(update, env, context, *card_screen(env, r))
+
+
+async def _begin(update: Update, context: Context, env: Env, ent: int | None) -> None:
+    with env.db.transaction() as session:
+        busy = es.open_draft(session, person_id=_person(env))
+        if busy is None:
+            draft = es.start_entry(
+                session, person_id=_person(env), now=env.now(), enterprise_id=ent
+            )
+            screen = render(env, session, draft)
+    if busy is not None:
+        offer = flows.resume_offer(env, busy)
+        await show(update, env, context, offer[0], offer[1])
+        return
+    await show(update, env, context, *screen)
+
+
+@button
+async def on_add(update: Update, context: Context, env: Env) -> None:
+    """Starts adding an enterprise: asks its name."""
+    await _begin(update, context, env, None)
+
+
+@button
+async def on_update(update: Update, context: Context, env: Env) -> None:
+    """Starts a dated update of the figures."""
+    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:upd")
+    await _begin(update, context, env, int_arg(args[0]) if args else 0)
+
+
+@button
+async def on_advance(update: Update, context: Context, env: Env) -> None:
+    """Moves the effort one status forward, dated today."""
+    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:adv")
+    if len(args) != 2:
+        raise StaleAction()
+    with env.db.transaction() as session:
+        r = es.advance(
+            session,
+            person_id=_person(env),
+            enterprise_id=int_arg(args[0]),
+            version=int_arg(args[1]),
+            day=env.today(),
+            today=env.today(),
+            now=env.now(),
+        )
+    await show(update, env, context, *card_screen(env, r))
+
+
+@button
+async def on_found(update: Update, context: Context, env: Env) -> None:
+    """Asks which cell was founded, then records it with today's date."""
+    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:fnd")
+    if len(args) == 2:
+        with env.db.transaction() as session:
+            cells = es.new_cells(session, person_id=_person(env))
+        rows = [[(truncate(n, 50), f"ent:fnd:{args[0]}:{args[1]}:{i}")] for i, n in cells]
+        rows.append([(env.t.gettext("⬅️ The list"), "ent:list")])
+        await show(update, env, context, env.t.gettext("Which new cell was founded?"), rows)
+        return
+    if len(args) != 3:
+        raise StaleAction()
+    with env.db.transaction() as session:
+        r = es.advance(
+            session,
+            person_id=_person(env),
+            enterprise_id=int_arg(args[0]),
+            version=int_arg(args[1]),
+            day=env.today(),
+            today=env.today(),
+            now=env.now(),
+            founded_org_id=int_arg(args[2]),
+        )
+    await show(update, env, context, *card_screen(env, r))
+
+
+@button
+async def on_union(update: Update, context: Context, env: Env) -> None:
+    """Ticks a union."""
+    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:u")
+    if len(args) != 2:
+        raise StaleAction()
+    with env.db.transaction() as session:
+        d = es.toggle_union(
+            session, person_id=_person(env), key=int_arg(args[0]), which=args[1], now=env.now()
+        )
+        screen = render(env, session, d)
+    await show(update, env, context, *screen)
+
+
+@button
+async def on_save(update: Update, context: Context, env: Env) -> None:
+    """Saves the new enterprise."""
+    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:save")
+    with env.db.transaction() as session:
+        r = es.save_entry(
+            session,
+            person_id=_person(env),
+            key=int_arg(args[0]) if args else 0,
+            today=env.today(),
+            now=env.now(),
+        )
+    text, rows = card_screen(env, r)
+    await show(update, env, context, env.t.gettext("✅ Saved.") + "\n\n" + text, rows)
+
+
+@button
+async def on_cancel(update: Update, context: Context, env: Env) -> None:
+    """Leaves the conversation; nothing of it is saved."""
+    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:x")
+    with env.db.transaction() as session:
+        had = es.cancel_entry(session, person_id=_person(env), key=int_arg(args[0]) if args else 0)
+    if not had:
+        raise StaleAction()
+    await show(update, env, context, env.t.gettext("Cancelled. Nothing was saved."))
+
+
+async def _typed(update: Update, context: Context, env: Env, draft: Draft) -> None:
+    """Stores a typed answer and asks the next one."""
+    assert update.effective_message is not None
+    with env.db.transaction() as session:
+        result: Any = es.type_entry(
+            session,
+            person_id=_person(env),
+            key=int(draft.data.get("cid", 0)),
+            text=update.effective_message.text or "",
+            today=env.today(),
+            now=env.now(),
+        )
+        screen = render(env, session, result) if isinstance(result, Draft) else None
+    if screen is None:
+        text, rows = card_screen(env, result)
+        screen = (env.t.gettext("✅ Saved.") + "\n\n" + text, rows)
+    await send(env, context, *screen)
+
+
+ENTERPRISES_FLOW = flows.Flow(
+    name=es.FLOW,
+    title=N_("the enterprises' list"),
+    render=render,
+    text_steps={s: _typed for s in ("name", "location", "workforce", "members", "update")},
+)
+
+
+def handlers() -> Handlers:
+    """The handlers of /enterprises (group 0)."""
+    return [
+        CommandHandler(["enterprises", "doanhnghiep"], enterprises_command),
+        CallbackQueryHandler(on_list, pattern=r"^ent:list$"),
+        CallbackQueryHandler(on_open, pattern=r"^ent:open:\d+$"),
+        CallbackQueryHandler(on_add, pattern=r"^ent:add$"),
+        CallbackQueryHandler(on_update, pattern=r"^ent:upd:\d+$"),
+        CallbackQueryHandler(on_advance, pattern=r"^ent:adv:\d+:\d+$"),
+        CallbackQueryHandler(on_found, pattern=r"^ent:fnd:\d+:\d+(:\d+)?$"),
+        CallbackQueryHandler(on_union, pattern=r"^ent:u:\d+:(tu|yu)$"),
+        CallbackQueryHandler(on_save, pattern=r"^ent:save:\d+$"),
+        CallbackQueryHandler(on_cancel, pattern=r"^ent:x:\d+$"),
+    ]

@@ -1,0 +1,483 @@
+"""Non-state enterprises the steering group works with: the use cases behind /enterprises.
+
+Written by the top organization's offices (leaders' roles); every update is dated, kept as an
+:class:`~storage.models.EnterpriseEvent` and audited. ``version`` guards concurrent updates like
+a candidate's file: the second of two simultaneous updates is told and changes nothing.
+Status moves one way: surveyed → working with the owner → conditions met (≥ 3 full members)
+→ party organization founded (with the date and the new cell).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from domain.access import LEADERS
+from domain.errors import ChiboError, InvalidInput, NotAllowed, StaleAction
+from domain.i18n import N_
+from domain.text import clean, fold
+from domain.vocab import EnterpriseStatus
+from storage import drafts
+from storage.audit import Actor, record, snapshot
+from storage.models import (
+    Draft,
+    Enterprise,
+    EnterpriseEvent,
+    Organization,
+    OrgKind,
+    Person,
+    RoleAssignment,
+)
+
+RULE_SOURCE = (
+    "Kế hoạch 12-KH/ĐUK, mục 2.3c; Điều lệ Đảng, Điều 21 (chi bộ có từ 3 đảng viên chính thức)"
+)
+#: A cell needs at least three full members (Party Statute).
+MIN_FULL_MEMBERS = 3
+ORDER = list(EnterpriseStatus)
+NAME_MAX = 300
+
+
+class EnterpriseChanged(ChiboError):
+    """Someone else updated the enterprise since it was opened."""
+
+    message = N_(
+        "Someone else has just updated {name}. Nothing was changed: please open it again."
+    )
+
+
+def _top_of_person(session: Session, person_id: int) -> Organization:
+    """The top organization whose office the person works in (a leader's role there)."""
+    org = session.scalar(
+        select(Organization)
+        .join(RoleAssignment, RoleAssignment.org_id == Organization.id)
+        .where(
+            RoleAssignment.person_id == person_id,
+            RoleAssignment.revoked_at.is_(None),
+            RoleAssignment.role.in_(LEADERS),
+            Organization.kind == OrgKind.TOP,
+        )
+        .order_by(Organization.id)
+    )
+    if org is None:
+        raise NotAllowed()
+    return org
+
+
+def _actor(session: Session, person_id: int) -> Actor:
+    person = session.get(Person, person_id)
+    return Actor(person.display_name if person else f"person:{person_id}", person_id)
+
+
+@dataclass(frozen=True)
+class EnterpriseRow:
+    """An enterprise as the list and its card show it."""
+
+    id: int
+    version: int
+    name: str
+    location: str | None
+    workforce: int | None
+    members_elsewhere: int
+    has_trade_union: bool
+    has_youth_union: bool
+    status: EnterpriseStatus
+    status_since: date
+    founded_on: date | None
+    founded_org: str | None
+
+
+def _row(session: Session, e: Enterprise) -> EnterpriseRow:
+    org = session.get(Organization, e.founded_org_id) if e.founded_org_id else None
+    return EnterpriseRow(
+        e.id,
+        e.version,
+        e.name,
+        e.location,
+        e.workforce,
+        e.members_elsewhere,
+        e.has_trade_union,
+        e.has_youth_union,
+        e.status,
+        e.status_since,
+        e.founded_on,
+        org.name if org else None,
+    )
+
+
+def listing(session: Session, *, person_id: int) -> list[EnterpriseRow]:
+    """The enterprises of the person's top organization, by status then name."""
+    top = _top_of_person(session, person_id)
+    rows = session.scalars(select(Enterprise).where(Enterprise.top_id == top.id)).all()
+    rows = sorted(rows, key=lambda e: (ORDER.index(e.status), e.name_folded))
+    return [_row(session, e) for e in rows]
+
+
+def get(session: Session, *, person_id: int, enterprise_id: int) -> EnterpriseRow:
+    """One enterprise of the person's top organization."""
+    return _row(session, _enterprise(session, person_id, enterprise_id))
+
+
+def _enterprise(session: Session, person_id: int, enterprise_id: int) -> Enterprise:
+    top = _top_of_person(session, person_id)
+    e = session.get(Enterprise, enterprise_id)
+    if e is None or e.top_id != top.id:
+        raise StaleAction()
+    return e
+
+
+def check_workforce(value: int) -> None:
+    """A workforce or a count of members is a whole number, not negative."""
+    if value < 0:
+        raise InvalidInput(N_("A number of people cannot be negative ({value})."), value=value)
+
+
+def create(
+    session: Session,
+    *,
+    person_id: int,
+    name: str,
+    location: str | None,
+    workforce: int | None,
+    members_elsewhere: int = 0,
+    has_trade_union: bool = False,
+    has_youth_union: bool = False,
+    today: date,
+    now: datetime,
+) -> EnterpriseRow:
+    """Add a surveyed enterprise (one transaction, audited)."""
+    top = _top_of_person(session, person_id)
+    name = clean(name)
+    if not name or len(name) > NAME_MAX:
+        raise InvalidInput(
+            N_("Please type the enterprise's name (at most {limit} characters)."), limit=NAME_MAX
+        )
+    for value in (workforce or 0, members_elsewhere):
+        check_workforce(value)
+    e = Enterprise(
+        top_id=top.id,
+        name=name,
+        name_folded=fold(name),
+        location=clean(location)[:300] if location else None,
+        workforce=workforce,
+        members_elsewhere=members_elsewhere,
+        has_trade_union=has_trade_union,
+        has_youth_union=has_youth_union,
+        status=EnterpriseStatus.SURVEYED,
+        status_since=today,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(e)
+    session.flush()
+    actor = _actor(session, person_id)
+    _event(session, e, today, now, actor, {"created": True})
+    record(
+        session,
+        actor=actor,
+        at=now,
+        action="create",
+        entity="enterprise",
+        entity_id=e.id,
+        after=snapshot(e, ["name", "status", "workforce"]),
+    )
+    return _row(session, e)
+
+
+def _event(
+    session: Session, e: Enterprise, day: date, now: datetime, actor: Actor, detail: dict[str, Any]
+) -> None:
+    session.add(
+        EnterpriseEvent(
+            enterprise_id=e.id,
+            status=e.status,
+            happened_on=day,
+            detail=detail,
+            actor_person_id=actor.person_id,
+            created_at=now,
+        )
+    )
+
+
+def _bump(session: Session, e: Enterprise, version: int) -> None:
+    won = session.execute(
+        update(Enterprise)
+        .where(Enterprise.id == e.id, Enterprise.version == version)
+        .values(version=Enterprise.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if won != 1:
+        raise EnterpriseChanged(name=e.name)
+    session.refresh(e)
+
+
+def update_figures(
+    session: Session,
+    *,
+    person_id: int,
+    enterprise_id: int,
+    version: int,
+    day: date,
+    now: datetime,
+    workforce: int | None = None,
+    members_elsewhere: int | None = None,
+    has_trade_union: bool | None = None,
+    has_youth_union: bool | None = None,
+    location: str | None = None,
+) -> EnterpriseRow:
+    """A dated update of the figures (workforce, members working there, unions, location)."""
+    e = _enterprise(session, person_id, enterprise_id)
+    for value in (workforce, members_elsewhere):
+        if value is not None:
+            check_workforce(value)
+    before = snapshot(
+        e, ["workforce", "members_elsewhere", "has_trade_union", "has_youth_union", "location"]
+    )
+    _bump(session, e, version)
+    changes: dict[str, Any] = {
+        "workforce": workforce,
+        "members_elsewhere": members_elsewhere,
+        "has_trade_union": has_trade_union,
+        "has_youth_union": has_youth_union,
+        "location": clean(location)[:300] if location else None,
+    }
+    changes = {k: v for k, v in changes.items() if v is not None}
+    for key, value in changes.items():
+        setattr(e, key, value)
+    e.updated_at = now
+    actor = _actor(session, person_id)
+    _event(session, e, day, now, actor, changes)
+    record(
+        session,
+        actor=actor,
+        at=now,
+        action="update",
+        entity="enterprise",
+        entity_id=e.id,
+        before=before,
+        after=changes,
+    )
+    return _row(session, e)
+
+
+def advance(
+    session: Session,
+    *,
+    person_id: int,
+    enterprise_id: int,
+    version: int,
+    day: date,
+    today: date,
+    now: datetime,
+    full_members: int | None = None,
+    founded_org_id: int | None = None,
+) -> EnterpriseRow:
+    """Move the effort one status forward (dated, audited).
+
+    "Conditions met" needs at least three full members working there; "founded" names the new
+    cell (an organization of the tree) and the founding date.
+    """
+    e = _enterprise(session, person_id, enterprise_id)
+    idx = ORDER.index(e.status)
+    if idx + 1 >= len(ORDER):
+        raise StaleAction()
+    target = ORDER[idx + 1]
+    if day > today or day < e.status_since:
+        raise InvalidInput(N_("The date must be between {since} and today."), since=e.status_since)
+    detail: dict[str, Any] = {"from": e.status.value, "to": target.value}
+    if target is EnterpriseStatus.CONDITIONS_MET:
+        count = full_members if full_members is not None else e.members_elsewhere
+        if count < MIN_FULL_MEMBERS:
+            raise InvalidInput(
+                N_("A party cell needs at least {need} full members; {name} has {count}."),
+                need=MIN_FULL_MEMBERS,
+                name=e.name,
+                count=count,
+            )
+        detail["full_members"] = count
+    if target is EnterpriseStatus.FOUNDED:
+        org = session.get(Organization, founded_org_id) if founded_org_id else None
+        if org is None or not org.kind.holds_meetings:
+            raise InvalidInput(N_("Please choose the new cell in the organization tree."))
+        e.founded_org_id = org.id
+        e.founded_on = day
+        detail["org_id"] = org.id
+    before = snapshot(e, ["status", "status_since"])
+    _bump(session, e, version)
+    e.status = target
+    e.status_since = day
+    e.updated_at = now
+    actor = _actor(session, person_id)
+    _event(session, e, day, now, actor, detail)
+    record(
+        session,
+        actor=actor,
+        at=now,
+        action="advance",
+        entity="enterprise",
+        entity_id=e.id,
+        before=before,
+        after=detail,
+    )
+    return _row(session, e)
+
+
+def new_cells(session: Session, *, person_id: int) -> list[tuple[int, str]]:
+    """Cells of the tree that a founded enterprise may point at (not already used)."""
+    _top_of_person(session, person_id)
+    used = set(
+        session.scalars(
+            select(Enterprise.founded_org_id).where(Enterprise.founded_org_id.is_not(None))
+        )
+    )
+    rows = session.execute(
+        select(Organization.id, Organization.name, Organization.kind).order_by(
+            Organization.created_at.desc(), Organization.id.desc()
+        )
+    ).all()
+    return [(i, n) for i, n, k in rows if k.holds_meetings and i not in used][:10]
+
+
+# --- The /enterprises conversation (typed answers, one draft) ----------------------------------
+
+FLOW = "enterprise"
+#: Steps of adding an enterprise, in order; ``update`` reads "workforce/members" of one.
+STEPS = ("name", "location", "workforce", "members", "unions", "update")
+
+
+def start_entry(
+    session: Session, *, person_id: int, now: datetime, enterprise_id: int | None = None
+) -> Draft:
+    """Start adding an enterprise (its name first), or updating one's figures."""
+    _top_of_person(session, person_id)
+    data: dict[str, Any] = {"cid": secrets.randbelow(2_000_000_000) + 1}
+    state = "name"
+    if enterprise_id is not None:
+        e = _enterprise(session, person_id, enterprise_id)
+        data.update(ent=e.id, version=e.version)
+        state = "update"
+    return drafts.start(session, person_id=person_id, flow=FLOW, state=state, data=data, now=now)
+
+
+def open_draft(session: Session, *, person_id: int) -> Draft | None:
+    """The person's unfinished conversation (any flow), offered back before a new one."""
+    return drafts.get(session, person_id)
+
+
+def _entry(session: Session, person_id: int, key: int, *states: str) -> Draft:
+    draft = drafts.get(session, person_id)
+    if (
+        draft is None
+        or draft.flow != FLOW
+        or int(draft.data.get("cid", 0)) != key
+        or draft.state not in states
+    ):
+        raise StaleAction()
+    _top_of_person(session, person_id)
+    return draft
+
+
+def _count(text: str) -> int:
+    value = text.strip().replace(".", "").replace(",", "")
+    if value.startswith("-") and value[1:].isdigit():
+        check_workforce(int(value))
+    if not value.isdigit():
+        raise InvalidInput(N_("Please type a whole number, e.g. 250."))
+    return int(value)
+
+
+def type_entry(
+    session: Session, *, person_id: int, key: int, text: str, today: date, now: datetime
+) -> Draft | EnterpriseRow:
+    """Store a typed answer and go to the next step (an update is saved at once)."""
+    draft = _entry(session, person_id, key, "name", "location", "workforce", "members", "update")
+    state = draft.state
+    if state == "name":
+        name = clean(text)
+        if not name or len(name) > NAME_MAX:
+            raise InvalidInput(
+                N_("Please type the enterprise's name (at most {limit} characters)."),
+                limit=NAME_MAX,
+            )
+        return drafts.advance(draft, state="location", now=now, name=name)
+    if state == "location":
+        return drafts.advance(draft, state="workforce", now=now, location=clean(text)[:300])
+    if state == "workforce":
+        return drafts.advance(draft, state="members", now=now, workforce=_count(text))
+    if state == "members":
+        return drafts.advance(
+            draft, state="unions", now=now, members=_count(text), tu=False, yu=False
+        )
+    parts = text.split("/")
+    if len(parts) != 2:
+        raise InvalidInput(N_("Please type workforce/members, e.g. 250/4."))
+    row = update_figures(
+        session,
+        person_id=person_id,
+        enterprise_id=int(draft.data["ent"]),
+        version=int(draft.data["version"]),
+        day=today,
+        now=now,
+        workforce=_count(parts[0]),
+        members_elsewhere=_count(parts[1]),
+    )
+    drafts.finish(session, person_id)
+    return row
+
+
+def toggle_union(
+    session: Session, *, person_id: int, key: int, which: str, now: datetime
+) -> Draft:
+    """Tick or untick "a trade union exists" (``tu``) or "a Youth Union exists" (``yu``)."""
+    draft = _entry(session, person_id, key, "unions")
+    if which not in ("tu", "yu"):
+        raise StaleAction()
+    flip: dict[str, Any] = {which: not draft.data.get(which)}
+    return drafts.advance(draft, now=now, **flip)
+
+
+def save_entry(
+    session: Session, *, person_id: int, key: int, today: date, now: datetime
+) -> EnterpriseRow:
+    """Save the new enterprise as surveyed."""
+    draft = _entry(session, person_id, key, "unions")
+    d = draft.data
+    row = create(
+        session,
+        person_id=person_id,
+        name=d["name"],
+        location=d.get("location"),
+        workforce=d.get("workforce"),
+        members_elsewhere=int(d.get("members", 0)),
+        has_trade_union=bool(d.get("tu")),
+        has_youth_union=bool(d.get("yu")),
+        today=today,
+        now=now,
+    )
+    drafts.finish(session, person_id)
+    return row
+
+
+def cancel_entry(session: Session, *, person_id: int, key: int) -> bool:
+    """Leave the conversation; nothing of it is saved."""
+    draft = drafts.get(session, person_id)
+    if draft is None or draft.flow != FLOW or int(draft.data.get("cid", 0)) != key:
+        return False
+    return drafts.finish(session, person_id)
+
+
+def by_status(session: Session, top_ids: list[int] | None = None) -> dict[str, int]:
+    """Enterprises per status (all of them, or those of the given top organizations)."""
+    stmt = select(Enterprise.status, func.count(Enterprise.id)).group_by(Enterprise.status)
+    if top_ids is not None:
+        stmt = stmt.where(Enterprise.top_id.in_(top_ids))
+    counts = {s.value: 0 for s in EnterpriseStatus}
+    for status, n in session.execute(stmt).all():
+        counts[EnterpriseStatus(status).value] = int(n)
+    return counts
