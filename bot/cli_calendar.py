@@ -6,6 +6,8 @@
 * ``chibo reminders --at "2027-03-13 08:00" [--org CODE]`` prints, without sending anything,
   exactly what would be sent at that moment and to whom (the tick's own code, ``send=False``).
 * ``chibo reminders --unreachable`` lists people with a role the bot cannot reach.
+* ``chibo signs show`` / ``chibo signs load FILE``: the 27 signs of degradation offered in
+  commitment reviews, and an admin's corrected copy.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import html
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -32,18 +35,23 @@ from domain.calendar import (
     Catalog,
     CatalogError,
     ObligationSpec,
+    days_off_in,
     default_catalog,
     default_holidays,
+    file_work_calendar,
     parse_catalog,
 )
 from domain.clock import ManualClock, SystemClock, local_today
 from domain.i18n import N_, Translator
 from domain.rules.deadlines import WorkCalendar, periods_due_between
+from domain.rules.holidays import RULE_SOURCE_LABOUR_CODE, Decision
+from domain.rules.signs import SignsError, parse_signs_markdown
 from domain.settings import Settings
 from services.calendar import current, holidays, load_file, work_calendar
 from services.context import AppContext
 from services.scheduler import period_label, scope_ids, send_notice, tick
 from storage import obligations as ob
+from storage import reviews
 from storage.audit import Actor
 from storage.db import Database
 from storage.models import OrgKind
@@ -84,6 +92,16 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     check = sub.add_parser("check", help=_("check a catalog file without loading it"))
     check.add_argument("file", help=_("the TOML file to check"))
     check.set_defaults(func=cmd_check)
+
+    signs = subparsers.add_parser(
+        "signs", help=_("the 27 signs of degradation offered in commitment reviews")
+    )
+    ssub = signs.add_subparsers(dest="signs_command", metavar="COMMAND", required=True)
+    sshow = ssub.add_parser("show", help=_("print the signs in force"))
+    sshow.set_defaults(func=cmd_signs_show)
+    sload = ssub.add_parser("load", help=_("put a corrected copy of the list in force"))
+    sload.add_argument("file", help=_("a markdown file like domain/data/signs-of-degradation.md"))
+    sload.set_defaults(func=cmd_signs_load)
 
     rem = subparsers.add_parser(
         "reminders", help=_("what reminders would be sent, and who cannot be reached")
@@ -154,17 +172,19 @@ def cmd_calendar(args: argparse.Namespace) -> int:
             raise
         # No database yet: the shipped calendar is still worth reading before the set-up.
         catalog = default_catalog(settings)
-        days_off = dict(default_holidays().days)
-        cal = catalog.work_calendar(days_off)
+        shipped = default_holidays()
+        cal = file_work_calendar(catalog, shipped)
+        days_off = days_off_in(cal, shipped.days, [year])
         _print_catalog(t, catalog, cal, year, days_off, _("the shipped catalog"))
-        _print_holidays(t, year, days_off)
+        _print_holidays(t, year, days_off, shipped.parsed.decisions)
         return 0
     try:
         with db.transaction() as session:
             catalog = current(session, settings)
             loaded = bool(ob.catalog_rows(session)[0])
-            days_off = holidays(session)
             cal = work_calendar(session, catalog)
+            days_off = holidays(session, years=[year])
+            decisions = ob.decisions_in_force(session)
             scope = None
             if args.org:
                 try:
@@ -210,7 +230,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
                 f" — {', '.join(who)}"
             )
             print(f"{'':16}[{spec.rule_source}]")
-    _print_holidays(t, year, days_off)
+    _print_holidays(t, year, days_off, decisions)
     return 0
 
 
@@ -280,20 +300,28 @@ def _print_catalog(
         print(f"{'':16}[{spec.rule_source}]")
 
 
-def _print_holidays(t: Translator, year: int, days_off: dict[date, str]) -> None:
+def _print_holidays(
+    t: Translator, year: int, days_off: dict[date, str], decisions: Iterable[Decision]
+) -> None:
+    """The days off of ``year`` (the law's, computed; the decided ones with their source), and
+    the days worked by decision."""
     _ = t.gettext
+    decisions = list(decisions)
+    sources = {d.day: d.source for d in decisions}
+    worked = {d.day: d for d in decisions if d.kind == "working_day" and d.day.year == year}
     in_year = sorted(d for d in days_off if d.year == year)
     if in_year:
         print(
             "\n"
             + t.ngettext(
-                "Public holidays in {year} ({n} day):",
-                "Public holidays in {year} ({n} days):",
+                "Public holidays in {year} ({n} day off; [{rule}], lunar dates for UTC+7):",
+                "Public holidays in {year} ({n} days off; [{rule}], lunar dates for UTC+7):",
                 len(in_year),
-            ).format(year=year, n=len(in_year))
+            ).format(year=year, n=len(in_year), rule=RULE_SOURCE_LABOUR_CODE)
         )
         for day in in_year:
-            print(f"  {_day(t, day)}  {days_off[day]}")
+            source = f"  [{sources[day]}]" if sources.get(day) else ""
+            print(f"  {_day(t, day)}  {days_off[day]}{source}")
     else:
         print(
             "\n"
@@ -301,6 +329,13 @@ def _print_holidays(t: Translator, year: int, days_off: dict[date, str]) -> None
                 "No public holidays are loaded for {year}: working days count weekends only."
             ).format(year=year)
         )
+    if worked:
+        print(
+            "\n"
+            + _("Working days decided in {year} (worked although a day off):").format(year=year)
+        )
+        for day in sorted(worked):
+            print(f"  {_day(t, day)}  {worked[day].name}  [{worked[day].source}]")
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -327,9 +362,15 @@ def cmd_load(args: argparse.Namespace) -> int:
                     codes=", ".join(result.deactivated)
                 )
             )
-    if result.holidays:
+    if result.holidays or result.working_days:
         years = ", ".join(str(y) for y in result.years)
         print(_("Loaded {n} public holidays for {years}.").format(n=result.holidays, years=years))
+        if result.working_days:
+            print(
+                _("Loaded {n} working days for {years}.").format(
+                    n=result.working_days, years=years
+                )
+            )
     return 0
 
 
@@ -349,6 +390,45 @@ def cmd_check(args: argparse.Namespace) -> int:
             path=path, n=len(catalog.obligations)
         )
     )
+    return 0
+
+
+# --- chibo signs -------------------------------------------------------------------------------
+
+
+def cmd_signs_show(args: argparse.Namespace) -> int:
+    """Print the signs of degradation in force, by group."""
+    settings = load_settings()
+    t = cli_translator()
+    with database(settings, t) as db, db.transaction() as session:
+        signs = reviews.signs_in_force(session)
+    for sign in signs:
+        mark = " (*)" if sign.short_label else ""
+        print(f"{sign.code}{mark}  {sign.text}")
+    return 0
+
+
+def cmd_signs_load(args: argparse.Namespace) -> int:
+    """Check a corrected list (3 groups × 9) and put it in force; on a problem nothing changes."""
+    settings = load_settings()
+    t = cli_translator()
+    _ = t.gettext
+    path = Path(args.file)
+    try:
+        signs = parse_signs_markdown(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return _fail(_("cannot read {path}").format(path=path))
+    except SignsError as exc:
+        print(
+            "chibo: " + _("{path}: not loaded; the list in force is unchanged.").format(path=path),
+            file=sys.stderr,
+        )
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    with database(settings, t) as db, db.transaction() as session:
+        reviews.save_signs(session, signs, source=str(path), actor=ACTOR, now=SystemClock().now())
+    print(_("Loaded {n} signs of degradation from {path}.").format(n=len(signs), path=path))
     return 0
 
 

@@ -8,22 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from documents.layout import DocSection, Signature
 from domain.i18n import N_, Translator
 from domain.rules.periods import Period
 from domain.rules.reviews import ReportState
+from domain.rules.signs import PREFIXES
 from storage.doc_names import Signer
 from storage.models import ReportStatus, ReviewOutcome, SignGroup
 from storage.reports import ReportView
 
+#: The plan's words for the head's monthly comment (Quy định 4842-QĐ/TU, khoản 3 điều 4).
 OUTCOME_LABELS: dict[ReviewOutcome, str] = {
-    ReviewOutcome.PROGRESSING: N_("progressing (remedying well)"),
-    ReviewOutcome.NO_CHANGE: N_("no visible change"),
-    ReviewOutcome.NEW_SIGN: N_("new sign of degradation"),
+    ReviewOutcome.REMEDIED: N_("remedied"),
+    ReviewOutcome.PROGRESSING: N_("being remedied"),
+    ReviewOutcome.NO_CHANGE: N_("not remedied"),
+    ReviewOutcome.NEW_SIGN: N_("new sign of degradation found"),
 }
 OUTCOME_ICONS: dict[ReviewOutcome, str] = {
-    ReviewOutcome.PROGRESSING: "✅",
+    ReviewOutcome.REMEDIED: "✅",
+    ReviewOutcome.PROGRESSING: "🔄",
     ReviewOutcome.NO_CHANGE: "➖",
     ReviewOutcome.NEW_SIGN: "⚠️",
 }
@@ -61,6 +66,36 @@ def outcome_label(t: Translator, outcome: ReviewOutcome | str) -> str:
 def group_label(t: Translator, group: SignGroup | str | None) -> str:
     """The name of a group of signs of degradation ("" when unknown)."""
     return t.gettext(GROUP_LABELS[SignGroup(group)]) if group else ""
+
+
+def sign_words(sign: dict[str, Any]) -> str:
+    """A new sign as the report names it: the sign's wording (picked from the 27 signs), then
+    the short note; an older record has only its typed description."""
+    parts = [sign.get("sign_text") or sign.get("sign") or "", sign.get("description") or ""]
+    return " — ".join(p.rstrip(". ") for p in parts if p)
+
+
+def signs_by_group_and_sign(figures: dict[str, Any], t: Translator) -> list[list[str]]:
+    """Rows (group, sign, number) of the new signs found, in the resolution's order, with a
+    subtotal row per group; signs recorded before the list count under their group only."""
+    by_sign: dict[str, int] = figures.get("by_sign") or {}
+    texts: dict[str, str] = figures.get("sign_texts") or {}
+    unlisted: dict[str, int] = {}
+    for s in figures.get("new_signs", []):
+        if not s.get("sign") and s.get("group"):
+            unlisted[s["group"]] = unlisted.get(s["group"], 0) + 1
+    rows: list[list[str]] = []
+    for prefix, group in PREFIXES.items():
+        codes = sorted((c for c in by_sign if c.startswith(prefix)), key=lambda c: int(c[2:]))
+        total = sum(by_sign[c] for c in codes) + unlisted.get(group.value, 0)
+        if not total:
+            continue
+        rows.append([group_label(t, group.value), t.gettext("All signs of the group"), str(total)])
+        for code in codes:
+            rows.append(["", f"{code[2:]}. {texts.get(code, code)}", str(by_sign[code])])
+        if unlisted.get(group.value):
+            rows.append(["", t.gettext("(not picked from the list)"), str(unlisted[group.value])])
+    return rows
 
 
 def period_label(t: Translator, period: Period) -> str:

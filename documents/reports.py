@@ -21,7 +21,9 @@ from documents.report_parts import (
     month_label,
     outcome_label,
     period_label,
+    sign_words,
     signing_block,
+    signs_by_group_and_sign,
 )
 from documents.summary_plan import PLAN
 from domain.i18n import Translator, translator
@@ -113,7 +115,7 @@ def _remedy_chat(t: Translator, v: ReportView) -> list[str]:
                 name=h(sign["name"]),
                 month=month_label(t, sign["month"]),
                 group=h(group_label(t, sign["group"])),
-                description=h(sign["description"] or ""),
+                description=h(sign_words(sign)),
                 measure=h(sign["measure"] or ""),
             )
         )
@@ -243,13 +245,19 @@ def _remedy_sections(t: Translator, v: ReportView) -> list[DocSection]:
                         s["name"],
                         month_label(t, s["month"]),
                         group_label(t, s["group"]),
-                        s["description"] or "",
+                        sign_words(s),
                         s["measure"] or "",
                     ]
                     for s in f["new_signs"]
                 ],
             )
         )
+        by_sign = signs_by_group_and_sign(f, t)
+        if by_sign:
+            signs.paragraphs.append(_("New signs by group and by sign:"))
+            signs.tables.append(
+                DocTable(headers=[_("Group"), _("Sign"), _("Number")], rows=by_sign)
+            )
     sections.append(signs)
     improved = DocSection(_("Members who improved"))
     if f.get("no_reviews"):

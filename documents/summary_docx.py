@@ -18,6 +18,9 @@ from documents import pipeline as pipeline_doc
 from documents.layout import DocHeader, DocSection, DocTable, Signature, party_document
 from documents.report_parts import GROUP_LABELS, signing_block
 from documents.summary_words import (
+    assignment_intro,
+    assignment_rows,
+    in_progress_text,
     month_list,
     period_title,
     priority_name,
@@ -194,7 +197,8 @@ def _meetings(c: Ctx) -> list[str]:
             missing=t.ngettext("{n} cell", "{n} cells", f.cells_missing_regular).format(
                 n=c.n(f.cells_missing_regular)
             ),
-        ),
+        )
+        + (" " + in_progress_text(t, f.regular_in_progress) if f.regular_in_progress else ""),
         _(
             "Attendance: {present} of {required} required attendances ({rate}); {excused} "
             "absent with a valid reason and {unexcused} without."
@@ -237,14 +241,31 @@ def _meetings(c: Ctx) -> list[str]:
         )
     elif missing:
         out.append(_("Cells that did not hold a regular meeting every month:"))
+    if s.assignments:
+        out.append(assignment_intro(s, t))
     return out
 
 
 def _meeting_tables(c: Ctx) -> list[DocTable]:
     missing = c.s.cells_missing_regular
-    if c.one_cell or not missing or len(missing) > DOC_CELL_ROWS_MAX:
-        return []
-    return [MISSING_MEETINGS.build(list(enumerate(missing[:DOC_CELL_ROWS_MAX], start=1)), c)]
+    tables = []
+    if not (c.one_cell or not missing or len(missing) > DOC_CELL_ROWS_MAX):
+        tables.append(
+            MISSING_MEETINGS.build(list(enumerate(missing[:DOC_CELL_ROWS_MAX], start=1)), c)
+        )
+    if c.s.assignments:
+        tables.append(
+            DocTable(
+                [
+                    c._("Cell"),
+                    c._("Assigned superior committee member"),
+                    c._("Visits"),
+                    c._("Meetings"),
+                ],
+                assignment_rows(c.s),
+            )
+        )
+    return tables
 
 
 # 3. Commitment reviews and signs of degradation

@@ -17,6 +17,7 @@ from documents.summary_words import (
     LISTS,
     NAME_MAX,
     PAGE_SIZE,
+    in_progress_text,
     month_list,
     period_title,
     priority_name,
@@ -90,6 +91,8 @@ def main_text(s: Summary, t: Translator) -> str:
                 ).format(n=f.cells_missing_regular)
             )
         )
+    if f.regular_in_progress:
+        lines.append("    ⏳ " + h(in_progress_text(t, f.regular_in_progress)))
     lines.append(
         "👥 "
         + h(_("Attendance: {rate} ({present}/{required})")).format(
@@ -279,6 +282,25 @@ def list_page(s: Summary, t: Translator, view: str, page: int) -> Page:
                         )
                     ),
                     row,
+                )
+            )
+        for a in s.assignments:
+            followed = s.cell(a.org_id)
+            items.append(
+                (
+                    "   👤 "
+                    + h(
+                        _(
+                            "{name} (follows {cell}): {visits} of {meetings} meetings in {year}"
+                        ).format(
+                            name=a.name,
+                            cell=followed.code if followed else "?",
+                            visits=a.visits,
+                            meetings=a.meetings,
+                            year=s.period.year,
+                        )
+                    ),
+                    followed,
                 )
             )
         note = _("Meetings a superior committee member attended (Quy định 784-QĐ/TU).")
@@ -479,7 +501,7 @@ def cell_text(cy: CellYear, t: Translator) -> str:
         if not ml.due:
             lines.append(f"{ml.month:02d} · " + h(_("not active")))
             continue
-        icon = "✅" if m.regular_held else "❌"
+        icon = "✅" if m.regular_held else "⏳" if ml.in_progress else "❌"
         extra = ("📚" if m.thematic else "") + ("🎖" if m.superior_attended else "")
         text = f"{ml.month:02d} {icon} 👥 {h(t.percent(m.attendance_rate))}"
         if m.unexcused:

@@ -45,6 +45,33 @@ LISTS: dict[str, str] = {
 }
 
 
+def in_progress_text(t: Translator, n: int) -> str:
+    """Cells whose month is still running without their meeting: not due, never missing."""
+    return t.ngettext(
+        "{n} cell has not met yet in a month still in progress (not due yet).",
+        "{n} cells have not met yet in a month still in progress (not due yet).",
+        n,
+    ).format(n=t.number(n))
+
+
+def assignment_intro(s: Summary, t: Translator) -> str:
+    """The sentence before the table of visits by assignment."""
+    return t.gettext(
+        "Superior committee members' visits to the cells they are assigned to follow, "
+        "{year} up to {date} (Quy định 784-QĐ/TU); a guest typed by name is not counted:"
+    ).format(year=s.period.year, date=t.date(s.upto))
+
+
+def assignment_rows(s: Summary) -> list[list[str]]:
+    """(cell, follower, visits, meetings) per assignment, by cell code."""
+    rows = []
+    for a in sorted(s.assignments, key=lambda a: (getattr(s.cell(a.org_id), "code", ""), a.name)):
+        row = s.cell(a.org_id)
+        cell = f"{row.name} ({row.code})" if row else "?"
+        rows.append([cell, a.name, str(a.visits), str(a.meetings)])
+    return rows
+
+
 def roman(n: int) -> str:
     """1 → I … 4 → IV (quarters)."""
     return {1: "I", 2: "II", 3: "III", 4: "IV"}.get(n, str(n))

@@ -20,6 +20,7 @@ from typing import Any
 from documents import pipeline as pipeline_doc
 from documents.report_parts import GROUP_LABELS, STATE_LABELS
 from documents.summary_words import (
+    assignment_rows,
     month_list,
     period_title,
     priority_name,
@@ -289,6 +290,15 @@ REPORT_LINES = (
 )
 
 
+#: Superior committee attendance per assignment: rows of :func:`assignment_rows`.
+ASSIGNMENTS = (
+    Column(N_("Cell"), 30, lambda r, c: r[0]),
+    Column(N_("Assigned superior committee member"), 24, lambda r, c: r[1]),
+    Column(N_("Visits"), 8, lambda r, c: int(r[2])),
+    Column(N_("Meetings"), 8, lambda r, c: int(r[3])),
+)
+
+
 def _candidate_lists(ws: Any, c: Ctx) -> None:
     """Under the candidates table: the pipeline by stage and by priority group."""
     from openpyxl.styles import Font
@@ -335,6 +345,10 @@ def _new_signs(c: Ctx) -> Sequence[MemberLine]:
     return c.s.new_signs
 
 
+def _assignments(c: Ctx) -> Sequence[list[str]]:
+    return assignment_rows(c.s)
+
+
 def _report_lines(c: Ctx) -> Sequence[ReportLine]:
     return c.s.reports
 
@@ -345,6 +359,7 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet(N_("Attendance"), _fixed(ATTENDANCE), _cells),
     Sheet(N_("Commitments"), _fixed(COMMITMENTS), _cells),
     Sheet(N_("Candidates"), _fixed(CANDIDATES), _cells, after=_candidate_lists),
+    Sheet(N_("Visits by assignment"), _fixed(ASSIGNMENTS), _assignments, totals=False),
     Sheet(N_("Reports"), _fixed(REPORTS), _cells),
     Sheet(N_("Study models"), _fixed(STUDY_MODELS), _cells),
     Sheet(N_("By type"), _fixed(GROUPS), _by_type),

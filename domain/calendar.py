@@ -12,13 +12,14 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from domain.rules.deadlines import (
     CANDIDATE_KINDS,
+    ROLL_KINDS,
     RULE_SOURCE_HOLIDAYS,
     RULE_SOURCE_WEEKEND,
     WEEKDAY_NAMES,
@@ -29,6 +30,13 @@ from domain.rules.deadlines import (
     WorkCalendar,
     validate_rule,
     weekdays,
+)
+from domain.rules.holidays import (
+    HolidayDecisions,
+    HolidayFileError,
+    added_value,
+    parse_holiday_data,
+    rules_from,
 )
 from domain.settings import Settings
 from domain.vocab import OrgKind, Role
@@ -53,6 +61,8 @@ DISCHARGES = (
 #: Conversations a reminder's button may open.
 OPENS = ("", "meeting", "review", "report")
 OWNER_KINDS = (OrgKind.TOP, OrgKind.COMMITTEE, OrgKind.GRASSROOTS_CELL, OrgKind.CELL)
+#: Levels that can submit a report (storage.reports accepts organizations that hold meetings).
+REPORTING_KINDS = tuple(k for k in OWNER_KINDS if k.holds_meetings)
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _OBLIGATION_KEYS = {
@@ -86,6 +96,11 @@ _PLAN_KEYS = {
     "rule_source",
 }
 _TOP_KEYS = {"version", "calendar", "reminders", "digest", "obligation", "holiday", "rule_source"}
+HOLIDAY_KEYS = frozenset(
+    {"holiday", "day_off", "working_day", "new_holiday", "rules", "rule_source"}
+)
+#: A deadline on a day off moves to the next working day unless the catalog says otherwise.
+DEFAULT_ROLL = "next_working_day"
 
 
 class CatalogError(ValueError):
@@ -155,6 +170,10 @@ class Catalog:
     """The catalog in force: obligations plus the calendar-wide settings."""
 
     obligations: tuple[ObligationSpec, ...]
+    if_day_off: str = DEFAULT_ROLL
+    #: An undone meeting counts as missing this many days after the cell's usual day (None:
+    #: only once the month is over).
+    meeting_grace_days: int | None = None
     weekend: frozenset[int] = frozenset({5, 6})
     weekend_source: str = RULE_SOURCE_WEEKEND
     no_reminders_on: frozenset[int] = frozenset({6})
@@ -175,6 +194,8 @@ class Catalog:
         return {
             "weekend": [WEEKDAY_NAMES[d] for d in sorted(self.weekend)],
             "weekend_source": self.weekend_source,
+            "if_day_off": self.if_day_off,
+            "meeting_grace_days": self.meeting_grace_days,
             "no_reminders_on": [WEEKDAY_NAMES[d] for d in sorted(self.no_reminders_on)],
             "reminders": {**asdict(self.plan), "days_before": list(self.plan.days_before)},
             "digest": {
@@ -200,6 +221,43 @@ class HolidayFile:
     days: dict[date, str]
     years: frozenset[int]
     rule_source: str = RULE_SOURCE_HOLIDAYS
+    parsed: HolidayDecisions = field(default_factory=HolidayDecisions)
+
+    @property
+    def working_days(self) -> dict[date, str]:
+        """Days worked by decision (a swapped Saturday)."""
+        return {d.day: d.name for d in self.parsed.decisions if d.kind == "working_day"}
+
+
+def file_work_calendar(catalog: Catalog, hol: HolidayFile) -> WorkCalendar:
+    """Working days under ``catalog`` with a holidays file alone (no database): the law's
+    holidays computed for every year, plus the file's decisions."""
+    parsed = hol.parsed
+    rules_value = {**(parsed.rules or {}), "added": added_value(parsed.added or ())}
+    return WorkCalendar(
+        holidays=frozenset(hol.days),
+        weekend=catalog.weekend,
+        no_reminders_on=catalog.no_reminders_on,
+        working_days=frozenset(hol.working_days),
+        rules=rules_from(rules_value, catalog.weekend),
+    )
+
+
+def days_off_in(
+    cal: WorkCalendar, decided: Mapping[date, str], years: Iterable[int] = ()
+) -> dict[date, str]:
+    """The days off of ``years`` by day: the law's holidays (computed by ``cal``) and the
+    ``decided`` days off (without ``years``: the decided days off only)."""
+    wanted = set(years)
+    out = dict(decided)
+    for year in sorted(wanted):
+        day = date(year, 1, 1)
+        while day.year == year:
+            name = cal.holiday_name(day)
+            if name is not None:
+                out.setdefault(day, name)
+            day += timedelta(days=1)
+    return {d: n for d, n in sorted(out.items()) if not wanted or d.year in wanted}
 
 
 # --- Parsing and checking ----------------------------------------------------------------------
@@ -274,7 +332,11 @@ def _choices(value: Any, allowed: Iterable[str], what: str) -> tuple[str, ...]:
 
 
 def _obligation(
-    raw: Any, index: int, base: ReminderPlan, problems: _Problems
+    raw: Any,
+    index: int,
+    base: ReminderPlan,
+    problems: _Problems,
+    default_roll: str = DEFAULT_ROLL,
 ) -> ObligationSpec | None:
     if not isinstance(raw, Mapping):
         problems.add(f"obligation #{index}", "must be a table ([[obligation]])")
@@ -301,7 +363,7 @@ def _obligation(
         day=day,
         month=month,
         working_days=raw.get("working_days", 0) or 0,
-        roll=str(raw.get("if_day_off", "keep")),
+        roll=str(raw.get("if_day_off", default_roll)),
     )
     try:
         if month is not None:
@@ -341,6 +403,14 @@ def _obligation(
             problems.add(where, 'discharged_by = "report" needs report_kind (≤ 32 characters)')
     elif report_kind is not None:
         problems.add(where, 'report_kind only goes with discharged_by = "report"')
+    if discharged_by == "report" and not set(owed_by) <= set(REPORTING_KINDS):
+        # /report drafts, submits and reopens reports of cells only: a committee asked for one
+        # would be reminded for something it cannot do.
+        problems.add(
+            where,
+            "a report is owed by cell or grassroots_cell only (they submit it in /report); "
+            "remove committee/top from owed_by",
+        )
     if (rule.every == "probation_end") != (discharged_by == "full_membership"):
         problems.add(where, 'every = "probation_end" goes with discharged_by = "full_membership"')
     if rule.every in CANDIDATE_KINDS and discharged_by != rule.every:
@@ -407,14 +477,32 @@ def parse_catalog(
     if data.get("version", 1) != 1:
         problems.add("", "version must be 1")
     cal = data.get("calendar", {})
+    default_roll = DEFAULT_ROLL
+    grace: int | None = None
     weekend, no_rem = frozenset({5, 6}), frozenset({6})
     weekend_source = RULE_SOURCE_WEEKEND
     if not isinstance(cal, Mapping):
         problems.add("calendar", "must be a table")
     else:
         for key in cal:
-            if key not in ("weekend", "weekend_source", "no_reminders_on"):
+            if key not in (
+                "weekend",
+                "weekend_source",
+                "no_reminders_on",
+                "if_day_off",
+                "meeting_grace_days",
+            ):
                 problems.add("calendar", f"unknown key {key!r}")
+        raw_grace = cal.get("meeting_grace_days")
+        if raw_grace is not None:
+            try:
+                grace = _int(raw_grace, 0, 31)
+            except RuleError as exc:
+                problems.add("calendar.meeting_grace_days", str(exc))
+        default_roll = str(cal.get("if_day_off", DEFAULT_ROLL))
+        if default_roll not in ROLL_KINDS:
+            problems.add("calendar", f"if_day_off must be one of {', '.join(ROLL_KINDS)}")
+            default_roll = DEFAULT_ROLL
         try:
             weekend = weekdays(cal.get("weekend", ["sat", "sun"]))
             no_rem = weekdays(cal.get("no_reminders_on", ["sun"]))
@@ -447,7 +535,7 @@ def parse_catalog(
     specs: list[ObligationSpec] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_obligations, start=1):
-        spec = _obligation(raw, index, plan, problems)
+        spec = _obligation(raw, index, plan, problems, default_roll)
         if spec is None:
             continue
         if spec.code in seen:
@@ -458,6 +546,8 @@ def parse_catalog(
         raise CatalogError(source, problems.items)
     return Catalog(
         obligations=tuple(specs),
+        if_day_off=default_roll,
+        meeting_grace_days=grace,
         weekend=weekend,
         weekend_source=weekend_source,
         no_reminders_on=no_rem,
@@ -473,39 +563,19 @@ def parse_holidays(text: str, *, source: str = "<holidays>") -> HolidayFile:
 
 
 def holidays_of(data: Mapping[str, Any], source: str) -> HolidayFile:
-    problems = _Problems()
-    days: dict[date, str] = {}
-    for index, raw in enumerate(data.get("holiday", []), start=1):
-        where = f"holiday #{index}"
-        if not isinstance(raw, Mapping):
-            problems.add(where, "must be a table ([[holiday]])")
-            continue
-        name = raw.get("name")
-        if not isinstance(name, str) or not name.strip():
-            problems.add(where, "name is missing")
-            continue
-        first = raw.get("day", raw.get("from"))
-        last = raw.get("day", raw.get("to"))
-        if (
-            not isinstance(first, date)
-            or not isinstance(last, date)
-            or isinstance(first, datetime)
-        ):
-            problems.add(where, "give day = YYYY-MM-DD, or from = … and to = … (TOML dates)")
-            continue
-        if not first <= last <= first + timedelta(days=15):
-            problems.add(where, "to must be on or after from, at most 15 days later")
-            continue
-        day = first
-        while day <= last:
-            days[day] = name.strip()[:120]
-            day += timedelta(days=1)
-    if problems.items:
-        raise CatalogError(source, problems.items)
+    """The holidays, days off and working days of a read file; :class:`CatalogError` if bad."""
+    extra = [k for k in data if k not in HOLIDAY_KEYS | _TOP_KEYS]
+    if extra:
+        raise CatalogError(source, [f"unknown top-level key {k!r}" for k in extra])
+    try:
+        parsed = parse_holiday_data({k: v for k, v in data.items() if k in HOLIDAY_KEYS})
+    except HolidayFileError as exc:
+        raise CatalogError(source, exc.problems) from None
     return HolidayFile(
-        days=days,
-        years=frozenset(d.year for d in days),
-        rule_source=str(data.get("rule_source", RULE_SOURCE_HOLIDAYS))[:200],
+        days=parsed.days_off(),
+        years=parsed.years,
+        rule_source=parsed.rule_source,
+        parsed=parsed,
     )
 
 

@@ -110,11 +110,24 @@ class SignGroup(enum.StrEnum):
 
 
 class ReviewOutcome(enum.StrEnum):
-    """The monthly review of a member's commitment."""
+    """The head's monthly comment on a member, in the plan's words (Quy định 4842-QĐ/TU k3 đ4).
 
-    PROGRESSING = "progressing"  # có tiến bộ / khắc phục tốt
-    NO_CHANGE = "no_change"  # chưa chuyển biến
-    NEW_SIGN = "new_sign"  # phát hiện biểu hiện suy thoái mới
+    Records made before the plan's words were used keep their values: "progressing" reads as
+    *đang khắc phục*, "no change" as *chưa khắc phục*.
+    """
+
+    REMEDIED = "remedied"  # đã khắc phục
+    PROGRESSING = "progressing"  # đang khắc phục
+    NO_CHANGE = "no_change"  # chưa khắc phục
+    NEW_SIGN = "new_sign"  # phát hiện biểu hiện (suy thoái) mới
+    # The plan's names for the two older values (aliases, same members).
+    BEING_REMEDIED = "progressing"
+    NOT_REMEDIED = "no_change"
+
+    @property
+    def shows_progress(self) -> bool:
+        """Remedied or being remedied: ends a run "without progress" (watch list, 12 months)."""
+        return self in (ReviewOutcome.REMEDIED, ReviewOutcome.PROGRESSING)
 
 
 class ReportStatus(enum.StrEnum):

@@ -10,6 +10,7 @@ Until a catalog has been loaded into the database, the shipped default is in for
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -18,8 +19,12 @@ from sqlalchemy.orm import Session
 
 from domain.calendar import (
     DEFAULT_CATALOG,
+    DEFAULT_ROLL,
+    HOLIDAY_KEYS,
     Catalog,
     CatalogError,
+    HolidayFile,
+    days_off_in,
     default_catalog,
     default_holidays,
     default_text,
@@ -30,6 +35,7 @@ from domain.calendar import (
     stored_plan,
 )
 from domain.rules.deadlines import RULE_SOURCE_WEEKEND, DigestRule, WorkCalendar, weekdays
+from domain.rules.holidays import added_value
 from domain.settings import Settings
 from storage import obligations as store
 from storage.audit import Actor
@@ -44,8 +50,11 @@ def current(session: Session, settings: Settings | None = None) -> Catalog:
     plan = stored_plan(head.get("reminders"), settings)
     specs = tuple(spec_from_row(r.code, r.spec, r.rule_source, r.active) for r in rows)
     digest_raw = head.get("digest", {})
+    grace = head.get("meeting_grace_days")
     return Catalog(
         obligations=specs,
+        if_day_off=str(head.get("if_day_off", DEFAULT_ROLL)),
+        meeting_grace_days=grace if isinstance(grace, int) else None,
         weekend=weekdays(head.get("weekend", ["sat", "sun"])),
         weekend_source=str(head.get("weekend_source", RULE_SOURCE_WEEKEND)),
         no_reminders_on=weekdays(head.get("no_reminders_on", ["sun"])),
@@ -58,15 +67,19 @@ def current(session: Session, settings: Settings | None = None) -> Catalog:
     )
 
 
-def holidays(session: Session) -> dict[date, str]:
-    """The public holidays in force: the database's, else the shipped file's."""
-    days = store.holiday_days(session)
-    return days if days else dict(default_holidays().days)
+def holidays(session: Session, years: Iterable[int] = ()) -> dict[date, str]:
+    """The days off in force in ``years``: the law's holidays and the decided days off
+    (without ``years``: the decided days off only)."""
+    decided = {d.day: d.name for d in store.decisions_in_force(session) if d.kind == "day_off"}
+    return days_off_in(store.work_calendar(session), decided, years)
 
 
 def work_calendar(session: Session, catalog: Catalog) -> WorkCalendar:
-    """Working days and sending days under ``catalog`` with the holidays in force."""
-    return catalog.work_calendar(holidays(session))
+    """Working days and sending days under ``catalog``: the law's holidays of every year
+    (computed), plus the Government's decisions (:func:`storage.obligations.work_calendar`)."""
+    return store.work_calendar(
+        session, weekend=catalog.weekend, no_reminders_on=catalog.no_reminders_on
+    )
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,7 @@ class LoadResult:
     deactivated: tuple[str, ...] = ()
     holidays: int = 0
     years: tuple[int, ...] = ()
+    working_days: int = 0
 
 
 def load_text(
@@ -94,12 +108,14 @@ def load_text(
     """
     data = read_toml(text, source)
     has_catalog = "obligation" in data
-    has_holidays = "holiday" in data
+    has_holidays = any(k in data for k in HOLIDAY_KEYS - {"rule_source"})
     if not has_catalog and not has_holidays:
-        raise CatalogError(source, ["the file has neither [[obligation]] nor [[holiday]] tables"])
+        raise CatalogError(
+            source, ["the file has neither [[obligation]] nor [[day_off]] / [[holiday]] tables"]
+        )
     catalog = parse_catalog(text, source=source, settings=settings) if has_catalog else None
     if not has_catalog:
-        extra = [k for k in data if k not in ("holiday", "rule_source")]
+        extra = [k for k in data if k not in HOLIDAY_KEYS]
         if extra:
             raise CatalogError(source, [f"unknown top-level key {k!r}" for k in extra])
     holiday_file = holidays_of(data, source) if has_holidays else None
@@ -127,11 +143,12 @@ def load_text(
             result, obligations=len(catalog.obligations), deactivated=tuple(deactivated)
         )
     if holiday_file is not None:
-        store.save_holidays(
-            session, days=holiday_file.days, years=holiday_file.years, actor=actor, now=now
-        )
+        _save_holidays(session, holiday_file, actor=actor, now=now)
         result = replace(
-            result, holidays=len(holiday_file.days), years=tuple(sorted(holiday_file.years))
+            result,
+            holidays=len(holiday_file.days),
+            working_days=len(holiday_file.working_days),
+            years=tuple(sorted(holiday_file.years)),
         )
     return result
 
@@ -153,6 +170,19 @@ def load_default(session: Session, *, now: datetime) -> None:
     rows, stored = store.catalog_rows(session)
     if not rows or stored is None:
         load_text(session, default_text(), source=str(DEFAULT_CATALOG), actor=actor, now=now)
-    if not store.holiday_days(session):
-        hol = default_holidays()
-        store.save_holidays(session, days=hol.days, years=hol.years, actor=actor, now=now)
+    if not store.holiday_decisions(session):
+        _save_holidays(session, default_holidays(), actor=actor, now=now)
+
+
+def _save_holidays(session: Session, hol: HolidayFile, *, actor: Actor, now: datetime) -> None:
+    parsed = hol.parsed
+    store.save_holidays(
+        session,
+        years=hol.years,
+        decisions=parsed.decisions,
+        rules=parsed.rules,
+        added=added_value(parsed.added) if parsed.added is not None else None,
+        rule_source=hol.rule_source,
+        actor=actor,
+        now=now,
+    )

@@ -203,10 +203,11 @@ def _digest_rows(
     for inst in items:
         spec = catalog.get(inst.obligation)
         org = orgs[inst.org_id]
-        if spec is None or spec.manual or org.kind is OrgKind.TOP or inst.due >= today:
+        if spec is None or spec.manual or org.kind is OrgKind.TOP or not inst.late_on(today):
             continue
         late.append(inst)
-    if not late or not is_digest_day(today, [i.due for i in late], cal, catalog.digest):
+    deadlines = [(i.late_from or i.due + timedelta(days=1)) - timedelta(days=1) for i in late]
+    if not late or not is_digest_day(today, deadlines, cal, catalog.digest):
         return []
     top = next((o for o in orgs.values() if o.kind is OrgKind.TOP), None)
     cells: dict[int, dict[str, Any]] = {}
@@ -860,7 +861,7 @@ def owed_by(
         spec = catalog.get(inst.obligation)
         if spec is None:
             continue
-        if inst.due < today and not spec.manual and orgs[inst.org_id].kind is not OrgKind.TOP:
+        if inst.late_on(today) and not spec.manual and orgs[inst.org_id].kind is not OrgKind.TOP:
             late_orgs.add(inst.org_id)
         mine_here = [r for r in rec.get(inst.key, []) if r.person_id == person_id]
         if not mine_here:

@@ -36,7 +36,7 @@ from domain.rules.deadlines import WorkCalendar
 from domain.rules.meetings import DateError, parse_date
 from domain.text import clean, fold
 from domain.vocab import CandidateStage, IntroducerForm, PriorityGroup
-from storage import drafts, orgs
+from storage import drafts, membership, obligations, orgs
 from storage.audit import Actor, record, snapshot
 from storage.meetings import CellRef, writable_cells
 from storage.models import (
@@ -52,7 +52,6 @@ from storage.models import (
     Person,
     RoleAssignment,
 )
-from storage.obligations import holiday_days
 from storage.seed import get_setting
 
 FLOW = "candidate"
@@ -139,8 +138,9 @@ def candidate_rules(session: Session) -> CandidateRules:
 
 
 def work_calendar(session: Session) -> WorkCalendar:
-    """Working days: Saturday and Sunday off, plus the public holidays in force."""
-    return WorkCalendar(holidays=frozenset(holiday_days(session)))
+    """Working days in force: the weekend, the law's public holidays of every year and the
+    Government's decisions (:func:`storage.obligations.work_calendar`, as for every deadline)."""
+    return obligations.work_calendar(session)
 
 
 def _violate(v: Violation | None) -> None:
@@ -1233,9 +1233,11 @@ def _recognize(
         return
     before = snapshot(member, ["status", "full_member_on"])
     ended = rules.probation_end(c.ceremony_on, rs)
-    member.status = MemberStatus.FULL
+    # Dated in the membership history: months before count the member as probationary.
+    membership.record_status(
+        session, member=member, status=MemberStatus.FULL, on=ended, source="candidates", now=now
+    )
     member.full_member_on = ended
-    member.status_since = ended
     member.updated_at = now
     record(
         session,
@@ -1254,8 +1256,9 @@ def _remove(session: Session, c: Candidate, day: date, now: datetime, actor: Act
     member = session.get(Member, c.member_id)
     if member is None:
         return
-    member.status = MemberStatus.REMOVED
-    member.status_since = day
+    membership.record_status(
+        session, member=member, status=MemberStatus.REMOVED, on=day, source="candidates", now=now
+    )
     member.updated_at = now
     record(
         session,

@@ -24,6 +24,9 @@ from storage.models import (
     MeetingKind,
     Member,
     MemberStatus,
+    Person,
+    Role,
+    RoleAssignment,
     StudyModel,
 )
 
@@ -333,6 +336,83 @@ def superior_visits(
         .order_by(Meeting.org_id, MeetingGuest.name)
     ).all()
     return [SuperiorVisit(o, p, n, int(v)) for o, p, n, v in rows]
+
+
+@dataclass(frozen=True)
+class AssignmentVisits:
+    """One assignment of a superior committee member to follow a cell, and the visits made.
+
+    Only the assigned person counts: a guest whose name the secretary typed is not them, even
+    when the name is the same (Quy định 784-QĐ/TU: attendance by assignment, per year).
+    """
+
+    org_id: int
+    person_id: int
+    name: str
+    visits: int  # meetings of the cell in the window the follower attended
+    meetings: int  # meetings the cell held in the window while the assignment stood
+
+
+def assignment_visits(
+    session: Session, cell_ids: list[int], start: date, end: date
+) -> list[AssignmentVisits]:
+    """Each follower assigned to a cell during [start, end] and their visits there (two
+    queries: the assignments, then the meetings with the guests who are people)."""
+    if not cell_ids:
+        return []
+    assignments = session.execute(
+        select(
+            RoleAssignment.org_id,
+            RoleAssignment.person_id,
+            Person.display_name,
+            RoleAssignment.granted_at,
+            RoleAssignment.revoked_at,
+        )
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .where(
+            RoleAssignment.org_id.in_(cell_ids),
+            RoleAssignment.role == Role.FOLLOWER,
+        )
+        .order_by(RoleAssignment.org_id, Person.display_name)
+    ).all()
+    if not assignments:
+        return []
+    meetings = session.execute(
+        select(Meeting.id, Meeting.org_id, Meeting.held_on).where(
+            Meeting.org_id.in_(cell_ids),
+            Meeting.deleted_at.is_(None),
+            Meeting.held_on >= start,
+            Meeting.held_on <= end,
+        )
+    ).all()
+    guests = {
+        (mid, pid)
+        for mid, pid in session.execute(
+            select(MeetingGuest.meeting_id, MeetingGuest.person_id).where(
+                MeetingGuest.meeting_id.in_([m[0] for m in meetings] or [-1]),
+                MeetingGuest.person_id.is_not(None),
+                MeetingGuest.is_superior.is_(True),
+            )
+        )
+    }
+    windows: dict[tuple[int, int], list[tuple[date, date]]] = {}
+    names: dict[tuple[int, int], str] = {}
+    for org_id, person_id, name, granted, revoked in assignments:
+        first = max(granted.date() if granted is not None else start, start)
+        last = min(revoked.date() if revoked is not None else end, end)
+        if first <= last:  # assigned at some point of the window (twice: one line)
+            windows.setdefault((org_id, person_id), []).append((first, last))
+            names[(org_id, person_id)] = name
+    out = []
+    for (org_id, person_id), spans in windows.items():
+        held = [
+            m[0] for m in meetings if m[1] == org_id and any(lo <= m[2] <= hi for lo, hi in spans)
+        ]
+        visits = sum(1 for mid in held if (mid, person_id) in guests)
+        out.append(
+            AssignmentVisits(org_id, person_id, names[(org_id, person_id)], visits, len(held))
+        )
+    return out
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -37,9 +38,13 @@ from sqlalchemy.orm import Session
 from domain.errors import ChiboError
 from domain.i18n import N_, translator
 from domain.text import clean, fold
+from storage import membership
 from storage.audit import Actor, jsonable, record
 from storage.models import Gender, Member, MemberStatus, Organization, OrgKind, OrgType
 from storage.seed import ORG_TYPES, get_setting
+
+#: The day a move found by an import is dated (Vietnam's local date of the import).
+IMPORT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 SHEET_ORGS = "ToChuc"
 SHEET_MEMBERS = "DangVien"
@@ -1277,7 +1282,30 @@ def apply(session: Session, batch: ImportBatch, *, actor: Actor, now: datetime) 
         if not after:
             counts["unchanged"] += 1
             continue
-        for name, value in after.items():
+        # A move to another cell or a new status is recorded with its date (the import day):
+        # earlier months keep counting the member where and as what they were then.
+        moved_on = now.astimezone(IMPORT_TZ).date()
+        changes = dict(after)
+        if "org_id" in changes:
+            membership.record_transfer(
+                session,
+                member=member,
+                to_org_id=changes.pop("org_id"),
+                on=moved_on,
+                source="import",
+                actor=actor,
+                now=now,
+            )
+        if "status" in changes:
+            membership.record_status(
+                session,
+                member=member,
+                status=changes.pop("status"),
+                on=moved_on,
+                source="import",
+                now=now,
+            )
+        for name, value in changes.items():
             setattr(member, name, value)
         member.updated_at = now
         counts["updated"] += 1

@@ -158,6 +158,37 @@ class Member(Base):
     org: Mapped[Organization] = relationship()
 
 
+class MemberPlacement(Base):
+    """Where a member belonged from one date to another (transfers between cells, arrivals,
+    departures). ``from_date`` None: since before chibo knew; ``to_date`` None: still there
+    (exclusive end: a transfer on 15/06 ends the old placement on 15/06 and starts the new)."""
+
+    __tablename__ = "member_placements"
+    __table_args__ = (Index("ix_member_placements_org", "org_id", "from_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    from_date: Mapped[date | None] = mapped_column(Date)
+    to_date: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(40))  # "seed" | "import" | "transfer"
+    recorded_at: Mapped[datetime]
+
+
+class MemberStatusPeriod(Base):
+    """A member's status from a date (probationary → full, exempt from a month on…)."""
+
+    __tablename__ = "member_status_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus, "member_status"))
+    from_date: Mapped[date | None] = mapped_column(Date)
+    to_date: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(40))
+    recorded_at: Mapped[datetime]
+
+
 class Person(Base):
     """Someone who uses the bot (linked to a Telegram account once they join)."""
 
@@ -268,6 +299,10 @@ class Holiday(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
+    # A Government decision on top of the law's computed holidays: "day_off" (an extra day off)
+    # or "working_day" (a Saturday worked in exchange); with the decision it comes from.
+    kind: Mapped[str] = mapped_column(String(16), default="day_off", server_default="day_off")
+    source: Mapped[str | None] = mapped_column(String(200))
 
 
 # --- Cell meetings ---------------------------------------------------------------------------
@@ -405,6 +440,9 @@ class Review(Base):
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     reviewed_at: Mapped[datetime]
+    # The sign of degradation picked from the list (TT1 … TD9, domain/data/signs-…md); None for
+    # reviews recorded before the list (their typed description stays as the note).
+    sign_code: Mapped[str | None] = mapped_column(String(8))
 
 
 # --- Reports ---------------------------------------------------------------------------------

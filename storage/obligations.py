@@ -22,25 +22,40 @@ holidays are read and written here too.
 
 from __future__ import annotations
 
+import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, delete, distinct, extract, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from domain.calendar import Catalog, ObligationSpec
+from domain.calendar import DATA, Catalog, ObligationSpec
 from domain.rules.candidates import CandidateRules, ceremony_due, decision_due
 from domain.rules.deadlines import (
     CANDIDATE_KINDS,
+    DueRule,
     PeriodRef,
     WorkCalendar,
+    due_date,
+    due_rule_from,
+    missing_from,
     parse_period_key,
     periods_due_between,
     probation_due,
+    weekdays,
+)
+from domain.rules.holidays import (
+    RULE_SOURCE_LABOUR_CODE,
+    Decision,
+    HolidayDecisions,
+    added_value,
+    parse_holiday_data,
+    rules_from,
 )
 from storage.audit import Actor, record
 from storage.models import (
@@ -159,6 +174,14 @@ class Instance:
     missing: tuple[dict[str, Any], ...] = ()
     member_id: int | None = None
     done: bool = False
+    # The first day an open instance counts as late for leaders (digest, /summary): the day
+    # after its period for what is done "in the month" (a meeting, the reviews), else the day
+    # after the due date (:func:`domain.rules.deadlines.missing_from`).
+    late_from: date | None = None
+
+    def late_on(self, today: date) -> bool:
+        """Whether the instance, still open, counts as late on ``today``."""
+        return not self.done and today >= (self.late_from or self.due + timedelta(days=1))
 
     @property
     def key(self) -> str:
@@ -236,6 +259,7 @@ def instances(
             for period, due in by_day[usual]:
                 if org.active_during(period.start, due) and org.tracked_on(due, tz):
                     pending.append(_Pending(spec, org, period, due))
+    grace = meeting_grace_days(session) if pending else None
     by_discharge: dict[str, list[_Pending]] = defaultdict(list)
     for p in pending:
         by_discharge[p.spec.discharged_by].append(p)
@@ -250,11 +274,23 @@ def instances(
             missing=tuple(p.missing),
             member_id=p.member_id,
             done=p.done,
+            late_from=_late_from(p, grace),
         )
         for p in pending
         if include_done or not p.done
     ]
     return sorted(out, key=lambda i: (i.due, i.obligation, orgs[i.org_id].code, i.period))
+
+
+#: Obligations done "in the period" (a meeting, the month's reviews): an open one is in progress
+#: until the period is over, whatever its nominal day (the cell's usual meeting day).
+IN_THE_PERIOD = ("regular_meeting", "thematic_meeting", "reviews", "candidate_consideration")
+
+
+def _late_from(p: _Pending, grace: int | None) -> date:
+    if p.period is not None and p.spec.discharged_by in IN_THE_PERIOD:
+        return missing_from(max(p.period.end, p.due), p.due, grace)
+    return p.due + timedelta(days=1)
 
 
 def _member_instances(
@@ -946,14 +982,40 @@ def save_catalog(
 
 
 def holiday_days(session: Session) -> dict[date, str]:
-    """The stored public holidays."""
-    return dict(session.execute(select(Holiday.day, Holiday.name)).tuples().all())
+    """The stored days off decided by the Government (not the law's computed holidays)."""
+    return dict(
+        session.execute(select(Holiday.day, Holiday.name).where(Holiday.kind == "day_off"))
+        .tuples()
+        .all()
+    )
+
+
+def holiday_decisions(session: Session) -> list[Decision]:
+    """Every stored decision: days off and days worked, with their source."""
+    return [
+        Decision(day, kind or "day_off", name, source or "")
+        for day, kind, name, source in session.execute(
+            select(Holiday.day, Holiday.kind, Holiday.name, Holiday.source).order_by(Holiday.day)
+        )
+    ]
 
 
 def save_holidays(
-    session: Session, *, days: dict[date, str], years: Iterable[int], actor: Actor, now: datetime
+    session: Session,
+    *,
+    days: dict[date, str] | None = None,
+    years: Iterable[int],
+    actor: Actor,
+    now: datetime,
+    decisions: Iterable[Decision] = (),
+    rules: dict[str, Any] | None = None,
+    added: list[dict[str, Any]] | None = None,
+    rule_source: str = "",
 ) -> None:
-    """Replace the holidays of ``years`` with ``days``."""
+    """Replace the decisions of ``years``; store the layout rules and added holidays if given.
+
+    ``days`` (day → name) are days off without a source, as older files gave them.
+    """
     for year in sorted(set(years)):
         session.execute(
             delete(Holiday).where(
@@ -961,16 +1023,174 @@ def save_holidays(
             )
         )
     session.flush()
-    for day, name in sorted(days.items()):
-        session.add(Holiday(day=day, name=name[:120]))
+    rows = {d.day: d for d in decisions}
+    for day, name in (days or {}).items():
+        rows.setdefault(day, Decision(day, "day_off", name, rule_source))
+    for d in sorted(rows.values(), key=lambda d: d.day):
+        session.add(Holiday(day=d.day, name=d.name[:120], kind=d.kind, source=(d.source or None)))
+    if rules is not None or added is not None:
+        setting = session.get(Setting, HOLIDAY_RULES_SETTING)
+        value = dict(setting.value) if setting is not None else {}
+        if rules is not None:
+            value.update(rules)
+        if added is not None:
+            value["added"] = added
+        if setting is None:
+            session.add(
+                Setting(
+                    key=HOLIDAY_RULES_SETTING,
+                    value=value,
+                    rule_source=(rule_source or RULE_SOURCE_LABOUR_CODE)[:200],
+                    updated_at=now,
+                    updated_by=actor.label[:120],
+                )
+            )
+        else:
+            setting.value = value
+            setting.updated_at, setting.updated_by = now, actor.label[:120]
     record(
         session,
         actor=actor,
         at=now,
         action="load",
         entity="holidays",
-        after={"years": sorted(set(years)), "days": len(days)},
+        after={"years": sorted(set(years)), "days": len(rows), "rules": rules is not None},
     )
+
+
+# --- One source of truth for due dates ---------------------------------------------------------
+
+HOLIDAY_RULES_SETTING = "holiday_rules"
+
+
+@cache
+def _shipped_toml(name: str) -> dict[str, Any]:
+    return tomllib.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def shipped_holidays() -> HolidayDecisions:
+    """The shipped decisions and layout rules (``domain/data/holidays.toml``)."""
+    return parse_holiday_data(_shipped_toml("holidays.toml"))
+
+
+def _calendar_head(session: Session) -> dict[str, Any]:
+    setting = session.get(Setting, CALENDAR_SETTING)
+    if setting is not None and isinstance(setting.value, dict):
+        return dict(setting.value)
+    return dict(_shipped_toml("calendar.toml").get("calendar", {}))
+
+
+def meeting_grace_days(session: Session) -> int | None:
+    """The calendar's grace rule for what is done in the month (a meeting, the reviews): an
+    undone one counts as missing this many days after the cell's usual day (``[calendar]
+    meeting_grace_days``); None (the default): only once the month is over."""
+    value = _calendar_head(session).get("meeting_grace_days")
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def decisions_in_force(session: Session) -> list[Decision]:
+    """The Government's decisions in force: the loaded ones, else the shipped file's."""
+    decisions = holiday_decisions(session)
+    if not decisions and session.get(Setting, HOLIDAY_RULES_SETTING) is None:
+        decisions = list(shipped_holidays().decisions)
+    return decisions
+
+
+def work_calendar(
+    session: Session,
+    *,
+    weekend: frozenset[int] | None = None,
+    no_reminders_on: frozenset[int] | None = None,
+) -> WorkCalendar:
+    """Working days in force: the law's holidays of every year, plus the stored decisions.
+
+    Until holidays are loaded into the database, the shipped file's decisions and rules apply.
+    The weekend defaults to the calendar in force (Saturday and Sunday).
+    """
+    head = _calendar_head(session)
+    if weekend is None:
+        weekend = weekdays(head.get("weekend", ["sat", "sun"]))
+    if no_reminders_on is None:
+        no_reminders_on = weekdays(head.get("no_reminders_on", ["sun"]))
+    decisions = decisions_in_force(session)
+    setting = session.get(Setting, HOLIDAY_RULES_SETTING)
+    if setting is not None and isinstance(setting.value, dict):
+        rules_value = dict(setting.value)
+    else:
+        shipped = shipped_holidays()
+        rules_value = {**(shipped.rules or {}), "added": added_value(shipped.added or ())}
+    return WorkCalendar(
+        holidays=frozenset(d.day for d in decisions if d.kind == "day_off"),
+        weekend=weekend,
+        no_reminders_on=no_reminders_on,
+        working_days=frozenset(d.day for d in decisions if d.kind == "working_day"),
+        rules=rules_from(rules_value, weekend),
+    )
+
+
+@dataclass(frozen=True)
+class DueEntry:
+    """What the catalog in force says of one obligation's due date."""
+
+    code: str
+    rule: DueRule
+    rule_source: str
+    report_kind: str | None
+    owed_by: tuple[str, ...]
+
+
+def due_entries(session: Session) -> dict[str, DueEntry]:
+    """Obligation code → its due-date rule, from the catalog in force (loaded, else shipped).
+
+    The catalog's ``[calendar] if_day_off`` is the default for obligations that do not say.
+    """
+    rows, stored = catalog_rows(session)
+    if rows and stored is not None:
+        head = dict(stored)
+        raw = [{**r.spec, "code": r.code, "rule_source": r.rule_source} for r in rows if r.active]
+    else:
+        data = _shipped_toml("calendar.toml")
+        head = dict(data.get("calendar", {}))
+        raw = [o for o in data.get("obligation", []) if o.get("active", True)]
+    default_roll = str(head.get("if_day_off", "keep"))
+    out = {}
+    for item in raw:
+        out[item["code"]] = DueEntry(
+            code=item["code"],
+            rule=due_rule_from(item, default_roll),
+            rule_source=str(item.get("rule_source", "")),
+            report_kind=item.get("report_kind"),
+            owed_by=tuple(item.get("owed_by", ())),
+        )
+    return out
+
+
+def due_date_of(
+    session: Session,
+    code: str,
+    period: PeriodRef,
+    *,
+    usual_day: int | None = None,
+    cal: WorkCalendar | None = None,
+) -> date | None:
+    """THE due date of obligation ``code`` for ``period`` (None: no such obligation in force).
+
+    Reminders, /deadlines, /report, /summary, the digests and the documents all get their due
+    dates from the catalog in force through this function (or :func:`instances`, which uses the
+    same rule and calendar).
+    """
+    entry = due_entries(session).get(code)
+    if entry is None or entry.rule.per_member:
+        return None
+    return due_date(entry.rule, period, cal or work_calendar(session), usual_day)
+
+
+def report_due_date(session: Session, report_kind: str, period: PeriodRef) -> date | None:
+    """THE due date of a report of ``report_kind`` for ``period`` (None: no obligation asks it)."""
+    for entry in due_entries(session).values():
+        if entry.report_kind == report_kind and entry.rule.every == period.kind:
+            return due_date(entry.rule, period, work_calendar(session))
+    return None
 
 
 # --- Notices and briefings ---------------------------------------------------------------------

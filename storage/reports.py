@@ -35,9 +35,10 @@ from sqlalchemy.orm import Session
 from domain.errors import AlreadyRecorded, InvalidInput, NotFound, NotInScope
 from domain.i18n import N_
 from domain.rules import reviews as rules
+from domain.rules.deadlines import PeriodRef
 from domain.rules.periods import Period, PeriodError, parse_period, quarter_of
 from storage import figures as shared_figures
-from storage import outbox, reviews
+from storage import obligations, outbox, reviews
 from storage.audit import Actor, record, snapshot
 from storage.doc_names import CELL_DOC_CODE, Signer, doc_names
 from storage.models import (
@@ -190,14 +191,33 @@ def period_of(kind: ReportKind, period: Period | str) -> Period:
 
 
 def due_on(session: Session, kind: ReportKind, period: Period) -> date:
-    """When the report of ``kind`` for ``period`` is due."""
+    """When the report of ``kind`` for ``period`` is due: the catalog in force decides.
+
+    The obligation whose ``report_kind`` is this kind gives the date, rolled off a day off as the
+    catalog says (:func:`storage.obligations.report_due_date`, the one source of the reminders,
+    /deadlines and the digests too). A kind no obligation asks for keeps its shipped schedule.
+    """
+    ref = PeriodRef(period.kind, period.year, period.index)
+    due = obligations.report_due_date(session, kind.code, ref)
+    if due is not None:
+        return due
     return kind.schedule.due_on(period, spec_of(session, kind))
+
+
+def window(session: Session, kind: ReportKind, period: Period) -> tuple[date, date]:
+    """The first and last day the report covers (its period up to the due date in force)."""
+    due = due_on(session, kind, period)
+    if kind.schedule.period_kind == "quarter":
+        return rules.quarterly_window(period.year, period.index, due)
+    return rules.annual_window(due)
 
 
 def recent_periods(session: Session, kind: ReportKind, today: date, n: int = 2) -> list[Period]:
     """The period due next and the ``n - 1`` before it, newest first."""
-    spec = spec_of(session, kind)
-    period = kind.schedule.period_due_next(today, spec)
+    quarterly = kind.schedule.period_kind == "quarter"
+    period = quarter_of(today) if quarterly else Period("year", today.year)
+    if due_on(session, kind, period) < today:
+        period = kind.schedule.next(period)
     out = [period]
     while len(out) < n:
         period = period.previous()
@@ -265,9 +285,8 @@ def _row(session: Session, org_id: int, kind: ReportKind, period: Period) -> Rep
 def _context(
     session: Session, org: Organization, kind: ReportKind, period: Period, today: date
 ) -> DraftContext:
-    spec = spec_of(session, kind)
-    start, end = kind.schedule.window(period, spec)
-    return DraftContext(org, kind, period, kind.schedule.due_on(period, spec), start, end, today)
+    start, end = window(session, kind, period)
+    return DraftContext(org, kind, period, due_on(session, kind, period), start, end, today)
 
 
 def submissions(session: Session, report_id: int) -> int:
@@ -737,6 +756,7 @@ def draft_remedy(session: Session, ctx: DraftContext) -> dict[str, Any]:
     last = started[-1] if started else None
     watch = reviews.watch_list(session, cell_ids=[org_id], as_of=last) if last is not None else []
     signs = reviews.new_signs(session, org_id=org_id, months=started)
+    sign_texts = {x.code: x.text for x in reviews.signs_in_force(session)}
     improved = reviews.improvements(session, org_id=org_id, months=started)
     by_group = reviews.sign_counts(session, cell_ids=[org_id], months=started)[org_id]
     exempt = sum(
@@ -767,11 +787,18 @@ def draft_remedy(session: Session, ctx: DraftContext) -> dict[str, Any]:
                 "name": s.name,
                 "month": f"{s.year}-{s.month:02d}",
                 "group": s.sign_group.value if s.sign_group else None,
+                "sign": s.sign_code,
+                "sign_text": sign_texts.get(s.sign_code or ""),
                 "description": s.description,
                 "measure": s.measure,
             }
             for s in signs
         ],
+        # New signs by sign (code → how many), for the report's table by group and by sign.
+        "by_sign": dict(Counter(s.sign_code for s in signs if s.sign_code)),
+        "sign_texts": {
+            code: sign_texts[code] for code in {s.sign_code for s in signs} if code in sign_texts
+        },
         "improved": [
             {"name": i.name, "month": f"{i.year}-{i.month:02d}", "before": i.before.value}
             for i in improved

@@ -9,8 +9,9 @@ returns None.
 
 The flow of ``/review`` (states are :class:`ReviewState`)::
 
-    board ⇄ member → (progressing | no change) → board
-                   → group → desc (typed) → measure (typed) → board
+    board ⇄ member → (remedied | being remedied | not remedied) → board
+                   → group → sign → measure (typed) → board
+                   (desc (typed) → measure: a draft of an older client, no new ones)
           ⇄ comment (typed) → board          board ⇄ watch
 
 The flow of ``/commitments`` (states are :class:`CommitState`)::
@@ -44,6 +45,7 @@ class ReviewState(enum.StrEnum):
     BOARD = "board"
     MEMBER = "member"
     GROUP = "group"
+    SIGN = "sign"
     DESC = "desc"
     MEASURE = "measure"
     COMMENT = "comment"
@@ -146,7 +148,8 @@ def set_outcome(
     today: date,
     now: datetime,
 ) -> Draft:
-    """Record progressing / no change; ``None`` (a new sign) asks for the sign's group."""
+    """Record remedied / being remedied / not remedied; ``None`` (a new sign) asks for the
+    sign's group."""
     draft = _review(
         session, person_id, key, ReviewState.BOARD, ReviewState.MEMBER, ReviewState.GROUP
     )
@@ -169,11 +172,24 @@ def set_outcome(
 def set_group(
     session: Session, *, person_id: int, key: int, member_id: int, group: SignGroup, now: datetime
 ) -> Draft:
-    """Store the group of a new sign and ask for its description."""
-    draft = _review(session, person_id, key, ReviewState.GROUP, ReviewState.DESC)
+    """Store the group of a new sign and offer the group's signs."""
+    draft = _review(session, person_id, key, ReviewState.GROUP, ReviewState.SIGN)
     if draft.data.get("member") != member_id:
         raise StaleAction()
-    return _set(draft, ReviewState.DESC, now, group=group.value, desc=None)
+    return _set(draft, ReviewState.SIGN, now, group=group.value, sign=None)
+
+
+def set_sign(
+    session: Session, *, person_id: int, key: int, member_id: int, code: str, now: datetime
+) -> Draft:
+    """Store the sign picked from the group's list (signs in force) and ask for the measure."""
+    draft = _review(session, person_id, key, ReviewState.SIGN, ReviewState.MEASURE)
+    known = {x.code: x for x in reviews.signs_in_force(session)}
+    if draft.data.get("member") != member_id or code not in known:
+        raise StaleAction()
+    if known[code].group.value != draft.data.get("group"):
+        raise StaleAction()
+    return _set(draft, ReviewState.MEASURE, now, sign=code, desc=None)
 
 
 def set_description(
@@ -206,13 +222,14 @@ def set_measure(
         month=data["m"],
         outcome=ReviewOutcome.NEW_SIGN,
         sign_group=SignGroup(data["group"]),
+        sign_code=data.get("sign"),
         description=data.get("desc"),
         measure=measure,
         actor=actor,
         now=now,
         today=today,
     )
-    return _set(draft, ReviewState.BOARD, now, member=None, desc=None)
+    return _set(draft, ReviewState.BOARD, now, member=None, desc=None, sign=None)
 
 
 def ask_comment(
@@ -256,7 +273,7 @@ def set_comment(
 def back_to_board(session: Session, *, person_id: int, key: int, now: datetime) -> Draft:
     """Back to the member list (a half-typed new sign is dropped)."""
     draft = _review(session, person_id, key)
-    return _set(draft, ReviewState.BOARD, now, member=None, desc=None)
+    return _set(draft, ReviewState.BOARD, now, member=None, desc=None, sign=None)
 
 
 def set_review_page(

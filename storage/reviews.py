@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -19,6 +21,15 @@ from sqlalchemy.orm import Session, aliased
 from domain.errors import InvalidInput, NotInScope
 from domain.i18n import N_
 from domain.rules import reviews as rules
+from domain.rules.membership import counting_day, covers
+from domain.rules.signs import (
+    RULE_SOURCE_SIGNS,
+    Sign,
+    parse_signs_markdown,
+    signs_from_value,
+    signs_value,
+)
+from storage import membership
 from storage.audit import Actor, record, snapshot
 from storage.models import (
     Commitment,
@@ -26,10 +37,12 @@ from storage.models import (
     Meeting,
     MeetingKind,
     Member,
+    MemberPlacement,
     MemberStatus,
     Organization,
     Review,
     ReviewOutcome,
+    Setting,
     SignGroup,
 )
 from storage.seed import get_setting
@@ -38,11 +51,84 @@ ACTIVE = [s for s in MemberStatus if s.is_active]
 REGULAR_KINDS = [MeetingKind.REGULAR, MeetingKind.COMBINED]
 FLAG_KIND = "no_progress"
 
+#: Outcomes that show progress (đã / đang khắc phục): they end a run "without progress".
+PROGRESS = [o for o in ReviewOutcome if o.shows_progress]
+#: Where the admin's corrected list of the 27 signs is kept.
+SIGNS_SETTING = "degradation_signs"
+SIGNS_FILE = Path(__file__).parents[1] / "domain" / "data" / "signs-of-degradation.md"
+
+
+@cache
+def shipped_signs() -> tuple[Sign, ...]:
+    """The shipped list (``domain/data/signs-of-degradation.md``)."""
+    return parse_signs_markdown(SIGNS_FILE.read_text(encoding="utf-8"))
+
+
+def signs_in_force(session: Session) -> tuple[Sign, ...]:
+    """The 27 signs in force: the admin's corrected list, else the shipped one."""
+    row = session.get(Setting, SIGNS_SETTING)
+    if row is not None and isinstance(row.value, dict) and row.value.get("signs"):
+        return signs_from_value(row.value["signs"])
+    return shipped_signs()
+
+
+def save_signs(
+    session: Session, signs: tuple[Sign, ...], *, source: str, actor: Actor, now: datetime
+) -> None:
+    """Put a corrected list of the signs in force (checked by the caller; audited)."""
+    value = {"signs": signs_value(signs)}
+    row = session.get(Setting, SIGNS_SETTING)
+    if row is None:
+        session.add(
+            Setting(
+                key=SIGNS_SETTING,
+                value=value,
+                rule_source=RULE_SOURCE_SIGNS,
+                updated_at=now,
+                updated_by=actor.label[:120],
+            )
+        )
+    else:
+        row.value, row.updated_at, row.updated_by = value, now, actor.label[:120]
+    record(
+        session,
+        actor=actor,
+        at=now,
+        action="load",
+        entity="signs",
+        after={"signs": len(signs), "source": source[:200]},
+    )
+
+
+def sign_code_counts(
+    session: Session, *, cell_ids: list[int], months: list[tuple[int, int]]
+) -> dict[str, int]:
+    """Sign code → new signs found in ``months`` over ``cell_ids`` (reviews with a code)."""
+    if not cell_ids or not months:
+        return {}
+    lo = min(y * 12 + m - 1 for y, m in months)
+    hi = max(y * 12 + m - 1 for y, m in months)
+    rows = session.execute(
+        select(Review.sign_code, func.count(Review.id))
+        .where(
+            Review.org_id.in_(cell_ids),
+            Review.outcome == ReviewOutcome.NEW_SIGN,
+            Review.sign_code.is_not(None),
+            Review.year.in_(sorted({y for y, _m in months})),
+            month_idx >= lo,
+            month_idx <= hi,
+        )
+        .group_by(Review.sign_code)
+    ).all()
+    return {str(code): int(n) for code, n in rows}
+
+
 #: The month of a review as one integer (same formula as :func:`domain.rules.reviews.month_index`).
 month_idx = Review.year * 12 + Review.month - 1
 
 _REVIEW_FIELDS = [
     "outcome",
+    "sign_code",
     "sign_group",
     "description",
     "measure",
@@ -72,6 +158,7 @@ class ReviewView:
     measure: str | None
     comment: str | None
     meeting_id: int | None
+    sign_code: str | None = None  # the sign picked from the list (TT1 … TD9)
 
 
 @dataclass(frozen=True)
@@ -180,6 +267,7 @@ def _view(review: Review) -> ReviewView:
         review.measure,
         review.comment,
         review.meeting_id,
+        review.sign_code,
     )
 
 
@@ -231,11 +319,15 @@ def record_review(
     sign_group: SignGroup | None = None,
     description: str | None = None,
     measure: str | None = None,
+    sign_code: str | None = None,
     actor: Actor,
     now: datetime,
     today: date,
 ) -> bool:
     """Record or correct one member's review of a month. Returns False when nothing changed.
+
+    A new sign of degradation is picked from the signs in force (``sign_code``) with the
+    measure agreed and an optional short note (``description``).
 
     Raises :class:`InvalidInput` for a future month, a member not reviewed that month, or a new
     sign of degradation without its group, description or measure.
@@ -246,8 +338,14 @@ def record_review(
     reason = rules.not_reviewable(facts_of(member), year, month)
     if reason is not None:
         raise InvalidInput(rules.NOT_REVIEWABLE_TEXT[reason], month=f"{month:02d}/{year}")
+    if sign_code is not None and sign_code not in {x.code for x in signs_in_force(session)}:
+        raise InvalidInput(N_("Please choose the sign of degradation from the list."))
     checked = rules.check_review(
-        outcome, sign_group=sign_group, description=description, measure=measure
+        outcome,
+        sign_group=sign_group,
+        description=description,
+        measure=measure,
+        sign_code=sign_code,
     )
     meeting = month_meeting(session, org_id, year, month)
     review = session.scalar(
@@ -260,6 +358,7 @@ def record_review(
         "sign_group": checked.sign_group,
         "description": checked.description,
         "measure": checked.measure,
+        "sign_code": checked.sign_code,
     }
     if review is not None:
         if all(getattr(review, k) == v for k, v in values.items()):
@@ -434,7 +533,7 @@ def _runs(
         conds.append(month_idx <= as_of)
     last_progress = (
         select(Review.member_id.label("mid"), func.max(month_idx).label("lp"))
-        .where(*conds, Review.outcome == ReviewOutcome.PROGRESSING)
+        .where(*conds, Review.outcome.in_(PROGRESS))
         .group_by(Review.member_id)
         .subquery()
     )
@@ -655,13 +754,33 @@ def roll_counts(
     y0, m0 = min(months)
     first, _ = rules.month_bounds(y0, m0)
     rows = session.execute(
-        select(Member.status, Member.admitted_on, Member.ceremony_on, Member.status_since).where(
-            Member.org_id == org_id,
+        select(
+            Member.status,
+            Member.admitted_on,
+            Member.ceremony_on,
+            Member.status_since,
+            MemberPlacement.id,
+            MemberPlacement.from_date,
+            MemberPlacement.to_date,
+        )
+        .outerjoin(MemberPlacement, MemberPlacement.member_id == Member.id)
+        .where(
+            membership.placed_org == org_id,
             or_(Member.status.in_(ACTIVE), Member.status_since >= first),
         )
     ).all()
-    facts = [rules.RollFacts(s, rules.joined_on(a, c), since) for s, a, c, since in rows]
-    return {ym: sum(rules.on_roll(f, *ym) for f in facts) for ym in months}
+    facts = [
+        (rules.RollFacts(s, rules.joined_on(a, c), since), pid, lo, hi)
+        for s, a, c, since, pid, lo, hi in rows
+    ]
+    # Where the member was on the month's first day (domain.rules.membership).
+    return {
+        ym: sum(
+            rules.on_roll(f, *ym) and (pid is None or covers(lo, hi, counting_day(*ym)))
+            for f, pid, lo, hi in facts
+        )
+        for ym in months
+    }
 
 
 @dataclass(frozen=True)
@@ -673,8 +792,9 @@ class SignEntry:
     year: int
     month: int
     sign_group: SignGroup | None
-    description: str | None
+    description: str | None  # the short note (the typed description before the list)
     measure: str | None
+    sign_code: str | None = None  # the sign picked from the list
 
 
 def new_signs(session: Session, *, org_id: int, months: list[tuple[int, int]]) -> list[SignEntry]:
@@ -693,7 +813,16 @@ def new_signs(session: Session, *, org_id: int, months: list[tuple[int, int]]) -
         .order_by(month_idx, Member.name_folded)
     ).all()
     return [
-        SignEntry(r.member_id, name, r.year, r.month, r.sign_group, r.description, r.measure)
+        SignEntry(
+            r.member_id,
+            name,
+            r.year,
+            r.month,
+            r.sign_group,
+            r.description,
+            r.measure,
+            r.sign_code,
+        )
         for r, name in rows
     ]
 
@@ -739,8 +868,8 @@ def improvements(
         )
         .where(
             Review.org_id == org_id,
-            Review.outcome == ReviewOutcome.PROGRESSING,
-            prev.outcome != ReviewOutcome.PROGRESSING,
+            Review.outcome.in_(PROGRESS),
+            prev.outcome.not_in(PROGRESS),
             *_within(lo, hi),
         )
         .order_by(month_idx, Member.name_folded)

@@ -40,7 +40,7 @@ DEFAULT_SETTINGS: dict[str, tuple[Any, str]] = {
     ),
     "meeting_min_minutes": (
         {"regular": 90, "combined": 120},
-        "Hướng dẫn của Trung ương về sinh hoạt chi bộ (2025)",
+        "Hướng dẫn 42-HD/BTCTW (2025) về sinh hoạt chi bộ",
     ),
     "vote_quorum": (
         {"numerator": 2, "denominator": 3},

@@ -29,9 +29,11 @@ from domain.errors import ChiboError, NotAllowed, NotFound, NotInScope
 from domain.i18n import N_
 from domain.rules import reviews as review_rules
 from domain.rules.attendance import attendance_rate, three_months_rule
+from domain.rules.deadlines import Standing, period_standing
+from domain.rules.membership import counting_day
 from domain.rules.periods import Period
 from domain.rules.reviews import report_state
-from storage import figures, reports, reviews
+from storage import figures, membership, obligations, reports, reviews
 from storage.audit import Actor, record
 from storage.candidates_summary import Pipeline, pipeline
 from storage.doc_names import Signer, doc_names
@@ -39,6 +41,7 @@ from storage.models import (
     Candidate,
     CandidateConsideration,
     Member,
+    MemberPlacement,
     MemberStatus,
     Organization,
     OrgKind,
@@ -286,6 +289,7 @@ class Figures:
     required_members: int = 0  # full + probationary (exempt members are not counted)
     regular_due: int = 0  # cell-months
     regular_held: int = 0  # cell-months with a regular (or combined) meeting
+    regular_in_progress: int = 0  # cell-months still running without a meeting (not due yet)
     cells_missing_regular: int = 0
     meetings: int = 0  # every live meeting
     superior_visits: int = 0  # meetings a superior committee member attended
@@ -297,6 +301,7 @@ class Figures:
     warned: int = 0  # members at the warning level
     thematic_due: int = 0  # cell-quarters
     thematic_held: int = 0
+    thematic_in_progress: int = 0  # cell-quarters still running without one (not due yet)
     cells_missing_thematic: int = 0
     reviews_due: int = 0  # member-months (required members × months)
     reviews_done: int = 0
@@ -348,6 +353,9 @@ class CellRow:
     last_held: date | None
     has_model: bool
     figures: Figures
+    # Months / quarters still running without their meeting: "chưa đến hạn", not missing.
+    months_in_progress: list[tuple[int, int]] = field(default_factory=list)
+    quarters_in_progress: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def missing_months(self) -> list[tuple[int, int]]:
@@ -437,6 +445,8 @@ class Summary:
     has_data: bool
     generated_at: datetime
     rule_sources: dict[str, str] = field(default_factory=dict)
+    # Each follower assigned to a cell and their visits in the period's year up to ``upto``.
+    assignments: list[figures.AssignmentVisits] = field(default_factory=list)
     # The admission pipeline's funnel, enterprises and overdue steps (storage.candidates_summary).
     pipeline: Pipeline | None = None
 
@@ -475,6 +485,7 @@ class _OrgInfo:
     group_id: int
     active_from: date | None
     active_to: date | None
+    usual_day: int | None = None
 
 
 def _org_info(session: Session, cell_ids: list[int]) -> dict[int, _OrgInfo]:
@@ -493,16 +504,23 @@ def _org_info(session: Session, cell_ids: list[int]) -> dict[int, _OrgInfo]:
             parent.kind,
             Organization.active_from,
             Organization.active_to,
+            Organization.usual_meeting_day,
         )
         .outerjoin(parent, parent.id == Organization.parent_id)
         .where(Organization.id.in_(cell_ids))
     ).all()
     out = {}
-    for oid, code, name, kind, type_code, parent_id, parent_kind, a_from, a_to in rows:
+    for oid, code, name, kind, type_code, parent_id, parent_kind, a_from, a_to, usual in rows:
         # A chi bộ trực thuộc belongs to its đảng bộ cơ sở; a chi bộ cơ sở is its own.
         group = parent_id if parent_id and parent_kind is OrgKind.COMMITTEE else oid
-        out[oid] = _OrgInfo(oid, code, name, kind, type_code, group, a_from, a_to)
+        out[oid] = _OrgInfo(oid, code, name, kind, type_code, group, a_from, a_to, usual)
     return out
+
+
+def _usual_date(ym: tuple[int, int], usual_day: int | None) -> date:
+    """The cell's usual meeting day in a month (its last day when it has none)."""
+    last = _month_bounds(*ym)[1]
+    return last if usual_day is None else last.replace(day=min(max(usual_day, 1), last.day))
 
 
 def _month_bounds(year: int, month: int) -> tuple[date, date]:
@@ -564,6 +582,7 @@ def build_summary(
     quarters = counted_quarters(period, today)
     cell_ids = list(info.cell_ids)
     orgs = _org_info(session, cell_ids)
+    grace = obligations.meeting_grace_days(session)
     rule = get_setting(session, "three_months_rule")
     warn_at, flag_at = int(rule.get("warn_at", 2)), int(rule.get("flag_at", 3))
 
@@ -610,10 +629,30 @@ def build_summary(
         fig = meeting[cid]
         counts = roll.get(cid, {})
         required_members = sum(n for s, n in counts.items() if s.must_attend)
-        months_due = [ym for ym in months if _active_in(org, *_month_bounds(*ym))]
+        months_owed = [ym for ym in months if _active_in(org, *_month_bounds(*ym))]
+        # A month still running without its meeting is in progress, not missing.
+        months_running = [
+            ym
+            for ym in months_owed
+            if period_standing(
+                ym in fig.regular_months,
+                _month_bounds(*ym)[1],
+                today,
+                due=_usual_date(ym, org.usual_day) if grace is not None else None,
+                grace_days=grace,
+            )
+            is Standing.IN_PROGRESS
+        ]
+        months_due = [ym for ym in months_owed if ym not in months_running]
         months_held = [ym for ym in months_due if ym in fig.regular_months]
-        quarters_due = [q for q in quarters if _active_in(org, *_quarter_bounds(*q))]
         held_q = {(period.year, q) for q, n in thematic.get(cid, {}).items() if n}
+        quarters_owed = [q for q in quarters if _active_in(org, *_quarter_bounds(*q))]
+        quarters_running = [
+            q
+            for q in quarters_owed
+            if period_standing(q in held_q, _quarter_bounds(*q)[1], today) is Standing.IN_PROGRESS
+        ]
+        quarters_due = [q for q in quarters_owed if q not in quarters_running]
         quarters_held = [q for q in quarters_due if q in held_q]
         reviewed, new_signs_by_group = review_figs.get(cid, (0, {}))
         f = Figures(
@@ -622,6 +661,7 @@ def build_summary(
             required_members=required_members,
             regular_due=len(months_due),
             regular_held=len(months_held),
+            regular_in_progress=len(months_running),
             cells_missing_regular=int(len(months_held) < len(months_due)),
             meetings=fig.meetings,
             superior_visits=fig.superior_visits,
@@ -633,6 +673,7 @@ def build_summary(
             warned=warned_by_cell.get(cid, 0),
             thematic_due=len(quarters_due),
             thematic_held=len(quarters_held),
+            thematic_in_progress=len(quarters_running),
             cells_missing_thematic=int(len(quarters_held) < len(quarters_due)),
             reviews_due=sum(on_roll.get(cid, {}).get(ym, 0) for ym in months_due),
             reviews_done=reviewed,
@@ -654,6 +695,8 @@ def build_summary(
                 months_held=months_held,
                 quarters_due=quarters_due,
                 quarters_held=quarters_held,
+                months_in_progress=months_running,
+                quarters_in_progress=quarters_running,
                 last_held=fig.last_held,
                 has_model=cid in with_model,
                 figures=f,
@@ -707,6 +750,7 @@ def build_summary(
         reports=report_lines,
         has_data=has_data,
         generated_at=now or datetime.now(UTC),
+        assignments=figures.assignment_visits(session, cell_ids, date(period.year, 1, 1), upto),
         rule_sources={
             "regular": RULE_SOURCE_REGULAR,
             "thematic": RULE_SOURCE_THEMATIC,
@@ -928,7 +972,9 @@ def _report_lines(
     does for one."""
     if not rows:
         return []
-    obligations = report_obligations(session, kinds, period, upto)
+    # Reports due later in the period count only once submitted (early): a report sent before
+    # its due date shows as submitted, and one not yet due is not owed yet.
+    obligations = report_obligations(session, kinds, period, period.end)
     if not obligations:
         return []
     found = {
@@ -948,6 +994,8 @@ def _report_lines(
         for code, report_period, due in obligations:
             _status, submitted_at = found.get((row.id, code, report_period.key), (None, None))
             submitted_on = submitted_at.astimezone(tz).date() if submitted_at else None
+            if due > upto and submitted_on is None:
+                continue
             state = report_state(submitted_on, due, today)
             lines.append(
                 ReportLine(
@@ -1057,9 +1105,16 @@ def roll_counts(
             Member.status == MemberStatus.EXEMPT,
             or_(Member.status_since.is_(None), Member.status_since <= last),
         )
-        columns.append(func.sum(case((and_(joined, still_there, ~exempt), 1), else_=0)))
+        # Where the member was on the month's first day (domain.rules.membership).
+        placed = membership.placed_on(counting_day(y, m))
+        columns.append(func.sum(case((and_(joined, still_there, ~exempt, placed), 1), else_=0)))
+    org = membership.placed_org
     rows = session.execute(
-        select(Member.org_id, *columns).where(Member.org_id.in_(cell_ids)).group_by(Member.org_id)
+        select(org, *columns)
+        .select_from(Member)
+        .outerjoin(MemberPlacement, MemberPlacement.member_id == Member.id)
+        .where(org.in_(cell_ids))
+        .group_by(org)
     ).all()
     out: dict[int, dict[tuple[int, int], int]] = {}
     for org_id, *counts in rows:
@@ -1082,6 +1137,7 @@ class MonthLine:
     to_review: int = 0
     reviewed: int = 0
     new_signs: int = 0
+    in_progress: bool = False  # the month is still running without its meeting (not due yet)
 
 
 @dataclass
@@ -1124,7 +1180,8 @@ def cell_year(
     found = figures.monthly_figures(session, [cell_id], period.start, summary.upto)[cell_id]
     outcomes = reviews.outcome_counts(session, cell_ids=[cell_id], months=months)[cell_id]
     roll = roll_counts(session, [cell_id], months).get(cell_id, {})
-    due = set(row.months_due)
+    running = set(row.months_in_progress)
+    due = set(row.months_due) | running
     lines = []
     for ym in months:
         done = outcomes.get(ym, {})
@@ -1137,6 +1194,7 @@ def cell_year(
                 to_review=roll.get(ym, 0) if ym in due else 0,
                 reviewed=sum(done.values()),
                 new_signs=done.get(ReviewOutcome.NEW_SIGN, 0),
+                in_progress=ym in running,
             )
         )
     return CellYear(row, year, lines, figures.member_counts(session, [cell_id])[cell_id])

@@ -17,10 +17,14 @@ Vocabulary:
 from __future__ import annotations
 
 import calendar as _calendar
-from collections.abc import Iterable
+import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from domain.rules.holidays import HolidayRules, public_holidays
 
 #: Why Saturday and Sunday are not working days (state agencies' 40-hour week).
 RULE_SOURCE_WEEKEND = "Quyết định 188/1999/QĐ-TTg (chế độ tuần làm việc 40 giờ)"
@@ -56,29 +60,50 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True)
 class WorkCalendar:
-    """Public holidays and the weekly days off.
+    """Public holidays, the Government's yearly decisions and the weekly days off.
 
     Attributes:
-        holidays: Public holidays (days off for state agencies), any year.
+        holidays: Days off given by a decision (an extra day off), any year; with ``rules``
+            unset, the whole list of public holidays (the days a file lists).
         weekend: Weekdays (0 = Monday) that are not working days.
         no_reminders_on: Weekdays on which no reminder is sent (Sunday by default).
+        working_days: Days worked by a decision although a weekend day or a holiday (a Saturday
+            worked in exchange for a bridge day off: 10/01/2026).
+        rules: The law's holidays computed for every year (Bộ luật Lao động 2019, Điều 112);
+            None: only ``holidays``.
     """
 
     holidays: frozenset[date] = frozenset()
     weekend: frozenset[int] = frozenset({5, 6})
     no_reminders_on: frozenset[int] = frozenset({6})
+    working_days: frozenset[date] = frozenset()
+    rules: HolidayRules | None = None
 
     def is_holiday(self, day: date) -> bool:
-        """Tell whether ``day`` is a public holiday."""
-        return day in self.holidays
+        """Tell whether ``day`` is a public holiday or a decided day off (not one worked)."""
+        if day in self.working_days:
+            return False
+        if day in self.holidays:
+            return True
+        return self.rules is not None and day in public_holidays(day.year, self.rules)
+
+    def holiday_name(self, day: date) -> str | None:
+        """The law's name of a computed holiday (None if it is not one)."""
+        if self.rules is None or day in self.working_days:
+            return None
+        return public_holidays(day.year, self.rules).get(day)
 
     def is_working_day(self, day: date) -> bool:
-        """A working day: not a weekend day and not a holiday."""
-        return day.weekday() not in self.weekend and day not in self.holidays
+        """A working day: a decided working day, or not a weekend day and not a holiday."""
+        if day in self.working_days:
+            return True
+        return day.weekday() not in self.weekend and not self.is_holiday(day)
 
     def is_sending_day(self, day: date) -> bool:
         """A day on which reminders may be sent (not Sunday, not a holiday by default)."""
-        return day.weekday() not in self.no_reminders_on and day not in self.holidays
+        if day in self.working_days:
+            return True
+        return day.weekday() not in self.no_reminders_on and not self.is_holiday(day)
 
     def next_sending_day(self, day: date) -> date:
         """``day`` if reminders may be sent on it, else the next such day."""
@@ -172,6 +197,19 @@ class DueRule:
     def per_cell_day(self) -> bool:
         """Whether the date depends on the organization (its usual meeting day)."""
         return self.day == "usual"
+
+
+def due_rule_from(raw: Mapping[str, Any], default_roll: str = "keep") -> DueRule:
+    """The :class:`DueRule` of a catalog entry (``every``, ``day``, ``month``, ``working_days``,
+    ``if_day_off``); ``default_roll`` applies when the entry does not say (the calendar's
+    ``if_day_off``, by default the next working day: :data:`RULE_SOURCE_ROLL`)."""
+    return DueRule(
+        every=str(raw.get("every", "")),
+        day=raw.get("day", "last"),
+        month=raw.get("month"),
+        working_days=raw.get("working_days", 0) or 0,
+        roll=str(raw.get("if_day_off") or default_roll),
+    )
 
 
 @dataclass(frozen=True, order=True)
@@ -349,6 +387,54 @@ def validate_rule(rule: DueRule, years: Iterable[int] = range(2024, 2031)) -> No
         while period.year == year:
             nominal_due(rule, period, usual_day=31)
             period = period.next()
+
+
+# --- Periods in progress ------------------------------------------------------------------------
+
+#: A period still running is "not yet due", never "missing" (DOMAIN.md, "Deadlines").
+RULE_SOURCE_IN_PROGRESS = (
+    "Kế hoạch 12-KH/ĐUK (sinh hoạt, nhận xét hằng tháng): kỳ chưa kết thúc là chưa đến hạn"
+)
+
+
+class Standing(enum.StrEnum):
+    """Where an obligation of one period stands on a given day."""
+
+    DONE = "done"
+    IN_PROGRESS = "in_progress"  # chưa đến hạn: the period (or its grace) is not over
+    MISSING = "missing"
+
+
+def missing_from(period_end: date, due: date | None = None, grace_days: int | None = None) -> date:
+    """The first day an obligation of a period that is still undone counts as missing.
+
+    The day after the period ends (a regular meeting may be held up to the last day of its
+    month); when the calendar sets a grace rule (``grace_days`` after the due date, e.g. the
+    cell's usual meeting day plus 5 days), the day after that if it comes earlier.
+    Source: :data:`RULE_SOURCE_IN_PROGRESS`.
+    """
+    limit = period_end
+    if due is not None and grace_days is not None:
+        limit = min(limit, due + timedelta(days=grace_days))
+    return limit + timedelta(days=1)
+
+
+def period_standing(
+    done: bool,
+    period_end: date,
+    today: date,
+    due: date | None = None,
+    grace_days: int | None = None,
+) -> Standing:
+    """Done; in progress (chưa đến hạn) until :func:`missing_from`; missing from then on.
+
+    On 10/05 an unheld May meeting is in progress; on 01/06 it is missing.
+    """
+    if done:
+        return Standing.DONE
+    if today >= missing_from(period_end, due, grace_days):
+        return Standing.MISSING
+    return Standing.IN_PROGRESS
 
 
 # --- Reminder plan and slots -------------------------------------------------------------------

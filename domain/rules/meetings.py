@@ -19,7 +19,7 @@ from domain.vocab import AbsenceReason, MeetingKind
 
 RULE_SOURCE_REGULAR = "Điều lệ Đảng; Hướng dẫn về sinh hoạt chi bộ (định kỳ mỗi tháng một lần)"
 RULE_SOURCE_THEMATIC = "Hướng dẫn về sinh hoạt chi bộ (chuyên đề ít nhất mỗi quý một lần)"
-RULE_SOURCE_DURATION = "Hướng dẫn của Trung ương về sinh hoạt chi bộ (2025)"
+RULE_SOURCE_DURATION = "Hướng dẫn 42-HD/BTCTW (2025) về sinh hoạt chi bộ"
 RULE_SOURCE_CONTENT = "Kế hoạch 12-KH/ĐUK; Quy định 4842-QĐ/TU, khoản 3 điều 4"
 RULE_SOURCE_RECORD_WINDOW = (
     "chibo: ghi nhận kịp thời (tháng này và tháng trước; cũ hơn phải xác nhận)"
@@ -169,14 +169,16 @@ def check_date(day: date, today: date) -> DateVerdict:
 def minimum_minutes(kind: MeetingKind, minimums: Mapping[str, int]) -> int | None:
     """The guidance's minimum length of a meeting of ``kind`` (None: no minimum).
 
-    Source: :data:`RULE_SOURCE_DURATION` — 90 minutes for a regular meeting, 120 when
-    combined with a thematic one (setting ``meeting_min_minutes``).
+    Source: :data:`RULE_SOURCE_DURATION` — at least 90 minutes for every cell meeting (regular,
+    thematic, committee, extraordinary), 120 when a regular and a thematic meeting are combined.
+    The setting ``meeting_min_minutes`` holds ``regular`` (every meeting) and ``combined``; a
+    key named after a kind overrides it for that kind (0: no minimum).
     """
     if kind is MeetingKind.COMBINED:
-        return int(minimums.get("combined", 120))
-    if kind is MeetingKind.REGULAR:
-        return int(minimums.get("regular", 90))
-    return None
+        value = int(minimums.get("combined", 120))
+    else:
+        value = int(minimums.get(kind.value, minimums.get("regular", 90)))
+    return value if value > 0 else None
 
 
 def duration_shortfall(

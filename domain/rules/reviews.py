@@ -26,6 +26,7 @@ from datetime import date, timedelta
 
 from domain.errors import InvalidInput
 from domain.i18n import N_
+from domain.rules.signs import group_of
 from domain.text import clean
 from domain.vocab import MemberStatus, ReviewOutcome, SignGroup
 
@@ -192,12 +193,23 @@ def check_measure(text: str | None) -> str:
 
 @dataclass(frozen=True)
 class ReviewInput:
-    """A checked review: the outcome and, for a new sign, its group, description and measure."""
+    """A checked review: the outcome and, for a new sign, its sign, group, note and measure."""
 
     outcome: ReviewOutcome
     sign_group: SignGroup | None
-    description: str | None
+    description: str | None  # for a new sign: a short optional note (typed before the list)
     measure: str | None
+    sign_code: str | None = None
+
+
+def check_note(text: str | None) -> str | None:
+    """The optional short note on a new sign: None when empty."""
+    value = short_text(text, DESCRIPTION_MAX + 1)
+    if value is not None and len(value) > DESCRIPTION_MAX:
+        raise InvalidInput(
+            N_("That is too long: keep it under {limit} characters."), limit=DESCRIPTION_MAX
+        )
+    return value
 
 
 def check_review(
@@ -206,10 +218,23 @@ def check_review(
     sign_group: SignGroup | None = None,
     description: str | None = None,
     measure: str | None = None,
+    sign_code: str | None = None,
 ) -> ReviewInput:
-    """Validate a review; details are kept only for a new sign of degradation."""
+    """Validate a review; details are kept only for a new sign of degradation.
+
+    A new sign is picked from the 27 signs (``sign_code``, its group follows) with the measure
+    agreed and an optional short note; without a code (an older client) its group and a typed
+    description are required.
+    """
     if outcome is not ReviewOutcome.NEW_SIGN:
         return ReviewInput(outcome, None, None, None)
+    if sign_code is not None:
+        try:
+            group = group_of(sign_code)
+        except ValueError as exc:
+            raise InvalidInput(N_("Please choose the sign of degradation from the list.")) from exc
+        note, measure_ = check_note(description), check_measure(measure)
+        return ReviewInput(outcome, group, note, measure_, sign_code)
     if sign_group is None:
         raise InvalidInput(N_("Please choose the group of the sign of degradation."))
     return ReviewInput(outcome, sign_group, check_description(description), check_measure(measure))
@@ -266,7 +291,7 @@ def verdict_of_history(
     """
     run: list[tuple[int, ReviewOutcome]] = []
     for year, month, outcome in sorted(history):
-        if outcome is ReviewOutcome.PROGRESSING:
+        if outcome.shows_progress:
             run = []
         else:
             run.append((month_index(year, month), outcome))

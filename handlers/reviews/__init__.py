@@ -1,8 +1,9 @@
 """/review (/camket): the monthly review of members' commitments; /commitments: who signed.
 
 The cell's head goes through the members in or after the monthly meeting: one tap per member
-(progressing, no change, or a new sign of degradation, which asks for its group, a short
-description and the measure agreed), or "everyone else progressing" for the common case.
+(remedied, being remedied, not remedied, or a new sign found, which asks for its group, the
+sign picked from the 27 signs in force and the measure agreed), or "everyone else progressing"
+for the common case.
 Progress lives in a draft (flow ``review`` / ``commitments``) saved at every step."""
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from handlers.reviews.buttons import (
     REV_MO,
     REV_O,
     REV_PG,
+    REV_SG,
     REV_W,
     STATUS_LABELS,
     require_writer,
@@ -76,6 +78,7 @@ from handlers.reviews.review import (
     on_outcome,
     on_page,
     on_review_cell,
+    on_sign,
     on_watch,
     render_review,
     review_command,
@@ -114,6 +117,7 @@ __all__ = [
     "REV_MO",
     "REV_O",
     "REV_PG",
+    "REV_SG",
     "REV_W",
     "STATUS_LABELS",
     "commitments_command",
@@ -146,6 +150,7 @@ __all__ = [
     "on_outcome",
     "on_page",
     "on_review_cell",
+    "on_sign",
     "on_watch",
     "render_commitments",
     "render_review",

@@ -7,6 +7,7 @@ from domain.errors import InvalidInput, NotAllowed, NotInScope
 from domain.i18n import N_
 from domain.rules import reviews as rules
 from domain.rules.periods import PeriodError, parse_period
+from domain.rules.signs import PREFIXES
 from domain.text import truncate
 from handlers.base import Env
 from handlers.callbacks import ID, MONTH, YEAR, Family, choice
@@ -18,7 +19,12 @@ PAGE = 30  # members per screen (two per row)
 NAME_MAX = 28
 
 
-OUTCOME_CODES = {"p": ReviewOutcome.PROGRESSING, "n": ReviewOutcome.NO_CHANGE, "s": None}
+OUTCOME_CODES = {
+    "r": ReviewOutcome.REMEDIED,
+    "p": ReviewOutcome.PROGRESSING,
+    "n": ReviewOutcome.NO_CHANGE,
+    "s": None,
+}
 
 
 GROUP_CODES = {
@@ -43,6 +49,10 @@ STATUS_LABELS = {
 _GROUP = choice(*GROUP_CODES)
 
 
+#: The stable code of one of the 27 signs of degradation (``TT1`` … ``TD9``).
+SIGN = choice(*(f"{prefix}{n}" for prefix in PREFIXES for n in range(1, 10)))
+
+
 REV_CELL = Family("rev:cell", (ID, YEAR, MONTH))
 
 
@@ -53,6 +63,9 @@ REV_O = Family("rev:o", (ID, ID, choice(*OUTCOME_CODES)))
 
 
 REV_G = Family("rev:g", (ID, ID, _GROUP))
+
+
+REV_SG = Family("rev:sg", (ID, ID, SIGN))
 
 
 REV_C = Family("rev:c", (ID, ID))

@@ -12,6 +12,7 @@ from documents.report_parts import GROUP_LABELS, OUTCOME_ICONS, group_label, out
 from domain.errors import NotAllowed, StaleAction
 from domain.i18n import N_
 from domain.rules import reviews as rules
+from domain.rules.signs import Sign
 from domain.text import h, truncate
 from handlers import flows
 from handlers.base import Context, Env, button, command, send
@@ -30,6 +31,7 @@ from handlers.reviews.buttons import (
     REV_MO,
     REV_O,
     REV_PG,
+    REV_SG,
     REV_W,
     _month_arg,
     _name,
@@ -97,13 +99,14 @@ def render_review(env: Env, session: Session, draft: Draft) -> flows.Screen:
     """The screen of the review flow's current step."""
     data = draft.data
     board = reviews.month_board(session, org_id=data["org"], year=data["y"], month=data["m"])
-    if draft.state in ("member", "group", "desc", "measure", "comment"):
+    if draft.state in ("member", "group", "sign", "desc", "measure", "comment"):
         line = board.line(int(data.get("member", 0)))
         if line is None:
             return _board_screen(env, session, draft, board)
         if draft.state == "member":
             return _member_screen(env, draft, board, line)
-        return _detail_screen(env, draft, board, line)
+        signs = reviews.signs_in_force(session) if draft.state in ("sign", "measure") else ()
+        return _detail_screen(env, draft, board, line, signs)
     if draft.state == "watch":
         return _watch_screen(env, session, draft)
     return _board_screen(env, session, draft, board)
@@ -226,7 +229,7 @@ def _review_lines(env: Env, line: reviews.MemberLine) -> list[str]:
         out.append(
             _("{group}: {description}. Measure: {measure}").format(
                 group=h(group_label(env.t, review.sign_group)),
-                description=h(review.description or ""),
+                description=h(" — ".join(x for x in (review.sign_code, review.description) if x)),
                 measure=h(review.measure or ""),
             )
         )
@@ -249,13 +252,15 @@ def _member_screen(
     ]
     rows: list[list[tuple[str, str]]] = []
     if line.reason is None:
+        # The plan's words: đã / đang / chưa khắc phục, phát hiện biểu hiện mới.
         rows.append(
             [
-                (_("✅ Progressing"), REV_O.data(d, mid, "p")),
-                (_("➖ No change"), REV_O.data(d, mid, "n")),
+                (_("✅ Remedied"), REV_O.data(d, mid, "r")),
+                (_("🔄 Being remedied"), REV_O.data(d, mid, "p")),
             ]
         )
-        rows.append([(_("⚠️ New sign of degradation"), REV_O.data(d, mid, "s"))])
+        rows.append([(_("➖ Not remedied"), REV_O.data(d, mid, "n"))])
+        rows.append([(_("⚠️ New sign found"), REV_O.data(d, mid, "s"))])
     if line.review is not None:
         rows.append([(_("💬 Comment"), REV_C.data(d, mid))])
     rows.append([(_("◀ Back to the list"), REV_B.data(d))])
@@ -263,7 +268,11 @@ def _member_screen(
 
 
 def _detail_screen(
-    env: Env, draft: Draft, board: reviews.MonthBoard, line: reviews.MemberLine
+    env: Env,
+    draft: Draft,
+    board: reviews.MonthBoard,
+    line: reviews.MemberLine,
+    signs: tuple[Sign, ...] = (),
 ) -> flows.Screen:
     _ = env.t.gettext
     d, mid = drafts.key(draft), line.member_id
@@ -279,6 +288,27 @@ def _detail_screen(
             [*rows, back],
         )
     group = group_label(env.t, draft.data.get("group"))
+    if draft.state == "sign":
+        # The signs of the group as choices (taps, not a description typed about a person).
+        mine = [x for x in signs if x.group.value == draft.data.get("group")]
+        listing = "\n".join(f"<b>{x.number}.</b> {h(x.text)}" for x in mine)
+        rows = [
+            [(f"{x.number}. {truncate(x.text, 40)}", REV_SG.data(d, mid, x.code))] for x in mine
+        ]
+        return (
+            head + "\n" + _("⚠️ {group}: which sign?").format(group=h(group)) + "\n" + listing,
+            [*rows, back],
+        )
+    if draft.state == "measure" and draft.data.get("sign"):
+        sign = next((x for x in signs if x.code == draft.data["sign"]), None)
+        return (
+            head
+            + "\n"
+            + _("⚠️ {group}: {sign}.\nNow type the measure the cell agreed.").format(
+                group=h(group), sign=h(sign.text if sign else draft.data["sign"])
+            ),
+            [back],
+        )
     if draft.state == "desc":
         return (
             head
@@ -366,7 +396,7 @@ async def on_member(update: Update, context: Context, env: Env) -> None:
 
 @button
 async def on_outcome(update: Update, context: Context, env: Env) -> None:
-    """Records progressing / no change, or asks for the group of a new sign."""
+    """Records remedied / being remedied / not remedied, or asks for the group of a new sign."""
     key, member, code = REV_O.args(update)
     if code not in OUTCOME_CODES:
         raise StaleAction()
@@ -389,7 +419,7 @@ async def on_outcome(update: Update, context: Context, env: Env) -> None:
 
 @button
 async def on_group(update: Update, context: Context, env: Env) -> None:
-    """Stores the group of a new sign and asks for its description."""
+    """Stores the group of a new sign and offers the group's signs."""
     key, member, code = REV_G.args(update)
     if code not in GROUP_CODES:
         raise StaleAction()
@@ -404,6 +434,20 @@ async def on_group(update: Update, context: Context, env: Env) -> None:
             member_id=member,
             group=GROUP_CODES[code],
             now=env.now(),
+        ),
+    )
+
+
+@button
+async def on_sign(update: Update, context: Context, env: Env) -> None:
+    """Stores the sign picked from the group's list and asks for the measure."""
+    key, member, code = REV_SG.args(update)
+    await _review_step(
+        update,
+        context,
+        env,
+        lambda s: steps.set_sign(
+            s, person_id=env.person_id, key=key, member_id=member, code=code, now=env.now()
         ),
     )
 
@@ -617,6 +661,7 @@ def _lost_review(env: Env, session: Session, draft: Draft) -> list[str]:
     data = draft.data
     if draft.state not in (
         steps.ReviewState.GROUP,
+        steps.ReviewState.SIGN,
         steps.ReviewState.DESC,
         steps.ReviewState.MEASURE,
     ):
@@ -627,6 +672,9 @@ def _lost_review(env: Env, session: Session, draft: Draft) -> list[str]:
     parts = [env.t.gettext("new sign of degradation")]
     if data.get("group"):
         parts.append(group_label(env.t, data.get("group")))
+    if data.get("sign"):
+        sign = next((x for x in reviews.signs_in_force(session) if x.code == data["sign"]), None)
+        parts.append(f"{sign.number}. {truncate(sign.text, 60)}" if sign else data["sign"])
     if data.get("desc"):
         parts.append(data["desc"])
     name = member.name if member is not None else "?"

@@ -29,6 +29,7 @@ from handlers.reviews.buttons import (
     REV_MO,
     REV_O,
     REV_PG,
+    REV_SG,
     REV_W,
 )
 from handlers.reviews.commitments import (
@@ -58,6 +59,7 @@ from handlers.reviews.review import (
     on_outcome,
     on_page,
     on_review_cell,
+    on_sign,
     on_watch,
     review_command,
 )
@@ -72,6 +74,7 @@ def handlers() -> Handlers:
         REV_M.handler(on_member),
         REV_O.handler(on_outcome),
         REV_G.handler(on_group),
+        REV_SG.handler(on_sign),
         REV_C.handler(on_comment),
         REV_CX.handler(on_comment_remove),
         REV_B.handler(on_back),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -12,10 +13,12 @@ from sqlalchemy.orm import Session
 
 from domain.access import CELL_WRITERS
 from domain.errors import NotAllowed
-from domain.rules.attendance import can_vote_on_admission
+from domain.rules.attendance import can_vote_on_admission, full_member_counts
 from storage import orgs
 from storage.audit import Actor
 from storage.models import (
+    Member,
+    MemberStatus,
     Organization,
     Person,
     RoleAssignment,
@@ -170,13 +173,32 @@ def _require_reader(session: Session, person_id: int, org_id: int) -> Organizati
     return org
 
 
-def _quorum(session: Session, present: int, required: int) -> bool | None:
-    """Whether enough members attended to vote on admissions (None: nobody required)."""
-    if required <= 0:
+def _quorum(
+    session: Session,
+    present_ids: Iterable[int],
+    roll_ids: Iterable[int],
+    *,
+    statuses: Mapping[int, MemberStatus] | None = None,
+) -> bool | None:
+    """Whether enough *full* members attended to vote on admissions (None: nobody required).
+
+    ``roll_ids`` is the required roll (exempt members left out), ``present_ids`` who was there;
+    probationary members count for the attendance rate but not here (Party Statute art. 4).
+    ``statuses`` (member id → status) spares reading the roll again when the caller has it.
+    """
+    roll = set(roll_ids)
+    if not roll:
         return None
+    if statuses is None:
+        rows = session.execute(select(Member.id, Member.status).where(Member.id.in_(sorted(roll))))
+        statuses = {mid: status for mid, status in rows}
+    here = set(present_ids)
+    full_present, full_members = full_member_counts(
+        (statuses[i], i in here) for i in roll if i in statuses
+    )
     cfg = get_setting(session, "vote_quorum")
     quorum = Fraction(int(cfg.get("numerator", 2)), int(cfg.get("denominator", 3)))
-    return can_vote_on_admission(present, required, quorum)
+    return can_vote_on_admission(full_present, full_members, quorum)
 
 
 def _actor(session: Session, person_id: int) -> Actor:

@@ -48,6 +48,7 @@ class RollEntry:
     id: int
     name: str
     exempt: bool
+    status: MemberStatus = MemberStatus.FULL  # full members alone count for the vote quorum
 
 
 @dataclass(frozen=True)
@@ -129,12 +130,18 @@ def _roll(session: Session, data: dict[str, Any]) -> tuple[list[RollEntry], list
         ids = list(data.get("roll", []))
         exempt_ids = set(data.get("exempt", []))
         rows = (
-            session.execute(select(Member.id, Member.full_name).where(Member.id.in_(ids))).all()
+            session.execute(
+                select(Member.id, Member.full_name, Member.status).where(Member.id.in_(ids))
+            ).all()
             if ids
             else []
         )
-        names = {i: n for i, n in rows}
-        entries = [RollEntry(i, names[i], i in exempt_ids) for i in ids if i in names]
+        found = {r.id: r for r in rows}
+        entries = [
+            RollEntry(i, found[i].full_name, i in exempt_ids, found[i].status)
+            for i in ids
+            if i in found
+        ]
     else:
         live = list(
             session.execute(
@@ -145,7 +152,9 @@ def _roll(session: Session, data: dict[str, Any]) -> tuple[list[RollEntry], list
             ).all()
         )
         live.sort(key=lambda r: (r.name_folded.split()[-1:], r.name_folded))  # as active_members
-        entries = [RollEntry(r.id, r.full_name, r.status is MemberStatus.EXEMPT) for r in live]
+        entries = [
+            RollEntry(r.id, r.full_name, r.status is MemberStatus.EXEMPT, r.status) for r in live
+        ]
     result = [e for e in entries if not e.exempt], [e for e in entries if e.exempt]
     session.info[cache_key] = result
     return result
@@ -219,7 +228,6 @@ def view(session: Session, draft: Draft, *, today: date) -> DraftView:
         if dup is not None:
             duplicate = (dup.id, dup.held_on)
     absent_ids = {int(i) for i in data.get("absent", [])}
-    present = sum(1 for m in required if m.id not in absent_ids)
     cells: list[CellRef] = []
     if draft.state == State.CELL:
         allowed = {c.id: c for c in writable_cells(session, person_id=draft.person_id)}
@@ -262,7 +270,12 @@ def view(session: Session, draft: Draft, *, today: date) -> DraftView:
         today_choices=[today, today - timedelta(days=1)],
         usual_day=rules.usual_day_in_month(org.usual_meeting_day if org else None, today),
         returning=data.get("ret") == "confirm",
-        quorum_ok=_quorum(session, present, len(required)),
+        quorum_ok=_quorum(
+            session,
+            [m.id for m in required if m.id not in absent_ids],
+            [m.id for m in required],
+            statuses={m.id: m.status for m in required},
+        ),
     )
 
 

@@ -214,7 +214,11 @@ def meeting_detail(
         created_at=meeting.created_at,
         created_by=author.display_name if author else None,
         can_write=can_write,
-        quorum_ok=_quorum(session, counts.present, counts.required),
+        quorum_ok=_quorum(
+            session,
+            [a.member_id for a in rows if a.status is AttendanceStatus.PRESENT],
+            [a.member_id for a in rows if a.status is not AttendanceStatus.EXEMPT],
+        ),
     )
 
 

@@ -240,7 +240,12 @@ def save(
         dropped=dropped,
         flags=tuple(notices),
         duration_minimum=rules.duration_shortfall(kind, data.get("duration"), minimums),
-        quorum_ok=_quorum(session, present, len(required)),
+        quorum_ok=_quorum(
+            session,
+            [i for i, (st, _r) in statuses.items() if st is AttendanceStatus.PRESENT],
+            [m.id for m in required],
+            statuses={m.id: m.status for m in required},
+        ),
     )
 
 

@@ -292,7 +292,9 @@ async def test_after_the_monthly_consideration_the_cell_is_no_longer_chased(bot:
     bot.clock.set(at(date(2026, 11, 16)))
     late_after, owed = _late(bot)
     assert owed == set()
-    assert late_after == late_before - 1
+    # November is still running: the digest does not count the cell late for it either way
+    # (a period in progress is not missing), so the leaders' count is unchanged.
+    assert late_after == late_before
     # The next reminder round does not chase the cell for it any more.
     before = n_messages(bot, "bt_mekong")
     await tick_on(bot, date(2026, 11, 19))

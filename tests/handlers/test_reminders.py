@@ -160,17 +160,22 @@ async def test_a_bot_down_across_a_deadline_sends_the_newest_missed_reminder_onc
     assert len(texts(bot, "bt_vp")) == before + 1
 
 
-async def test_a_sunday_deadline_is_reminded_on_saturday_and_monday(bot) -> None:
+async def test_a_sunday_deadline_moves_to_monday_and_is_reminded_on_saturday_and_monday(
+    bot,
+) -> None:
+    # The annual report is due Sunday 15/11/2026: the next working day, Monday 16/11 (Civil
+    # Code 2015 art. 148), is the due date everywhere.
     await tick_at(bot, local(2026, 11, 14, 8, 0))  # Saturday
     sat = texts(bot, "bt_dien")[-1]
-    line = next(ln for ln in sat.splitlines() if "Hạn 15/11/2026" in ln)
-    assert line.startswith("• Hạn 15/11/2026 (còn 1 ngày): ")
+    line = next(ln for ln in sat.splitlines() if "Hạn 16/11/2026" in ln)
+    assert line.startswith("• Hạn 16/11/2026 (còn 2 ngày): ")
     assert "chưa gửi Báo cáo năm về khắc phục biểu hiện suy thoái 2026" in line
+    assert "15/11/2026" not in sat
     count = len(texts(bot, "bt_dien"))
     result = await tick_at(bot, local(2026, 11, 15, 9, 0))  # Sunday: nothing at all
     assert result.planned == 0 and len(texts(bot, "bt_dien")) == count
-    await tick_at(bot, local(2026, 11, 16, 8, 0))  # Monday
-    assert "• Hạn 15/11/2026 (quá hạn 1 ngày): " in texts(bot, "bt_dien")[-1]
+    await tick_at(bot, local(2026, 11, 16, 8, 0))  # Monday: due today
+    assert "• Hạn 16/11/2026 (hôm nay): " in texts(bot, "bt_dien")[-1]
 
 
 async def test_nothing_is_sent_at_night_and_the_hour_is_respected(bot) -> None:
@@ -256,7 +261,7 @@ async def test_deadlines_lists_overdue_and_coming_items_per_cell(bot) -> None:
     overdue, coming = text.split("Sắp đến hạn")
     assert "Quá hạn" in overdue and "Sinh hoạt chi bộ thường kỳ 03/2027" in overdue
     assert "Chi bộ Văn phòng Sở Y tế" in overdue
-    assert "Báo cáo quý về khắc phục biểu hiện suy thoái quý I/2027 — hạn 20/03/2027" in coming
+    assert "Báo cáo quý về khắc phục biểu hiện suy thoái quý I/2027 — hạn 22/03/2027" in coming
     assert "Sinh hoạt chi bộ thường kỳ 04/2027" in coming  # due 5 April: within 30 days
     assert "05/2027" not in coming
     same = await bot.send("bt_vp", "/deadlines")
@@ -359,10 +364,25 @@ async def test_the_cli_prints_the_calendar_and_refuses_a_bad_file(
 ) -> None:
     assert await _cli(bot, monkeypatch, tmp_path, "calendar", "--year", "2027") == 0
     out = capsys.readouterr().out
-    assert "2027-03-20 T7  Báo cáo quý về khắc phục biểu hiện suy thoái quý I/2027" in out
+    # 20/03/2027 is a Saturday: the report is due on Monday 22/03.
+    assert "2027-03-22 T2  Báo cáo quý về khắc phục biểu hiện suy thoái quý I/2027" in out
     assert "2027-11-15 T2  Báo cáo năm kết quả thực hiện Kế hoạch 12-KH/ĐUK 2027" in out
     assert "[Kế hoạch 12-KH/ĐUK, mục III.1 (ngày 15/11)]" in out
-    assert "2027-02-06 T7  Tết Nguyên đán" in out
+    assert "2027-02-06 T7  Tết Nguyên đán (mùng 1)" in out
+
+    # Any year: Tết 2030 starts on Saturday 02/02/2030 (Vietnam's time zone).
+    assert await _cli(bot, monkeypatch, tmp_path, "calendar", "--year", "2030") == 0
+    out = capsys.readouterr().out
+    assert "Ngày nghỉ lễ năm 2030" in out
+    assert "2030-02-02 T7  Tết Nguyên đán (mùng 1)" in out
+    assert "2030-02-03" in out and "2030-04-12 T6  Giỗ Tổ Hùng Vương" in out
+    assert "2030-02-06 T4  Nghỉ bù" in out
+
+    # The Government's decisions of 2026 with their source: 02/01 off, Saturday 10/01 worked.
+    assert await _cli(bot, monkeypatch, tmp_path, "calendar", "--year", "2026") == 0
+    out = capsys.readouterr().out
+    assert "2026-01-02 T6  Nghỉ hoán đổi dịp Tết Dương lịch" in out
+    assert "2026-01-10 T7  Làm bù cho ngày nghỉ 02/01/2026  [Thông báo" in out
 
     bad = tmp_path / "bad.toml"
     bad.write_text(
@@ -376,9 +396,19 @@ async def test_the_cli_prints_the_calendar_and_refuses_a_bad_file(
     assert "obligation 'x1': bad date rule: day 29 does not exist in February" in err
     assert "unchanged" in err
     good = tmp_path / "holidays.toml"
-    good.write_text('[[holiday]]\nday = 2029-01-01\nname = "Tết Dương lịch"\n', encoding="utf-8")
+    good.write_text(
+        '[[holiday]]\nday = 2029-01-02\nname = "Nghỉ thêm"\n'
+        '[[working_day]]\nday = 2029-01-06\nname = "Làm bù"\nsource = "TB 2029"\n',
+        encoding="utf-8",
+    )
     assert await _cli(bot, monkeypatch, tmp_path, "calendar", "load", str(good)) == 0
-    assert "Đã nạp 1 ngày nghỉ lễ cho năm 2029." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Đã nạp 1 ngày nghỉ lễ cho năm 2029." in out
+    assert "Đã nạp 1 ngày làm bù cho năm 2029." in out
+    assert await _cli(bot, monkeypatch, tmp_path, "calendar", "--year", "2029") == 0
+    out = capsys.readouterr().out
+    assert "2029-01-02 T3  Nghỉ thêm" in out and "2029-01-06 T7  Làm bù  [TB 2029]" in out
+    assert "2029-02-13 T3  Tết Nguyên đán (mùng 1)" in out
 
 
 async def test_the_cli_lists_who_cannot_be_reached(bot, monkeypatch, tmp_path, capsys) -> None:
@@ -515,3 +545,22 @@ async def test_a_cell_added_to_chibo_today_is_not_chased_for_what_fell_due_befor
     assert "Hạn 10/03/2027" in "\n".join(texts(bot, "bt_bv"))  # a cell followed all along
     await tick_at(bot, local(2027, 3, 30, 8, 0))
     assert "Hạn 05/04/2027" in "\n".join(texts(bot, "bt_vp"))  # and from now on, as usual
+
+
+async def test_an_admin_corrects_the_signs_of_degradation_from_the_cli(
+    bot, monkeypatch, tmp_path, capsys
+) -> None:
+    from storage.reviews import SIGNS_FILE
+
+    text = SIGNS_FILE.read_text(encoding="utf-8")
+    good = tmp_path / "signs.md"
+    good.write_text(text.replace("(*) Tham nhũng, tham ô", "Tham nhũng, tham ô (sửa)"), "utf-8")
+    bad = tmp_path / "bad.md"
+    bad.write_text(text.replace("9. (*) Tư tưởng dân tộc hẹp hòi, cực đoan.", ""), "utf-8")
+    assert await _cli(bot, monkeypatch, tmp_path, "signs", "load", str(bad)) == 1
+    assert "group TD: expected signs 1–9" in capsys.readouterr().err
+    assert await _cli(bot, monkeypatch, tmp_path, "signs", "load", str(good)) == 0
+    assert "Đã nạp 27 biểu hiện suy thoái" in capsys.readouterr().out
+    assert await _cli(bot, monkeypatch, tmp_path, "signs", "show") == 0
+    out = capsys.readouterr().out
+    assert "DD7  Tham nhũng, tham ô (sửa)" in out and "TT1  Phai nhạt" in out

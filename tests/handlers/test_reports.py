@@ -70,7 +70,7 @@ async def test_three_monthly_reviews_become_the_quarterly_report(bot) -> None:
     set_day(bot, date(2026, 11, 12))
     await bot.send("bt_bv", "/review")
     await taps.member(b.id)
-    await taps.press("Chưa chuyển biến")
+    await taps.press("Chưa khắc phục")
     await taps.press("Những người còn lại có tiến bộ")
 
     set_day(bot, date(2026, 12, 10))
@@ -83,20 +83,21 @@ async def test_three_monthly_reviews_become_the_quarterly_report(bot) -> None:
     shown = await bot.press("bt_bv", "quý IV/2026")
     draft = shown[-1].text
     assert "Báo cáo quý về kết quả khắc phục biểu hiện suy thoái — quý IV/2026" in draft
-    assert "Hạn nộp 20/12/2026 · thời gian báo cáo 01/10/2026–20/12/2026" in draft
+    assert "Hạn nộp 21/12/2026 · thời gian báo cáo 01/10/2026–21/12/2026" in draft
     assert "Tình trạng: bản nháp (chưa đến hạn)." in draft
-    assert "• 10/2026: đã nhận xét 24/24 — ✅ 22 · ➖ 1 · ⚠️ 1" in draft
-    assert "• 11/2026: đã nhận xét 24/24 — ✅ 23 · ➖ 1 · ⚠️ 0" in draft
-    assert "• 12/2026: đã nhận xét 24/24 — ✅ 24 · ➖ 0 · ⚠️ 0 (chưa ghi nhận buổi sinh hoạt)" in (
-        draft
-    )
-    assert "Cộng: ✅ 69 · ➖ 2 · ⚠️ 1" in draft
+    assert "• 10/2026: đã nhận xét 24/24 — ✅ 0 · 🔄 22 · ➖ 1 · ⚠️ 1" in draft
+    assert "• 11/2026: đã nhận xét 24/24 — ✅ 0 · 🔄 23 · ➖ 1 · ⚠️ 0" in draft
     assert (
-        f"• {b.full_name} — tháng 10/2026, đạo đức, lối sống: Uống rượu trong giờ làm việc. "
-        "Biện pháp: Chi ủy nhắc nhở, đảng viên viết kiểm điểm" in draft
+        "• 12/2026: đã nhận xét 24/24 — ✅ 0 · 🔄 24 · ➖ 0 · ⚠️ 0 (chưa ghi nhận buổi sinh hoạt)"
+        in draft
     )
-    assert f"• {a.full_name} — tháng 11/2026 (trước đó: chưa chuyển biến)" in draft
-    assert f"• {b.full_name} — tháng 12/2026 (trước đó: chưa chuyển biến)" in draft
+    assert "Cộng: ✅ 0 · 🔄 69 · ➖ 2 · ⚠️ 1" in draft
+    assert (
+        f"• {b.full_name} — tháng 10/2026, đạo đức, lối sống: Vi phạm đạo đức gia đình, sa vào "
+        "tệ nạn xã hội. Biện pháp: Chi ủy nhắc nhở, đảng viên viết kiểm điểm" in draft
+    )
+    assert f"• {a.full_name} — tháng 11/2026 (trước đó: chưa khắc phục)" in draft
+    assert f"• {b.full_name} — tháng 12/2026 (trước đó: chưa khắc phục)" in draft
     assert "<b>" not in draft  # HTML rendered, not shown
 
     await bot.press("bt_bv", "Đánh giá chung")
@@ -116,10 +117,17 @@ async def test_three_monthly_reviews_become_the_quarterly_report(bot) -> None:
     )
     assert report.submitted_at == datetime(2026, 12, 15, 2, 0, tzinfo=UTC)
     assert report.submitted_by == bot.khoi.users["bt_bv"].person_id
-    assert report.due_on == date(2026, 12, 20)
+    assert report.due_on == date(2026, 12, 21)  # 20/12/2026 is a Sunday
     assert report.assessment.startswith("Chi bộ duy trì nhận xét hằng tháng")
     figures = report.figures
-    assert figures["totals"] == {"reviews": 72, "progressing": 69, "no_change": 2, "new_sign": 1}
+    assert figures["totals"] == {
+        "reviews": 72,
+        "remedied": 0,
+        "progressing": 69,
+        "no_change": 2,
+        "new_sign": 1,
+    }
+    assert figures["by_sign"] == {"DD9": 1}
     assert [(m["month"], m["reviewed"], m["meeting"]) for m in figures["months"]] == [
         ("2026-10", 24, True),
         ("2026-11", 24, True),
@@ -130,7 +138,9 @@ async def test_three_monthly_reviews_become_the_quarterly_report(bot) -> None:
             "name": b.full_name,
             "month": "2026-10",
             "group": "ethics",
-            "description": "Uống rượu trong giờ làm việc",
+            "sign": "DD9",
+            "sign_text": "Vi phạm đạo đức gia đình, sa vào tệ nạn xã hội.",
+            "description": None,
             "measure": "Chi ủy nhắc nhở, đảng viên viết kiểm điểm",
         }
     ]
@@ -158,7 +168,7 @@ async def test_three_monthly_reviews_become_the_quarterly_report(bot) -> None:
     assert "ĐẢNG CỘNG SẢN VIỆT NAM" in cells and "Cần Thơ, ngày 15 tháng 12 năm 2026" in cells
     assert b.full_name in cells and "Chi ủy nhắc nhở, đảng viên viết kiểm điểm" in cells
     assert "T/M CHI ỦY" in cells and "Huỳnh Văn Tâm" in cells
-    assert taps.count == 6 + 3 + 1  # October, November, December
+    assert taps.count == 7 + 3 + 1  # October (the new sign picked with a tap), November, December
 
 
 async def test_a_report_submitted_from_two_devices_is_submitted_once(bot) -> None:
@@ -255,7 +265,7 @@ async def test_leaders_see_which_cells_submitted_and_the_members_under_watch(
     assert "Tình hình nộp báo cáo của các chi bộ" in menu[-1].text
     status = await bot.press("kiem_tra", "📊 Báo cáo khắc phục · quý IV/2026")
     text = status[-1].text
-    assert "Hạn 20/12/2026 · 4 chi bộ" in text
+    assert "Hạn 21/12/2026 · 4 chi bộ" in text
     assert "✅ đúng hạn: 1 · 🕒 trễ hạn: 0 · ❌ chưa nộp (quá hạn): 0 · ⏳ chưa đến hạn: 3" in text
     assert "✅ CBBV-DK — Chi bộ Bệnh viện Đa khoa — nộp ngày 16/11/2026" in text
     sent = await bot.press("kiem_tra", "📄 CBBV-DK")

@@ -103,11 +103,11 @@ class Taps:
 async def review_two_not_progressing(bot, taps: Taps, no_change: Member, new_sign: Member):
     """The October walk-through: one "no change", one new sign, everyone else progressing."""
     await taps.member(no_change.id)
-    await taps.press("Chưa chuyển biến")
+    await taps.press("Chưa khắc phục")
     await taps.member(new_sign.id)
-    await taps.press("Biểu hiện suy thoái mới")
+    await taps.press("Phát hiện biểu hiện mới")
     await taps.press("đạo đức, lối sống")
-    await bot.send("bt_bv", "Uống rượu trong giờ làm việc")
+    await taps.press("9. Vi phạm đạo đức gia đình")
     await bot.send("bt_bv", "Chi ủy nhắc nhở, đảng viên viết kiểm điểm")
     return await taps.press("Những người còn lại có tiến bộ")
 
@@ -127,7 +127,7 @@ async def test_a_month_where_everyone_progresses_takes_one_tap(bot) -> None:
     after = await taps.press("Những người còn lại có tiến bộ")
 
     assert taps.count == 1
-    assert "Đã nhận xét 24/24: ✅ 24 · ➖ 0 · ⚠️ 0" in after[-1].text
+    assert "Đã nhận xét 24/24: ✅ 0 · 🔄 24 · ➖ 0 · ⚠️ 0" in after[-1].text
     saved = reviews_of(bot, 2026, 11)
     assert len(saved) == 24 and {r.outcome for r in saved.values()} == {P}
     exempt = next(m for m in members(bot) if m.status is MemberStatus.EXEMPT)
@@ -135,7 +135,7 @@ async def test_a_month_where_everyone_progresses_takes_one_tap(bot) -> None:
     assert "Đã ghi 24 đảng viên có tiến bộ." in [a.text for a in bot.fake.callback_answers]
 
 
-async def test_a_month_with_two_members_not_progressing_takes_six_taps(bot) -> None:
+async def test_a_month_with_two_members_not_progressing_takes_seven_taps(bot) -> None:
     add_meeting(bot, date(2026, 11, 10))
     a, b = reviewable(bot)[:2]
     taps = Taps(bot)
@@ -143,13 +143,14 @@ async def test_a_month_with_two_members_not_progressing_takes_six_taps(bot) -> N
 
     after = await review_two_not_progressing(bot, taps, no_change=a, new_sign=b)
 
-    assert taps.count == 6  # plus two typed messages: the description and the measure
-    assert "Đã nhận xét 24/24: ✅ 22 · ➖ 1 · ⚠️ 1" in after[-1].text
+    # The new sign takes taps only (member, outcome, group, sign) plus the typed measure.
+    assert taps.count == 7
+    assert "Đã nhận xét 24/24: ✅ 0 · 🔄 22 · ➖ 1 · ⚠️ 1" in after[-1].text
     saved = reviews_of(bot, 2026, 11)
     assert saved[a.id].outcome is N
     sign = saved[b.id]
-    assert (sign.outcome, sign.sign_group) == (S, SignGroup.ETHICS)
-    assert sign.description == "Uống rượu trong giờ làm việc"
+    assert (sign.outcome, sign.sign_group, sign.sign_code) == (S, SignGroup.ETHICS, "DD9")
+    assert sign.description is None  # nothing typed about the person
     assert sign.measure == "Chi ủy nhắc nhở, đảng viên viết kiểm điểm"
     assert all(r.meeting_id is not None for r in saved.values())
     assert "1 đảng viên đang được theo dõi" in after[-1].text
@@ -171,24 +172,31 @@ async def test_an_earlier_month_can_be_reviewed_and_the_board_switches_months(bo
     assert reviews_of(bot, 2026, 11) == {}
 
 
-async def test_a_new_sign_with_an_empty_description_is_refused(bot) -> None:
+async def test_a_new_sign_is_picked_from_the_list_and_an_empty_measure_is_refused(bot) -> None:
     member = reviewable(bot)[0]
     taps = Taps(bot)
     await bot.send("bt_bv", "/review")
     await taps.member(member.id)
-    await taps.press("Biểu hiện suy thoái mới")
-    await taps.press("tư tưởng chính trị")
+    await taps.press("Phát hiện biểu hiện mới")
+    shown = await taps.press("tư tưởng chính trị")
+    # The nine signs of the group are offered, with their wording.
+    labels = [label for label, _data in shown[-1].buttons()]
+    assert sum(1 for label in labels if label[:2] in {f"{i}." for i in range(1, 10)}) == 9
+    assert "Phai nhạt lý tưởng cách mạng" in shown[-1].text
+    shown = await taps.press("3. Nhận thức sai lệch về lý luận")
+    assert "Đồng chí vui lòng nhập biện pháp chi bộ đã thống nhất" in shown[-1].text
 
     replies = await bot.send("bt_bv", " . ")
 
-    assert "Đồng chí vui lòng mô tả ngắn gọn biểu hiện suy thoái." in replies[-1].text
+    assert "biện pháp" in replies[-1].text
     assert reviews_of(bot, 2026, 11) == {}
     with bot.db.transaction() as session:
         draft = session.scalar(select(Draft))
-        assert draft is not None and draft.state == "desc"
-    # A real description then goes on to the measure.
-    replies = await bot.send("bt_bv", "Phát ngôn sai trái trên mạng xã hội")
-    assert "Nhập biện pháp chi bộ đã thống nhất" in replies[-1].text
+        assert draft is not None and draft.state == "measure"
+    await bot.send("bt_bv", "Học lại nghị quyết, viết thu hoạch")
+    saved = reviews_of(bot, 2026, 11)[member.id]
+    assert (saved.sign_code, saved.sign_group) == ("TT3", SignGroup.POLITICAL)
+    assert saved.measure == "Học lại nghị quyết, viết thu hoạch"
 
 
 async def test_a_double_tap_records_once(bot) -> None:
@@ -198,7 +206,7 @@ async def test_a_double_tap_records_once(bot) -> None:
     await taps.member(member.id)
     uid = bot.uid("bt_bv")
     screen = bot.fake.last_message(uid)
-    data = next(d for label, d in screen.buttons() if "Chưa chuyển biến" in label)
+    data = next(d for label, d in screen.buttons() if "Chưa khắc phục" in label)
     first = bot.fake.user_presses(uid, screen.message_id, data)
     second = bot.fake.user_presses(uid, screen.message_id, data)
     await bot.driver.feed(first)
@@ -217,9 +225,9 @@ async def test_a_review_can_be_corrected(bot) -> None:
     taps = Taps(bot)
     await bot.send("bt_bv", "/review")
     await taps.member(member.id)
-    await taps.press("Chưa chuyển biến")
+    await taps.press("Chưa khắc phục")
     await taps.member(member.id)
-    shown = await taps.press("Có tiến bộ")
+    shown = await taps.press("Đang khắc phục")
     assert reviews_of(bot, 2026, 11)[member.id].outcome is P
     assert "Đã nhận xét 1/24" in shown[-1].text
     with bot.db.transaction() as session:
@@ -235,7 +243,7 @@ async def test_a_comment_is_optional_and_kept(bot) -> None:
     taps = Taps(bot)
     await bot.send("bt_bv", "/review")
     await taps.member(member.id)
-    await taps.press("Có tiến bộ")
+    await taps.press("Đang khắc phục")
     await taps.member(member.id)
     await taps.press("Ghi chú")
     await bot.send("bt_bv", "Gương mẫu trong công tác")
@@ -271,18 +279,15 @@ async def test_the_review_resumes_where_it_was_left(bot) -> None:
     taps = Taps(bot)
     await bot.send("bt_bv", "/review")
     await taps.member(member.id)
-    await taps.press("Biểu hiện suy thoái mới")
+    await taps.press("Phát hiện biểu hiện mới")
     await taps.press("tự diễn biến")
-    await bot.send("bt_bv", "Chia sẻ thông tin xấu độc")
+    await taps.press("4. Kích động bất mãn")
     await bot.send("bt_bv", "/start")
     resumed = await bot.press("bt_bv", "Tiếp tục")
-    assert "Nhập biện pháp chi bộ đã thống nhất" in resumed[-1].text
+    assert "nhập biện pháp chi bộ đã thống nhất" in resumed[-1].text
     await bot.send("bt_bv", "Gỡ bài, viết kiểm điểm")
     saved = reviews_of(bot, 2026, 11)[member.id]
-    assert (saved.sign_group, saved.description) == (
-        SignGroup.SELF_EVOLUTION,
-        "Chia sẻ thông tin xấu độc",
-    )
+    assert (saved.sign_group, saved.sign_code) == (SignGroup.SELF_EVOLUTION, "TD4")
 
 
 async def test_the_cell_sees_its_members_under_watch_and_the_read_is_audited(bot) -> None:

@@ -73,7 +73,7 @@ async def test_a_leader_sees_the_whole_khoi_for_the_current_month(bot, story: Re
     assert f"Tỷ lệ dự: {pct(p, r)} ({p}/{r})" in text
     assert f"Vắng không lý do: {u} lượt" in text
     assert "Vắng 3 tháng: 1 · vắng 2 tháng: 1" in text
-    assert "Chuyên đề quý IV: 2/4 chi bộ" in text
+    assert "Chuyên đề quý IV: 2/2 chi bộ" in text
     reviewed = sum(1 for x in story.reviews if x[3] == 11)
     assert f"Nhận xét: {reviewed}/60" in text
     assert "Biểu hiện suy thoái mới: 1" in text
@@ -129,7 +129,7 @@ async def test_quarter_and_year_count_cell_months_up_to_today(bot, story: Record
     out = await bot.press("lanh_dao", "Năm")
     held = sum(story.regular_held(c, 2026, m) for c in ALL for m in range(1, 12))
     assert f"Sinh hoạt thường kỳ: {held}/44 (số chi bộ × số tháng)" in out[-1].text
-    assert "Chuyên đề: 2/16 (số chi bộ × số quý)" in out[-1].text
+    assert "Chuyên đề: 2/14 (số chi bộ × số quý)" in out[-1].text
     out = await bot.press("lanh_dao", "« năm 2025")
     assert "Tổng hợp năm 2025" in out[-1].text
     assert "Kỳ này chưa có số liệu nào được ghi nhận." in out[-1].text
@@ -215,6 +215,7 @@ async def test_long_lists_are_paged(bot, story: Records) -> None:
                     org_type="hop_tac_xa",
                     parent_id=bot.khoi.top_id,
                     active_from=date(2026, 1, 1),
+                    usual_meeting_day=3,
                     created_at=now,
                     updated_at=now,
                 )

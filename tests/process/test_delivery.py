@@ -151,7 +151,7 @@ async def test_a_whole_year_of_reminders_is_sent_once_each_and_only_when_due(bot
         assert len(sent) == len({r.telegram_message_id for r in mine})
         assert {m.message_id for m in sent} == {r.telegram_message_id for r in mine}
         per_day = Counter((m.date.astimezone(TZ).date(), "Nhắc việc" in m.text) for m in sent)
-        assert max(per_day.values(), default=0) == 1  # one reminder message a day at most
+        assert max(per_day.values(), default=0) <= 1  # one reminder message a day at most
     # Only on sending days, at 08:00 (the ticks at night and at 06:00/07:00 sent nothing).
     for person in people.values():
         if person.telegram_user_id is None:

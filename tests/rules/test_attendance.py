@@ -5,9 +5,11 @@ from __future__ import annotations
 from fractions import Fraction
 
 from domain.rules.attendance import (
+    RULE_SOURCE_ADMISSION_VOTE,
     attendance_rate,
     can_vote_on_admission,
     counts,
+    full_member_counts,
     must_attend,
     three_months_rule,
 )
@@ -67,3 +69,15 @@ def test_three_months_rule_counts_distinct_months() -> None:
 def test_three_months_rule_thresholds_are_configurable() -> None:
     assert three_months_rule([1, 2], warn_at=1, flag_at=2).level == 2
     assert three_months_rule([1], warn_at=1, flag_at=2).level == 1
+
+
+def test_the_admission_vote_counts_full_members_only() -> None:
+    # 21 full and 3 probationary members required; 13 full and the 3 probationary present:
+    # 16/24 of the roll is 2/3, but 13/21 full members is not.
+    roll = [(MemberStatus.FULL, i < 13) for i in range(21)]
+    roll += [(MemberStatus.PROBATIONARY, True)] * 3
+    full_present, full_members = full_member_counts(roll)
+    assert (full_present, full_members) == (13, 21)
+    assert not can_vote_on_admission(full_present, full_members)
+    assert can_vote_on_admission(14, 21)
+    assert "Điều 4" in RULE_SOURCE_ADMISSION_VOTE

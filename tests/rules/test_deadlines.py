@@ -36,10 +36,16 @@ from domain.rules.deadlines import (
     sending_hour,
     validate_rule,
 )
+from domain.rules.holidays import HolidayRules
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PLAN = ReminderPlan()
-CAL = WorkCalendar(holidays=frozenset(default_holidays().days))
+#: The law's holidays of every year (computed) and the shipped decisions.
+CAL = WorkCalendar(
+    holidays=frozenset(default_holidays().days),
+    working_days=frozenset(default_holidays().working_days),
+    rules=HolidayRules(),
+)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -52,7 +58,8 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 def test_tet_and_weekends_are_not_working_days() -> None:
     assert not CAL.is_working_day(date(2027, 2, 8))  # Tết Đinh Mùi
     assert not CAL.is_working_day(date(2027, 2, 13))  # Saturday
-    assert CAL.is_working_day(date(2027, 2, 11))
+    assert not CAL.is_working_day(date(2027, 2, 11))  # in lieu of mùng 2 (a Sunday)
+    assert CAL.is_working_day(date(2027, 2, 12))
     assert CAL.is_sending_day(date(2027, 2, 13))  # Saturday: reminders allowed
     assert not CAL.is_sending_day(date(2027, 2, 14))  # Sunday
     assert not CAL.is_sending_day(date(2027, 9, 2))  # Quốc khánh
@@ -234,7 +241,11 @@ def test_the_shipped_catalog_reproduces_the_domain_table() -> None:
     assert remedy is not None
     assert [
         d for _p, d in periods_due_between(remedy.due, date(2027, 1, 1), date(2027, 12, 31), CAL)
-    ] == [date(2027, 3, 20), date(2027, 6, 20), date(2027, 9, 20), date(2027, 12, 20)]
+    ] == [date(2027, 3, 22), date(2027, 6, 21), date(2027, 9, 20), date(2027, 12, 20)]
+    # 20/3/2027 is a Saturday and 20/6 a Sunday: the next working day (Civil Code art. 148).
+    assert remedy.due.roll == "next_working_day" and catalog.if_day_off == "next_working_day"
+    meeting = catalog.get("regular_meeting")
+    assert meeting is not None and meeting.due.roll == "keep"
     annual = catalog.get("remedy_annual")
     assert annual is not None and nominal_due(annual.due, PeriodRef("year", 2027)) == date(
         2027, 11, 15
@@ -248,18 +259,16 @@ def test_the_shipped_catalog_reproduces_the_domain_table() -> None:
     assert steering is not None and steering.manual and steering.plan.overdue_every_days == 0
 
 
-def test_the_holiday_file_covers_2026_to_2028() -> None:
-    days = default_holidays().days
-    assert {d.year for d in days} == {2026, 2027, 2028}
-    for tet in (date(2026, 2, 17), date(2027, 2, 6), date(2028, 1, 26)):
-        assert tet in days
-    for hung in (date(2026, 4, 26), date(2027, 4, 16), date(2028, 4, 4)):
-        assert "Hùng" in days[hung]
-    for year in (2026, 2027, 2028):
-        for month, day in ((1, 1), (4, 30), (5, 1), (9, 2)):
-            assert date(year, month, day) in days
-        tet_days = [d for d, name in days.items() if d.year == year and "Nguyên đán" in name]
-        assert 5 <= len(tet_days) <= 9
+def test_the_holiday_file_holds_only_the_governments_decisions() -> None:
+    shipped = default_holidays()
+    assert date(2026, 1, 2) in shipped.days and date(2026, 1, 10) in shipped.working_days
+    assert all(d.source for d in shipped.parsed.decisions)
+    assert shipped.parsed.rules == {
+        "tet_days_before": 1,
+        "tet_days_after": 3,
+        "national_day_adjacent": "practice",
+        "substitute": True,
+    }
 
 
 GOOD = """

@@ -91,14 +91,16 @@ def test_usual_day_in_month() -> None:
     assert r.usual_day_in_month(None, TODAY) is None
 
 
-def test_duration_warns_below_the_guidance_and_never_for_other_kinds() -> None:
+def test_every_meeting_kind_gets_the_90_minute_warning_and_120_when_combined() -> None:
     assert r.duration_shortfall(MeetingKind.REGULAR, 89, MINIMUMS) == 90
     assert r.duration_shortfall(MeetingKind.REGULAR, 90, MINIMUMS) is None
     assert r.duration_shortfall(MeetingKind.COMBINED, 100, MINIMUMS) == 120
     assert r.duration_shortfall(MeetingKind.COMBINED, 120, MINIMUMS) is None
-    assert r.duration_shortfall(MeetingKind.THEMATIC, 30, MINIMUMS) is None
+    assert r.duration_shortfall(MeetingKind.THEMATIC, 30, MINIMUMS) == 90
     assert r.duration_shortfall(MeetingKind.REGULAR, 60, {"regular": 60}) is None
-    assert r.minimum_minutes(MeetingKind.COMMITTEE, MINIMUMS) is None
+    assert r.minimum_minutes(MeetingKind.COMMITTEE, MINIMUMS) == 90
+    assert r.minimum_minutes(MeetingKind.EXTRAORDINARY, MINIMUMS) == 90
+    assert r.minimum_minutes(MeetingKind.COMMITTEE, {**MINIMUMS, "committee": 0}) is None
 
 
 @pytest.mark.parametrize(

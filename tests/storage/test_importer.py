@@ -6,7 +6,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -957,3 +957,42 @@ def test_errors_render_in_vietnamese_and_english() -> None:
     assert error.render("en") == (
         "Sheet DangVien, row 7, column 'Ngày kết nạp': date does not exist (31/02/2020)"
     )
+
+
+def test_a_reimport_that_moves_a_member_records_a_dated_transfer(
+    seeded: Database, clock: ManualClock, tmp_path: Path
+) -> None:
+    """A member moved from CBVP to CBDIEN by an import on 15/06/2026 counts in CBVP through
+    June (where they were on 01/06: the first-day rule of domain.rules.membership) and in
+    CBDIEN from July; the past is not rewritten."""
+    from storage.membership import placements
+    from storage.reviews import roll_counts as cell_roll
+    from storage.summary import roll_counts
+
+    clock.set(datetime(2026, 1, 5, 3, 0, tzinfo=UTC))
+    path = fill_template(tmp_path / "danh-sach.xlsx")
+    run_import(seeded, path, clock)
+    clock.set(datetime(2026, 6, 15, 3, 0, tzinfo=UTC))
+    edit(path, "DangVien", "C2", "CBDIEN")  # DV001 (Nguyễn Thị Lan) moves
+    outcome = run_import(seeded, path, clock)
+    assert outcome.result == ImportResult(created=0, updated=1, unchanged=6)
+    months = [(2026, m) for m in range(4, 9)]
+    with seeded.transaction() as session:
+        orgs = {o.code: o.id for o in session.scalars(select(Organization))}
+        lan = session.scalars(select(Member).where(Member.code == "DV001")).one()
+        spans = [(p.org_id, p.from_date, p.to_date, p.source) for p in placements(session, lan.id)]
+        counts = roll_counts(session, [orgs["CBVP"], orgs["CBDIEN"]], months)
+        per_cell = {c: cell_roll(session, org_id=orgs[c], months=months) for c in orgs}
+        transfer = session.scalars(select(AuditLog).where(AuditLog.action == "transfer")).one()
+    assert lan.org_id == orgs["CBDIEN"]
+    assert spans == [
+        (orgs["CBVP"], None, date(2026, 6, 15), "seed"),
+        (orgs["CBDIEN"], date(2026, 6, 15), None, "import"),
+    ]
+    assert transfer.after["on"] == "2026-06-15"
+    # CBVP: Lan (full) and Minh (probationary) through June, then Minh alone.
+    assert [counts[orgs["CBVP"]][ym] for ym in months] == [2, 2, 2, 1, 1]
+    # CBDIEN: its only member is exempt (not on the roll); Lan from July.
+    assert [counts.get(orgs["CBDIEN"], {}).get(ym, 0) for ym in months] == [0, 0, 0, 1, 1]
+    assert per_cell["CBVP"] == counts[orgs["CBVP"]]
+    assert per_cell["CBDIEN"] == counts[orgs["CBDIEN"]]

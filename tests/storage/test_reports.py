@@ -11,10 +11,12 @@ from docx import Document
 from sqlalchemy import func, select
 
 from documents.reports import chat_text, docx_bytes
+from domain.calendar import DEFAULT_CATALOG
 from domain.errors import AlreadyRecorded, InvalidInput, NotFound
 from domain.i18n import translator
 from domain.rules.periods import Period
 from domain.rules.reviews import ReportState
+from services.calendar import load_text
 from storage import report_kinds, reports, reviews
 from storage.audit import Actor
 from storage.db import Database
@@ -28,7 +30,6 @@ from storage.models import (
     Report,
     ReportStatus,
     ReviewOutcome,
-    Setting,
     SignGroup,
 )
 
@@ -131,26 +132,23 @@ def test_the_kinds_are_registered_with_their_calendars(db, khoi) -> None:
         report_kinds.kind_of("remedy_annual"),
     )
     with db.transaction() as session:
-        assert reports.due_on(session, quarterly, Q4) == date(2026, 12, 20)
-        assert reports.due_on(session, annual, Period("year", 2026)) == date(2026, 11, 15)
+        # 20/12/2026 is a Sunday: the deadline moves to Monday 21/12 (Civil Code art. 148).
+        assert reports.due_on(session, quarterly, Q4) == date(2026, 12, 21)
+        assert reports.due_on(session, annual, Period("year", 2026)) == date(2026, 11, 16)
         assert reports.recent_periods(session, quarterly, TODAY) == [
             Q4,
             Period("quarter", 2026, 3),
         ]
-        # 16/11/2026: the 2026 annual report was due yesterday; the next one is 2027's.
+        # 16/11/2026: the 2026 annual report is due today (15/11 was a Sunday).
         assert reports.recent_periods(session, annual, TODAY) == [
-            Period("year", 2027),
             Period("year", 2026),
+            Period("year", 2025),
         ]
-        session.add(
-            Setting(
-                key="report_due.remedy_quarterly",
-                value={"day": 25},
-                rule_source="test",
-                updated_at=NOW,
-                updated_by="admin",
-            )
+        # A calendar loaded with another day is the one in force.
+        text = DEFAULT_CATALOG.read_text(encoding="utf-8").replace(
+            "month = 3\nday = 20\n", "month = 3\nday = 25\n"
         )
+        load_text(session, text, source="moved.toml", actor=Actor.system("t"), now=NOW)
         session.flush()
         assert reports.due_on(session, quarterly, Q4) == date(2026, 12, 25)
     with pytest.raises(NotFound):
@@ -201,7 +199,13 @@ def test_the_draft_counts_reviews_signs_and_improvements(db, khoi) -> None:
     assert (october["on_roll"], october["reviewed"]) == (24, 24)
     assert (october["progressing"], october["no_change"], october["new_sign"]) == (22, 1, 1)
     assert october["meeting"] is False
-    assert f["totals"] == {"reviews": 48, "progressing": 45, "no_change": 2, "new_sign": 1}
+    assert f["totals"] == {
+        "reviews": 48,
+        "remedied": 0,
+        "progressing": 45,
+        "no_change": 2,
+        "new_sign": 1,
+    }
     assert f["exempt"] == 1
     assert [(s["name"], s["measure"]) for s in f["new_signs"]] == [
         (a.full_name, "Kiểm điểm, chi ủy theo dõi")
@@ -336,7 +340,8 @@ def test_assessment_only_while_not_submitted(db, khoi) -> None:
 def test_report_status_per_cell(db, khoi) -> None:
     cells = [khoi.orgs[c] for c in ("CBVP-SYT", "CBBV-DK", "CBDIEN", "CBMEKONG")]
     with db.transaction() as session:
-        for code, when in (("CBBV-DK", NOW), ("CBDIEN", datetime(2026, 12, 21, 3, tzinfo=UTC))):
+        # Due Sunday 20/12/2026, moved to Monday 21/12: submitted on Tuesday 22/12 is late.
+        for code, when in (("CBBV-DK", NOW), ("CBDIEN", datetime(2026, 12, 22, 3, tzinfo=UTC))):
             reports.set_assessment(
                 session,
                 org_id=khoi.orgs[code],
@@ -388,7 +393,8 @@ def test_the_annual_report_covers_december_to_november(db, khoi) -> None:
     review_month(db, khoi, (2025, 12))
     review_month(db, khoi, (2026, 11))
     v = view(db, khoi, kind="remedy_annual", period="2026")
-    assert v.due_on == date(2026, 11, 15) and v.start == date(2025, 11, 16)
+    # 15/11/2026 is a Sunday: due Monday 16/11, covering the 12 months up to it.
+    assert v.due_on == date(2026, 11, 16) and v.start == date(2025, 11, 17)
     assert v.figures["months_covered"] == 12 and v.figures["months_reviewed"] == 2
     assert v.figures["totals"]["reviews"] == 48
 

@@ -42,7 +42,7 @@ def first_member(db: Database, org: int) -> int:
         return s.scalars(select(Member.id).where(Member.org_id == org).order_by(Member.id)).first()
 
 
-def test_a_new_sign_is_recorded_in_three_steps_each_refusing_a_stale_key(
+def test_a_new_sign_is_picked_from_the_list_step_by_step_refusing_a_stale_key(
     db: Database, khoi: DemoKhoi
 ) -> None:
     person, org, key = start(db, khoi)
@@ -66,7 +66,15 @@ def test_a_new_sign_is_recorded_in_three_steps_each_refusing_a_stale_key(
         steps.set_group(
             s, person_id=person, key=key, member_id=member, group=SignGroup.ETHICS, now=NOW
         )
-        steps.set_description(s, person_id=person, key=key, text="Đi muộn", now=NOW)
+    with pytest.raises(StaleAction), db.transaction() as s:  # an older key
+        steps.set_sign(s, person_id=person, key=key + 1, member_id=member, code="DD9", now=NOW)
+    with pytest.raises(StaleAction), db.transaction() as s:  # a sign of another group
+        steps.set_sign(s, person_id=person, key=key, member_id=member, code="TT1", now=NOW)
+    with pytest.raises(StaleAction), db.transaction() as s:  # not a sign in force
+        steps.set_sign(s, person_id=person, key=key, member_id=member, code="DD0", now=NOW)
+    with db.transaction() as s:
+        draft = steps.set_sign(s, person_id=person, key=key, member_id=member, code="DD9", now=NOW)
+        assert draft.state == steps.ReviewState.MEASURE
     with pytest.raises(StaleAction), db.transaction() as s:  # not at the description step
         steps.set_description(s, person_id=person, key=key, text="x", now=NOW)
     with pytest.raises(InvalidInput), db.transaction() as s:  # too long: refused, not cut
@@ -77,9 +85,15 @@ def test_a_new_sign_is_recorded_in_three_steps_each_refusing_a_stale_key(
         draft = steps.set_measure(
             s, person_id=person, key=key, text="Nhắc nhở", actor=ACTOR, today=TODAY, now=NOW
         )
-        assert draft.state == steps.ReviewState.BOARD
+        assert draft.state == steps.ReviewState.BOARD and draft.data.get("sign") is None
         review = s.scalars(select(Review).where(Review.member_id == member)).one()
-        assert (review.outcome, review.description) == (ReviewOutcome.NEW_SIGN, "Đi muộn")
+        assert (review.outcome, review.sign_group, review.sign_code, review.description) == (
+            ReviewOutcome.NEW_SIGN,
+            SignGroup.ETHICS,
+            "DD9",
+            None,
+        )
+        assert review.measure == "Nhắc nhở"
 
 
 def test_a_revoked_secretary_cannot_take_the_next_step(db: Database, khoi: DemoKhoi) -> None:

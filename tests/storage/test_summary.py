@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.calendar import DEFAULT_CATALOG
 from domain.errors import NotAllowed, NotInScope
 from domain.rules.periods import parse_period
+from services.calendar import load_text
 from storage import people, reports
 from storage import reviews as review_store
 from storage.audit import Actor
@@ -252,6 +254,17 @@ class Records:
         return out
 
 
+def story_calendar(session: Session) -> None:
+    """Load the shipped calendar with two of its options an admin may choose: due dates kept
+    on days off (``if_day_off = "keep"``) and a grace rule of 0 days after the usual meeting
+    day (``meeting_grace_days = 0``)."""
+    text = DEFAULT_CATALOG.read_text(encoding="utf-8").replace(
+        'if_day_off = "next_working_day"', 'if_day_off = "keep"\nmeeting_grace_days = 0'
+    )
+    load_text(session, text, source="keep.toml", actor=Actor.system("test"), now=NOW)
+    session.flush()
+
+
 def standard_records(session: Session, orgs: dict[str, int]) -> Records:
     """The story used across summary tests (the clock says Monday 16 November 2026).
 
@@ -263,7 +276,13 @@ def standard_records(session: Session, orgs: dict[str, int]) -> Records:
     * CBDIEN meets in November only (with a superior guest) and held a thematic meeting in
       October; it reviewed commitments in November with one new sign of degradation.
     * CBMEKONG has no records at all.
+
+    Its calendar (:func:`story_calendar`) keeps a due date that falls on a day off, so the
+    annual reports stay due on Sunday 15/11/2026 and on 16/11 are late or missing; and it counts
+    a month's meeting missing from the day after the cell's usual day (every usual day is
+    before the 16th), so November counts for cells that have not met.
     """
+    story_calendar(session)
     r = Records(session, orgs)
     u, e = AttendanceStatus.UNEXCUSED, AttendanceStatus.EXCUSED
     for month in range(1, 12):
@@ -436,9 +455,10 @@ def test_the_leader_s_month_counts_match_the_records(db: Database, story: Record
     nov = [m for m in story.meetings if m.held_on.month == 11]
     assert t.meetings == len(nov)
     assert t.superior_visits == sum(m.superior for m in nov) == 1
-    # Thematic meetings this quarter (Q4): CBBV-DK (combined, Oct) and CBDIEN (Oct).
-    assert (t.thematic_due, t.thematic_held) == (4, 2)
-    assert {c.code for c in s.cells_missing_thematic} == {"CBVP-SYT", "CBMEKONG"}
+    # Thematic meetings this quarter (Q4): CBBV-DK (combined, Oct) and CBDIEN (Oct); the
+    # quarter is still running, so the other two are in progress, not missing.
+    assert (t.thematic_due, t.thematic_held, t.thematic_in_progress) == (2, 2, 2)
+    assert s.cells_missing_thematic == []
     # Reviews: required members × months due; done as recorded.
     done = [r for r in story.reviews if r[3] == 11]
     assert t.reviews_done == len(done)
@@ -483,8 +503,9 @@ def test_a_year_counts_cell_months_elapsed(db: Database, story: Records) -> None
     assert t.regular_due == 44
     held = sum(story.regular_held(c, 2026, m) for c in ALL for m in range(1, 12))
     assert t.regular_held == held == 11 + 10 + 1
-    # Thematic: 4 cells × 4 quarters started; CBBV-DK and CBDIEN held one in Q4.
-    assert (t.thematic_due, t.thematic_held) == (16, 2)
+    # Thematic: 4 cells × 4 quarters started; CBBV-DK and CBDIEN held one in Q4, the other
+    # two have until the end of the quarter.
+    assert (t.thematic_due, t.thematic_held, t.thematic_in_progress) == (14, 2, 2)
     p, r, e, u = story.attendance(ALL, date(2026, 1, 1), date(2026, 12, 31))
     assert (t.present, t.required, t.excused, t.unexcused) == (p, r, e, u)
     # Reports in the year so far: 3 quarterly + the annual ones, per cell.
@@ -558,7 +579,9 @@ def test_a_cell_with_no_members(db: Database, khoi: DemoKhoi) -> None:
     assert [c.code for c in s.cells] == ["CBMOI"]
     row = s.cells[0]
     assert row.figures.members == 0 and row.figures.attendance_rate is None
-    assert row.figures.reviews_due == 0 and row.missing_months == [(2026, 11)]
+    # No usual meeting day: November is in progress until its last day.
+    assert row.figures.reviews_due == 0 and row.missing_months == []
+    assert row.months_in_progress == [(2026, 11)] and row.figures.regular_in_progress == 1
 
 
 def test_a_cell_created_mid_year_owes_only_its_months(db: Database, khoi: DemoKhoi) -> None:
@@ -577,8 +600,10 @@ def test_a_cell_created_mid_year_owes_only_its_months(db: Database, khoi: DemoKh
             )
         )
     s = summarize(db, khoi, "lanh_dao", "2026", Subject("type", type_code="hop_tac_xa"))
-    assert s.cells[0].months_due == [(2026, 9), (2026, 10), (2026, 11)]
-    assert s.cells[0].quarters_due == [(2026, 3), (2026, 4)]
+    assert s.cells[0].months_due == [(2026, 9), (2026, 10)]
+    assert s.cells[0].months_in_progress == [(2026, 11)]
+    assert s.cells[0].quarters_due == [(2026, 3)]
+    assert s.cells[0].quarters_in_progress == [(2026, 4)]
 
 
 def test_a_period_with_no_data_shows_honest_zeros(db: Database, khoi: DemoKhoi) -> None:
