@@ -20,7 +20,7 @@ from documents.reports import (
     docx_name,
     period_label,
 )
-from domain.access import CELL_WRITERS, LEADERS, may_use
+from domain import access
 from domain.errors import (
     AlreadyRecorded,
     ChiboError,
@@ -37,37 +37,33 @@ from domain.text import h, truncate
 from handlers import flows
 from handlers.base import Context, Env, Keyboard, button, command, int_arg, parse_data, send, show
 from handlers.reviews import watch_entry_text
-from storage import drafts, orgs, reports, reviews
-from storage.models import Draft, ReportStatus, Role
+from storage import access as access_facts
+from storage import drafts, reports, reviews
+from storage.models import Draft, ReportStatus
 
-#: Who sees the cells' standing: leaders at the top, and grassroots committee secretaries.
-SCOPE_ROLES = (*LEADERS, Role.GRASSROOTS_SECRETARY)
-#: Who sees the members under watch across cells (the Inspection Committee).
-WATCH_ROLES = (Role.INSPECTION,)
 LIST_MAX = 60
 
 
-def _writer_cells(env: Env) -> dict[int, str]:
+def _holder(env: Env, session: Session) -> access.Holder:
     assert env.who is not None
-    return {r.org_id: r.org_name for r in env.who.orgs_with(*CELL_WRITERS)}
+    return access_facts.holder(session, env.who.person_id)
 
 
-def _check_command(env: Env) -> None:
-    assert env.who is not None
-    if not may_use("report", env.who.role_set):
+def _writer_cells(env: Env, session: Session) -> dict[int, str]:
+    return {c.id: c.name for c in access.writable_cells(_holder(env, session))}
+
+
+def _check_command(env: Env, session: Session) -> None:
+    if not access.may_use("report", _holder(env, session).roles):
         raise NotAllowed()
 
 
-def _require_writer(env: Env, org_id: int) -> None:
-    _check_command(env)
-    if org_id not in _writer_cells(env):
-        raise NotInScope()
+def _require_writer(env: Env, session: Session, org_id: int) -> None:
+    access.require_write(_holder(env, session), org_id, "report")
 
 
 def _scope_cells(env: Env, session: Session) -> list[int]:
-    assert env.who is not None
-    roots = {r.org_id for r in env.who.orgs_with(*SCOPE_ROLES)}
-    return orgs.cells_under(session, roots, on=env.today()) if roots else []
+    return access.standing_cells(_holder(env, session), on=env.today())
 
 
 def _args(update: Update, prefix: str, count: int) -> list[str]:
@@ -110,7 +106,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
     today = env.today()
     lines = [_("📄 <b>Reports</b>")]
     rows: list[list[tuple[str, str]]] = []
-    for org_id, org_name in _writer_cells(env).items():
+    for org_id, org_name in _writer_cells(env, session).items():
         lines.append("")
         lines.append(f"<b>{h(org_name)}</b>")
         for kind in reports.KINDS.values():
@@ -140,7 +136,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
                 row.append((truncate(label, 40), f"rpt:v:{_ref(org_id, kind, period.key)}"))
             if row:
                 rows.append(row)
-    if env.who.orgs_with(*SCOPE_ROLES):
+    if _holder(env, session).roots(access.STANDING_ROLES):
         lines.append("")
         lines.append(_("📊 Which cells submitted, per report:"))
         for kind in reports.KINDS.values():
@@ -155,7 +151,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
                     for period in reports.recent_periods(session, kind, today)
                 ]
             )
-    if env.who.orgs_with(*WATCH_ROLES):
+    if _holder(env, session).roots(access.WATCH_ROLES):
         rows.append([(_("👁 Members under watch"), "rpt:w")])
     if len(lines) == 1:
         lines.append(_("No report is due from you."))
@@ -176,15 +172,12 @@ async def report_command(update: Update, context: Context, env: Env) -> None:
         )
         if kind is None:
             raise InvalidInput(N_("Please give a period like 2026-Q4 or 2026."))
-        cells = _writer_cells(env)
-        if cells:
-            org_id = next(iter(cells))
-            with env.db.transaction() as session:
-                text, rows = _report_screen(env, session, org_id, kind, period.key)
-            await send(env, context, text, rows)
-            return
         with env.db.transaction() as session:
-            text, rows = _status_screen(env, session, kind, period.key)
+            cells = _writer_cells(env, session)
+            if cells:
+                text, rows = _report_screen(env, session, next(iter(cells)), kind, period.key)
+            else:
+                text, rows = _status_screen(env, session, kind, period.key)
         await send(env, context, text, rows)
         return
     with env.db.transaction() as session:
@@ -195,8 +188,8 @@ async def report_command(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_menu(update: Update, context: Context, env: Env) -> None:
     """Goes back to the reports menu."""
-    _check_command(env)
     with env.db.transaction() as session:
+        _check_command(env, session)
         text, rows = render_menu(env, session)
     await show(update, env, context, text, rows)
 
@@ -207,7 +200,7 @@ async def on_menu(update: Update, context: Context, env: Env) -> None:
 def _report_screen(
     env: Env, session: Session, org_id: int, kind: reports.ReportKind, period: str
 ) -> flows.Screen:
-    _require_writer(env, org_id)
+    _require_writer(env, session, org_id)
     _ = env.t.gettext
     v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
     ref = _ref(org_id, kind, period)
@@ -242,10 +235,10 @@ async def on_submit(update: Update, context: Context, env: Env) -> None:
     """Asks to confirm the submission."""
     args = _args(update, "rpt:s", 4)
     org_id, kind, period = _target(args)
-    _require_writer(env, org_id)
     expected = int_arg(args[3])
     _ = env.t.gettext
     with env.db.transaction() as session:
+        _require_writer(env, session, org_id)
         v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
     if v.submitted:
         raise AlreadyRecorded(N_("This report has already been submitted."))
@@ -268,9 +261,9 @@ async def on_confirm(update: Update, context: Context, env: Env) -> None:
     assert env.who is not None
     args = _args(update, "rpt:ok", 4)
     org_id, kind, period = _target(args)
-    _require_writer(env, org_id)
     try:
         with env.db.transaction() as session:
+            _require_writer(env, session, org_id)
             done = reports.submit(
                 session,
                 org_id=org_id,
@@ -308,7 +301,6 @@ async def on_confirm(update: Update, context: Context, env: Env) -> None:
 async def on_docx(update: Update, context: Context, env: Env) -> None:
     """Sends the report as a Word document in the Party's layout."""
     org_id, kind, period = _target(_args(update, "rpt:d", 3))
-    _require_writer(env, org_id)
     await _send_docx(update, context, env, org_id, kind, period)
 
 
@@ -316,10 +308,6 @@ async def on_docx(update: Update, context: Context, env: Env) -> None:
 async def on_leader_docx(update: Update, context: Context, env: Env) -> None:
     """Sends a cell's submitted report to a leader who has it in scope."""
     org_id, kind, period = _target(_args(update, "rpt:ld", 3))
-    _check_command(env)
-    with env.db.transaction() as session:
-        if org_id not in _scope_cells(env, session):
-            raise NotInScope()
     await _send_docx(update, context, env, org_id, kind, period, submitted_only=True)
 
 
@@ -335,6 +323,12 @@ async def _send_docx(
 ) -> None:
     assert env.who is not None
     with env.db.transaction() as session:
+        if not submitted_only:
+            _require_writer(env, session, org_id)
+        else:
+            _check_command(env, session)
+            if org_id not in _scope_cells(env, session):
+                raise NotInScope()
         v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
         if submitted_only and not v.submitted:
             raise InvalidInput(N_("This report is not submitted."))
@@ -372,8 +366,8 @@ async def _start_typed(
 ) -> None:
     assert env.who is not None
     org_id, kind, period = _target(_args(update, prefix, 3))
-    _require_writer(env, org_id)
     with env.db.transaction() as session:
+        _require_writer(env, session, org_id)
         draft = drafts.start(
             session,
             person_id=env.who.person_id,
@@ -426,7 +420,7 @@ async def on_assessment_text(update: Update, context: Context, env: Env, draft: 
     with env.db.transaction() as session:
         current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "assessment")
         data = dict(current.data)
-        _require_writer(env, data["org"])
+        _require_writer(env, session, data["org"])
         kind = reports.kind_of(data["kind"])
         reports.set_assessment(
             session,
@@ -450,7 +444,7 @@ async def on_reason_text(update: Update, context: Context, env: Env, draft: Draf
     with env.db.transaction() as session:
         current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "reason")
         data = dict(current.data)
-        _require_writer(env, data["org"])
+        _require_writer(env, session, data["org"])
         kind = reports.kind_of(data["kind"])
         reports.reopen(
             session,
@@ -483,7 +477,7 @@ flows.register(
 def _status_screen(
     env: Env, session: Session, kind: reports.ReportKind, period: str
 ) -> flows.Screen:
-    _check_command(env)
+    _check_command(env, session)
     _ = env.t.gettext
     cells = _scope_cells(env, session)
     if not cells:
@@ -545,12 +539,10 @@ async def on_status(update: Update, context: Context, env: Env) -> None:
 async def on_watch(update: Update, context: Context, env: Env) -> None:
     """Lists the members under watch in the cells of the Inspection Committee's scope."""
     assert env.who is not None
-    _check_command(env)
-    if not env.who.orgs_with(*WATCH_ROLES):
-        raise NotAllowed()
     _ = env.t.gettext
     with env.db.transaction() as session:
-        cells = _scope_cells(env, session)
+        _check_command(env, session)
+        cells = access.watch_cells(_holder(env, session), on=env.today())
         watch = reviews.watch_list(session, cell_ids=cells)
         reviews.note_list_read(
             session,

@@ -15,16 +15,17 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from documents.reports import GROUP_LABELS, OUTCOME_ICONS, group_label, outcome_label
-from domain.access import CELL_WRITERS, may_use
-from domain.errors import InvalidInput, NotAllowed, NotInScope, StaleAction
+from domain import access
+from domain.errors import InvalidInput, NotAllowed, StaleAction
 from domain.i18n import N_
 from domain.rules import reviews as rules
 from domain.rules.periods import PeriodError, parse_period
 from domain.text import h, truncate
 from handlers import flows
 from handlers.base import Context, Env, button, command, int_arg, parse_data, send, show
+from storage import access as access_facts
 from storage import drafts, reviews
-from storage.models import Draft, MemberStatus, ReviewOutcome, Role, SignGroup
+from storage.models import Draft, MemberStatus, ReviewOutcome, SignGroup
 
 PAGE = 30  # members per screen (two per row)
 #: What a button does inside the step's transaction; it may return a short notice to show.
@@ -52,19 +53,18 @@ COMMIT_STATES = ("list", "member", "date", "item")
 # --- Shared helpers ------------------------------------------------------------------------------
 
 
-def writer_cells(env: Env) -> dict[int, str]:
-    """The cells the person manages (secretary or deputy), id → name."""
+def writer_cells(session: Session, env: Env) -> dict[int, str]:
+    """The cells the person manages (secretary or deputy), id → name, read in ``session``."""
     assert env.who is not None
-    return {r.org_id: r.org_name for r in env.who.orgs_with(*CELL_WRITERS)}
+    who = access_facts.holder(session, env.who.person_id)
+    return {c.id: c.name for c in access.writable_cells(who)}
 
 
-def require_writer(env: Env, org_id: int, command_name: str = "review") -> None:
-    """Check again, on every press, that the person may write this cell's records."""
+def require_writer(session: Session, env: Env, org_id: int, command_name: str = "review") -> None:
+    """Check again, on every press and in the step's transaction, that the person may write
+    this cell's records."""
     assert env.who is not None
-    if not may_use(command_name, env.who.role_set):
-        raise NotAllowed()
-    if org_id not in writer_cells(env):
-        raise NotInScope()
+    access.require_write(access_facts.holder(session, env.who.person_id), org_id, command_name)
 
 
 def _button_args(update: Update, prefix: str, count: int) -> list[str]:
@@ -104,7 +104,8 @@ async def review_command(update: Update, context: Context, env: Env) -> None:
     """Opens the month's review board of the secretary's cell (or asks which cell)."""
     assert env.who is not None
     year, month = _month_arg(env, list(context.args or []))
-    cells = writer_cells(env)
+    with env.db.transaction() as session:
+        cells = writer_cells(session, env)
     if not cells:
         raise NotAllowed()
     if len(cells) > 1:
@@ -122,6 +123,7 @@ async def _start_review(
 ) -> None:
     assert env.who is not None
     with env.db.transaction() as session:
+        require_writer(session, env, org_id)
         # Reviews saved before the month's meeting was recorded join it now.
         reviews.link_meeting(
             session, org_id=org_id, year=year, month=month, actor=env.who.actor(), now=env.now()
@@ -142,7 +144,6 @@ async def _start_review(
 async def on_review_cell(update: Update, context: Context, env: Env) -> None:
     """Starts the review of the chosen cell."""
     org, year, month = (int_arg(a) for a in _button_args(update, "rev:cell", 3))
-    require_writer(env, org)
     rules.check_review_month(year, month, env.today())
     await _start_review(update, context, env, org, year, month)
 
@@ -416,7 +417,7 @@ async def _step(
         draft = flows.guard(drafts.get(session, env.who.person_id), draft_id, *states)
         if draft.flow != "review":
             raise StaleAction()
-        require_writer(env, draft.data["org"])
+        require_writer(session, env, draft.data["org"])
         note = await act(session, draft, args[1:])
         text, rows = render_review(env, session, draft)
     if note and update.callback_query is not None:
@@ -582,7 +583,7 @@ async def on_end(update: Update, context: Context, env: Env) -> None:
     (draft_id,) = _button_args(update, "rev:end", 1)
     with env.db.transaction() as session:
         draft = flows.guard(drafts.get(session, env.who.person_id), int_arg(draft_id))
-        require_writer(env, draft.data["org"])
+        require_writer(session, env, draft.data["org"])
         board = reviews.month_board(
             session, org_id=draft.data["org"], year=draft.data["y"], month=draft.data["m"]
         )
@@ -606,7 +607,7 @@ async def on_description(update: Update, context: Context, env: Env, draft: Draf
     description = rules.check_description(text)
     with env.db.transaction() as session:
         current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "desc")
-        require_writer(env, current.data["org"])
+        require_writer(session, env, current.data["org"])
         drafts.advance(current, state="measure", now=env.now(), desc=description)
         screen = render_review(env, session, current)
     await send(env, context, *screen)
@@ -619,7 +620,7 @@ async def on_measure(update: Update, context: Context, env: Env, draft: Draft) -
     with env.db.transaction() as session:
         current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "measure")
         data = current.data
-        require_writer(env, data["org"])
+        require_writer(session, env, data["org"])
         reviews.record_review(
             session,
             org_id=data["org"],
@@ -646,7 +647,7 @@ async def on_comment_text(update: Update, context: Context, env: Env, draft: Dra
     with env.db.transaction() as session:
         current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "comment")
         data = current.data
-        require_writer(env, data["org"])
+        require_writer(session, env, data["org"])
         reviews.set_comment(
             session,
             org_id=data["org"],
@@ -675,9 +676,10 @@ flows.register(
 # --- /commitments --------------------------------------------------------------------------------
 
 
-def _reader_cells(env: Env) -> dict[int, str]:
+def _reader_cells(session: Session, env: Env) -> dict[int, str]:
     assert env.who is not None
-    return {r.org_id: r.org_name for r in env.who.orgs_with(*CELL_WRITERS, Role.COMMITTEE_MEMBER)}
+    who = access_facts.holder(session, env.who.person_id)
+    return {c.id: c.name for c in access.commitment_cells(who)}
 
 
 @command("commitments")
@@ -693,7 +695,8 @@ async def commitments_command(update: Update, context: Context, env: Env) -> Non
             raise InvalidInput(N_("Please give a year like 2026.")) from exc
         if not 2000 <= year <= today.year + 1:
             raise InvalidInput(N_("Please give a year like 2026."))
-    writers = writer_cells(env)
+    with env.db.transaction() as session:
+        writers = writer_cells(session, env)
     if len(writers) > 1:
         rows = [[(truncate(name, 40), f"cmt:cell:{oid}:{year}")] for oid, name in writers.items()]
         await send(env, context, env.t.gettext("Which cell?"), rows)
@@ -701,10 +704,10 @@ async def commitments_command(update: Update, context: Context, env: Env) -> Non
     if writers:
         await _start_commitments(update, context, env, next(iter(writers)), year)
         return
-    readers = _reader_cells(env)
-    if not readers:
-        raise NotAllowed()
     with env.db.transaction() as session:
+        readers = _reader_cells(session, env)
+        if not readers:
+            raise NotAllowed()
         texts = [
             _commitments_text(env, reviews.commitment_board(session, org_id=oid, year=year))
             for oid in readers
@@ -717,6 +720,7 @@ async def _start_commitments(
 ) -> None:
     assert env.who is not None
     with env.db.transaction() as session:
+        require_writer(session, env, org_id, "commitments")
         draft = drafts.start(
             session,
             person_id=env.who.person_id,
@@ -733,7 +737,6 @@ async def _start_commitments(
 async def on_commitments_cell(update: Update, context: Context, env: Env) -> None:
     """Opens the commitments of the chosen cell."""
     org, year = (int_arg(a) for a in _button_args(update, "cmt:cell", 2))
-    require_writer(env, org, "commitments")
     if not 2000 <= year <= env.today().year + 1:
         raise StaleAction()
     await _start_commitments(update, context, env, org, year)
@@ -880,7 +883,7 @@ async def _cstep(
         draft = flows.guard(drafts.get(session, env.who.person_id), int_arg(args[0]), *states)
         if draft.flow != "commitments":
             raise StaleAction()
-        require_writer(env, draft.data["org"], "commitments")
+        require_writer(session, env, draft.data["org"], "commitments")
         note = await act(session, draft, args[1:])
         text, rows = render_commitments(env, session, draft)
     if note and update.callback_query is not None:
@@ -1048,7 +1051,7 @@ async def on_c_end(update: Update, context: Context, env: Env) -> None:
     (draft_id,) = _button_args(update, "cmt:end", 1)
     with env.db.transaction() as session:
         draft = flows.guard(drafts.get(session, env.who.person_id), int_arg(draft_id))
-        require_writer(env, draft.data["org"], "commitments")
+        require_writer(session, env, draft.data["org"], "commitments")
         board = reviews.commitment_board(
             session, org_id=draft.data["org"], year=draft.data["year"]
         )
@@ -1062,7 +1065,7 @@ async def on_c_date_text(update: Update, context: Context, env: Env, draft: Draf
     signed_on = rules.parse_day(update.effective_message.text or "", env.today())
     with env.db.transaction() as session:
         current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "date")
-        require_writer(env, current.data["org"], "commitments")
+        require_writer(session, env, current.data["org"], "commitments")
         reviews.record_commitment(
             session,
             signed_on=signed_on,
@@ -1079,7 +1082,7 @@ async def on_c_item_text(update: Update, context: Context, env: Env, draft: Draf
     assert env.who is not None and update.effective_message is not None
     with env.db.transaction() as session:
         current = flows.guard(drafts.get(session, env.who.person_id), draft.id, "item")
-        require_writer(env, current.data["org"], "commitments")
+        require_writer(session, env, current.data["org"], "commitments")
         group = current.data.get("group")
         reviews.add_commitment_item(
             session,

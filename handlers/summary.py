@@ -62,7 +62,7 @@ def _load(env: Env, period: Period, subject: Subject) -> tuple[store.Scope, stor
     with env.db.transaction() as session:
         return store.summary_for(
             session,
-            who=env.who,
+            person_id=env.who.person_id,
             period=period,
             subject=subject,
             today=env.today(),

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from domain import access
 from domain.i18n import N_, Translator, pick_locale, translator
 from domain.rules.deadlines import (
     WorkCalendar,
@@ -44,10 +45,11 @@ from domain.rules.deadlines import (
 )
 from domain.text import h
 from services import calendar
+from storage import access as access_facts
 from storage import obligations as ob
 from storage import orgs as orgs_store
 from storage import outbox
-from storage.models import OrgKind
+from storage.models import OrgKind, Role
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -837,11 +839,11 @@ def owed_by(
     cal = calendar.work_calendar(session, catalog)
     today = now.astimezone(settings.tz).date()
     orgs = ob.org_rows(session)
-    mine = ob.role_org_ids(session, person_id)
-    # Cells below a committee the person leads may fall back to them.
-    candidates = mine | {o.id for o in orgs.values() if o.parent_id in mine}
+    who = access.Holder(person_id, access_facts.grants(session, person_id))
+    candidates = access.deadline_orgs(who, {o.id: o.parent_id for o in orgs.values()})
     start, _end = window(catalog, today)
-    leader = person_id in ob.leaders(session, catalog.digest.roles)
+    digest_roles = frozenset(Role(r) for r in catalog.digest.roles)
+    leader = any(access.gets_digest(g.role, orgs[g.org_id].kind, digest_roles) for g in who.grants)
     items = ob.instances(
         session,
         catalog,
