@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,7 +21,7 @@ from telegram.ext import ContextTypes
 
 from domain.access import may_use
 from domain.clock import local_today
-from domain.errors import ChiboError, NotAllowed, StaleAction
+from domain.errors import ChiboError, NotAllowed, NotInScope, StaleAction
 from domain.i18n import Translator, pick_locale, translator
 from services.context import AppContext
 from storage import people
@@ -47,6 +48,8 @@ class Env:
     who: Identity | None
     user_id: int
     chat_id: int
+    #: The short notice a button's callback is answered with (the wrapper answers it once).
+    answer: str | None = None
 
     @property
     def db(self) -> Database:
@@ -175,12 +178,17 @@ def button(func: Handler) -> Callable[[Update, Context], Awaitable[Any]]:
         try:
             result = await func(update, context, env)
         except StaleAction as exc:
+            log_refused(query.data, exc)
             await _answer(query, error_text(env, exc), alert=False)
+            return None
+        except (NotAllowed, NotInScope) as exc:
+            log_refused(query.data, exc)
+            await _answer(query, error_text(env, exc), alert=True)
             return None
         except ChiboError as exc:
             await _answer(query, error_text(env, exc), alert=True)
             return None
-        await _answer(query, None, alert=False)
+        await _answer(query, env.answer, alert=False)
         return result
 
     return handler
@@ -202,6 +210,18 @@ def stranger_text(env: Env) -> str:
     )
 
 
+def log_refused(data: str | None, exc: Exception) -> None:
+    """Log a refused button as one warning line: its family and size, never its ids or text."""
+    raw = data or ""
+    family = re.match(r"[a-z_]{1,12}(?::[a-z_]{1,12})?", raw)
+    log.warning(
+        "refused button %s (%d bytes): %s",
+        family.group(0) if family else "?",
+        len(raw.encode()),
+        type(exc).__name__,
+    )
+
+
 def parse_data(data: str | None, prefix: str) -> list[str]:
     """Split callback data ``prefix:a:b`` into ``["a", "b"]`` (empty list when malformed)."""
     if not data or not data.startswith(prefix + ":"):
@@ -209,9 +229,14 @@ def parse_data(data: str | None, prefix: str) -> list[str]:
     return data[len(prefix) + 1 :].split(":")
 
 
+#: The largest number a button may carry: every id column holds it (PostgreSQL's INTEGER).
+ID_MAX = 2**31 - 1
+_ID_RE = re.compile(r"\d{1,10}", re.ASCII)
+
+
 def int_arg(value: str) -> int:
-    """Parse an integer from callback data; a forged value is a stale button."""
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise StaleAction() from exc
+    """Parse a non-negative id from callback data; a forged or out-of-range value (a 40-digit
+    id would overflow the database's integer) is a stale button."""
+    if not _ID_RE.fullmatch(value) or int(value) > ID_MAX:
+        raise StaleAction()
+    return int(value)

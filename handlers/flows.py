@@ -17,7 +17,17 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from domain.errors import ChiboError, StaleAction
 from domain.i18n import N_
-from handlers.base import Context, Env, Keyboard, button, error_text, load_env, send, show
+from handlers.base import (
+    Context,
+    Env,
+    Keyboard,
+    button,
+    error_text,
+    load_env,
+    log_refused,
+    send,
+    show,
+)
 from handlers.base import stranger_text as _stranger
 from storage import drafts
 from storage.models import Draft
@@ -181,6 +191,7 @@ async def _stale_button(update: Update, context: Context) -> None:
     if query is None:
         return
     env = load_env(update, context)
+    log_refused(query.data, StaleAction())
     await query.answer(error_text(env, StaleAction())[:200])
 
 

@@ -1099,6 +1099,8 @@ async def on_list(update: Update, context: Context, env: Env) -> None:
     with env.db.transaction() as session:
         if args:
             org_id = int_arg(args[0])
+            if not org_id:
+                raise StaleAction()
         else:
             cells = m.writable_cells(session, person_id=_person(env)) or m.readable_cells(
                 session, person_id=_person(env)

@@ -160,10 +160,8 @@ async def on_snooze(update: Update, context: Context, env: Env) -> None:
             session, person_id=env.who.person_id, instance_keys=keys, until=until, now=env.now()
         )
     local = until.astimezone(env.app.settings.tz)
-    await update.callback_query.answer(
-        env.t.gettext("OK: I will remind you on {date} at {hour}:00.").format(
-            date=env.t.date(local), hour=f"{local.hour:02d}"
-        )
+    env.answer = env.t.gettext("OK: I will remind you on {date} at {hour}:00.").format(
+        date=env.t.date(local), hour=f"{local.hour:02d}"
     )
 
 
@@ -193,7 +191,7 @@ async def on_notice(update: Update, context: Context, env: Env) -> None:
             answer=args[0],
             now=env.now(),
         )
-    await update.callback_query.answer(env.t.gettext(_ANSWERS[args[0]]))
+    env.answer = env.t.gettext(_ANSWERS[args[0]])
 
 
 def handlers() -> list[object]:

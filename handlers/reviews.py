@@ -420,8 +420,7 @@ async def _step(
         require_writer(session, env, draft.data["org"])
         note = await act(session, draft, args[1:])
         text, rows = render_review(env, session, draft)
-    if note and update.callback_query is not None:
-        await update.callback_query.answer(note)
+    env.answer = note or None
     await show(update, env, context, text, rows)
 
 
@@ -886,8 +885,7 @@ async def _cstep(
         require_writer(session, env, draft.data["org"], "commitments")
         note = await act(session, draft, args[1:])
         text, rows = render_commitments(env, session, draft)
-    if note and update.callback_query is not None:
-        await update.callback_query.answer(note)
+    env.answer = note or None
     await show(update, env, context, text, rows)
 
 
