@@ -10,14 +10,14 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from domain.access import COMMAND_HELP
+from domain.access import default_menu
 from domain.clock import Clock, SystemClock
-from domain.i18n import SUPPORTED, translator
+from domain.i18n import SUPPORTED
 from domain.settings import Settings
 from handlers import common, flows
 from handlers.base import load_env, send
@@ -101,6 +101,7 @@ def build_application(
     if jobs and application.job_queue is not None:
         for install in JOB_INSTALLERS:
             install(application, app_ctx)
+        common.install_jobs(application)
     return application
 
 
@@ -113,10 +114,11 @@ async def _post_init(application: Application) -> None:
 
 
 async def set_commands(application: Application) -> None:
-    """Set Telegram's command menu: Vietnamese by default, English for English clients."""
+    """Set Telegram's default command menu (the commands every role has; each person's chat
+    gets their roles' menu from :func:`handlers.common.sync_menus`): Vietnamese by default,
+    English for English clients."""
     for locale in (None, *SUPPORTED):
-        t = translator(locale or "vi")
-        commands = [BotCommand(cmd, t.gettext(desc)[:256]) for cmd, desc in COMMAND_HELP.items()]
+        commands = common.bot_commands(locale or "vi", default_menu())
         await application.bot.set_my_commands(
             commands, scope=BotCommandScopeDefault(), language_code=locale
         )

@@ -70,6 +70,17 @@ def commands_for(roles: Iterable[Role]) -> list[str]:
     return [cmd for cmd, allowed in COMMAND_ROLES.items() if held & allowed]
 
 
+def menu_for(roles: Iterable[Role]) -> list[str] | None:
+    """The command menu of a person with ``roles``; None for the default menu (no role)."""
+    held = set(roles)
+    return commands_for(held) if held else None
+
+
+def default_menu() -> list[str]:
+    """The menu everyone is offered, strangers included: the commands every role has."""
+    return [cmd for cmd, allowed in COMMAND_ROLES.items() if allowed == EVERYONE]
+
+
 def is_leader(roles: Iterable[Role]) -> bool:
     """Tell whether any role reads the whole organization."""
     return any(role in LEADERS for role in roles)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.access import Grant, Holder, OrgNode
-from storage.models import Organization, RoleAssignment
+from storage.models import Organization, Person, Role, RoleAssignment
 
 _NODE = (
     Organization.id,
@@ -50,3 +50,21 @@ def holder(session: Session, person_id: int) -> Holder:
     """The person's role assignments and the organizations at or below them."""
     held = grants(session, person_id)
     return Holder(person_id, held, subtree(session, {g.org_id for g in held}))
+
+
+def reachable_roles(session: Session) -> dict[int, tuple[str | None, frozenset[Role]]]:
+    """Telegram user id → (stored language, active roles) of every person the bot can reach."""
+    out: dict[int, tuple[str | None, set[Role]]] = {}
+    rows = session.execute(
+        select(Person.telegram_user_id, Person.locale, RoleAssignment.role)
+        .outerjoin(
+            RoleAssignment,
+            (RoleAssignment.person_id == Person.id) & RoleAssignment.revoked_at.is_(None),
+        )
+        .where(Person.telegram_user_id.is_not(None), Person.blocked_at.is_(None))
+    ).all()
+    for uid, locale, role in rows:
+        entry = out.setdefault(uid, (locale, set()))
+        if role is not None:
+            entry[1].add(role)
+    return {uid: (locale, frozenset(roles)) for uid, (locale, roles) in out.items()}
