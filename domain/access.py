@@ -331,6 +331,8 @@ def gets_digest(role: Role, org_kind: OrgKind, digest_roles: Collection[Role]) -
     return org_kind is OrgKind.TOP and role in digest_roles
 
 
+#: Who on the top organization is told of a member flagged under the three-months rule.
+THREE_MONTHS_BOARD = frozenset({Role.ORGANIZATION})
 #: Who a notice or briefing to a scope goes to.
 NOTICE_ROLES = frozenset({Role.SECRETARY, Role.GRASSROOTS_SECRETARY})
 

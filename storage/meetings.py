@@ -1235,7 +1235,7 @@ def queue_flag_notice(
         select(RoleAssignment.person_id)
         .where(
             RoleAssignment.org_id == top.id,
-            RoleAssignment.role == Role.ORGANIZATION,
+            RoleAssignment.role.in_(access.THREE_MONTHS_BOARD),
             RoleAssignment.revoked_at.is_(None),
         )
         .distinct()

@@ -488,3 +488,22 @@ async def test_every_role_every_command_every_button(bot, caplog) -> None:
         f"{len({d for ds in honest.values() for d in ds})} honest replayed across actors)"
     )
     assert not m.problems, "\n".join(m.problems[:40]) + f"\n({len(m.problems)} problems)"
+
+
+async def test_a_forged_40_digit_id_is_one_warning_line(bot, caplog) -> None:
+    """A button whose id has 40 digits (more than any database integer) is answered as stale
+    and logged as one warning line naming the button family, not its ids; no traceback."""
+    caplog.set_level(logging.INFO)
+    uid = bot.uid("bt_bv")
+    await bot.driver.send(uid, "/report")
+    anchor = bot.fake.bot_messages(uid)[-1]
+    for data in (f"rpt:v:{BIG}:quarterly:2026-Q4", f"mtg:list:{BIG}", f"rev:all:{BIG}"):
+        anchor.reply_markup = [[{"text": "▶", "callback_data": data}]]
+        caplog.clear()
+        await bot.driver.press_data(uid, anchor.message_id, data)
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(warnings) == 1 and warnings[0].exc_info is None, data
+        line = warnings[0].getMessage()
+        assert "refused button" in line and "StaleAction" in line and "99999" not in line
+        assert bot.fake.callback_answers[-1].data == data
+    assert not bot.fake.unanswered_callback_queries()
