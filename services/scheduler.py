@@ -879,8 +879,27 @@ def owed_by(
     return out
 
 
-def render_owed(owed: Owed, t: Translator, *, today: date, days: int = 30) -> tuple[str, Keyboard]:
-    """The /deadlines screen."""
+def split_pages(lines: Sequence[str], budget: int) -> list[list[str]]:
+    """Whole lines in pages of at most ``budget`` characters (a line is never cut)."""
+    pages: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        if pages[-1] and size + len(line) + 1 > budget:
+            pages.append([])
+            size = 0
+        pages[-1].append(line)
+        size += len(line) + 1
+    return pages
+
+
+#: Callback data of a /deadlines page.
+DEADLINES_PAGE = "dl:p:{page}"
+
+
+def render_owed(
+    owed: Owed, t: Translator, *, today: date, days: int = 30, page: int = 0
+) -> tuple[str, Keyboard]:
+    """One page of the /deadlines screen (a long list pages with ‹ ›)."""
     lines = [t.gettext("📅 <b>Your deadlines</b> (next {days} days)").format(days=days)]
     for title, items in (
         (t.gettext("<b>⚠️ Overdue</b>"), owed.overdue),
@@ -928,7 +947,21 @@ def render_owed(owed: Owed, t: Translator, *, today: date, days: int = 30) -> tu
             ).format(n=owed.late_orgs)
         )
         rows.append([(t.gettext(SUMMARY_BUTTON[0]), SUMMARY_BUTTON[1])])
-    return fit(lines, MESSAGE_BUDGET, t.gettext("(cut short: see /summary)")), rows
+    pages = split_pages(lines, MESSAGE_BUDGET - 100)
+    page = min(max(page, 0), len(pages) - 1)
+    text = "\n".join(pages[page])
+    if len(pages) > 1:
+        n = len(owed.overdue) + len(owed.upcoming)
+        text += "\n\n" + t.gettext("Page {page}/{pages} · {n} in all").format(
+            page=page + 1, pages=len(pages), n=n
+        )
+        paging = []
+        if page > 0:
+            paging.append(("‹", DEADLINES_PAGE.format(page=page - 1)))
+        if page + 1 < len(pages):
+            paging.append(("›", DEADLINES_PAGE.format(page=page + 1)))
+        rows = [paging, *rows]
+    return text, rows
 
 
 # --- Notices and briefings ---------------------------------------------------------------------

@@ -8,17 +8,19 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from domain.i18n import translator
 from domain.rules.periods import Period, month_of, parse_period
 from handlers import meetings as meetings_handlers
 from handlers import summary as screens
 from handlers.base import Env
+from services import scheduler as sch
 from services.context import AppContext
 from storage import meetings as m
+from storage import obligations as ob
 from storage import summary as store
-from storage.models import Member, MemberStatus, Organization, OrgKind
+from storage.models import Member, MemberStatus, Organization, OrgKind, Role, RoleAssignment
 from tests.auxil import botkit
 
 MAX_TEXT = 4096
@@ -210,3 +212,48 @@ def test_period_keys_parse() -> None:
         p = parse_period(key)
         assert isinstance(p, Period)
         assert re.match(screens.PATTERN, screens.data("bc", p, store.Subject(), 999))
+
+
+def test_a_long_deadlines_list_pages_through_every_item() -> None:
+    """/deadlines of someone reminded for 600 cells (a committee secretary covering cells
+    without a secretary): pages that fit, reaching every cell; once it was cut short."""
+    t = translator("vi")
+    today = date(2026, 11, 16)
+    owed = sch.Owed()
+    for i in range(600):
+        inst = ob.Instance("regular_meeting", "2026-11", 100_000 + i, date(2026, 11, 30))
+        item = sch.OwedItem(
+            inst, "Sinh hoạt thường kỳ", "Regular meeting", f"Chi bộ {i:04d}", True
+        )
+        (owed.overdue if i % 3 == 0 else owed.upcoming).append(item)
+    first = sch.render_owed(owed, t, today=today)
+    pages = walk(first, lambda p: sch.render_owed(owed, t, today=today, page=p))
+    assert len(pages) > 1
+    shown = set()
+    for text, rows in pages:
+        fits(text, rows)
+        shown |= set(re.findall(r"Chi bộ (\d{4})", text))
+    assert len(shown) == 600
+
+
+async def test_deadlines_pages_in_the_bot(bot) -> None:
+    """Through the bot: › on a long /deadlines shows the next page."""
+    grow_khoi(bot.db, bot.khoi.top_id, bot.clock.now(), scale=1)
+    with bot.db.transaction() as session:
+        committees = session.scalars(
+            select(Organization.id).where(Organization.kind == OrgKind.COMMITTEE)
+        ).all()
+        for org_id in committees:
+            session.add(
+                RoleAssignment(
+                    person_id=bot.khoi.users["bt_syt"].person_id,
+                    org_id=org_id,
+                    role=Role.GRASSROOTS_SECRETARY,
+                    granted_at=bot.clock.now(),
+                    granted_by="test",
+                )
+            )
+    [first] = await bot.send("bt_syt", "/deadlines")
+    assert len(first.text) <= MAX_TEXT and "›" in [label for label, _d in first.buttons()]
+    [second] = await bot.press("bt_syt", "›")
+    assert second.message_id == first.message_id and "Trang 2/" in second.text
