@@ -92,3 +92,13 @@ def test_digest_notices_and_unreachable_people() -> None:
     board = [(5, Role.ORGANIZATION, OrgKind.TOP), (6, Role.ORGANIZATION, OrgKind.CELL)]
     assert access.told_of_unreachable(board) == [5]
     assert access.told_of_unreachable([*board, (9, Role.ADMIN, OrgKind.TOP)]) == [9]
+
+
+def test_a_founded_enterprise_points_at_a_cell_of_the_leaders_own_khoi() -> None:
+    leader = holder((Role.STANDING, 1))
+    assert access.office_top(leader) == 1
+    assert ids(access.founding_cells(leader)) == [4, 5, 3]  # by code
+    secretary = holder((Role.SECRETARY, 3))
+    assert access.office_top(secretary) is None
+    with pytest.raises(NotAllowed):
+        access.founding_cells(secretary)
