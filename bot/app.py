@@ -10,16 +10,16 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeDefault
+from telegram import BotCommandScopeDefault
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 from bot.logs import instrument
 from bot.updates import PerPersonUpdateProcessor
-from domain.access import COMMAND_HELP
+from domain.access import default_menu
 from domain.clock import Clock, SystemClock
-from domain.i18n import SUPPORTED, translator
+from domain.i18n import SUPPORTED
 from domain.settings import Settings
 from handlers import (
     candidates,
@@ -62,7 +62,10 @@ FLOWS: tuple[flows.Flow, ...] = (
 )
 
 #: Hooks that add periodic jobs (reminders, outbox) to the JobQueue.
-JOB_INSTALLERS: tuple[Callable[[Application, AppContext], None], ...] = (reminders.install_jobs,)
+JOB_INSTALLERS: tuple[Callable[[Application, AppContext], None], ...] = (
+    reminders.install_jobs,
+    common.install_jobs,  # each person's command menu, a batch at a time
+)
 
 
 def _feature_handlers() -> Handlers:
@@ -133,10 +136,11 @@ async def _post_init(application: Application) -> None:
 
 
 async def set_commands(application: Application) -> None:
-    """Set Telegram's command menu: Vietnamese by default, English for English clients."""
+    """Set Telegram's default command menu (the commands every role has; each person's chat
+    gets their roles' menu from :func:`handlers.common.sync_menus`): Vietnamese by default,
+    English for English clients."""
     for locale in (None, *SUPPORTED):
-        t = translator(locale or "vi")
-        commands = [BotCommand(cmd, t.gettext(desc)[:256]) for cmd, desc in COMMAND_HELP.items()]
+        commands = common.bot_commands(locale or "vi", default_menu())
         await application.bot.set_my_commands(
             commands, scope=BotCommandScopeDefault(), language_code=locale
         )

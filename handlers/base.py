@@ -10,6 +10,7 @@ import asyncio
 import functools
 import logging
 import multiprocessing
+import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from telegram.ext import BaseHandler, ContextTypes
 
 from domain.access import may_use
 from domain.clock import local_today
-from domain.errors import ChiboError, NotAllowed, StaleAction
+from domain.errors import ChiboError, NotAllowed, NotInScope, StaleAction
 from domain.i18n import Translator, pick_locale, translator
 from domain.text import plain, truncate
 from services.context import AppContext
@@ -268,7 +269,12 @@ def button(func: Handler) -> Callback:
         try:
             result = await func(update, context, env)
         except StaleAction as exc:
+            log_refused(query.data, exc)
             await _answer(query, error_text(env, exc), alert=False)
+            return None
+        except (NotAllowed, NotInScope) as exc:
+            log_refused(query.data, exc)
+            await _answer(query, error_text(env, exc), alert=True)
             return None
         except ChiboError as exc:
             await _answer(query, error_text(env, exc), alert=True)
@@ -293,6 +299,18 @@ def stranger_text(env: Visitor) -> str:
         "Hello! This is <b>Sổ tay Chi bộ</b>, the party-cell notebook of the Party Committee.\n"
         "To use it you need an invite link from your party committee's office "
         "(Văn phòng / Ban Tổ chức). Please ask them for one, then open the link."
+    )
+
+
+def log_refused(data: str | None, exc: Exception) -> None:
+    """Log a refused button as one warning line: its family and size, never its ids or text."""
+    raw = data or ""
+    family = re.match(r"[a-z_]{1,12}(?::[a-z_]{1,12})?", raw)
+    log.warning(
+        "refused button %s (%d bytes): %s",
+        family.group(0) if family else "?",
+        len(raw.encode()),
+        type(exc).__name__,
     )
 
 

@@ -1,14 +1,19 @@
-"""/start (with an invite code), /help, /language, /cancel."""
+"""/start (with an invite code), /help, /language, /cancel, and each person's command menu."""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+import logging
+from collections.abc import Iterable
 
-from domain.access import ALIASES, COMMAND_HELP, ROLE_NAMES, commands_for
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from domain.access import ALIASES, COMMAND_HELP, ROLE_NAMES, commands_for, menu_for
 from domain.errors import ChiboError
-from domain.i18n import SUPPORTED, translator
+from domain.i18n import SUPPORTED, pick_locale, translator
 from domain.text import h
+from domain.vocab import Role
 from handlers import flows
 from handlers.base import (
     Context,
@@ -24,7 +29,15 @@ from handlers.base import (
     show,
     stranger_text,
 )
+from services.context import AppContext
+from storage import access as access_facts
 from storage import drafts, people
+
+log = logging.getLogger(__name__)
+#: People whose menu one run of the menu job may set, and how often it runs (seconds): the
+#: menu is a convenience, so it takes a small share of Telegram's 30 calls a second.
+MENU_BATCH = 20
+MENU_EVERY = 15
 
 
 async def start(update: Update, context: Context) -> None:
@@ -52,6 +65,7 @@ async def start(update: Update, context: Context) -> None:
                 return
         else:
             env.who = who
+            await set_menu(context.bot, env.app, user.id, env.t.locale, who.role_set)
             await send(
                 env,
                 context,
@@ -132,6 +146,7 @@ async def language_chosen(update: Update, context: Context, env: Env) -> None:
     with env.db.transaction() as session:
         people.set_locale(session, person_id=env.who.person_id, locale=locale, now=env.now())
     env.t = translator(locale)
+    await set_menu(context.bot, env.app, env.user_id, locale, env.who.role_set)
     await show(update, env, context, env.t.gettext("Language set: English."))
 
 
@@ -145,6 +160,71 @@ async def cancel(update: Update, context: Context, env: Env) -> None:
     else:
         text = env.t.gettext("There is nothing to cancel.")
     await send(env, context, text)
+
+
+# --- The command menu ----------------------------------------------------------------------------
+
+
+def bot_commands(locale: str, commands: Iterable[str]) -> list[BotCommand]:
+    """Telegram's menu entries for ``commands``, described in ``locale``."""
+    t = translator(locale)
+    return [BotCommand(cmd, t.gettext(COMMAND_HELP[cmd])[:256]) for cmd in commands]
+
+
+def _menu_key(locale: str, roles: Iterable[Role]) -> tuple[str, tuple[str, ...]] | None:
+    commands = menu_for(roles)
+    return None if commands is None else (locale, tuple(commands))
+
+
+async def set_menu(
+    bot: Bot, app: AppContext, telegram_user_id: int, locale: str, roles: Iterable[Role]
+) -> bool:
+    """Offer a person, in their chat, the commands their roles allow, in their language (a
+    person without a role gets the default menu back). Returns False if it was already so."""
+    key = _menu_key(locale, roles)
+    menus: dict[int, object] = app.extras.setdefault("menus", {})
+    if telegram_user_id in menus and menus[telegram_user_id] == key:
+        return False
+    scope = BotCommandScopeChat(telegram_user_id)
+    try:
+        if key is None:
+            await bot.delete_my_commands(scope=scope)
+        else:
+            await bot.set_my_commands(bot_commands(key[0], key[1]), scope=scope)
+    except TelegramError as exc:
+        log.warning("command menu not set for one person: %s", type(exc).__name__)
+    menus[telegram_user_id] = key  # not retried on every run: the next change sets it again
+    return True
+
+
+async def sync_menus(application: Application, limit: int | None = None) -> int:
+    """Bring up to ``limit`` people's menus in line with their roles now (start-up, and roles
+    changed from the command line); returns how many menus were set."""
+    app: AppContext = application.bot_data["app"]
+    reachable = await app.db.read(access_facts.reachable_roles)
+    menus: dict[int, object] = app.extras.setdefault("menus", {})
+    done = 0
+    for uid, (stored, roles) in sorted(reachable.items()):
+        if limit is not None and done >= limit:
+            break
+        locale = pick_locale(stored, None, app.settings.locale)
+        if uid in menus and menus[uid] == _menu_key(locale, roles):
+            continue
+        done += await set_menu(application.bot, app, uid, locale, roles)
+    return done
+
+
+async def _menu_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await sync_menus(context.application, MENU_BATCH)
+
+
+def install_jobs(application: Application, app: AppContext) -> None:
+    """Keep everyone's menu in line with their roles, a batch at a time."""
+    del app  # the job reads the shared services from ``bot_data``
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            _menu_job, interval=MENU_EVERY, first=5, name="command-menus"
+        )
 
 
 def handlers() -> Handlers:

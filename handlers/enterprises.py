@@ -215,9 +215,10 @@ async def on_found(update: Update, context: Context, env: Env) -> None:
     """Asks which cell was founded, then records it with today's date."""
     args = parse_data(update.callback_query.data if update.callback_query else None, "ent:fnd")
     if len(args) == 2:
+        key, version = int_arg(args[0]), int_arg(args[1])
         with env.db.transaction() as session:
             cells = es.new_cells(session, person_id=_person(env))
-        rows = [[(truncate(n, 50), f"ent:fnd:{args[0]}:{args[1]}:{i}")] for i, n in cells]
+        rows = [[(truncate(n, 50), f"ent:fnd:{key}:{version}:{i}")] for i, n in cells]
         rows.append([(env.t.gettext("⬅️ The list"), "ent:list")])
         await show(update, env, context, env.t.gettext("Which new cell was founded?"), rows)
         return

@@ -42,6 +42,7 @@ from handlers.base import (
     button,
     error_text,
     load_env,
+    log_refused,
     mark_saved,
     send,
     show,
@@ -442,6 +443,7 @@ async def _stale_button(update: Update, context: Context) -> None:
     if query is None:
         return
     env: Visitor = load_env(update, context)
+    log_refused(query.data, StaleAction())
     await query.answer(error_text(env, StaleAction())[:200])
 
 

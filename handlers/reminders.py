@@ -44,6 +44,22 @@ async def deadlines(update: Update, context: Context, env: Env) -> None:
     await send(env, context, text, rows)
 
 
+@button
+async def on_deadlines_page(update: Update, context: Context, env: Env) -> None:
+    """Shows another page of a long /deadlines list."""
+    assert env.who is not None and update.callback_query is not None
+    args = parse_data(update.callback_query.data, "dl:p")
+    if len(args) != 1:
+        raise StaleAction()
+    page = int_arg(args[0])
+    owed = await env.read(
+        lambda session: sch.owed_by(
+            session, settings=env.app.settings, person_id=env.person_id, now=env.now()
+        )
+    )
+    await show(update, env, context, *sch.render_owed(owed, env.t, today=env.today(), page=page))
+
+
 def _settings_screen(env: Env, hour: int | None, muted: bool) -> tuple[str, Keyboard]:
     t = env.t
     shown = sending_hour(hour, _plan(env))
@@ -207,6 +223,7 @@ def handlers() -> Handlers:
     """The handlers of this module."""
     return [
         CommandHandler(["deadlines", "hanchot"], deadlines),
+        CallbackQueryHandler(on_deadlines_page, pattern=r"^dl:p:\d{1,4}$"),
         CommandHandler("settings", settings_command),
         CallbackQueryHandler(on_open, pattern=r"^rem:open:[a-z]+$"),
         CallbackQueryHandler(on_snooze, pattern=r"^rem:snz:\d+$"),

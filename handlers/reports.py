@@ -16,7 +16,7 @@ from telegram.ext import CommandHandler
 
 from documents.report_parts import STATE_ICONS, STATE_LABELS, period_label
 from documents.reports import chat_text, docx_bytes, docx_name
-from domain.access import CELL_WRITERS, LEADERS, may_use
+from domain import access
 from domain.errors import (
     AlreadyRecorded,
     ChiboError,
@@ -34,38 +34,33 @@ from handlers import flows
 from handlers.base import Context, Env, Handlers, Keyboard, button, command, mark_saved, send, show
 from handlers.callbacks import ID, Family, Field
 from handlers.reviews import watch_entry_text
-from storage import drafts, orgs, report_kinds, report_steps, reports, reviews
-from storage.models import Draft, ReportStatus, Role
+from storage import access as access_facts
+from storage import drafts, report_kinds, report_steps, reports, reviews
+from storage.models import Draft, ReportStatus
 from storage.report_steps import ReportStep
 
-#: Who sees the cells' standing: leaders at the top, and grassroots committee secretaries.
-SCOPE_ROLES = (*LEADERS, Role.GRASSROOTS_SECRETARY)
-#: Who sees the members under watch across cells (the Inspection Committee).
-WATCH_ROLES = (Role.INSPECTION,)
 LIST_MAX = 60
 
 
-def _writer_cells(env: Env) -> dict[int, str]:
+def _holder(env: Env, session: Session) -> access.Holder:
+    return access_facts.holder(session, env.person_id)
 
-    return {r.org_id: r.org_name for r in env.who.orgs_with(*CELL_WRITERS)}
+
+def _writer_cells(env: Env, session: Session) -> dict[int, str]:
+    return {c.id: c.name for c in access.writable_cells(_holder(env, session))}
 
 
-def _check_command(env: Env) -> None:
-
-    if not may_use("report", env.who.role_set):
+def _check_command(env: Env, session: Session) -> None:
+    if not access.may_use("report", _holder(env, session).roles):
         raise NotAllowed()
 
 
-def _require_writer(env: Env, org_id: int) -> None:
-    _check_command(env)
-    if org_id not in _writer_cells(env):
-        raise NotInScope()
+def _require_writer(env: Env, session: Session, org_id: int) -> None:
+    access.require_write(_holder(env, session), org_id, "report")
 
 
 def _scope_cells(env: Env, session: Session) -> list[int]:
-
-    roots = {r.org_id for r in env.who.orgs_with(*SCOPE_ROLES)}
-    return orgs.cells_under(session, roots, on=env.today()) if roots else []
+    return access.standing_cells(_holder(env, session), on=env.today())
 
 
 # --- Buttons: one declaration per family (data, pattern and parser) ----------------------------
@@ -120,7 +115,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
     today = env.today()
     lines = [_("📄 <b>Reports</b>")]
     rows: list[list[tuple[str, str]]] = []
-    for org_id, org_name in _writer_cells(env).items():
+    for org_id, org_name in _writer_cells(env, session).items():
         lines.append("")
         lines.append(f"<b>{h(org_name)}</b>")
         for kind in report_kinds.KINDS.values():
@@ -150,7 +145,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
                 row.append((truncate(label, 40), RPT_V.data(*_ref(org_id, kind, period.key))))
             if row:
                 rows.append(row)
-    if env.who.orgs_with(*SCOPE_ROLES):
+    if _holder(env, session).roots(access.STANDING_ROLES):
         lines.append("")
         lines.append(_("📊 Which cells submitted, per report:"))
         for kind in report_kinds.KINDS.values():
@@ -165,7 +160,7 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
                     for period in reports.recent_periods(session, kind, today)
                 ]
             )
-    if env.who.orgs_with(*WATCH_ROLES):
+    if _holder(env, session).roots(access.WATCH_ROLES):
         rows.append([(_("👁 Members under watch"), RPT_W.data())])
     if len(lines) == 1:
         lines.append(_("No report is due from you."))
@@ -186,15 +181,12 @@ async def report_command(update: Update, context: Context, env: Env) -> None:
         )
         if kind is None:
             raise InvalidInput(N_("Please give a period like 2026-Q4 or 2026."))
-        cells = _writer_cells(env)
-        if cells:
-            org_id = next(iter(cells))
-            with env.db.transaction() as session:
-                text, rows = _report_screen(env, session, org_id, kind, period.key)
-            await send(env, context, text, rows)
-            return
         with env.db.transaction() as session:
-            text, rows = _status_screen(env, session, kind, period.key)
+            cells = _writer_cells(env, session)
+            if cells:
+                text, rows = _report_screen(env, session, next(iter(cells)), kind, period.key)
+            else:
+                text, rows = _status_screen(env, session, kind, period.key)
         await send(env, context, text, rows)
         return
     with env.db.transaction() as session:
@@ -205,8 +197,8 @@ async def report_command(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_menu(update: Update, context: Context, env: Env) -> None:
     """Goes back to the reports menu."""
-    _check_command(env)
     with env.db.transaction() as session:
+        _check_command(env, session)
         text, rows = render_menu(env, session)
     await show(update, env, context, text, rows)
 
@@ -217,7 +209,7 @@ async def on_menu(update: Update, context: Context, env: Env) -> None:
 def _report_screen(
     env: Env, session: Session, org_id: int, kind: reports.ReportKind, period: str
 ) -> flows.Screen:
-    _require_writer(env, org_id)
+    _require_writer(env, session, org_id)
     _ = env.t.gettext
     v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
     ref = _ref(org_id, kind, period)
@@ -252,10 +244,10 @@ async def on_submit(update: Update, context: Context, env: Env) -> None:
     """Asks to confirm the submission."""
     args = RPT_S.args(update)
     org_id, kind, period = _target(args)
-    _require_writer(env, org_id)
     expected = args[3]
     _ = env.t.gettext
     with env.db.transaction() as session:
+        _require_writer(env, session, org_id)
         v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
     if v.submitted:
         raise AlreadyRecorded(N_("This report has already been submitted."))
@@ -286,9 +278,9 @@ async def on_confirm(update: Update, context: Context, env: Env) -> None:
 
     args = RPT_OK.args(update)
     org_id, kind, period = _target(args)
-    _require_writer(env, org_id)
     try:
         with env.db.transaction() as session:
+            _require_writer(env, session, org_id)
             done = reports.submit(
                 session,
                 org_id=org_id,
@@ -327,7 +319,6 @@ async def on_confirm(update: Update, context: Context, env: Env) -> None:
 async def on_docx(update: Update, context: Context, env: Env) -> None:
     """Sends the report as a Word document in the Party's layout."""
     org_id, kind, period = _target(RPT_D.args(update))
-    _require_writer(env, org_id)
     await _send_docx(update, context, env, org_id, kind, period)
 
 
@@ -335,10 +326,6 @@ async def on_docx(update: Update, context: Context, env: Env) -> None:
 async def on_leader_docx(update: Update, context: Context, env: Env) -> None:
     """Sends a cell's submitted report to a leader who has it in scope."""
     org_id, kind, period = _target(RPT_LD.args(update))
-    _check_command(env)
-    with env.db.transaction() as session:
-        if org_id not in _scope_cells(env, session):
-            raise NotInScope()
     await _send_docx(update, context, env, org_id, kind, period, submitted_only=True)
 
 
@@ -352,8 +339,13 @@ async def _send_docx(
     *,
     submitted_only: bool = False,
 ) -> None:
-
     with env.db.transaction() as session:
+        if not submitted_only:
+            _require_writer(env, session, org_id)
+        else:
+            _check_command(env, session)
+            if org_id not in _scope_cells(env, session):
+                raise NotInScope()
         v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
         if submitted_only and not v.submitted:
             raise InvalidInput(N_("This report is not submitted."))
@@ -390,7 +382,7 @@ async def _start_typed(
     update: Update, context: Context, env: Env, family: Family, step: ReportStep
 ) -> None:
     org_id, kind, period = _target(family.args(update))
-    _require_writer(env, org_id)
+    await env.read(lambda session: _require_writer(env, session, org_id))
     args = {"org": org_id, "kind": kind.code, "period": period, "step": step.value}
 
     def same(d: Draft) -> bool:
@@ -521,7 +513,7 @@ REPORT_FLOW = flows.Flow(
 def _status_screen(
     env: Env, session: Session, kind: reports.ReportKind, period: str
 ) -> flows.Screen:
-    _check_command(env)
+    _check_command(env, session)
     _ = env.t.gettext
     cells = _scope_cells(env, session)
     if not cells:
@@ -582,13 +574,10 @@ async def on_status(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_watch(update: Update, context: Context, env: Env) -> None:
     """Lists the members under watch in the cells of the Inspection Committee's scope."""
-
-    _check_command(env)
-    if not env.who.orgs_with(*WATCH_ROLES):
-        raise NotAllowed()
     _ = env.t.gettext
     with env.db.transaction() as session:
-        cells = _scope_cells(env, session)
+        _check_command(env, session)
+        cells = access.watch_cells(_holder(env, session), on=env.today())
         watch = reviews.watch_list(session, cell_ids=cells)
         reviews.note_list_read(
             session,

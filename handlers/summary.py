@@ -11,6 +11,7 @@ opens the current month.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -45,6 +46,8 @@ PATTERN = (
     r"^sum:(?:open|[a-z]{1,5}:\d{4}(?:-Q[1-4]|-\d{2})?:(?:-|o\d{1,10}|t[a-z0-9_]{1,32}):\d{1,4})$"
 )
 _DATA_RE = re.compile(PATTERN)
+#: Lines (and buttons) per page of a breakdown: 20 lines stay far below 4,096 characters.
+GROUPS_PER_PAGE = 20
 #: Views that name members: each look is audited (DOMAIN.md, "Personal data").
 NAMING_VIEWS = frozenset({"abs", "sign"})
 
@@ -75,7 +78,7 @@ async def _load(env: Env, period: Period, subject: Subject) -> tuple[store.Scope
     def query(session: Session) -> tuple[store.Scope, store.Summary]:
         return store.summary_for(
             session,
-            who=env.who,
+            person_id=env.who.person_id,
             period=period,
             subject=subject,
             today=env.today(),
@@ -181,41 +184,74 @@ async def summary_command(update: Update, context: Context, env: Env) -> None:
 async def _list(
     update: Update, context: Context, env: Env, view: str, s: store.Summary, page: int
 ) -> None:
-    pg = render.list_page(s, env.t, view, page)
     if view in NAMING_VIEWS:
         with env.db.transaction() as session:
             store.audit_view(
                 session, actor=env.who.actor(), what=f"view_{view}", summary=s, now=env.now()
             )
+    await show(update, env, context, *list_screen(env, view, s, page))
+
+
+def list_screen(env: Env, view: str, s: store.Summary, page: int) -> tuple[str, Keyboard]:
+    """One page of a list behind a figure: its lines, a button per cell shown, ‹ ›."""
+    pg = render.list_page(s, env.t, view, page)
     rows: list[list[tuple[str, str]]] = []
     cells = [(label, data("m", s.period, Subject("org", org_id=cid))) for label, cid in pg.cells]
     for i in range(0, len(cells), 3):
         rows.append(cells[i : i + 3])
-    paging = []
-    if pg.page > 0:
-        paging.append(("‹", data(view, s.period, s.subject.subject, pg.page - 1)))
-    if pg.page + 1 < pg.pages:
-        paging.append(("›", data(view, s.period, s.subject.subject, pg.page + 1)))
+    paging = _pager(view, s, pg.page, pg.pages)
     if paging:
         rows.append(paging)
     rows.append([_back(env, s)])
-    await show(update, env, context, pg.text, rows)
+    return pg.text, rows
+
+
+def _pager(view: str, s: store.Summary, page: int, pages: int) -> list[tuple[str, str]]:
+    """The ‹ › buttons of a paged screen."""
+    subject = s.subject.subject
+    paging = []
+    if page > 0:
+        paging.append(("‹", data(view, s.period, subject, page - 1)))
+    if page + 1 < pages:
+        paging.append(("›", data(view, s.period, subject, page + 1)))
+    return paging
+
+
+def breakdown_screen(env: Env, view: str, s: store.Summary, page: int) -> tuple[str, Keyboard]:
+    """One page of the breakdown by organization type (``bt``) or by party committee (``bc``):
+    :data:`GROUPS_PER_PAGE` lines and buttons, so a Khối of any size fits Telegram's limits."""
+    by_type = view == "bt"
+    groups = s.by_type if by_type else s.by_committee
+    pages = max(1, -(-len(groups) // GROUPS_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = groups[page * GROUPS_PER_PAGE : (page + 1) * GROUPS_PER_PAGE]
+    part = replace(s, by_type=shown) if by_type else replace(s, by_committee=shown)
+    text, with_cells = render.breakdown_text(part, env.t, "type" if by_type else "committee")
+    if pages > 1:
+        text += "\n\n" + h(
+            env.t.gettext("Page {page}/{pages} · {n} in all").format(
+                page=page + 1, pages=pages, n=len(groups)
+            )
+        )
+    rows: list[list[tuple[str, str]]] = []
+    for g in with_cells:
+        subject = (
+            Subject("type", type_code=g.key) if by_type else Subject("org", org_id=int(g.key))
+        )
+        if by_type and not g.key:
+            continue  # "not classified" is not a configured type
+        rows.append([(truncate(g.name(env.t.locale), 40), data("m", s.period, subject))])
+    paging = _pager(view, s, page, pages)
+    if paging:
+        rows.append(paging)
+    rows.append([_back(env, s)])
+    return text, rows
 
 
 async def _breakdown(
-    update: Update, context: Context, env: Env, view: str, s: store.Summary
+    update: Update, context: Context, env: Env, view: str, s: store.Summary, page: int
 ) -> None:
-    text, groups = render.breakdown_text(s, env.t, "type" if view == "bt" else "committee")
-    rows: list[list[tuple[str, str]]] = []
-    for g in groups:
-        subject = (
-            Subject("type", type_code=g.key) if view == "bt" else Subject("org", org_id=int(g.key))
-        )
-        if view == "bt" and not g.key:
-            continue  # "not classified" is not a configured type
-        rows.append([(truncate(g.name(env.t.locale), 40), data("m", s.period, subject))])
-    rows.append([_back(env, s)])
-    await show(update, env, context, text, rows)
+    await show(update, env, context, *breakdown_screen(env, view, s, page))
 
 
 async def _cell(
@@ -334,7 +370,7 @@ async def summary_button(update: Update, context: Context, env: Env) -> None:
     elif view in render.LISTS:
         await _list(update, context, env, view, s, page)
     elif view in ("bt", "bc"):
-        await _breakdown(update, context, env, view, s)
+        await _breakdown(update, context, env, view, s, page)
     elif view == "c":
         await _cell(update, context, env, s, scope)
     elif view in ("x", "d", "p", "pr"):

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from domain import access
 from domain.i18n import N_, Translator, pick_locale, translator
 from domain.rules.deadlines import (
     WorkCalendar,
@@ -45,10 +46,11 @@ from domain.rules.deadlines import (
 from domain.text import h
 from services import calendar
 from services.sender import DrainStats, Sender, group_rows
+from storage import access as access_facts
 from storage import obligations as ob
 from storage import orgs as orgs_store
 from storage import outbox
-from storage.models import OrgKind
+from storage.models import OrgKind, Role
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -839,11 +841,11 @@ def owed_by(
     cal = calendar.work_calendar(session, catalog)
     today = now.astimezone(settings.tz).date()
     orgs = ob.org_rows(session)
-    mine = ob.role_org_ids(session, person_id)
-    # Cells below a committee the person leads may fall back to them.
-    candidates = mine | {o.id for o in orgs.values() if o.parent_id in mine}
+    who = access.Holder(person_id, access_facts.grants(session, person_id))
+    candidates = access.deadline_orgs(who, {o.id: o.parent_id for o in orgs.values()})
     start, _end = window(catalog, today)
-    leader = person_id in ob.leaders(session, catalog.digest.roles)
+    digest_roles = frozenset(Role(r) for r in catalog.digest.roles)
+    leader = any(access.gets_digest(g.role, orgs[g.org_id].kind, digest_roles) for g in who.grants)
     items = ob.instances(
         session,
         catalog,
@@ -879,8 +881,27 @@ def owed_by(
     return out
 
 
-def render_owed(owed: Owed, t: Translator, *, today: date, days: int = 30) -> tuple[str, Keyboard]:
-    """The /deadlines screen."""
+def split_pages(lines: Sequence[str], budget: int) -> list[list[str]]:
+    """Whole lines in pages of at most ``budget`` characters (a line is never cut)."""
+    pages: list[list[str]] = [[]]
+    size = 0
+    for line in lines:
+        if pages[-1] and size + len(line) + 1 > budget:
+            pages.append([])
+            size = 0
+        pages[-1].append(line)
+        size += len(line) + 1
+    return pages
+
+
+#: Callback data of a /deadlines page.
+DEADLINES_PAGE = "dl:p:{page}"
+
+
+def render_owed(
+    owed: Owed, t: Translator, *, today: date, days: int = 30, page: int = 0
+) -> tuple[str, Keyboard]:
+    """One page of the /deadlines screen (a long list pages with ‹ ›)."""
     lines = [t.gettext("📅 <b>Your deadlines</b> (next {days} days)").format(days=days)]
     for title, items in (
         (t.gettext("<b>⚠️ Overdue</b>"), owed.overdue),
@@ -933,7 +954,21 @@ def render_owed(owed: Owed, t: Translator, *, today: date, days: int = 30) -> tu
             ).format(n=owed.late_orgs)
         )
         rows.append([(t.gettext(SUMMARY_BUTTON[0]), SUMMARY_BUTTON[1])])
-    return fit(lines, MESSAGE_BUDGET, t.gettext("(cut short: see /summary)")), rows
+    pages = split_pages(lines, MESSAGE_BUDGET - 100)
+    page = min(max(page, 0), len(pages) - 1)
+    text = "\n".join(pages[page])
+    if len(pages) > 1:
+        n = len(owed.overdue) + len(owed.upcoming)
+        text += "\n\n" + t.gettext("Page {page}/{pages} · {n} in all").format(
+            page=page + 1, pages=len(pages), n=n
+        )
+        paging = []
+        if page > 0:
+            paging.append(("‹", DEADLINES_PAGE.format(page=page - 1)))
+        if page + 1 < len(pages):
+            paging.append(("›", DEADLINES_PAGE.format(page=page + 1)))
+        rows = [paging, *rows]
+    return text, rows
 
 
 # --- Notices and briefings ---------------------------------------------------------------------

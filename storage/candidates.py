@@ -27,8 +27,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from domain.access import CELL_WRITERS
-from domain.errors import AlreadyRecorded, ChiboError, InvalidInput, NotAllowed, StaleAction
+from domain.errors import AlreadyRecorded, ChiboError, InvalidInput, StaleAction
 from domain.i18n import N_
 from domain.rules import candidates as rules
 from domain.rules.candidates import CandidateClosed, CandidateRules, RuleViolated, Violation
@@ -38,7 +37,7 @@ from domain.text import clean, fold
 from domain.vocab import CandidateStage, IntroducerForm, PriorityGroup
 from storage import drafts, membership, obligations, orgs
 from storage.audit import Actor, record, snapshot
-from storage.meetings import CellRef, writable_cells
+from storage.meetings import CellRef, require_writer, writable_cells
 from storage.models import (
     Candidate,
     CandidateConsideration,
@@ -50,7 +49,6 @@ from storage.models import (
     MemberStatus,
     Organization,
     Person,
-    RoleAssignment,
 )
 from storage.seed import get_setting
 
@@ -110,21 +108,6 @@ _BAD_DATE = N_("Please type the date as day/month/year, for example 05/11/2026."
 def cells(session: Session, *, person_id: int) -> list[CellRef]:
     """The cells whose candidates the person manages (secretary or deputy)."""
     return writable_cells(session, person_id=person_id)
-
-
-def _require_writer(session: Session, person_id: int, org_id: int) -> Organization:
-    held = session.scalar(
-        select(RoleAssignment.id).where(
-            RoleAssignment.person_id == person_id,
-            RoleAssignment.org_id == org_id,
-            RoleAssignment.role.in_(CELL_WRITERS),
-            RoleAssignment.revoked_at.is_(None),
-        )
-    )
-    org = session.get(Organization, org_id)
-    if held is None or org is None or not org.kind.holds_meetings:
-        raise NotAllowed()
-    return org
 
 
 def _actor(session: Session, person_id: int) -> Actor:
@@ -283,7 +266,7 @@ class CellList:
 
 def cell_list(session: Session, *, person_id: int, org_id: int, today: date) -> CellList:
     """The cell's open files in pipeline order (closed files are only counted)."""
-    org = _require_writer(session, person_id, org_id)
+    org = require_writer(session, person_id, org_id)
     cal, rs = work_calendar(session), candidate_rules(session)
     rows = session.scalars(
         select(Candidate).where(Candidate.org_id == org_id).order_by(Candidate.name_folded)
@@ -314,7 +297,7 @@ def _candidate(session: Session, person_id: int, candidate_id: int) -> Candidate
     c = session.get(Candidate, candidate_id)
     if c is None:
         raise StaleAction()
-    _require_writer(session, person_id, c.org_id)
+    require_writer(session, person_id, c.org_id)
     return c
 
 
@@ -353,7 +336,7 @@ def _guard(session: Session, person_id: int, draft_id: int, *states: State) -> D
         raise StaleAction()
     org_id = draft.data.get("org_id")
     if org_id:
-        _require_writer(session, person_id, int(org_id))
+        require_writer(session, person_id, int(org_id))
     return draft
 
 
@@ -381,7 +364,7 @@ def cancel(session: Session, *, person_id: int, draft_id: int) -> bool:
 
 def start_add(session: Session, *, person_id: int, org_id: int, now: datetime) -> Draft:
     """Start adding an outstanding non-member to the cell's list: the name is asked first."""
-    _require_writer(session, person_id, org_id)
+    require_writer(session, person_id, org_id)
     return _start(session, person_id, State.NAME, {"org_id": org_id, "groups": []}, now)
 
 
@@ -624,7 +607,7 @@ def _event(
 
 def start_consider(session: Session, *, person_id: int, org_id: int, now: datetime) -> Draft:
     """Open the month's consideration of the cell's list."""
-    _require_writer(session, person_id, org_id)
+    require_writer(session, person_id, org_id)
     return _start(
         session, person_id, State.CONSIDER, {"org_id": org_id, "cls": [], "prop": []}, now
     )
@@ -779,7 +762,7 @@ def meeting_asks(session: Session, *, person_id: int, meeting_id: int) -> bool:
         return False
     if not (meeting.content or {}).get("new_members"):
         return False
-    _require_writer(session, person_id, meeting.org_id)
+    require_writer(session, person_id, meeting.org_id)
     done = session.scalar(
         select(CandidateConsideration.id).where(
             CandidateConsideration.org_id == meeting.org_id,
@@ -797,7 +780,7 @@ def record_from_meeting(
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or meeting.deleted_at is not None:
         raise StaleAction()
-    _require_writer(session, person_id, meeting.org_id)
+    require_writer(session, person_id, meeting.org_id)
     first = _record_consideration(
         session, meeting.org_id, meeting.held_on, person_id, now, meeting_id
     )

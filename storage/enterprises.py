@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from domain.access import LEADERS
-from domain.errors import ChiboError, InvalidInput, NotAllowed, StaleAction
+from domain import access
+from domain.errors import ChiboError, InvalidInput, NotAllowed, NotInScope, StaleAction
 from domain.i18n import N_
 from domain.text import clean, fold
 from domain.vocab import EnterpriseStatus
+from storage import access as access_facts
 from storage import drafts
 from storage.audit import Actor, record, snapshot
 from storage.models import (
@@ -29,9 +30,7 @@ from storage.models import (
     Enterprise,
     EnterpriseEvent,
     Organization,
-    OrgKind,
     Person,
-    RoleAssignment,
 )
 
 RULE_SOURCE = (
@@ -53,20 +52,16 @@ class EnterpriseChanged(ChiboError):
 
 def _top_of_person(session: Session, person_id: int) -> Organization:
     """The top organization whose office the person works in (a leader's role there)."""
-    org = session.scalar(
-        select(Organization)
-        .join(RoleAssignment, RoleAssignment.org_id == Organization.id)
-        .where(
-            RoleAssignment.person_id == person_id,
-            RoleAssignment.revoked_at.is_(None),
-            RoleAssignment.role.in_(LEADERS),
-            Organization.kind == OrgKind.TOP,
-        )
-        .order_by(Organization.id)
-    )
+    top = access.office_top(access_facts.holder(session, person_id))
+    org = session.get(Organization, top) if top is not None else None
     if org is None:
         raise NotAllowed()
     return org
+
+
+def _founding_cells(session: Session, person_id: int) -> set[int]:
+    """The cells of the person's own tree a founded enterprise may point at."""
+    return {c.id for c in access.founding_cells(access_facts.holder(session, person_id))}
 
 
 def _actor(session: Session, person_id: int) -> Actor:
@@ -305,6 +300,8 @@ def advance(
         org = session.get(Organization, founded_org_id) if founded_org_id else None
         if org is None or not org.kind.holds_meetings:
             raise InvalidInput(N_("Please choose the new cell in the organization tree."))
+        if org.id not in _founding_cells(session, person_id):
+            raise NotInScope()
         e.founded_org_id = org.id
         e.founded_on = day
         detail["org_id"] = org.id
@@ -330,7 +327,7 @@ def advance(
 
 def new_cells(session: Session, *, person_id: int) -> list[tuple[int, str]]:
     """Cells of the tree that a founded enterprise may point at (not already used)."""
-    _top_of_person(session, person_id)
+    allowed = _founding_cells(session, person_id)
     used = set(
         session.scalars(
             select(Enterprise.founded_org_id).where(Enterprise.founded_org_id.is_not(None))
@@ -341,7 +338,7 @@ def new_cells(session: Session, *, person_id: int) -> list[tuple[int, str]]:
             Organization.created_at.desc(), Organization.id.desc()
         )
     ).all()
-    return [(i, n) for i, n, k in rows if k.holds_meetings and i not in used][:10]
+    return [(i, n) for i, n, k in rows if i in allowed and i not in used][:10]
 
 
 # --- The /enterprises conversation (typed answers, one draft) ----------------------------------

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, delete, distinct, extract, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from domain import access
 from domain.calendar import DATA, Catalog, ObligationSpec
 from domain.rules.candidates import CandidateRules, ceremony_due, decision_due
 from domain.rules.deadlines import (
@@ -638,9 +639,8 @@ def recipients(
 ) -> dict[str, list[Recipient]]:
     """Instance key → who is reminded.
 
-    The holders of the obligation's roles in the owing organization; when there is none, the
-    secretary of the grassroots party committee above (``fallback``). A cell with nobody to
-    remind (directly under the top organization) gets no reminder: leaders see it in the digest.
+    Who is decided by :func:`domain.access.reminded`: the holders of the obligation's roles in
+    the owing organization, else the grassroots committee's secretary above (``fallback``).
     """
     wanted = {i.org_id for i in items}
     wanted |= {p for i in wanted if (p := orgs[i].parent_id) is not None}
@@ -650,22 +650,14 @@ def recipients(
         spec = catalog.get(inst.obligation)
         if spec is None:
             continue
-        people = list(
-            dict.fromkeys(p for p, role in holders.get(inst.org_id, []) if role in spec.remind)
-        )
-        if people:
-            out[inst.key] = [Recipient(p) for p in people]
-            continue
         parent = orgs[inst.org_id].parent_id
-        if parent is not None and orgs[parent].kind is OrgKind.COMMITTEE:
-            above = list(
-                dict.fromkeys(
-                    p for p, role in holders.get(parent, []) if role is Role.GRASSROOTS_SECRETARY
-                )
-            )
-            out[inst.key] = [Recipient(p, fallback=True) for p in above]
-        else:
-            out[inst.key] = []
+        people, fallback = access.reminded(
+            spec.remind,
+            holders.get(inst.org_id, []),
+            parent_kind=orgs[parent].kind if parent is not None else None,
+            above=holders.get(parent, []) if parent is not None else [],
+        )
+        out[inst.key] = [Recipient(p, fallback=fallback) for p in people]
     return out
 
 
@@ -717,40 +709,34 @@ def people_info(session: Session, ids: Iterable[int]) -> dict[int, PersonInfo]:
     return {r[0]: PersonInfo(*r) for r in rows}
 
 
+def _assignments(session: Session, roles: Iterable[Role]) -> list[tuple[int, Role, OrgKind]]:
+    """(person, role, kind of the organization) of the active assignments of ``roles``."""
+    return [
+        (p, r, k)
+        for p, r, k in session.execute(
+            select(RoleAssignment.person_id, RoleAssignment.role, Organization.kind)
+            .join(Organization, Organization.id == RoleAssignment.org_id)
+            .where(RoleAssignment.role.in_(list(roles)), RoleAssignment.revoked_at.is_(None))
+            .order_by(RoleAssignment.person_id)
+        )
+    ]
+
+
 def leaders(session: Session, roles: Iterable[str]) -> list[int]:
-    """People holding one of ``roles`` on the top organization (digest recipients)."""
-    wanted = [Role(r) for r in roles]
+    """Who receives the leaders' digest (:func:`domain.access.gets_digest`)."""
+    wanted = frozenset(Role(r) for r in roles)
     return list(
         dict.fromkeys(
-            session.scalars(
-                select(RoleAssignment.person_id)
-                .join(Organization, Organization.id == RoleAssignment.org_id)
-                .where(
-                    Organization.kind == OrgKind.TOP,
-                    RoleAssignment.role.in_(wanted),
-                    RoleAssignment.revoked_at.is_(None),
-                )
-                .order_by(RoleAssignment.person_id)
-            )
+            p
+            for p, role, kind in _assignments(session, wanted)
+            if access.gets_digest(role, kind, wanted)
         )
     )
 
 
 def admins(session: Session) -> list[int]:
-    """Who is told about unreachable people: admins, else the top's Organization Board."""
-    for roles, top_only in (([Role.ADMIN], False), ([Role.ORGANIZATION], True)):
-        stmt = (
-            select(RoleAssignment.person_id)
-            .join(Organization, Organization.id == RoleAssignment.org_id)
-            .where(RoleAssignment.role.in_(roles), RoleAssignment.revoked_at.is_(None))
-            .order_by(RoleAssignment.person_id)
-        )
-        if top_only:
-            stmt = stmt.where(Organization.kind == OrgKind.TOP)
-        found = list(dict.fromkeys(session.scalars(stmt)))
-        if found:
-            return found
-    return []
+    """Who is told about unreachable people (:func:`domain.access.told_of_unreachable`)."""
+    return access.told_of_unreachable(_assignments(session, [Role.ADMIN, Role.ORGANIZATION]))
 
 
 # --- Snoozes and preferences -------------------------------------------------------------------
@@ -1232,12 +1218,7 @@ def scope_recipients(session: Session, scope: dict[str, Any], *, on: date) -> li
         raise ValueError(f"unknown scope {scope!r}")
     holders = role_holders(session, wanted)
     return sorted(
-        {
-            pid
-            for items in holders.values()
-            for pid, role in items
-            if role in (Role.SECRETARY, Role.GRASSROOTS_SECRETARY)
-        }
+        {pid for items in holders.values() for pid, role in items if access.gets_notice(role)}
     )
 
 

@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from domain.errors import ChiboError, NotAllowed, NotFound, NotInScope
+from domain import access
+from domain.errors import ChiboError, NotFound, NotInScope
 from domain.i18n import N_
 from domain.rules import reviews as review_rules
 from domain.rules.attendance import attendance_rate, three_months_rule
@@ -33,6 +34,7 @@ from domain.rules.deadlines import Standing, period_standing
 from domain.rules.membership import counting_day
 from domain.rules.periods import Period
 from domain.rules.reviews import report_state
+from storage import access as access_facts
 from storage import figures, membership, obligations, reports, reviews
 from storage.audit import Actor, record
 from storage.candidates_summary import Pipeline, pipeline
@@ -54,8 +56,7 @@ from storage.models import (
     SignGroup,
     StudyModel,
 )
-from storage.orgs import cells_under, descendants
-from storage.people import Identity
+from storage.orgs import descendants
 from storage.seed import get_setting
 
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -101,51 +102,20 @@ class FuturePeriod(ChiboError):
 # --- Scope -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Scope:
-    """What a person may see: the organizations their roles point at and everything below."""
-
-    roots: frozenset[int]
-    reachable: frozenset[int]  # the roots and every organization below them
-    cell_ids: tuple[int, ...]  # the cells in scope that are active on the reference day
-    sees_all: bool  # a leader on the top organization
-
-    def allows(self, org_id: int) -> bool:
-        """Tell whether ``org_id`` is at or below one of the scope's roots."""
-        return org_id in self.reachable
+#: What a person may see (decided by :func:`domain.access.summary_scope`).
+Scope = access.Scope
 
 
-def scope_of(session: Session, who: Identity, *, on: date) -> Scope:
-    """The scope of a person's active roles; :class:`NotAllowed` when they hold none.
-
-    Every role is scoped to an organization; the person sees that organization and everything
-    below it. A leader on the top organization therefore sees everything, a grassroots party
-    committee's secretary its cells, a cell secretary / deputy / committee member / follower
-    their cell. Several roles add up.
-    """
-    roots = frozenset(r.org_id for r in who.roles)
-    if not roots:
-        raise NotAllowed()
-    return scope_under(session, roots, on=on)
+def scope_of(session: Session, person_id: int, *, on: date) -> Scope:
+    """The scope of a person's active roles, read in this session; :class:`NotAllowed` when
+    they hold none (see :func:`domain.access.summary_scope`)."""
+    return access.summary_scope(access_facts.holder(session, person_id), on=on)
 
 
 def scope_under(session: Session, roots: Iterable[int], *, on: date) -> Scope:
     """The scope of everything at or below ``roots`` (the CLI's ``--org``)."""
-    root_set = frozenset(roots)
-    reachable = frozenset(descendants(session, set(root_set)))
-    tops = set(
-        session.scalars(
-            select(Organization.id).where(
-                Organization.id.in_(root_set), Organization.kind == OrgKind.TOP
-            )
-        )
-    )
-    return Scope(
-        roots=root_set,
-        reachable=reachable,
-        cell_ids=tuple(cells_under(session, set(root_set), on=on)),
-        sees_all=bool(tops),
-    )
+    root_set = set(roots)
+    return access.scope_over(access_facts.subtree(session, root_set), root_set, on=on)
 
 
 @dataclass(frozen=True)
@@ -251,7 +221,7 @@ def _cell_types(session: Session, cell_ids: Iterable[int]) -> dict[int, str | No
 def summary_for(
     session: Session,
     *,
-    who: Identity,
+    person_id: int,
     period: Period,
     subject: Subject,
     today: date,
@@ -263,7 +233,7 @@ def summary_for(
     summary of ``subject`` for ``period`` (``kinds``: the reports cells owe, see
     :data:`storage.report_kinds.KINDS`). Raises :class:`NotAllowed` (no role left),
     :class:`NotInScope` (a subject outside the scope) or :class:`FuturePeriod`."""
-    scope = scope_of(session, who, on=min(period.end, today))
+    scope = scope_of(session, person_id, on=min(period.end, today))
     summary = build_summary(
         session,
         scope=scope,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from domain.errors import NotInScope
+from domain.errors import NotInScope, StaleAction
 from domain.rules.meetings import CONTENT_ITEMS
 from domain.text import h, truncate
 from handlers import flows
@@ -137,6 +137,8 @@ async def on_list(update: Update, context: Context, env: Env) -> None:
     with env.db.transaction() as session:
         if args:
             org_id = args[0]
+            if not org_id:
+                raise StaleAction()
         else:
             cells = m.writable_cells(session, person_id=_person(env)) or m.readable_cells(
                 session, person_id=_person(env)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from domain.access import CELL_WRITERS, may_use
-from domain.errors import InvalidInput, NotAllowed, NotInScope
+from sqlalchemy.orm import Session
+
+from domain import access
+from domain.errors import InvalidInput
 from domain.i18n import N_
 from domain.rules import reviews as rules
 from domain.rules.periods import PeriodError, parse_period
@@ -11,6 +13,7 @@ from domain.rules.signs import PREFIXES
 from domain.text import truncate
 from handlers.base import Env
 from handlers.callbacks import ID, MONTH, YEAR, Family, choice
+from storage import access as access_facts
 from storage.models import MemberStatus, ReviewOutcome, SignGroup
 
 PAGE = 30  # members per screen (two per row)
@@ -128,19 +131,22 @@ CMT_ALL = Family("cmt:all", (ID,))
 CMT_END = Family("cmt:end", (ID,))
 
 
-def writer_cells(env: Env) -> dict[int, str]:
-    """The cells the person manages (secretary or deputy), id → name."""
+def writer_cells(session: Session, env: Env) -> dict[int, str]:
+    """The cells the person manages (secretary or deputy), id → name, read in ``session``."""
+    who = access_facts.holder(session, env.person_id)
+    return {c.id: c.name for c in access.writable_cells(who)}
 
-    return {r.org_id: r.org_name for r in env.who.orgs_with(*CELL_WRITERS)}
+
+def reader_cells(session: Session, env: Env) -> dict[int, str]:
+    """The cells whose commitments the person reads (secretary, deputy or committee member)."""
+    who = access_facts.holder(session, env.person_id)
+    return {c.id: c.name for c in access.commitment_cells(who)}
 
 
-def require_writer(env: Env, org_id: int, command_name: str = "review") -> None:
-    """Check again, on every press, that the person may write this cell's records."""
-
-    if not may_use(command_name, env.who.role_set):
-        raise NotAllowed()
-    if org_id not in writer_cells(env):
-        raise NotInScope()
+def require_writer(session: Session, env: Env, org_id: int, command_name: str = "review") -> None:
+    """Check again, on every press and in the step's transaction, that the person may write
+    this cell's records."""
+    access.require_write(access_facts.holder(session, env.person_id), org_id, command_name)
 
 
 def _name(name: str) -> str:

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 from telegram import Update
 
 from documents.report_parts import GROUP_LABELS, group_label
-from domain.access import CELL_WRITERS
 from domain.errors import InvalidInput, NotAllowed, StaleAction
 from domain.i18n import N_
 from domain.text import h, truncate
@@ -33,6 +32,7 @@ from handlers.reviews.buttons import (
     PAGE,
     _name,
     _status_note,
+    reader_cells,
     require_writer,
     writer_cells,
 )
@@ -41,12 +41,7 @@ from handlers.reviews.review import (
 )
 from storage import drafts, reviews
 from storage import review_steps as steps
-from storage.models import Draft, Role, SignGroup
-
-
-def _reader_cells(env: Env) -> dict[int, str]:
-
-    return {r.org_id: r.org_name for r in env.who.orgs_with(*CELL_WRITERS, Role.COMMITTEE_MEMBER)}
+from storage.models import Draft, SignGroup
 
 
 @command("commitments")
@@ -62,7 +57,7 @@ async def commitments_command(update: Update, context: Context, env: Env) -> Non
             raise InvalidInput(N_("Please give a year like 2026.")) from exc
         if not 2000 <= year <= today.year + 1:
             raise InvalidInput(N_("Please give a year like 2026."))
-    writers = writer_cells(env)
+    writers = await env.read(lambda session: writer_cells(session, env))
     if len(writers) > 1:
         rows = [[(truncate(name, 40), CMT_CELL.data(oid, year))] for oid, name in writers.items()]
         await send(env, context, env.t.gettext("Which cell?"), rows)
@@ -70,10 +65,10 @@ async def commitments_command(update: Update, context: Context, env: Env) -> Non
     if writers:
         await _start_commitments(update, context, env, next(iter(writers)), year)
         return
-    readers = _reader_cells(env)
-    if not readers:
-        raise NotAllowed()
     with env.db.transaction() as session:
+        readers = reader_cells(session, env)
+        if not readers:
+            raise NotAllowed()
         texts = [
             _commitments_text(env, reviews.commitment_board(session, org_id=oid, year=year))
             for oid in readers
@@ -98,7 +93,7 @@ async def _start_commitments(
 async def on_commitments_cell(update: Update, context: Context, env: Env) -> None:
     """Opens the commitments of the chosen cell."""
     org, year = CMT_CELL.args(update)
-    require_writer(env, org, "commitments")
+    await env.read(lambda session: require_writer(session, env, org, "commitments"))
     if not 2000 <= year <= env.today().year + 1:
         raise StaleAction()
     await _start_commitments(update, context, env, org, year)

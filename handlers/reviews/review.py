@@ -49,7 +49,7 @@ async def review_command(update: Update, context: Context, env: Env) -> None:
     """Opens the month's review board of the secretary's cell (or asks which cell)."""
 
     year, month = _month_arg(env, list(context.args or []))
-    cells = writer_cells(env)
+    cells = await env.read(lambda session: writer_cells(session, env))
     if not cells:
         raise NotAllowed()
     if len(cells) > 1:
@@ -90,7 +90,7 @@ async def _start_review(
 async def on_review_cell(update: Update, context: Context, env: Env) -> None:
     """Starts the review of the chosen cell."""
     org, year, month = REV_CELL.args(update)
-    require_writer(env, org)
+    await env.read(lambda session: require_writer(session, env, org))
     rules.check_review_month(year, month, env.today())
     await _start_review(update, context, env, org, year, month)
 

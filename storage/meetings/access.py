@@ -11,18 +11,12 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.access import CELL_WRITERS
+from domain import access
 from domain.errors import NotAllowed
 from domain.rules.attendance import can_vote_on_admission, full_member_counts
-from storage import orgs
+from storage import access as access_facts
 from storage.audit import Actor
-from storage.models import (
-    Member,
-    MemberStatus,
-    Organization,
-    Person,
-    RoleAssignment,
-)
+from storage.models import Member, MemberStatus, Organization, Person
 from storage.seed import get_setting
 
 FLOW = "meeting"
@@ -107,36 +101,16 @@ def _active_cell(org: Organization | None, today: date | None = None) -> bool:
 
 def writable_cells(session: Session, *, person_id: int) -> list[CellRef]:
     """The cells whose meetings the person records (secretary or deputy of the cell)."""
-    rows = session.scalars(
-        select(Organization)
-        .join(RoleAssignment, RoleAssignment.org_id == Organization.id)
-        .where(
-            RoleAssignment.person_id == person_id,
-            RoleAssignment.revoked_at.is_(None),
-            RoleAssignment.role.in_(CELL_WRITERS),
-            Organization.kind.in_(orgs.CELL_KINDS),
-        )
-        .order_by(Organization.code)
-    ).unique()
-    seen: dict[int, CellRef] = {}
-    for org in rows:
-        seen.setdefault(org.id, CellRef(org.id, org.code, org.name))
-    return list(seen.values())
+    who = access_facts.holder(session, person_id)
+    return [CellRef(c.id, c.code, c.name) for c in access.writable_cells(who)]
 
 
 def _require_writer(session: Session, person_id: int, org_id: int) -> Organization:
     """The cell, if the person may write its records; otherwise :class:`NotAllowed`."""
-    held = session.scalar(
-        select(RoleAssignment.id).where(
-            RoleAssignment.person_id == person_id,
-            RoleAssignment.org_id == org_id,
-            RoleAssignment.role.in_(CELL_WRITERS),
-            RoleAssignment.revoked_at.is_(None),
-        )
-    )
-    org = session.get(Organization, org_id)
-    if held is None or org is None or not org.kind.holds_meetings:
+    if not access.may_write(access_facts.holder(session, person_id), org_id):
         raise NotAllowed()
+    org = session.get(Organization, org_id)
+    assert org is not None
     return org
 
 
@@ -147,26 +121,12 @@ require_writer = _require_writer
 def readable_cells(session: Session, *, person_id: int) -> list[CellRef]:
     """The cells whose meetings the person may read: at or below any organization where
     they hold a role (leaders at the top organization read every cell)."""
-    role_orgs = set(
-        session.scalars(
-            select(RoleAssignment.org_id).where(
-                RoleAssignment.person_id == person_id, RoleAssignment.revoked_at.is_(None)
-            )
-        )
-    )
-    ids = orgs.cells_under(session, role_orgs)
-    if not ids:
-        return []
-    rows = session.execute(
-        select(Organization.id, Organization.code, Organization.name)
-        .where(Organization.id.in_(ids))
-        .order_by(Organization.code)
-    ).all()
-    return [CellRef(i, c, n) for i, c, n in rows]
+    who = access_facts.holder(session, person_id)
+    return [CellRef(c.id, c.code, c.name) for c in access.readable_cells(who)]
 
 
 def _require_reader(session: Session, person_id: int, org_id: int) -> Organization:
-    if org_id not in {c.id for c in readable_cells(session, person_id=person_id)}:
+    if not access.may_read(access_facts.holder(session, person_id), org_id):
         raise NotAllowed()
     org = session.get(Organization, org_id)
     assert org is not None

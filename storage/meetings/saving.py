@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from domain import access
 from domain.errors import AlreadyRecorded, InvalidInput, NotFound
 from domain.i18n import N_
 from domain.rules import meetings as rules
@@ -32,7 +33,6 @@ from storage.models import (
     OrgKind,
     Outbox,
     OutboxStatus,
-    Role,
     RoleAssignment,
 )
 from storage.seed import get_setting
@@ -308,7 +308,7 @@ def queue_flag_notice(
         select(RoleAssignment.person_id)
         .where(
             RoleAssignment.org_id == top.id,
-            RoleAssignment.role == Role.ORGANIZATION,
+            RoleAssignment.role.in_(access.THREE_MONTHS_BOARD),
             RoleAssignment.revoked_at.is_(None),
         )
         .distinct()

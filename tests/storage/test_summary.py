@@ -351,7 +351,7 @@ def summarize(
 ) -> Summary:
     """The summary a demo user sees."""
     with db.transaction() as session:
-        scope = scope_of(session, who(session, khoi, key), on=TODAY)
+        scope = scope_of(session, who(session, khoi, key).person_id, on=TODAY)
         return build_summary(
             session,
             scope=scope,
@@ -381,7 +381,7 @@ def test_a_leader_sees_every_cell_a_committee_secretary_its_cells_a_secretary_he
         codes = {
             key: {
                 session.get(Organization, cid).code  # type: ignore[union-attr]
-                for cid in scope_of(session, who(session, khoi, key), on=TODAY).cell_ids
+                for cid in scope_of(session, who(session, khoi, key).person_id, on=TODAY).cell_ids
             }
             for key in ("lanh_dao", "bt_syt", "bt_bv", "to_chuc")
         }
@@ -393,8 +393,8 @@ def test_a_leader_sees_every_cell_a_committee_secretary_its_cells_a_secretary_he
 
 def test_nobody_reaches_outside_their_scope(db: Database, khoi: DemoKhoi) -> None:
     with db.transaction() as session:
-        bv = scope_of(session, who(session, khoi, "bt_bv"), on=TODAY)
-        syt = scope_of(session, who(session, khoi, "bt_syt"), on=TODAY)
+        bv = scope_of(session, who(session, khoi, "bt_bv").person_id, on=TODAY)
+        syt = scope_of(session, who(session, khoi, "bt_syt").person_id, on=TODAY)
         with pytest.raises(NotInScope):
             resolve_subject(session, bv, Subject("org", org_id=khoi.orgs["DBSYT"]))
         with pytest.raises(NotInScope):
@@ -420,7 +420,7 @@ def test_a_revoked_role_leaves_no_scope(db: Database, khoi: DemoKhoi) -> None:
         assert row is not None
         row.revoked_at = NOW
     with db.transaction() as session, pytest.raises(NotAllowed):
-        scope_of(session, who(session, khoi, "lanh_dao"), on=TODAY)
+        scope_of(session, who(session, khoi, "lanh_dao").person_id, on=TODAY)
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -670,7 +670,7 @@ def test_deleted_meetings_do_not_count(db: Database, khoi: DemoKhoi) -> None:
 def test_one_cell_month_by_month(db: Database, story: Records) -> None:
     k = _khoi(db)
     with db.transaction() as session:
-        scope = scope_of(session, who(session, k, "bt_syt"), on=TODAY)
+        scope = scope_of(session, who(session, k, "bt_syt").person_id, on=TODAY)
         year = cell_year(
             session,
             scope=scope,
@@ -788,7 +788,7 @@ def test_the_khoi_rolls_up_the_submitted_plan_reports(db: Database, story: Recor
             today=TODAY,
         )
     with db.transaction() as session:
-        scope = scope_of(session, who(session, khoi, "lanh_dao"), on=TODAY)
+        scope = scope_of(session, who(session, khoi, "lanh_dao").person_id, on=TODAY)
         rollup = plan_rollup(session, scope=scope, year=2026, today=TODAY)
     assert [code for code, _name in rollup.on_time] == ["CBVP-SYT"]
     assert sorted(code for code, _name in rollup.late) == ["CBBV-DK", "CBDIEN"]

@@ -1,0 +1,70 @@
+"""The facts the access policy (:mod:`domain.access`) decides on, read in the caller's session.
+
+A use case calls :func:`holder` inside its own transaction, so a role revoked a moment ago is
+already gone, then asks the policy. Nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.access import Grant, Holder, OrgNode
+from storage.models import Organization, Person, Role, RoleAssignment
+
+_NODE = (
+    Organization.id,
+    Organization.parent_id,
+    Organization.kind,
+    Organization.code,
+    Organization.name,
+    Organization.active_from,
+    Organization.active_to,
+)
+
+
+def grants(session: Session, person_id: int) -> tuple[Grant, ...]:
+    """The person's active role assignments, in the order they were granted."""
+    rows = session.execute(
+        select(RoleAssignment.role, RoleAssignment.org_id)
+        .where(RoleAssignment.person_id == person_id, RoleAssignment.revoked_at.is_(None))
+        .order_by(RoleAssignment.id)
+    ).all()
+    return tuple(Grant(role, org_id) for role, org_id in rows)
+
+
+def subtree(session: Session, roots: Iterable[int]) -> dict[int, OrgNode]:
+    """``roots`` and every organization below them (recursive CTE, portable)."""
+    ids = sorted(set(roots))
+    if not ids:
+        return {}
+    tree = select(Organization.id).where(Organization.id.in_(ids)).cte("tree", recursive=True)
+    tree = tree.union_all(select(Organization.id).where(Organization.parent_id == tree.c.id))
+    rows = session.execute(select(*_NODE).where(Organization.id.in_(select(tree.c.id)))).all()
+    return {r[0]: OrgNode(*r) for r in rows}
+
+
+def holder(session: Session, person_id: int) -> Holder:
+    """The person's role assignments and the organizations at or below them."""
+    held = grants(session, person_id)
+    return Holder(person_id, held, subtree(session, {g.org_id for g in held}))
+
+
+def reachable_roles(session: Session) -> dict[int, tuple[str | None, frozenset[Role]]]:
+    """Telegram user id → (stored language, active roles) of every person the bot can reach."""
+    out: dict[int, tuple[str | None, set[Role]]] = {}
+    rows = session.execute(
+        select(Person.telegram_user_id, Person.locale, RoleAssignment.role)
+        .outerjoin(
+            RoleAssignment,
+            (RoleAssignment.person_id == Person.id) & RoleAssignment.revoked_at.is_(None),
+        )
+        .where(Person.telegram_user_id.is_not(None), Person.blocked_at.is_(None))
+    ).all()
+    for uid, locale, role in rows:
+        entry = out.setdefault(uid, (locale, set()))
+        if role is not None:
+            entry[1].add(role)
+    return {uid: (locale, frozenset(roles)) for uid, (locale, roles) in out.items()}
