@@ -136,8 +136,8 @@ async def test_faults_on_every_method_crash_nothing_and_apply_nothing_twice(
                 )
                 if pick:
                     break
-            if pick is None and "resume:go" in buttons:
-                pick = "resume:go"
+            if pick is None:  # "Continue" carries the conversation's key: resume:go:<key>
+                pick = next((d for d in buttons if d.startswith("resume:go:")), None)
             if pick is not None and state != seen:
                 assert msg is not None
                 seen = state

@@ -139,9 +139,10 @@ async def _secretary(w: World, tg: Telegram, http: Any, org: int, chat: int, sta
             pick = next((d for d in buttons if d.startswith(prefix) and d.endswith(suffix)), None)
             if pick:
                 break
-        if pick is None and "resume:go" in buttons:
-            pick = "resume:go"
-            stats["resumed"] += 1
+        if pick is None:
+            # "Continue" carries the conversation's key: resume:go:<key>.
+            pick = next((d for d in buttons if d.startswith("resume:go:")), None)
+            stats["resumed"] += pick is not None
         if pick is not None and state != seen_before:
             assert msg is not None
             seen_before = state
