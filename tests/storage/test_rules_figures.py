@@ -114,7 +114,7 @@ def test_a_loaded_calendar_moves_the_due_date_of_reminders_report_and_summary_al
         assert ident is not None
         _scope, summary = summary_for(
             s,
-            who=ident,
+            person_id=ident.person_id,
             period=parse_period("2026-Q4"),
             subject=Subject(),
             today=today,
@@ -149,7 +149,7 @@ def test_on_10_may_the_may_meeting_is_in_progress_not_missing(
         assert ident is not None
         _scope, may = summary_for(
             s,
-            who=ident,
+            person_id=ident.person_id,
             period=parse_period("2027-05"),
             subject=Subject(),
             today=today,
@@ -158,7 +158,7 @@ def test_on_10_may_the_may_meeting_is_in_progress_not_missing(
         )
         _scope, q2 = summary_for(
             s,
-            who=ident,
+            person_id=ident.person_id,
             period=parse_period("2027-Q2"),
             subject=Subject(),
             today=today,
@@ -345,7 +345,7 @@ def test_visits_are_counted_per_assignment_and_a_typed_name_is_not_the_follower(
         assert ident is not None
         scope, summary = summary_for(
             s,
-            who=ident,
+            person_id=ident.person_id,
             period=parse_period("2026-11"),
             subject=Subject(),
             today=bv.today,
