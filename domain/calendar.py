@@ -59,7 +59,7 @@ DISCHARGES = (
     "manual",
 )
 #: Conversations a reminder's button may open.
-OPENS = ("", "meeting", "review", "report")
+OPENS = ("", "meeting", "review", "report", "candidates")
 OWNER_KINDS = (OrgKind.TOP, OrgKind.COMMITTEE, OrgKind.GRASSROOTS_CELL, OrgKind.CELL)
 #: Levels that can submit a report (storage.reports accepts organizations that hold meetings).
 REPORTING_KINDS = tuple(k for k in OWNER_KINDS if k.holds_meetings)

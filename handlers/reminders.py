@@ -132,6 +132,7 @@ OPENERS: dict[str, tuple[str, str]] = {
     "meeting": ("handlers.meetings", "meeting_command"),
     "review": ("handlers.reviews", "review_command"),
     "report": ("handlers.reports", "report_command"),
+    "candidates": ("handlers.candidates", "candidates_command"),
 }
 
 

@@ -78,6 +78,7 @@ OPEN_BUTTONS: dict[str, tuple[str, str]] = {
     "meeting": (N_("📝 Record the meeting"), "rem:open:meeting"),
     "review": (N_("✍️ Monthly reviews"), "rem:open:review"),
     "report": (N_("📄 Reports"), "rem:open:report"),
+    "candidates": (N_("🌱 Consider the list"), "rem:open:candidates"),
 }
 SUMMARY_BUTTON = (N_("📊 Open the summary"), "sum:open")
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from domain.calendar import default_catalog
 from services.scheduler import tick
 from storage import outbox
 from storage.models import (
@@ -564,3 +565,16 @@ async def test_an_admin_corrects_the_signs_of_degradation_from_the_cli(
     assert await _cli(bot, monkeypatch, tmp_path, "signs", "show") == 0
     out = capsys.readouterr().out
     assert "DD7  Tham nhũng, tham ô (sửa)" in out and "TT1  Phai nhạt" in out
+
+
+async def test_the_sympathizer_list_reminder_opens_the_candidates_list(bot) -> None:
+    shipped = default_catalog().get("candidate_consideration")
+    assert shipped is not None and shipped.open == "candidates"
+    await tick_at(bot, local(2027, 3, 4, 8, 0))
+    (message,) = bot.fake.bot_messages(bot.uid("bt_vp"))
+
+    replies = await bot.driver.press_data(
+        bot.uid("bt_vp"), message.message_id, "rem:open:candidates"
+    )
+
+    assert any("🌱" in r.text and "Chi bộ Văn phòng Sở Y tế" in r.text for r in replies)
