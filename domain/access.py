@@ -62,6 +62,13 @@ ALIASES: dict[str, str] = {
 }
 
 
+def command_name(command: str, locale: str) -> str:
+    """How a command is written to a person: its Vietnamese alias in Vietnamese text."""
+    if locale == "vi":
+        return next((alias for alias, english in ALIASES.items() if english == command), command)
+    return command
+
+
 def may_use(command: str, roles: Iterable[Role]) -> bool:
     """Tell whether any of ``roles`` may use ``command``."""
     allowed = COMMAND_ROLES.get(ALIASES.get(command, command), frozenset())

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from domain import access
+from domain.access import command_name
 from domain.i18n import N_, Translator, pick_locale, translator
 from domain.rules.deadlines import (
     WorkCalendar,
@@ -439,7 +440,7 @@ def render_reminders(
                     missing="; ".join(text for _o, text in sorted(missing)),
                 )
             )
-    hints = [f"/{o}" for o in opens]
+    hints = [f"/{command_name(o, t.locale)}" for o in opens]
     if hints:
         lines.append("")
         lines.append(

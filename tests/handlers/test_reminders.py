@@ -85,7 +85,7 @@ async def test_a_secretary_gets_one_short_vietnamese_reminder_with_buttons(bot) 
     line = next(ln for ln in message.text.splitlines() if "Hạn 05/03/2027" in ln)
     assert line.startswith("• Hạn 05/03/2027 (còn 1 ngày): chưa ghi nhận sinh hoạt thường kỳ")
     assert "13 đảng viên chưa được nhận xét tháng 03/2027" in line
-    assert "/meeting" in message.text
+    assert "/sinhhoat" in message.text
     buttons = dict(message.buttons())
     assert buttons["📝 Ghi nhận sinh hoạt"] == "rem:open:meeting"
     assert buttons["⏰ Nhắc lại ngày mai"].startswith("rem:snz:")
