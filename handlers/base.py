@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 T = TypeVar("T")
 Keyboard = Sequence[Sequence[tuple[str, str]]]  # rows of (label, callback_data)
+#: A keyboard being built row by row, and a screen made of a text and such rows.
+Rows = list[list[tuple[str, str]]]
+RowScreen = tuple[str, Rows]
 
 
 def app_ctx(context: Context) -> AppContext:

@@ -32,6 +32,7 @@ from handlers.base import (
     Context,
     Env,
     Handlers,
+    Rows,
     button,
     command,
     error_text,
@@ -42,13 +43,11 @@ from handlers.base import (
     send,
     show,
 )
+from handlers.base import RowScreen as Screen
 from storage import candidates as cs
 from storage.candidates import State
 from storage.models import Draft
 from storage.summary import CANDIDATE_STAGES, PRIORITY_GROUPS
-
-Rows = list[list[tuple[str, str]]]
-Screen = tuple[str, Rows]
 
 #: The forward button of each stage: what the next step records.
 NEXT_LABELS: dict[CandidateStage, str] = {

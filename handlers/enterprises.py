@@ -22,6 +22,7 @@ from handlers.base import (
     Context,
     Env,
     Handlers,
+    Rows,
     button,
     command,
     int_arg,
@@ -30,11 +31,9 @@ from handlers.base import (
     send,
     show,
 )
+from handlers.base import RowScreen as Screen
 from storage import enterprises as es
 from storage.models import Draft
-
-Rows = list[list[tuple[str, str]]]
-Screen = tuple[str, Rows]
 
 STATUS_NAMES: dict[EnterpriseStatus, str] = {
     EnterpriseStatus.SURVEYED: N_("surveyed"),

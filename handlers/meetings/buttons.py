@@ -6,6 +6,7 @@ from datetime import date
 
 from domain.i18n import N_
 from domain.rules.meetings import CONTENT_ITEMS, UNEXCUSED, QualityGrade
+from handlers import base
 from handlers.base import (
     Env,
 )
@@ -14,11 +15,9 @@ from storage import meetings as m
 from storage.meetings import State
 from storage.models import AbsenceReason, MeetingKind
 
-Rows = list[list[tuple[str, str]]]
-
-
-Screen = tuple[str, Rows]
-
+# The screens of the meeting flows are built row by row (shared with other features).
+Rows = base.Rows
+Screen = base.RowScreen
 
 KIND_NAMES: dict[MeetingKind, str] = {
     MeetingKind.REGULAR: N_("Regular monthly meeting"),
