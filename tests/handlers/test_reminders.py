@@ -383,7 +383,7 @@ async def test_the_cli_prints_the_calendar_and_refuses_a_bad_file(
     assert await _cli(bot, monkeypatch, tmp_path, "calendar", "--year", "2026") == 0
     out = capsys.readouterr().out
     assert "2026-01-02 T6  Nghỉ hoán đổi dịp Tết Dương lịch" in out
-    assert "2026-01-10 T7  Làm bù cho ngày nghỉ 02/01/2026  [Thông báo" in out
+    assert "2026-01-10 T7  Làm bù cho ngày nghỉ 02/01/2026  [Công văn 12729/VPCP-KGVX" in out
 
     bad = tmp_path / "bad.toml"
     bad.write_text(

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from lunar_vn import LunarDate, lunar_to_solar
 
+from domain.calendar import default_catalog, default_holidays, file_work_calendar
 from domain.rules.deadlines import DueRule, PeriodRef, WorkCalendar, due_date
 from domain.rules.holidays import (
     HolidayFileError,
@@ -146,3 +147,48 @@ def test_a_report_due_on_sunday_20_september_2026_is_on_time_on_monday_21() -> N
     # Kept on the day when the catalog says so.
     kept = DueRule(every="quarter", month=3, day=20, roll="keep")
     assert due_date(kept, PeriodRef("quarter", 2026, 3), LAW) == date(2026, 9, 20)
+
+
+# --- The shipped decisions: only what an official text sources ----------------------------------
+
+
+def _shipped_calendar() -> WorkCalendar:
+    """Working days under the shipped calendar and holidays files (what `chibo calendar`
+    shows and what applies until an admin loads other decisions)."""
+    return file_work_calendar(default_catalog(), default_holidays())
+
+
+def test_the_shipped_2026_swap_friday_2_january_off_saturday_10_january_worked() -> None:
+    cal = _shipped_calendar()
+    assert date(2026, 1, 2).weekday() == 4 and not cal.is_working_day(date(2026, 1, 2))
+    assert date(2026, 1, 10).weekday() == 5 and cal.is_working_day(date(2026, 1, 10))
+    # 01/01 to 04/01 off in a row; Monday 05/01 worked.
+    assert [cal.is_working_day(date(2026, 1, d)) for d in range(1, 6)] == [
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
+    # Each shipped decision names its document by number.
+    for decision in default_holidays().parsed.decisions:
+        assert "12729/VPCP-KGVX" in decision.source, decision
+
+
+def test_tet_2026_is_16_to_20_february_as_the_ministry_notice_says() -> None:
+    # Thông báo 9441/TB-BNV: Monday 16/02/2026 (29 tháng Chạp) to Friday 20/02 (mùng 4).
+    cal = _shipped_calendar()
+    assert cal.is_working_day(date(2026, 2, 13))
+    assert not any(cal.is_working_day(date(2026, 2, d)) for d in range(14, 23))
+    assert cal.is_working_day(date(2026, 2, 23))
+
+
+def test_unsourced_days_are_not_shipped() -> None:
+    # No official text found for a 31/08 ↔ 22/08 swap in 2026, nor a law in force making 24/11
+    # a public holiday: an admin adds them with `chibo calendar load` (see holidays.toml).
+    cal = _shipped_calendar()
+    assert cal.is_working_day(date(2026, 8, 31))
+    assert not cal.is_working_day(date(2026, 8, 22))
+    assert cal.is_working_day(date(2026, 11, 24))
+    # Quốc khánh 2026 by the law's rule: Tuesday 01/09 and Wednesday 02/09.
+    assert not cal.is_working_day(date(2026, 9, 1)) and not cal.is_working_day(date(2026, 9, 2))
