@@ -24,8 +24,17 @@ exponential think time; about 20 updates a second in all):
 
 CPU per update is the bot process's user+system CPU time over the updates it handled.
 
-Run:  python -m bench.bench_latency [--db URL] [--scale 10] [--secretaries 300] [--rate 20]
-          [--seconds 60] [--only a,b,c,d]
+Run:  python -m bench.bench_latency [--db URL] [--scale 10] [--people 300] [--rate 20]
+          [--seconds 60] [--only a,b,c,d] [--json PATH]
+
+``--json PATH`` writes the run as a JSON list, one record per scenario of chibo::
+
+    {"row": "a", "title": "...", "backend": "sqlite" | "postgresql", "people": 300,
+     "chibo": {"p50": ms, "p99": ms, "cpu_ms": ms}, "floor": {"p50": ms, "p99": ms, "cpu_ms": ms},
+     "unit": "ms", "seconds": drain or burst time in s (c, d) or null, "note": "..."}
+
+``floor`` is the echo bot of the same run (its ``a`` for ``a``, ``b`` and ``c``; its ``d`` for
+``d``), null when the echo bot was not run.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import re
@@ -440,6 +450,7 @@ class Row:
     p99: float
     cpu_ms: float
     note: str = ""
+    seconds: float | None = None
 
 
 async def run_bot(
@@ -497,8 +508,10 @@ async def run_scenario(
     cpu_before = cpu_seconds(proc.pid)
     limited_before = h.fake.rate_limited
     note = ""
+    seconds: float | None = None
     if scenario == "d":
         took, out = await burst(people, h)
+        seconds = took
         note = f"all {len(people)} answered in {took * 1000:.0f} ms"
     else:
         stop = asyncio.Event()
@@ -519,6 +532,7 @@ async def run_scenario(
             while h.reminders < target and time.perf_counter() - start < 600:
                 await h.fake.wait_for_activity(1.0)
             drain_seconds = time.perf_counter() - start
+            seconds = drain_seconds
         else:
             await asyncio.sleep(args.seconds)
         stop.set()
@@ -526,7 +540,8 @@ async def run_scenario(
         for task in extra:
             await task
         if scenario == "b":
-            note = f"{len(exports)} exports, median {statistics.median(exports):.1f} s"
+            median = statistics.median(exports) if exports else float("nan")
+            note = f"{len(exports)} exports, median {median:.1f} s"
         if scenario == "c":
             note = (
                 f"{args.reminders} reminders in {drain_seconds:.1f} s "
@@ -539,7 +554,14 @@ async def run_scenario(
     limited = h.fake.rate_limited - limited_before
     note += f"; 429: {limited}"
     return Row(
-        kind, scenario, updates, out.pct(50), out.pct(99), cpu / max(updates, 1) * 1000, note
+        kind,
+        scenario,
+        updates,
+        out.pct(50),
+        out.pct(99),
+        cpu / max(updates, 1) * 1000,
+        note,
+        seconds,
     )
 
 
@@ -552,17 +574,63 @@ def report(rows: list[Row], backend: str) -> None:
               f"{r.p99:>7.1f} {r.cpu_ms:>10.1f}  {r.note}", flush=True)  # fmt: skip
 
 
+TITLES = {
+    "a": "secretaries through /meeting",
+    "b": "while the Excel of the whole Khối is exported",
+    "c": "while the reminders drain",
+    "d": "all at once (burst)",
+}
+
+
+def records(rows: list[Row], backend: str, people: int) -> list[dict[str, Any]]:
+    """The run as JSON records: one per scenario of chibo, beside the echo floor."""
+
+    def figures(r: Row | None) -> dict[str, float] | None:
+        if r is None:
+            return None
+        return {"p50": round(r.p50, 1), "p99": round(r.p99, 1), "cpu_ms": round(r.cpu_ms, 2)}
+
+    echo = {r.scenario: r for r in rows if r.bot == "echo"}
+    out = []
+    for r in rows:
+        if r.bot != "chibo":
+            continue
+        floor = echo.get("d") if r.scenario == "d" else echo.get("a")
+        out.append(
+            {
+                "row": r.scenario,
+                "title": TITLES.get(r.scenario, r.scenario),
+                "backend": backend,
+                "people": people,
+                "chibo": figures(r),
+                "floor": figures(floor),
+                "unit": "ms",
+                "updates": r.updates,
+                "seconds": None if r.seconds is None else round(r.seconds, 2),
+                "floor_seconds": None
+                if floor is None or floor.seconds is None or r.scenario != "d"
+                else round(floor.seconds, 2),
+                "note": r.note.strip("; "),
+            }
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Prepare the database, run the echo bot and chibo, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite)")
     parser.add_argument("--scale", type=int, default=10, help="size of the Khối (× 300 cells)")
-    parser.add_argument("--secretaries", type=int, default=300)
+    parser.add_argument(
+        "--people", "--secretaries", dest="secretaries", type=int, default=300,
+        help="simulated secretaries (and echo-bot people)",
+    )  # fmt: skip
     parser.add_argument("--reminders", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=20.0, help="updates a second in all")
     parser.add_argument("--seconds", type=float, default=60.0, help="length of a window")
     parser.add_argument("--only", default="a,b,c,d")
     parser.add_argument("--bots", default="echo,chibo")
+    parser.add_argument("--json", default=None, help="also write the rows as JSON to PATH")
     parser.add_argument("--skip-prepare", action="store_true", help="reuse --db as it is")
     parser.add_argument("--serve", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--base-url", default="", help=argparse.SUPPRESS)
@@ -585,6 +653,12 @@ def main(argv: list[str] | None = None) -> int:
         for bot in args.bots.split(","):
             rows += asyncio.run(run_bot(bot.strip(), url, args, scenarios))
         report(rows, backend)
+        if args.json:
+            kind = "postgresql" if backend.startswith("postgres") else backend
+            Path(args.json).write_text(
+                json.dumps(records(rows, kind, args.secretaries), ensure_ascii=False, indent=1)
+                + "\n"
+            )
     return 0
 
 
