@@ -53,6 +53,7 @@ DISCHARGES = (
     "candidate_consideration",
     "report",
     "briefing",
+    "steering_review",
     "full_membership",
     "candidate_decision",
     "candidate_ceremony",

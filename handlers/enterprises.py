@@ -7,6 +7,7 @@ change and each update of the figures is dated and audited (:mod:`storage.enterp
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ from handlers.base import (
     show,
 )
 from handlers.base import RowScreen as Screen
+from handlers.callbacks import DAY, ID, Family, Field, choice
 from storage import enterprises as es
 from storage.models import Draft
 
@@ -50,6 +52,16 @@ QUESTIONS = {
     ),
     "update": N_("Please type the new figures as workforce/members, e.g. 250/4."),
 }
+
+
+#: A period key of the calendar: ``2026``, ``2026-H1``, ``2026-Q2``, ``2026-11``.
+PERIOD = Field(r"\d{4}(?:-[HQ]?\d{1,2})?", str)
+#: The steering group's reviews; one review (obligation, period) to record; its date (a
+#: button); save it without a note.
+REVIEWS = Family("ent:rvl")
+REVIEW = Family("ent:rv", (choice("steering_half_year", "steering_annual"), PERIOD))
+REVIEW_DAY = Family("ent:rvd", (ID, DAY))
+REVIEW_SAVE = Family("ent:rvs", (ID,))
 
 
 def _person(env: Env) -> int:
@@ -73,6 +85,45 @@ def list_screen(env: Env, rows_: list[es.EnterpriseRow]) -> Screen:
         lines.append(f"• <b>{h(r.name)}</b> — {h(status_name(env, r.status))}")
         rows.append([(truncate(r.name, 50), f"ent:open:{r.id}")])
     rows.append([(_("➕ Add an enterprise"), "ent:add")])
+    rows.append([(_("🗓 The steering group's reviews"), REVIEWS.data())])
+    return "\n".join(lines), rows
+
+
+def reviews_screen(env: Env, items: list[es.SteeringDue], note: str = "") -> Screen:
+    """The steering group's reviews, recorded or not, with a button for each to record."""
+    _ = env.t.gettext
+    lines = [note] if note else []
+    lines.append(_("<b>🗓 The steering group's reviews</b> (enterprises work)"))
+    rows: Rows = []
+    today = env.today()
+    for r in items:
+        title = r.title(env.t.locale)
+        if r.held_on is not None:
+            lines.append(
+                _("✅ {title} {period}: held on {date}").format(
+                    title=h(title), period=r.period, date=env.t.date(r.held_on)
+                )
+            )
+            label = _("✏️ Correct: {title} {period}")
+        else:
+            mark = "⏰" if r.due < today else "•"
+            lines.append(
+                _("{mark} {title} {period}: due {date}, not recorded").format(
+                    mark=mark, title=h(title), period=r.period, date=env.t.date(r.due)
+                )
+            )
+            label = _("📝 Record: {title} {period}")
+        rows.append(
+            [
+                (
+                    truncate(label.format(title=title, period=r.period), 60),
+                    REVIEW.data(r.obligation, r.period),
+                )
+            ]
+        )
+    if not items:
+        lines.append(_("No review is due in the calendar in force."))
+    rows.append([(_("⬅️ The list"), "ent:list")])
     return "\n".join(lines), rows
 
 
@@ -116,6 +167,24 @@ def render(env: Env, session: Session, draft: Draft) -> Screen:
     _ = env.t.gettext
     key = int(draft.data.get("cid", 0))
     cancel = [(_("✖ Cancel"), f"ent:x:{key}")]
+    if draft.state == "review_day":
+        today = env.today()
+        days = [today - timedelta(days=n) for n in range(3)]
+        row = [(env.t.date(d), REVIEW_DAY.data(key, d)) for d in days]
+        text = _(
+            "When did the steering group hold this review ({period})? "
+            "Tap the day, or type the date (day/month/year)."
+        ).format(period=h(str(draft.data.get("rv_per", ""))))
+        return text, [row, cancel]
+    if draft.state == "review_note":
+        text = _(
+            "Held on {date}. Please type a short note (at most {limit} characters), "
+            "or save without a note."
+        ).format(
+            date=env.t.date(date.fromisoformat(str(draft.data["rv_day"]))),
+            limit=es.REVIEW_NOTE_MAX,
+        )
+        return text, [[(_("✅ Save without a note"), REVIEW_SAVE.data(key))], cancel]
     if draft.state == "unions":
         d = draft.data
         rows = [
@@ -157,16 +226,75 @@ async def on_open(update: Update, context: Context, env: Env) -> None:
 
 
 def _start(env: Env, session: Session, args: dict[str, Any]) -> Draft:
-    """Starts adding an enterprise, or updating the figures of ``args["ent"]``."""
-    ent = args.get("ent")
+    """Starts adding an enterprise, updating the figures of ``args["ent"]``, or recording the
+    steering group's review ``args["review"]`` = [obligation, period]."""
+    ent, review = args.get("ent"), args.get("review")
     return es.start_entry(
-        session, person_id=env.person_id, now=env.now(), enterprise_id=None if ent is None else ent
+        session,
+        person_id=env.person_id,
+        now=env.now(),
+        enterprise_id=None if ent is None else ent,
+        review=None if review is None else (str(review[0]), str(review[1])),
     )
+
+
+def _reviews(env: Env, session: Session, note: str = "") -> Screen:
+    items = es.steering_reviews(session, person_id=_person(env), today=env.today())
+    return reviews_screen(env, items, note)
+
+
+async def on_reviews(update: Update, context: Context, env: Env) -> None:
+    """Shows the steering group's reviews."""
+    REVIEWS.args(update)
+    screen = await env.read(lambda session: _reviews(env, session))
+    await show(update, env, context, *screen)
+
+
+async def on_review(update: Update, context: Context, env: Env) -> None:
+    """Starts recording one review: asks its date."""
+    obligation, period = REVIEW.args(update)
+    await flows.start(update, context, env, es.FLOW, {"review": [obligation, period]})
+
+
+async def on_review_day(update: Update, context: Context, env: Env) -> None:
+    """The review's date, tapped; asks the note."""
+    key, day = REVIEW_DAY.args(update)
+    await flows.step(
+        update,
+        context,
+        env,
+        lambda session: es.review_day(
+            session, person_id=_person(env), key=key, day=day, today=env.today(), now=env.now()
+        ),
+        render=render,
+    )
+
+
+def _recorded(env: Env, session: Session) -> Screen:
+    return _reviews(env, session, env.t.gettext("✅ The review is recorded."))
+
+
+async def on_review_save(update: Update, context: Context, env: Env) -> None:
+    """Saves the review without a note."""
+    (key,) = REVIEW_SAVE.args(update)
+
+    def save(session: Session) -> None:
+        es.save_review(
+            session, person_id=_person(env), key=key, note=None, today=env.today(), now=env.now()
+        )
+
+    await flows.step(update, context, env, save, render=render, done=lambda s: _recorded(env, s))
 
 
 def _lost(env: Env, session: Session, draft: Draft) -> list[str]:
     """What discarding an unfinished entry loses: the name typed (figures go with it)."""
     name = draft.data.get("name")
+    if draft.data.get("rv_day"):
+        return [
+            env.t.gettext("the date of the review ({period})").format(
+                period=h(str(draft.data.get("rv_per")))
+            )
+        ]
     return [h(name)] if name else []
 
 
@@ -281,6 +409,29 @@ async def on_cancel(update: Update, context: Context, env: Env) -> None:
     await show(update, env, context, env.t.gettext("Cancelled. Nothing was saved."))
 
 
+async def _typed_review(update: Update, context: Context, env: Env, draft: Draft) -> None:
+    """The review's date or its note, typed."""
+    assert update.effective_message is not None
+    text = update.effective_message.text or ""
+
+    def unit(session: Session) -> Screen:
+        result = es.type_review(
+            session,
+            person_id=_person(env),
+            key=int(draft.data.get("cid", 0)),
+            text=text,
+            today=env.today(),
+            now=env.now(),
+        )
+        if isinstance(result, Draft):
+            return render(env, session, result)
+        return _recorded(env, session)
+
+    screen = await env.run(unit)
+    mark_saved(update)
+    await send(env, context, *screen)
+
+
 async def _typed(update: Update, context: Context, env: Env, draft: Draft) -> None:
     """Stores a typed answer and asks the next one."""
     assert update.effective_message is not None
@@ -307,7 +458,11 @@ ENTERPRISES_FLOW = flows.Flow(
     render=render,
     begin=_start,
     lost=_lost,
-    text_steps={s: _typed for s in ("name", "location", "workforce", "members", "update")},
+    text_steps={
+        **{s: _typed for s in ("name", "location", "workforce", "members", "update")},
+        "review_day": _typed_review,
+        "review_note": _typed_review,
+    },
 )
 
 
@@ -324,4 +479,8 @@ def handlers() -> Handlers:
         CallbackQueryHandler(on_union, pattern=r"^ent:u:\d+:(tu|yu)$"),
         CallbackQueryHandler(on_save, pattern=r"^ent:save:\d+$"),
         CallbackQueryHandler(on_cancel, pattern=r"^ent:x:\d+$"),
+        REVIEWS.handler(button(on_reviews)),
+        REVIEW.handler(button(on_review)),
+        REVIEW_DAY.handler(button(on_review_day)),
+        REVIEW_SAVE.handler(button(on_review_save)),
     ]

@@ -353,6 +353,10 @@ def missing_text(t: Translator, item: dict[str, Any], title: str = "") -> str:
         )
     if what == "briefing":
         return t.gettext("no briefing notice sent for {period}").format(period=period)
+    if what == "steering_review":
+        return t.gettext("{review} {period} not yet recorded (/enterprises)").format(
+            review=h(title), period=period
+        )
     if what == "full_membership":
         ended = item.get("ended")
         return t.gettext(
@@ -391,6 +395,7 @@ _ORDER = {
     "candidate_decision": 5,
     "candidate_ceremony": 5,
     "briefing": 6,
+    "steering_review": 6,
     "manual": 7,
 }
 

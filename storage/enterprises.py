@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 from domain import access
 from domain.errors import ChiboError, InvalidInput, NotAllowed, NotInScope, StaleAction
 from domain.i18n import N_
+from domain.rules.deadlines import RuleError, parse_period_key, periods_due_between
+from domain.rules.meetings import DateError, parse_date
 from domain.text import clean, fold
 from domain.vocab import EnterpriseStatus
 from storage import access as access_facts
-from storage import drafts
+from storage import drafts, obligations
 from storage.audit import Actor, record, snapshot
 from storage.models import (
     Draft,
@@ -31,6 +33,7 @@ from storage.models import (
     EnterpriseEvent,
     Organization,
     Person,
+    SteeringReview,
 )
 
 RULE_SOURCE = (
@@ -344,18 +347,39 @@ def new_cells(session: Session, *, person_id: int) -> list[tuple[int, str]]:
 # --- The /enterprises conversation (typed answers, one draft) ----------------------------------
 
 FLOW = "enterprise"
-#: Steps of adding an enterprise, in order; ``update`` reads "workforce/members" of one.
-STEPS = ("name", "location", "workforce", "members", "unions", "update")
+#: Steps of adding an enterprise, in order; ``update`` reads "workforce/members" of one;
+#: ``review_day`` and ``review_note`` record a steering group's review.
+STEPS = (
+    "name",
+    "location",
+    "workforce",
+    "members",
+    "unions",
+    "update",
+    "review_day",
+    "review_note",
+)
 
 
 def start_entry(
-    session: Session, *, person_id: int, now: datetime, enterprise_id: int | None = None
+    session: Session,
+    *,
+    person_id: int,
+    now: datetime,
+    enterprise_id: int | None = None,
+    review: tuple[str, str] | None = None,
 ) -> Draft:
-    """Start adding an enterprise (its name first), or updating one's figures."""
+    """Start adding an enterprise (its name first), updating one's figures, or recording the
+    steering group's ``review`` = (obligation, period) (its date first)."""
     _top_of_person(session, person_id)
     data: dict[str, Any] = {"cid": secrets.randbelow(2_000_000_000) + 1}
     state = "name"
-    if enterprise_id is not None:
+    if review is not None:
+        obligation, period = review
+        _steering_entry(session, obligation, period)
+        data.update(rv_ob=obligation, rv_per=period)
+        state = "review_day"
+    elif enterprise_id is not None:
         e = _enterprise(session, person_id, enterprise_id)
         data.update(ent=e.id, version=e.version)
         state = "update"
@@ -473,3 +497,216 @@ def by_status(session: Session, top_ids: list[int] | None = None) -> dict[str, i
     for status, n in session.execute(stmt).all():
         counts[EnterpriseStatus(status).value] = int(n)
     return counts
+
+
+# --- The steering group's reviews (half-yearly and yearly) ---------------------------------------
+
+#: Where the reviews come from; each obligation of the calendar names its own source too.
+REVIEW_RULE_SOURCE = "Kế hoạch 12-KH/ĐUK, mục 2.3c"
+#: The longest note kept with a review (typed longer, it is refused with the limit).
+REVIEW_NOTE_MAX = 500
+#: How far back and ahead the list of reviews reaches from today.
+REVIEWS_BACK = timedelta(days=400)
+REVIEWS_AHEAD = timedelta(days=200)
+
+
+@dataclass(frozen=True)
+class SteeringDue:
+    """One review the steering group owes, and whether it is recorded."""
+
+    obligation: str
+    title_vi: str
+    title_en: str
+    period: str
+    due: date
+    held_on: date | None
+    note: str | None
+
+    def title(self, locale: str) -> str:
+        """The review's name in ``locale``."""
+        return self.title_en if locale == "en" else self.title_vi
+
+
+def _steering_entry(session: Session, obligation: str, period: str) -> obligations.DueEntry:
+    entry = obligations.due_entries(session).get(obligation)
+    if entry is None or entry.discharged_by != "steering_review":
+        raise StaleAction()
+    try:
+        ref = parse_period_key(period)
+    except RuleError as exc:
+        raise StaleAction() from exc
+    if ref.kind != entry.rule.every:
+        raise StaleAction()
+    return entry
+
+
+def steering_reviews(session: Session, *, person_id: int, today: date) -> list[SteeringDue]:
+    """The steering group's reviews due from about a year ago to half a year ahead, by due
+    date, each with the date it was held if it is recorded."""
+    top = _top_of_person(session, person_id)
+    cal = obligations.work_calendar(session)
+    recorded = {
+        (r.obligation, r.period): r
+        for r in session.scalars(select(SteeringReview).where(SteeringReview.top_id == top.id))
+    }
+    out = []
+    for entry in obligations.due_entries(session).values():
+        if entry.discharged_by != "steering_review":
+            continue
+        for period, due in periods_due_between(
+            entry.rule, today - REVIEWS_BACK, today + REVIEWS_AHEAD, cal
+        ):
+            row = recorded.get((entry.code, period.key))
+            if row is None and due < top.created_at.date():
+                continue  # due before chibo followed the organization: not asked
+            out.append(
+                SteeringDue(
+                    entry.code,
+                    entry.title_vi or entry.code,
+                    entry.title_en or entry.code,
+                    period.key,
+                    due,
+                    row.held_on if row else None,
+                    row.note if row else None,
+                )
+            )
+    return sorted(out, key=lambda r: (r.due, r.obligation))
+
+
+def check_review_day(period: str, held_on: date, today: date) -> None:
+    """A review is dated between the start of its period and today."""
+    start = parse_period_key(period).start
+    if held_on > today:
+        raise InvalidInput(
+            N_("The review cannot be dated after today ({today})."), today=f"{today:%d/%m/%Y}"
+        )
+    if held_on < start:
+        raise InvalidInput(
+            N_("The review of {period} cannot be dated before {start}."),
+            period=period,
+            start=f"{start:%d/%m/%Y}",
+        )
+
+
+def check_review_note(note: str | None) -> str | None:
+    """A review's note, cleaned; refused with the limit when too long (never cut)."""
+    text = clean(note or "")
+    if len(text) > REVIEW_NOTE_MAX:
+        raise InvalidInput(
+            N_("The note is {n} characters long; please keep it to at most {limit}."),
+            n=len(text),
+            limit=REVIEW_NOTE_MAX,
+        )
+    return text or None
+
+
+def record_steering_review(
+    session: Session,
+    *,
+    person_id: int,
+    obligation: str,
+    period: str,
+    held_on: date,
+    note: str | None,
+    today: date,
+    now: datetime,
+) -> SteeringReview:
+    """Record that the steering group's review of ``period`` took place on ``held_on``.
+
+    One transaction, audited; recording it again corrects the date and the note. The record
+    discharges the obligation: reminders, /deadlines, /summary and the digests stop asking.
+    """
+    top = _top_of_person(session, person_id)
+    _steering_entry(session, obligation, period)
+    check_review_day(period, held_on, today)
+    text = check_review_note(note)
+    row = session.scalar(
+        select(SteeringReview).where(
+            SteeringReview.top_id == top.id,
+            SteeringReview.obligation == obligation,
+            SteeringReview.period == period,
+        )
+    )
+    before = snapshot(row, ["held_on", "note"]) if row is not None else None
+    if row is None:
+        row = SteeringReview(
+            top_id=top.id,
+            obligation=obligation,
+            period=period,
+            held_on=held_on,
+            note=text,
+            recorded_by=person_id,
+            created_at=now,
+        )
+        session.add(row)
+    else:
+        row.held_on, row.note, row.recorded_by = held_on, text, person_id
+    session.flush()
+    record(
+        session,
+        actor=_actor(session, person_id),
+        at=now,
+        action="record" if before is None else "update",
+        entity="steering_review",
+        entity_id=row.id,
+        before=before,
+        after={
+            "obligation": obligation,
+            "period": period,
+            "held_on": held_on,
+            "note": text is not None,
+        },
+    )
+    return row
+
+
+def review_day(
+    session: Session, *, person_id: int, key: int, day: date, today: date, now: datetime
+) -> Draft:
+    """The date the review was held (a button or typed); the note comes next."""
+    draft = _entry(session, person_id, key, "review_day")
+    check_review_day(str(draft.data["rv_per"]), day, today)
+    return drafts.advance(draft, state="review_note", now=now, rv_day=day.isoformat())
+
+
+def type_review(
+    session: Session, *, person_id: int, key: int, text: str, today: date, now: datetime
+) -> Draft | SteeringReview:
+    """A typed answer while recording a review: its date, then its note (which saves it)."""
+    draft = _entry(session, person_id, key, "review_day", "review_note")
+    if draft.state == "review_day":
+        try:
+            day = parse_date(text, today)
+        except DateError as exc:
+            raise InvalidInput(
+                N_("Please type the date as day/month/year, e.g. {example}."),
+                example=today.strftime("%d/%m/%Y"),
+            ) from exc
+        return review_day(session, person_id=person_id, key=key, day=day, today=today, now=now)
+    return save_review(session, person_id=person_id, key=key, note=text, today=today, now=now)
+
+
+def save_review(
+    session: Session,
+    *,
+    person_id: int,
+    key: int,
+    note: str | None,
+    today: date,
+    now: datetime,
+) -> SteeringReview:
+    """Save the review being recorded (with its note, or none)."""
+    draft = _entry(session, person_id, key, "review_note")
+    d = draft.data
+    row = record_steering_review(
+        session,
+        person_id=person_id,
+        obligation=str(d["rv_ob"]),
+        period=str(d["rv_per"]),
+        held_on=date.fromisoformat(str(d["rv_day"])),
+        note=note,
+        today=today,
+        now=now,
+    )
+    drafts.finish(session, person_id)
+    return row

@@ -569,6 +569,26 @@ class Enterprise(Base):
     updated_at: Mapped[datetime]
 
 
+class SteeringReview(Base):
+    """The steering group's half-yearly or yearly review of the enterprises work, as held.
+
+    Recorded by the top organization's offices; it discharges that period's obligation
+    (``steering_half_year`` / ``steering_annual`` of the calendar) in reminders and digests.
+    """
+
+    __tablename__ = "steering_reviews"
+    __table_args__ = (UniqueConstraint("top_id", "obligation", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    top_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    obligation: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(16))
+    held_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(500))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+
+
 class EnterpriseEvent(Base):
     """A dated update of an enterprise (status change or new figures), with its author."""
 

@@ -11,6 +11,7 @@ reviews                     a review, for the month, of every full and probation
 candidate_consideration     the month's consideration of the sympathizer list
 report                      the report of that kind and period, submitted
 briefing                    a briefing notice dated in the quarter (the top organization)
+steering_review             the steering group's review of that obligation and period, recorded
 full_membership             the member is no longer probationary (full, or left the roll)
 manual                      nothing records it yet: never discharged (no overdue reminders)
 ==========================  ==================================================================
@@ -83,6 +84,7 @@ from storage.models import (
     RoleAssignment,
     Setting,
     Snooze,
+    SteeringReview,
 )
 
 CALENDAR_SETTING = "calendar"
@@ -573,6 +575,27 @@ def _briefing(session: Session, items: list[_Pending], tz: ZoneInfo) -> None:
             p.missing.append({"what": "briefing", "period": p.period.key})
 
 
+def _steering_review(session: Session, items: list[_Pending], tz: ZoneInfo) -> None:
+    codes = sorted({p.spec.code for p in items})
+    periods = sorted({p.period.key for p in items if p.period is not None})
+    rows = session.execute(
+        select(SteeringReview.top_id, SteeringReview.obligation, SteeringReview.period).where(
+            SteeringReview.top_id.in_(_org_ids(items)),
+            SteeringReview.obligation.in_(codes),
+            SteeringReview.period.in_(periods),
+        )
+    ).all()
+    done = {(int(o), c, per) for o, c, per in rows}
+    for p in items:
+        assert p.period is not None
+        if (p.org.id, p.spec.code, p.period.key) in done:
+            p.done = True
+        else:
+            p.missing.append(
+                {"what": "steering_review", "obligation": p.spec.code, "period": p.period.key}
+            )
+
+
 def _full_membership(session: Session, items: list[_Pending], tz: ZoneInfo) -> None:
     # Only still-probationary members were selected: nothing more to check.
     return None
@@ -590,6 +613,7 @@ _DISCHARGES = {
     "candidate_consideration": _candidate_consideration,
     "report": _report,
     "briefing": _briefing,
+    "steering_review": _steering_review,
     "full_membership": _full_membership,
     # Only files still waiting at that stage are selected: nothing more to check.
     "candidate_decision": _full_membership,
@@ -1123,6 +1147,9 @@ class DueEntry:
     rule_source: str
     report_kind: str | None
     owed_by: tuple[str, ...]
+    discharged_by: str = ""
+    title_vi: str = ""
+    title_en: str = ""
 
 
 def due_entries(session: Session) -> dict[str, DueEntry]:
@@ -1147,6 +1174,9 @@ def due_entries(session: Session) -> dict[str, DueEntry]:
             rule_source=str(item.get("rule_source", "")),
             report_kind=item.get("report_kind"),
             owed_by=tuple(item.get("owed_by", ())),
+            discharged_by=str(item.get("discharged_by", "")),
+            title_vi=str(item.get("title_vi", "")),
+            title_en=str(item.get("title_en", "")),
         )
     return out
 

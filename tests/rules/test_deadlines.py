@@ -256,7 +256,9 @@ def test_the_shipped_catalog_reproduces_the_domain_table() -> None:
     assert catalog.plan.hour == 8 and (catalog.plan.quiet_start, catalog.plan.quiet_end) == (21, 7)
     assert catalog.no_reminders_on == frozenset({6})
     steering = catalog.get("steering_annual")
-    assert steering is not None and steering.manual and steering.plan.overdue_every_days == 0
+    # Recorded in /enterprises: discharged by the record, chased after the day like the others.
+    assert steering is not None and not steering.manual
+    assert steering.discharged_by == "steering_review" and steering.plan.overdue_every_days == 2
 
 
 def test_the_holiday_file_holds_only_the_governments_decisions() -> None:
