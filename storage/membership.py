@@ -10,12 +10,15 @@ current cell (members created before the history existed, or by tools that do no
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from domain.rules import membership as rules
+from domain.rules.membership import StatusPeriod
 from storage.audit import Actor, record
 from storage.models import Member, MemberPlacement, MemberStatus, MemberStatusPeriod
 
@@ -155,3 +158,54 @@ def status_on(session: Session, member_id: int, day: date) -> MemberStatus | Non
         )
     )
     return row
+
+
+def status_periods(session: Session, member_ids: Collection[int]) -> dict[int, list[StatusPeriod]]:
+    """Member id → their recorded status periods (empty when none is recorded)."""
+    out: dict[int, list[StatusPeriod]] = {mid: [] for mid in member_ids}
+    if not out:
+        return out
+    ids = list(out)
+    for i in range(0, len(ids), 500):
+        rows = session.execute(
+            select(
+                MemberStatusPeriod.member_id,
+                MemberStatusPeriod.status,
+                MemberStatusPeriod.from_date,
+                MemberStatusPeriod.to_date,
+            ).where(MemberStatusPeriod.member_id.in_(ids[i : i + 500]))
+        ).all()
+        for mid, status, lo, hi in rows:
+            out[mid].append((status, lo, hi))
+    return out
+
+
+def status_in_month(
+    member: Member, periods: Sequence[StatusPeriod], year: int, month: int
+) -> MemberStatus:
+    """What ``member`` counts as in a month (their status on its first day)."""
+    return rules.status_in_month(
+        periods, year, month, current=member.status, current_since=member.status_since
+    )
+
+
+def placed_in(session: Session, member_id: int, org_id: int, day: date) -> bool:
+    """Whether the member belonged to ``org_id`` on ``day`` (their current cell when no
+    placement is recorded)."""
+    row = session.execute(
+        select(Member.id)
+        .outerjoin(MemberPlacement, MemberPlacement.member_id == Member.id)
+        .where(Member.id == member_id, placed_org == org_id, placed_on(day))
+        .limit(1)
+    ).first()
+    return row is not None
+
+
+def members_placed(session: Session, org_id: int, day: date) -> list[Member]:
+    """The members who belonged to ``org_id`` on ``day``, whatever their status."""
+    rows = session.scalars(
+        select(Member)
+        .outerjoin(MemberPlacement, MemberPlacement.member_id == Member.id)
+        .where(placed_org == org_id, placed_on(day))
+    )
+    return list({m.id: m for m in rows}.values())

@@ -59,6 +59,7 @@ from domain.rules.holidays import (
     parse_holiday_data,
     rules_from,
 )
+from storage import reviews
 from storage.audit import Actor, record
 from storage.models import (
     Candidate,
@@ -472,32 +473,27 @@ def _thematic_meeting(session: Session, items: list[_Pending], tz: ZoneInfo) -> 
 
 
 def _reviews(session: Session, items: list[_Pending], tz: ZoneInfo) -> None:
+    """Every member on the month's roll reviewed: the roll of that month (where and as what
+    the members were on its first day, :func:`storage.reviews.roll_counts`), not today's."""
     ids = _org_ids(items)
-    required = dict(
-        session.execute(
-            select(Member.org_id, func.count(Member.id))
-            .where(Member.org_id.in_(ids), Member.status.in_(REVIEWED_STATUSES))
-            .group_by(Member.org_id)
-        )
-        .tuples()
-        .all()
-    )
+    months_of: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    for p in items:
+        assert p.period is not None
+        months_of[p.org.id].add((p.period.year, p.period.index))
+    required = {
+        org_id: reviews.roll_counts(session, org_id=org_id, months=sorted(months))
+        for org_id, months in months_of.items()
+    }
     years = sorted({p.period.year for p in items if p.period is not None})
     rows = session.execute(
         select(Review.org_id, Review.year, Review.month, func.count(distinct(Review.member_id)))
-        .join(Member, Member.id == Review.member_id)
-        .where(
-            Review.org_id.in_(ids),
-            Review.year.in_(years),
-            Member.org_id == Review.org_id,
-            Member.status.in_(REVIEWED_STATUSES),
-        )
+        .where(Review.org_id.in_(ids), Review.year.in_(years))
         .group_by(Review.org_id, Review.year, Review.month)
     ).all()
     done = {(int(o), int(y), int(m)): int(n) for o, y, m, n in rows}
     for p in items:
         assert p.period is not None
-        need = int(required.get(p.org.id, 0))
+        need = required[p.org.id].get((p.period.year, p.period.index), 0)
         have = done.get((p.org.id, p.period.year, p.period.index), 0)
         if have >= need:
             p.done = True

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from domain.errors import InvalidInput, NotInScope
 from domain.i18n import N_
+from domain.rules import membership as membership_rules
 from domain.rules import reviews as rules
 from domain.rules.membership import counting_day, covers
 from domain.rules.signs import (
@@ -225,6 +226,19 @@ def _member_in_cell(session: Session, org_id: int, member_id: int) -> Member:
     return member
 
 
+def _member_in_month(
+    session: Session, org_id: int, member_id: int, year: int, month: int
+) -> Member:
+    """The member, when they belonged to the cell on the month's first day (a member
+    transferred out on 15/06 is still reviewed by the old cell for June)."""
+    member = session.get(Member, member_id)
+    if member is None or not membership.placed_in(
+        session, member_id, org_id, counting_day(year, month)
+    ):
+        raise NotInScope()
+    return member
+
+
 def _cell(session: Session, org_id: int) -> Organization:
     org = session.get(Organization, org_id)
     if org is None or not org.kind.holds_meetings:
@@ -282,10 +296,18 @@ def _no_progress_months(session: Session) -> int:
 # --- The month board and reviews --------------------------------------------------------------
 
 
+def _month_facts(
+    member: Member, periods: list[membership.StatusPeriod], year: int, month: int
+) -> rules.RollFacts:
+    """The member's roll facts in a month: as what they were on its first day."""
+    status = membership.status_in_month(member, periods, year, month)
+    return rules.facts_in_month(status, rules.joined_on(member.admitted_on, member.ceremony_on))
+
+
 def month_board(session: Session, *, org_id: int, year: int, month: int) -> MonthBoard:
-    """The review board of a cell for one month."""
+    """The review board of a cell for one month: the members who belonged to the cell on the
+    month's first day, as what they were then (domain.rules.membership)."""
     org = _cell(session, org_id)
-    first, _last = rules.month_bounds(year, month)
     reviews = {
         r.member_id: r
         for r in session.scalars(
@@ -295,11 +317,24 @@ def month_board(session: Session, *, org_id: int, year: int, month: int) -> Mont
         )
     }
     board = MonthBoard(org.id, org.name, year, month, month_meeting(session, org_id, year, month))
-    for member in _roll_members(session, org_id, first):
-        reason = rules.not_reviewable(facts_of(member), year, month)
+    placed = {
+        m.id: m for m in membership.members_placed(session, org_id, counting_day(year, month))
+    }
+    missing = [mid for mid in reviews if mid not in placed]
+    if missing:  # reviewed here that month although counted elsewhere: still shown
+        placed.update(
+            {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(missing)))}
+        )
+    history = membership.status_periods(session, list(placed))
+    roll = sorted(placed.values(), key=lambda m: (m.name_folded.split()[-1:], m.name_folded))
+    for member in roll:
+        status = membership.status_in_month(member, history[member.id], year, month)
+        reason = rules.not_reviewable(
+            _month_facts(member, history[member.id], year, month), year, month
+        )
         review = reviews.get(member.id)
         line = MemberLine(
-            member.id, member.full_name, member.status, _view(review) if review else None, reason
+            member.id, member.full_name, status, _view(review) if review else None, reason
         )
         if reason is None:
             board.members.append(line)
@@ -333,9 +368,10 @@ def record_review(
     sign of degradation without its group, description or measure.
     """
     _cell(session, org_id)
-    member = _member_in_cell(session, org_id, member_id)
+    member = _member_in_month(session, org_id, member_id, year, month)
     rules.check_review_month(year, month, today)
-    reason = rules.not_reviewable(facts_of(member), year, month)
+    periods = membership.status_periods(session, [member.id])[member.id]
+    reason = rules.not_reviewable(_month_facts(member, periods, year, month), year, month)
     if reason is not None:
         raise InvalidInput(rules.NOT_REVIEWABLE_TEXT[reason], month=f"{month:02d}/{year}")
     if sign_code is not None and sign_code not in {x.code for x in signs_in_force(session)}:
@@ -412,7 +448,7 @@ def set_comment(
     now: datetime,
 ) -> bool:
     """Add, change or (with None) remove the comment of a recorded review."""
-    _member_in_cell(session, org_id, member_id)
+    _member_in_month(session, org_id, member_id, year, month)
     review = session.scalar(
         select(Review).where(
             Review.org_id == org_id,
@@ -755,6 +791,7 @@ def roll_counts(
     first, _ = rules.month_bounds(y0, m0)
     rows = session.execute(
         select(
+            Member.id,
             Member.status,
             Member.admitted_on,
             Member.ceremony_on,
@@ -769,18 +806,20 @@ def roll_counts(
             or_(Member.status.in_(ACTIVE), Member.status_since >= first),
         )
     ).all()
-    facts = [
-        (rules.RollFacts(s, rules.joined_on(a, c), since), pid, lo, hi)
-        for s, a, c, since, pid, lo, hi in rows
-    ]
-    # Where the member was on the month's first day (domain.rules.membership).
-    return {
-        ym: sum(
-            rules.on_roll(f, *ym) and (pid is None or covers(lo, hi, counting_day(*ym)))
-            for f, pid, lo, hi in facts
-        )
-        for ym in months
-    }
+    history = membership.status_periods(session, {r[0] for r in rows})
+    counts = dict.fromkeys(months, 0)
+    for mid, status, admitted, ceremony, since, pid, lo, hi in rows:
+        joined = rules.joined_on(admitted, ceremony)
+        for ym in months:
+            # Where and as what the member was on the month's first day
+            # (domain.rules.membership).
+            if pid is not None and not covers(lo, hi, counting_day(*ym)):
+                continue
+            then = membership_rules.status_in_month(
+                history[mid], *ym, current=status, current_since=since
+            )
+            counts[ym] += rules.on_roll(rules.facts_in_month(then, joined), *ym)
+    return counts
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,12 @@ def left_on(facts: RollFacts) -> date | None:
     return facts.status_since or date.min
 
 
+def facts_in_month(status_then: MemberStatus, joined_on: date | None) -> RollFacts:
+    """A member's roll facts for one month from the status they held on its first day
+    (:func:`domain.rules.membership.status_in_month`): that status holds the whole month."""
+    return RollFacts(status=status_then, joined_on=joined_on, status_since=None)
+
+
 def month_bounds(year: int, month: int) -> tuple[date, date]:
     """First and last day of a month."""
     first = date(year, month, 1)
