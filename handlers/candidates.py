@@ -330,9 +330,13 @@ def _s_consider(env: Env, s: Session, d: Draft, k: int) -> Screen:
         s, person_id=env.who.person_id, org_id=int(d.data["org_id"]), today=env.today()
     )
     cls, prop = set(d.data.get("cls", [])), set(d.data.get("prop", []))
+    today = env.today()
+    late = d.data.get("late")
+    for_late = bool(late and d.data.get("for_late"))
+    year, month = (int(late[0]), int(late[1])) if late and for_late else (today.year, today.month)
     lines = [
         _("<b>🗓 Monthly consideration — {cell}, {month}</b>").format(
-            cell=h(cl.org_name), month=env.t.month(env.today().year, env.today().month)
+            cell=h(cl.org_name), month=env.t.month(year, month)
         ),
         _(
             "Tick 📚 to send a sympathizer to the next awareness class, 📨 to propose a candidate "
@@ -340,6 +344,22 @@ def _s_consider(env: Env, s: Session, d: Draft, k: int) -> Screen:
         ),
     ]
     rows: Rows = []
+    if late:
+        late_month = env.t.month(int(late[0]), int(late[1]))
+        lines.insert(
+            1,
+            _("🔴 The list was not considered for {month}, which is over (overdue).").format(
+                month=late_month
+            ),
+        )
+        label = (
+            _("📅 Record it for {month} instead").format(
+                month=env.t.month(today.year, today.month)
+            )
+            if for_late
+            else _("🔴 Record it for {month} (overdue)").format(month=late_month)
+        )
+        rows.append([(label, f"cnd:cmo:{k}")])
     proposable = set(rules.PATH[:5])
     for i, c in enumerate(cl.open, 1):
         lines.append(f"{i}. {h(c.name)} — {h(stage_name(env, c.stage.value))}")
@@ -561,7 +581,7 @@ def _begin(env: Env, session: Session, args: dict[str, Any]) -> Draft:
         return cs.start_add(session, person_id=env.person_id, org_id=args["org"], now=env.now())
     if what == "consider":
         return cs.start_consider(
-            session, person_id=env.person_id, org_id=args["org"], now=env.now()
+            session, person_id=env.person_id, org_id=args["org"], now=env.now(), today=env.today()
         )
     if what == "move":
         return cs.start_move(
@@ -866,6 +886,11 @@ def _u_ctoggle(s: Session, env: Env, k: int, cid: str, what: str) -> Draft:
     )
 
 
+def _u_cmonth(s: Session, env: Env, k: int) -> Draft:
+    """Switches the month the consideration records (this month or last month's, late)."""
+    return cs.toggle_consider_month(s, person_id=_person(env), draft_id=k, now=env.now())
+
+
 def _u_crecord(s: Session, env: Env, k: int) -> cs.Considered:
     """Records the month's consideration."""
     return cs.record_consider(
@@ -919,6 +944,7 @@ STEP_BUTTONS: list[tuple[str, Callable[..., Any], int]] = [
     ("grp", _u_group, 1),
     ("save", _u_save, 0),
     ("ct", _u_ctoggle, 2),
+    ("cmo", _u_cmonth, 0),
     ("crec", _u_crecord, 0),
     ("d", _u_date, 1),
     ("f", _u_form, 1),

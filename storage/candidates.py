@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -605,12 +605,54 @@ def _event(
 # --- The monthly consideration -----------------------------------------------------------------
 
 
-def start_consider(session: Session, *, person_id: int, org_id: int, now: datetime) -> Draft:
-    """Open the month's consideration of the cell's list."""
+def start_consider(
+    session: Session,
+    *,
+    person_id: int,
+    org_id: int,
+    now: datetime,
+    today: date | None = None,
+) -> Draft:
+    """Open the month's consideration of the cell's list.
+
+    When last month's consideration was owed and is not recorded (the month is over: it is
+    late), the draft offers it too (``late``: ``[year, month]``); the secretary picks which
+    month the consideration records (``for_late``), this month by default.
+    """
     require_writer(session, person_id, org_id)
-    return _start(
-        session, person_id, State.CONSIDER, {"org_id": org_id, "cls": [], "prop": []}, now
+    data: dict[str, Any] = {"org_id": org_id, "cls": [], "prop": []}
+    late = late_consideration(session, org_id, today) if today is not None else None
+    if late is not None:
+        data.update(late=list(late), for_late=False)
+    return _start(session, person_id, State.CONSIDER, data, now)
+
+
+def late_consideration(session: Session, org_id: int, today: date) -> tuple[int, int] | None:
+    """Last month, if the cell owed its consideration (chibo followed the cell then) and it is
+    not recorded: (year, month); else None. The month being over, it counts as late
+    (:data:`storage.obligations.IN_THE_PERIOD`)."""
+    last_day = today.replace(day=1) - timedelta(days=1)
+    org = session.get(Organization, org_id)
+    if org is None or (org.created_at is not None and org.created_at.date() > last_day):
+        return None
+    done = session.scalar(
+        select(CandidateConsideration.id).where(
+            CandidateConsideration.org_id == org_id,
+            CandidateConsideration.year == last_day.year,
+            CandidateConsideration.month == last_day.month,
+        )
     )
+    return None if done is not None else (last_day.year, last_day.month)
+
+
+def toggle_consider_month(
+    session: Session, *, person_id: int, draft_id: int, now: datetime
+) -> Draft:
+    """Switch the month the consideration records: this month ↔ the late last month."""
+    draft = _guard(session, person_id, draft_id, State.CONSIDER)
+    if not draft.data.get("late"):
+        raise StaleAction()
+    return _set(draft, None, now, for_late=not draft.data.get("for_late"))
 
 
 def check_proposal(c: Candidate, on: date, rs: CandidateRules) -> None:
@@ -677,12 +719,15 @@ def _record_consideration(
     person_id: int,
     now: datetime,
     meeting_id: int | None = None,
+    month: tuple[int, int] | None = None,
 ) -> bool:
+    """Record the consideration of ``month`` (default: ``day``'s month), held on ``day``."""
+    year, mon = month if month is not None else (day.year, day.month)
     row = session.scalar(
         select(CandidateConsideration).where(
             CandidateConsideration.org_id == org_id,
-            CandidateConsideration.year == day.year,
-            CandidateConsideration.month == day.month,
+            CandidateConsideration.year == year,
+            CandidateConsideration.month == mon,
         )
     )
     if row is not None:
@@ -691,8 +736,8 @@ def _record_consideration(
         return False
     row = CandidateConsideration(
         org_id=org_id,
-        year=day.year,
-        month=day.month,
+        year=year,
+        month=mon,
         meeting_id=meeting_id,
         created_at=now,
         considered_on=day,
@@ -707,7 +752,7 @@ def _record_consideration(
         action="create",
         entity="candidate_consideration",
         entity_id=row.id,
-        after={"org_id": org_id, "year": day.year, "month": day.month, "meeting_id": meeting_id},
+        after={"org_id": org_id, "year": year, "month": mon, "meeting_id": meeting_id},
     )
     return True
 
@@ -740,7 +785,11 @@ def record_consider(
         c.updated_at = now
         _event(session, c, "propose", CandidateStage(c.stage), today, now, actor)
         proposed += 1
-    first = _record_consideration(session, org_id, today, person_id, now)
+    late = draft.data.get("late")
+    month = (int(late[0]), int(late[1])) if late and draft.data.get("for_late") else None
+    if month is not None and late_consideration(session, org_id, today) != month:
+        raise StaleAction()  # recorded meanwhile, or the month changed since it was offered
+    first = _record_consideration(session, org_id, today, person_id, now, month=month)
     record(
         session,
         actor=actor,
@@ -751,7 +800,8 @@ def record_consider(
         after={"to_class": to_class, "proposed": proposed},
     )
     drafts.finish(session, person_id)
-    return Considered(org_id, today.year, today.month, to_class, proposed, first)
+    year, mon = month if month is not None else (today.year, today.month)
+    return Considered(org_id, year, mon, to_class, proposed, first)
 
 
 def meeting_asks(session: Session, *, person_id: int, meeting_id: int) -> bool:

@@ -251,8 +251,8 @@ def _clean_cell(bot: BotKit) -> None:
             )
 
 
-def _late(bot: BotKit) -> tuple[int | None, set[str]]:
-    """The leaders' late count, and what the cell is still late with."""
+def _late(bot: BotKit, today: date = date(2026, 11, 16)) -> tuple[int | None, set[str]]:
+    """The leaders' late count, and what the cell owes that fell due before ``today``."""
     app = bot.app.bot_data["app"]
     with bot.db.transaction() as s:
         owed = owed_by(
@@ -263,7 +263,6 @@ def _late(bot: BotKit) -> tuple[int | None, set[str]]:
         )
         catalog = calendar.current(s)
         cal = calendar.work_calendar(s, catalog)
-        today = date(2026, 11, 16)
         items = ob.instances(
             s,
             catalog,
@@ -299,3 +298,53 @@ async def test_after_the_monthly_consideration_the_cell_is_no_longer_chased(bot:
     before = n_messages(bot, "bt_mekong")
     await tick_on(bot, date(2026, 11, 19))
     assert "cảm tình" not in texts_since(bot, "bt_mekong", before).lower()
+
+
+async def test_a_late_consideration_recorded_after_the_month_drops_the_late_count(
+    bot: BotKit,
+) -> None:
+    """November is over (no grace days in the shipped calendar: an undone month is missing
+    from the 1st of the next): the cell is late with November's consideration and counted in
+    the leaders' late count. The secretary records it for November through the bot; the cell
+    is no longer chased and the count drops by one."""
+    _clean_cell(bot)
+    day = date(2026, 12, 2)
+    bot.clock.set(at(day))
+    late_before, owed = _late(bot, day)
+    assert owed == {"candidate_consideration:2026-11"}
+    assert late_before is not None and late_before >= 1
+    before = n_messages(bot, "bt_mekong")
+    await tick_on(bot, day)
+    assert "cảm tình" in texts_since(bot, "bt_mekong", before).lower()
+
+    t = Taps(bot, "bt_mekong")
+    await t.type("/camtinh")
+    t.count = 0
+    await t.tap("cnd:cons:")
+    assert "11/2026" in t.text() and "quá hạn" in t.text()
+    await t.tap("cnd:cmo:")  # record it for November, the month that is late
+    await t.tap("cnd:crec:")
+    assert t.count == 3
+    assert "11/2026" in t.text()
+    with bot.db.transaction() as s:
+        rows = s.scalars(select(CandidateConsideration)).all()
+        assert [
+            (r.year, r.month, r.considered_on) for r in rows if r.org_id == bot.khoi.orgs[CELL]
+        ] == [
+            (2026, 10, None),
+            (2026, 11, day),
+        ]
+
+    late_after, owed = _late(bot, day)
+    assert owed == set()
+    assert late_after == late_before - 1
+    # The next overdue round does not chase the cell for it any more.
+    before = n_messages(bot, "bt_mekong")
+    await tick_on(bot, day + timedelta(days=2))
+    assert "cảm tình" not in texts_since(bot, "bt_mekong", before).lower()
+    # Opened again, the consideration no longer offers November.
+    await t.type("/camtinh")
+    await t.tap("cnd:cons:")
+    assert not any(
+        d.startswith("cnd:cmo:") for _l, d in bot.fake.buttons(bot.fake.last_message(t.uid))
+    )  # type: ignore[arg-type]
