@@ -473,25 +473,50 @@ def _s_reason(env: Env, s: Session, d: Draft, k: int) -> Screen:
     return _move_head(env, s, d) + text, []
 
 
-def _s_approval(env: Env, s: Session, d: Draft, k: int) -> Screen:
-    _ = env.t.gettext
-    code = d.data.get("pending_approval")
-    text = (
-        _(
+#: What each exception asks for, and the rule it comes from.
+APPROVALS: dict[str, tuple[str, str]] = {
+    cs.APPROVAL_OVER_AGE: (
+        N_(
             "⚠️ The candidate is over 60: admission needs the approval of a committee directly "
             "under the Central Committee."
-        )
-        if code == cs.APPROVAL_OVER_AGE
-        else _(
+        ),
+        rules.RULE_SOURCE_AGE,
+    ),
+    cs.APPROVAL_LATE_CEREMONY: (
+        N_(
             "⚠️ The ceremony is later than 30 working days after the decision was received: "
             "it needs the approval of the direct superior committee."
-        )
-    )
-    source = rules.RULE_SOURCE_AGE if code == cs.APPROVAL_OVER_AGE else rules.RULE_SOURCE_CEREMONY
+        ),
+        rules.RULE_SOURCE_CEREMONY,
+    ),
+    cs.APPROVAL_DECISION_EXTENDED: (
+        N_(
+            "⚠️ The decision is later than 60 working days after the cell's resolution: it is "
+            "within the rules only if the deadline was extended (by at most 30 working days)."
+        ),
+        rules.RULE_SOURCE_DECISION,
+    ),
+    cs.APPROVAL_LATE_FULL: (
+        N_(
+            "⚠️ Full membership is considered later than 30 working days after probation "
+            "ended: it needs the approval of the direct superior committee."
+        ),
+        rules.RULE_SOURCE_FULL,
+    ),
+}
+APPROVAL_BUTTONS: dict[str, str] = {
+    cs.APPROVAL_DECISION_EXTENDED: N_("📝 The deadline was extended: record it"),
+}
+
+
+def _s_approval(env: Env, s: Session, d: Draft, k: int) -> Screen:
+    _ = env.t.gettext
+    code = str(d.data.get("pending_approval"))
+    message, source = APPROVALS.get(code, APPROVALS[cs.APPROVAL_LATE_CEREMONY])
+    text = _(message)
     text += "\n<i>" + _("Source: {source}").format(source=h(source)) + "</i>"
-    return _move_head(env, s, d) + text, [
-        [(_("📝 The approval was given: record it"), f"cnd:ap:{k}")]
-    ]
+    label = APPROVAL_BUTTONS.get(code, N_("📝 The approval was given: record it"))
+    return _move_head(env, s, d) + text, [[(_(label), f"cnd:ap:{k}")], _cancel_row(env, k)]
 
 
 def _s_cell(env: Env, s: Session, d: Draft, k: int) -> Screen:

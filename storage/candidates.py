@@ -59,7 +59,16 @@ REASON_MAX = 300
 #: Approval codes a secretary may record when the rules allow an exception.
 APPROVAL_OVER_AGE = "over_age"
 APPROVAL_LATE_CEREMONY = "late_ceremony"
-_APPROVALS = {"too_old": APPROVAL_OVER_AGE, "ceremony_late": APPROVAL_LATE_CEREMONY}
+#: The decision's deadline was extended (by at most 30 working days): a later decision.
+APPROVAL_DECISION_EXTENDED = "decision_extended"
+#: The direct superior committee accepted a full-membership consideration after its deadline.
+APPROVAL_LATE_FULL = "late_full_membership"
+_APPROVALS = {
+    "too_old": APPROVAL_OVER_AGE,
+    "ceremony_late": APPROVAL_LATE_CEREMONY,
+    "decision_late": APPROVAL_DECISION_EXTENDED,
+    "full_late": APPROVAL_LATE_FULL,
+}
 
 
 class State(enum.StrEnum):
@@ -1041,6 +1050,17 @@ def type_reason(
     return _finish_move(session, person_id, draft, today, now, None)
 
 
+def introduced_on(session: Session, candidate_id: int) -> date | None:
+    """The date of the introducers last recorded for the file (its last step to "mentors")."""
+    return session.scalar(
+        select(func.max(CandidateEvent.happened_on)).where(
+            CandidateEvent.candidate_id == candidate_id,
+            CandidateEvent.stage == CandidateStage.MENTORS.value,
+            CandidateEvent.action == "forward",
+        )
+    )
+
+
 def record_approval(
     session: Session, *, person_id: int, draft_id: int, today: date, now: datetime
 ) -> Moved | Draft:
@@ -1114,6 +1134,7 @@ def _finish_move(
         elif target is CandidateStage.CELL_RESOLUTION:
             # The proposal rules hold at the cell's consideration: class, age, introducers.
             _violate(rules.check_certificate(c.certificate_on, day, rs))
+            _violate(rules.check_file_fresh(introduced_on(session, c.id), day, rs))
             if c.birth_year is not None:
                 waivable = rules.check_age(
                     c.birth_year,
@@ -1132,9 +1153,15 @@ def _finish_move(
             _violate(rules.check_step_date(received, day, today))
             assert c.resolution_on is not None
             _violate(rules.check_decision(c.resolution_on, day, received))
-            due = rules.decision_due(c.resolution_on, cal, rs, extended=c.decision_extended)
+            extended = c.decision_extended or APPROVAL_DECISION_EXTENDED in approvals
+            waivable = rules.check_decision_deadline(
+                c.resolution_on, day, cal, rs, extended=extended
+            )
+            if waivable is None or not waivable.waivable:
+                _violate(waivable)
+            due = rules.decision_due(c.resolution_on, cal, rs, extended=extended)
             late = day > due
-            changes.update(decision_on=day, received_on=received)
+            changes.update(decision_on=day, received_on=received, decision_extended=extended)
         elif target is CandidateStage.PROBATION:
             assert c.received_on is not None
             waivable = rules.check_ceremony(
@@ -1149,7 +1176,13 @@ def _finish_move(
             changes["ceremony_on"] = day
         elif target is CandidateStage.FULL_MEMBER:
             assert c.ceremony_on is not None
-            _violate(rules.check_full_membership(rules.probation_end(c.ceremony_on, rs), day))
+            ended = rules.probation_end(c.ceremony_on, rs)
+            _violate(rules.check_full_membership(ended, day))
+            waivable = rules.check_full_membership_deadline(
+                ended, day, cal, rs, late_approved=APPROVAL_LATE_FULL in approvals
+            )
+            if waivable is None or not waivable.waivable:
+                _violate(waivable)
         else:
             changes["stage_date"] = day
     if waivable is not None:

@@ -38,6 +38,9 @@ RULE_SOURCE_CEREMONY = (
 RULE_SOURCE_PROBATION = f"Điều lệ Đảng, Điều 5; {RULES_2025} (thời kỳ dự bị 12 tháng)"
 RULE_SOURCE_FULL = f"Điều lệ Đảng, Điều 5; {RULES_2025} (xét chính thức trong 30 ngày làm việc)"
 RULE_SOURCE_BIRTH = f"{RULES_2025}; Luật Bảo vệ dữ liệu cá nhân 2025 (chỉ năm, tháng sinh)"
+RULE_SOURCE_STALE_FILE = (
+    f"{RULES_2025} (hồ sơ để quá 12 tháng chưa xem xét kết nạp: làm lại giới thiệu, nhận xét)"
+)
 
 #: The main path, in order. Exits close a file at any stage (``NOT_RECOGNIZED`` after probation).
 PATH: tuple[CandidateStage, ...] = (
@@ -77,6 +80,7 @@ class CandidateRules:
     ceremony_working_days: int = 30
     probation_months: int = 12
     full_membership_working_days: int = 30
+    file_valid_months: int = 12
 
     @classmethod
     def from_setting(cls, value: dict[str, Any] | None) -> CandidateRules:
@@ -462,6 +466,58 @@ def check_decision(resolution_on: date, decision_on: date, received_on: date) ->
     return None
 
 
+def check_decision_deadline(
+    resolution_on: date,
+    decision_on: date,
+    cal: WorkCalendar,
+    rules: CandidateRules = CandidateRules(),
+    *,
+    extended: bool = False,
+) -> Violation | None:
+    """The decision within 60 working days of the cell's resolution; up to 30 more only when
+    the deadline was extended (an exception the secretary records); never later.
+
+    Source: :data:`RULE_SOURCE_DECISION`.
+    """
+    latest = decision_due(resolution_on, cal, rules, extended=True)
+    if decision_on > latest:
+        return Violation(
+            "decision_too_late",
+            N_(
+                "The admission decision was due by {due} at the latest ({days} working days "
+                "after the cell's resolution of {resolution}, extended by at most {extra}): a "
+                "decision dated {date} is outside the rules. Please check the date with the "
+                "Organization Board."
+            ),
+            RULE_SOURCE_DECISION,
+            {
+                "due": latest,
+                "days": rules.decision_working_days,
+                "extra": rules.decision_extension_working_days,
+                "resolution": resolution_on,
+                "date": decision_on,
+            },
+        )
+    due = decision_due(resolution_on, cal, rules)
+    if decision_on > due and not extended:
+        return Violation(
+            "decision_late",
+            N_(
+                "The admission decision was due by {due} ({days} working days after the "
+                "cell's resolution): later only when the deadline was extended, by at most "
+                "{extra} working days."
+            ),
+            RULE_SOURCE_DECISION,
+            {
+                "due": due,
+                "days": rules.decision_working_days,
+                "extra": rules.decision_extension_working_days,
+            },
+            waivable=True,
+        )
+    return None
+
+
 def check_ceremony(
     received_on: date,
     ceremony_on: date,
@@ -512,6 +568,62 @@ def full_membership_due(
     Source: :data:`RULE_SOURCE_FULL`.
     """
     return cal.add_working_days(ended_on, rules.full_membership_working_days)
+
+
+def check_full_membership_deadline(
+    ended_on: date,
+    considered_on: date,
+    cal: WorkCalendar,
+    rules: CandidateRules = CandidateRules(),
+    *,
+    late_approved: bool = False,
+) -> Violation | None:
+    """The cell considers full membership within 30 working days after probation ends; a
+    later consideration is recorded only with the direct superior committee's approval.
+
+    Source: :data:`RULE_SOURCE_FULL`.
+    """
+    due = full_membership_due(ended_on, cal, rules)
+    if considered_on > due and not late_approved:
+        return Violation(
+            "full_late",
+            N_(
+                "Full membership was to be considered by {due} ({days} working days after "
+                "probation ended on {ended}): later only with the approval of the direct "
+                "superior committee."
+            ),
+            RULE_SOURCE_FULL,
+            {"due": due, "days": rules.full_membership_working_days, "ended": ended_on},
+            waivable=True,
+        )
+    return None
+
+
+def check_file_fresh(
+    introduced_on: date | None, considered_on: date, rules: CandidateRules = CandidateRules()
+) -> Violation | None:
+    """A file left unconsidered for more than 12 months has its introductions and comments
+    redone (not the whole file) before the cell considers it: counted from the introducers'
+    date to the cell's resolution.
+
+    Source: :data:`RULE_SOURCE_STALE_FILE`.
+    """
+    if introduced_on is None:
+        return None
+    limit = add_months(introduced_on, rules.file_valid_months)
+    if considered_on > limit:
+        return Violation(
+            "file_stale",
+            N_(
+                "The introductions are of {date}: the file was left unconsidered for more than "
+                "{months} months, so the introductions and comments must be redone first. "
+                "Please take the file back to the awareness-class stage (a step at a time, with "
+                "the reason) and record the introducers again."
+            ),
+            RULE_SOURCE_STALE_FILE,
+            {"date": introduced_on, "months": rules.file_valid_months},
+        )
+    return None
 
 
 def check_full_membership(ended_on: date, considered_on: date) -> Violation | None:

@@ -14,7 +14,12 @@ from sqlalchemy import func, select
 from documents import summary as render
 from domain.errors import InvalidInput, NotAllowed, StaleAction
 from domain.i18n import translator
-from domain.rules.candidates import CandidateClosed, RuleViolated
+from domain.rules.candidates import (
+    RULE_SOURCE_STALE_FILE,
+    CandidateClosed,
+    RuleViolated,
+    check_full_membership_deadline,
+)
 from domain.rules.deadlines import WorkCalendar
 from domain.rules.periods import parse_period
 from domain.vocab import CandidateStage as S
@@ -385,6 +390,110 @@ def test_a_late_ceremony_needs_a_recorded_approval(db: Database, khoi: DemoKhoi)
     assert isinstance(moved, cs.Moved) and moved.stage is S.PROBATION
     with db.transaction() as s:
         assert s.get(Candidate, cid).approvals == [cs.APPROVAL_LATE_CEREMONY]
+
+
+def _at(db, cid: int, stage: str, **dates: date) -> None:
+    with db.transaction() as s:
+        c = s.get(Candidate, cid)
+        c.stage, c.stage_since = stage, max(dates.values())
+        c.certificate_on = date(2025, 1, 10)
+        for key, value in dates.items():
+            setattr(c, key, value)
+
+
+def test_a_decision_after_60_working_days_needs_the_extension_recorded(
+    db: Database, khoi: DemoKhoi
+) -> None:
+    """Resolution 3/7/2026: due 25/9 (60 working days, 2/9 holidays off); extended, 6/11."""
+    cid = add(db, khoi).candidate_id
+    _at(db, cid, "cell_resolution", resolution_on=date(2026, 7, 3))
+    pid = _person(khoi)
+    draft = move(db, khoi, cid, S.DECISION, day=date(2026, 10, 5), received=date(2026, 10, 6))
+    assert draft.state == cs.State.APPROVAL
+    assert draft.data["pending_approval"] == cs.APPROVAL_DECISION_EXTENDED
+    with db.transaction() as s:
+        assert s.get(Candidate, cid).stage == "cell_resolution"  # nothing written yet
+        moved = cs.record_approval(
+            s, person_id=pid, draft_id=cs.conversation_key(draft), today=TODAY, now=NOW
+        )
+    assert isinstance(moved, cs.Moved) and moved.stage is S.DECISION and not moved.late
+    with db.transaction() as s:
+        c = s.get(Candidate, cid)
+        assert c.decision_extended and c.approvals == [cs.APPROVAL_DECISION_EXTENDED]
+
+
+def test_a_decision_after_the_extended_deadline_is_refused_with_its_source(
+    db: Database, khoi: DemoKhoi
+) -> None:
+    cid = add(db, khoi).candidate_id
+    _at(db, cid, "cell_resolution", resolution_on=date(2026, 6, 1))
+    with pytest.raises(RuleViolated) as err:
+        move(db, khoi, cid, S.DECISION, day=date(2026, 11, 2), received=date(2026, 11, 3))
+    v = err.value.violation
+    assert v.code == "decision_too_late" and not v.waivable
+    assert "294-QĐ/TW" in v.rule_source and v.params["days"] == 60 and v.params["extra"] == 30
+    with db.transaction() as s:
+        assert s.get(Candidate, cid).stage == "cell_resolution"
+
+
+def test_full_membership_considered_late_needs_the_superiors_approval(
+    db: Database, khoi: DemoKhoi
+) -> None:
+    """Ceremony 3/9/2025: probation ends 3/9/2026, the cell considers by 15/10/2026."""
+    cid = add(db, khoi).candidate_id
+    _at(
+        db,
+        cid,
+        "probation",
+        resolution_on=date(2025, 6, 2),
+        decision_on=date(2025, 7, 1),
+        received_on=date(2025, 7, 1),
+        ceremony_on=date(2025, 9, 3),
+    )
+    pid = _person(khoi)
+    # Within the 30 working days: no question asked (checked without writing).
+    with db.transaction() as s:
+        cal = cs.work_calendar(s)
+    assert check_full_membership_deadline(date(2026, 9, 3), date(2026, 10, 15), cal) is None
+    draft = move(db, khoi, cid, S.FULL_MEMBER, day=date(2026, 11, 2))
+    assert draft.state == cs.State.APPROVAL
+    assert draft.data["pending_approval"] == cs.APPROVAL_LATE_FULL
+    with db.transaction() as s:
+        moved = cs.record_approval(
+            s, person_id=pid, draft_id=cs.conversation_key(draft), today=TODAY, now=NOW
+        )
+    assert isinstance(moved, cs.Moved) and moved.stage is S.FULL_MEMBER
+
+
+def test_a_file_left_unconsidered_over_12_months_must_redo_its_introductions(
+    db: Database, khoi: DemoKhoi
+) -> None:
+    cid = add(db, khoi).candidate_id
+    members = full_ids(db, khoi)
+    move(db, khoi, cid, S.CLASS_DONE, day=date(2025, 6, 10))
+    move(db, khoi, cid, S.MENTORS, form=IntroducerForm.TWO_MEMBERS, members=members[:2])
+    with db.transaction() as s:  # the introducers were recorded on 1/9/2025
+        event = s.scalars(
+            select(CandidateEvent).where(
+                CandidateEvent.candidate_id == cid, CandidateEvent.stage == "mentors"
+            )
+        ).one()
+        event.happened_on = date(2025, 9, 1)
+    move(db, khoi, cid, S.APPLICATION)
+    move(db, khoi, cid, S.BACKGROUND_CHECK)
+    with pytest.raises(RuleViolated) as err:
+        move(db, khoi, cid, S.CELL_RESOLUTION, votes="18")
+    v = err.value.violation
+    assert v.code == "file_stale" and v.params["date"] == date(2025, 9, 1)
+    assert v.rule_source == RULE_SOURCE_STALE_FILE and "12 tháng" in v.rule_source
+    # Back to the class, the introducers recorded again today: the resolution goes through.
+    for target in (S.APPLICATION, S.MENTORS, S.CLASS_DONE):
+        move(db, khoi, cid, target, reason="làm lại giới thiệu")
+    move(db, khoi, cid, S.MENTORS, form=IntroducerForm.TWO_MEMBERS, members=members[:2])
+    move(db, khoi, cid, S.APPLICATION)
+    move(db, khoi, cid, S.BACKGROUND_CHECK)
+    moved = move(db, khoi, cid, S.CELL_RESOLUTION, votes="18")
+    assert moved.stage is S.CELL_RESOLUTION
 
 
 def test_the_files_carry_the_pipeline(db: Database, khoi: DemoKhoi) -> None:
