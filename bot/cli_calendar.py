@@ -48,8 +48,6 @@ from domain.rules.holidays import RULE_SOURCE_LABOUR_CODE, Decision
 from domain.rules.signs import SignsError, parse_signs_markdown
 from domain.settings import Settings
 from services.calendar import current, holidays, load_file, work_calendar
-from services.context import AppContext
-from services.scheduler import period_label, scope_ids, send_notice, tick
 from storage import obligations as ob
 from storage import reviews
 from storage.audit import Actor
@@ -161,6 +159,8 @@ def _day(t: Translator, day: date) -> str:
 
 def cmd_calendar(args: argparse.Namespace) -> int:
     """Print every due date of a year, with who owes it and the rule it comes from."""
+    from services.scheduler import period_label, scope_ids  # Telegram loads only here
+
     settings = load_settings()
     t = cli_translator()
     _ = t.gettext
@@ -259,6 +259,8 @@ def _print_catalog(
     stored: str,
 ) -> None:
     """The calendar of a Khối with no organization yet: every obligation and its due dates."""
+    from services.scheduler import period_label
+
     _ = t.gettext
     print(
         _(
@@ -464,6 +466,9 @@ def cmd_reminders(args: argparse.Namespace) -> int:
 def _preview(
     db: Database, settings: Settings, t: Translator, when: datetime, org: str | None
 ) -> int:
+    from services.context import AppContext
+    from services.scheduler import tick
+
     _ = t.gettext
     app_ctx = AppContext(settings=settings, db=db, clock=ManualClock(when))
     try:
@@ -538,6 +543,8 @@ ANSWERS = {"seen": N_("read"), "attend": N_("will attend"), "decline": N_("canno
 
 def cmd_notice_send(args: argparse.Namespace) -> int:
     """Queue a notice or briefing invitation; the running bot delivers it within a minute."""
+    from services.scheduler import send_notice
+
     settings = load_settings()
     t = cli_translator()
     _ = t.gettext

@@ -21,7 +21,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.cli import EXIT_USAGE, cli_translator, database, load_settings
-from documents import summary as render
 from domain.clock import SystemClock, local_today
 from domain.errors import ChiboError
 from domain.i18n import SUPPORTED, Translator, translator
@@ -102,6 +101,9 @@ def _run(
     today: date,
     tz: object,
 ) -> int:
+    # The document builders (openpyxl, python-docx, matplotlib) load only for this command.
+    from documents import summary as render
+
     _ = t.gettext
     fmt: str = args.format
     out: str | None = args.out
