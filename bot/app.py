@@ -5,21 +5,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import BotCommandScopeDefault
 from telegram.constants import ParseMode
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 from bot.logs import instrument
 from bot.updates import PerPersonUpdateProcessor
-from domain.access import default_menu
 from domain.clock import Clock, SystemClock
-from domain.i18n import SUPPORTED
 from domain.settings import Settings
 from handlers import (
     candidates,
@@ -34,7 +33,7 @@ from handlers import (
 )
 from handlers.base import Handlers
 from services.context import AppContext
-from services.pacing import PacedRateLimiter
+from services.pacing import PacedRateLimiter, retry_seconds
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -128,22 +127,54 @@ def build_application(
 
 
 async def _post_init(application: Application) -> None:
-    """Learns the bot's username and sets the command menu per language."""
+    """Learns the bot's username and sets the default command menu per language."""
     app_ctx: AppContext = application.bot_data["app"]
     me = await application.bot.get_me()
     app_ctx.bot_username = me.username or app_ctx.settings.bot_username
-    await set_commands(application)
+    await common.set_default_menus(application)
 
 
-async def set_commands(application: Application) -> None:
-    """Set Telegram's default command menu (the commands every role has; each person's chat
-    gets their roles' menu from :func:`handlers.common.sync_menus`): Vietnamese by default,
-    English for English clients."""
-    for locale in (None, *SUPPORTED):
-        commands = common.bot_commands(locale or "vi", default_menu())
-        await application.bot.set_my_commands(
-            commands, scope=BotCommandScopeDefault(), language_code=locale
-        )
+#: The longest wait between two attempts to reach Telegram at start-up (seconds).
+START_UP_PATIENCE = 60.0
+
+
+async def start_up(
+    application: Application,
+    *then: Callable[[], Awaitable[object]],
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    give_up: Callable[[], bool] = lambda: False,
+    initialize: bool = True,
+) -> None:
+    """Initialize the application (``getMe``), run its ``post_init``, then each of ``then``
+    (``setWebhook``), waiting for Telegram while it is unreachable, answers 5xx or asks to
+    wait (429) — a bot started during an outage comes up when Telegram does, instead of
+    exiting. A refusal that waiting cannot cure (a wrong token) still raises; so does any
+    failure once ``give_up()`` (the process is told to stop). ``initialize`` False: only
+    ``then``, for an application started already."""
+    steps: list[Callable[[], Awaitable[object]]] = []
+    if initialize:
+        steps.append(application.initialize)
+        if application.post_init is not None:
+            post_init = application.post_init
+            steps.append(lambda: post_init(application))
+    steps.extend(then)
+    for step in steps:
+        wait = 1.0
+        while True:
+            try:
+                await step()
+                break
+            except (NetworkError, RetryAfter) as exc:  # TimedOut is a NetworkError
+                if give_up():
+                    raise
+                pause = retry_seconds(exc) if isinstance(exc, RetryAfter) else wait
+                log.warning(
+                    "Telegram not reachable at start-up (%s); again in %.0f s",
+                    type(exc).__name__,
+                    pause,
+                )
+                await sleep(pause)
+                wait = min(wait * 2, START_UP_PATIENCE)
 
 
 async def _on_error(update: object, context: Any) -> None:

@@ -36,7 +36,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.app import build_application
+from bot.app import build_application, start_up
 from bot.health import TICK_JOB, HealthServer, MeteredRequest, Metrics, State
 from bot.logs import configure
 from domain.settings import Settings
@@ -198,6 +198,11 @@ class Runner:
                 self.stop.set()
                 return
 
+    async def _nap(self, seconds: float) -> None:
+        """Sleep, or less when told to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), timeout=seconds)
+
     # -- main ----------------------------------------------------------------------------------
 
     async def main(self) -> int:
@@ -244,9 +249,8 @@ class Runner:
         keeper = asyncio.create_task(self._keep_lease())
         webhook: web.AppRunner | None = None
         try:
-            await application.initialize()
-            if application.post_init is not None:
-                await application.post_init(application)
+            # Telegram down at start-up: wait for it (a stop request still ends the wait).
+            await start_up(application, sleep=self._nap, give_up=self.stop.is_set)
             await application.start()
             self.state.application = application
             self.state.role = "active"
@@ -302,12 +306,19 @@ class Runner:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, self.settings.webhook_listen, self.settings.webhook_port).start()
-        await application.bot.set_webhook(
-            self.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-            max_connections=4,
+        url = self.webhook_url
+        await start_up(
+            application,
+            lambda: application.bot.set_webhook(
+                url,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+                max_connections=4,
+            ),
+            sleep=self._nap,
+            give_up=self.stop.is_set,
+            initialize=False,
         )
         log.warning(
             "webhook mode: listening on %s:%s%s",

@@ -13,12 +13,14 @@ candidate proposed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from domain.errors import AlreadyRecorded, ChiboError, NotAllowed, StaleAction
@@ -48,6 +50,8 @@ from storage import candidates as cs
 from storage.candidates import State
 from storage.models import Draft
 from storage.summary import CANDIDATE_STAGES, PRIORITY_GROUPS
+
+log = logging.getLogger(__name__)
 
 #: The forward button of each stage: what the next step records.
 NEXT_LABELS: dict[CandidateStage, str] = {
@@ -1095,27 +1099,23 @@ async def on_meeting_answer(update: Update, context: Context, env: Env) -> None:
         raise StaleAction()
     _ = env.t.gettext
     meeting_id = int_arg(args[0])
-    query = update.callback_query
-    if query is not None and isinstance(query.message, Message) and query.message.reply_markup:
-        # The saved meeting's screen keeps its text and buttons; only the question's go.
-        kept = [
-            [(b.text, str(b.callback_data)) for b in row]
-            for row in query.message.reply_markup.inline_keyboard
-            if not any(str(b.callback_data).startswith("cnd:mtg:") for b in row)
-        ]
-        await query.edit_message_reply_markup(keyboard(kept))
     if args[1] != "y":
+        await _drop_question(update)
         await send(env, context, _("Not recorded. Use /candidates for the monthly consideration."))
         return
+    # Recorded first, then the question's buttons go: a failed edit (Telegram down, or slow
+    # and applied) never takes the buttons away from an answer that was not recorded.
     try:
         with env.db.transaction() as session:
             done = cs.record_from_meeting(
                 session, person_id=_person(env), meeting_id=meeting_id, now=env.now()
             )
     except AlreadyRecorded:
+        await _drop_question(update)
         await send(env, context, _("The consideration of that month was already recorded."))
         return
     mark_saved(update)
+    await _drop_question(update)
     await send(
         env,
         context,
@@ -1123,6 +1123,23 @@ async def on_meeting_answer(update: Update, context: Context, env: Env) -> None:
             month=env.t.month(done.year, done.month)
         ),
     )
+
+
+async def _drop_question(update: Update) -> None:
+    """Take the answered question's buttons off the saved meeting's screen (its own text and
+    buttons stay). Best effort: a question left showing is answered "already recorded"."""
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message) or not query.message.reply_markup:
+        return
+    kept = [
+        [(b.text, str(b.callback_data)) for b in row]
+        for row in query.message.reply_markup.inline_keyboard
+        if not any(str(b.callback_data).startswith("cnd:mtg:") for b in row)
+    ]
+    try:
+        await query.edit_message_reply_markup(keyboard(kept))
+    except TelegramError as exc:
+        log.warning("question left on screen: %s", type(exc).__name__)
 
 
 # --- Wiring -----------------------------------------------------------------------------------

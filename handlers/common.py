@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, Update
-from telegram.error import TelegramError
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from domain.access import ALIASES, COMMAND_HELP, ROLE_NAMES, commands_for, menu_for
+from domain.access import ALIASES, COMMAND_HELP, ROLE_NAMES, commands_for, default_menu, menu_for
 from domain.errors import ChiboError
 from domain.i18n import SUPPORTED, pick_locale, translator
 from domain.text import h
@@ -191,9 +191,33 @@ async def set_menu(
             await bot.delete_my_commands(scope=scope)
         else:
             await bot.set_my_commands(bot_commands(key[0], key[1]), scope=scope)
-    except TelegramError as exc:
+    except (NetworkError, RetryAfter) as exc:
+        # Telegram unreachable or busy: the menu job tries again on its next run.
         log.warning("command menu not set for one person: %s", type(exc).__name__)
-    menus[telegram_user_id] = key  # not retried on every run: the next change sets it again
+        return False
+    except TelegramError as exc:
+        # Refused for good (the person blocked the bot): not retried until their roles change.
+        log.warning("command menu not set for one person: %s", type(exc).__name__)
+    menus[telegram_user_id] = key
+    return True
+
+
+async def set_default_menus(application: Application) -> bool:
+    """Set Telegram's default command menu (the commands every role has; each person's chat
+    gets their roles' menu from :func:`sync_menus`): Vietnamese by default, English for
+    English clients. When Telegram fails, the menu job tries again (returns False)."""
+    app: AppContext = application.bot_data["app"]
+    try:
+        for locale in (None, *SUPPORTED):
+            commands = bot_commands(locale or "vi", default_menu())
+            await application.bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=locale
+            )
+    except TelegramError as exc:
+        log.warning("default command menu not set: %s", type(exc).__name__)
+        app.extras["default_menu"] = False
+        return False
+    app.extras["default_menu"] = True
     return True
 
 
@@ -201,6 +225,8 @@ async def sync_menus(application: Application, limit: int | None = None) -> int:
     """Bring up to ``limit`` people's menus in line with their roles now (start-up, and roles
     changed from the command line); returns how many menus were set."""
     app: AppContext = application.bot_data["app"]
+    if app.extras.get("default_menu") is False:  # failed at start-up
+        await set_default_menus(application)
     reachable = await app.db.read(access_facts.reachable_roles)
     menus: dict[int, object] = app.extras.setdefault("menus", {})
     done = 0

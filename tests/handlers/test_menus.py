@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.app import set_commands
 from domain.access import COMMAND_ROLES, EVERYONE
 from domain.i18n import translator
 from handlers import common
@@ -25,7 +24,7 @@ def default_menu(bot, language: str = "") -> list[str]:
 
 async def test_default_menu_is_what_every_role_has(bot) -> None:
     """A stranger opening the menu is not offered /meeting or /report."""
-    await set_commands(bot.app)
+    assert await common.set_default_menus(bot.app)
     everyone = [c for c, roles in COMMAND_ROLES.items() if roles == EVERYONE]
     assert default_menu(bot) == everyone
     assert default_menu(bot, "en") == everyone
