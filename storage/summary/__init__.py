@@ -23,7 +23,7 @@ from storage.summary.build import build_summary, summary_for
 from storage.summary.cell_year import CellYear, MonthLine, cell_year
 from storage.summary.cells import counted_quarters, elapsed_months
 from storage.summary.chart import ChartData, Series, chart_data
-from storage.summary.counts import review_counts, roll_counts
+from storage.summary.counts import review_counts
 from storage.summary.document import DocumentMeta, audit_view, document_meta
 from storage.summary.model import (
     CANDIDATE_STAGES,
@@ -52,6 +52,7 @@ from storage.summary.plan import (
     plan_rollup,
 )
 from storage.summary.reporting import report_obligations
+from storage.summary.roll import CellRoll, cell_rolls, roll_counts
 from storage.summary.scope import (
     Scope,
     Subject,
@@ -74,6 +75,7 @@ __all__ = [
     "RULE_SOURCE_REVIEWS",
     "RULE_SOURCE_THEMATIC",
     "CandidateFigures",
+    "CellRoll",
     "CellRow",
     "CellYear",
     "ChartData",
@@ -92,6 +94,7 @@ __all__ = [
     "Summary",
     "audit_view",
     "build_summary",
+    "cell_rolls",
     "cell_year",
     "chart_data",
     "counted_quarters",

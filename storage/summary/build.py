@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from domain.rules.attendance import three_months_rule
 from domain.rules.deadlines import Standing, period_standing
+from domain.rules.membership import counting_day
 from domain.rules.periods import Period
 from storage import figures, obligations, reports
 from storage.candidates_summary import pipeline
@@ -33,8 +34,8 @@ from storage.summary.counts import (
     member_lines,
     new_sign_lines,
     review_counts,
-    roll_counts,
     stage_order,
+    unexcused_absences,
 )
 from storage.summary.model import (
     DEFAULT_TZ,
@@ -49,6 +50,7 @@ from storage.summary.model import (
     Summary,
 )
 from storage.summary.reporting import report_figures, report_lines
+from storage.summary.roll import cell_rolls
 from storage.summary.scope import Scope, Subject, resolve_subject, scope_of
 
 
@@ -111,24 +113,27 @@ def build_summary(
     warn_at, flag_at = int(rule.get("warn_at", 2)), int(rule.get("flag_at", 3))
 
     meeting = figures.meeting_figures(session, cell_ids, period.start, upto)
-    roll = figures.member_counts(session, cell_ids)
     with_model = figures.cells_with_study_model(session, cell_ids, period.year)
     thematic = figures.thematic_by_quarter(session, cell_ids, period.year)
     review_figs = review_counts(session, cell_ids, months)
-    on_roll = roll_counts(session, cell_ids, months)
+    # Who counts where and as what, month by month (domain.rules.membership).
+    rolls = cell_rolls(session, cell_ids, months)
     considered = consideration_counts(session, cell_ids, period.year, months)
     candidates_by_cell = candidate_counts(session, cell_ids)
 
     # The three-months rule counts the calendar year up to the end of the period.
-    absent = figures.unexcused_months(session, cell_ids, period.year)
+    absent = unexcused_absences(session, cell_ids, period.year, upto)
     verdicts = {
-        mid: three_months_rule(
-            [m for m in ms if m <= upto.month], warn_at=warn_at, flag_at=flag_at
-        )
+        mid: three_months_rule(sorted(ms), warn_at=warn_at, flag_at=flag_at)
         for mid, ms in absent.items()
     }
     verdicts = {mid: v for mid, v in verdicts.items() if v.level > 0}
-    named = member_lines(session, list(verdicts), orgs)
+    named = member_lines(
+        session,
+        {mid: absent[mid] for mid in verdicts},
+        orgs,
+        day=counting_day(*months[-1]) if months else period.start,
+    )
     flagged = [
         replace(line, months=verdicts[line.member_id].months, level=2)
         for line in named
@@ -151,8 +156,7 @@ def build_summary(
     for cid in cell_ids:
         org = orgs[cid]
         fig = meeting[cid]
-        counts = roll.get(cid, {})
-        required_members = sum(n for s, n in counts.items() if s.must_attend)
+        roll = rolls[cid]
         months_owed = [ym for ym in months if active_in(org, *month_bounds(*ym))]
         # A month still running without its meeting is in progress, not missing.
         months_running = [
@@ -181,8 +185,8 @@ def build_summary(
         reviewed, new_signs_by_group = review_figs.get(cid, (0, {}))
         f = Figures(
             cells=1,
-            members=sum(n for s, n in counts.items() if s.is_active),
-            required_members=required_members,
+            members=roll.members,
+            required_members=roll.required,
             regular_due=len(months_due),
             regular_held=len(months_held),
             regular_in_progress=len(months_running),
@@ -199,7 +203,7 @@ def build_summary(
             thematic_held=len(quarters_held),
             thematic_in_progress=len(quarters_running),
             cells_missing_thematic=int(len(quarters_held) < len(quarters_due)),
-            reviews_due=sum(on_roll.get(cid, {}).get(ym, 0) for ym in months_due),
+            reviews_due=sum(roll.to_review.get(ym, 0) for ym in months_due),
             reviews_done=reviewed,
             new_signs=new_signs_by_group,
             considerations_due=len(months_due),

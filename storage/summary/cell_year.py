@@ -16,8 +16,8 @@ from storage.models import (
     ReviewOutcome,
 )
 from storage.summary.build import build_summary
-from storage.summary.counts import roll_counts
 from storage.summary.model import CellRow, FuturePeriod
+from storage.summary.roll import cell_rolls
 from storage.summary.scope import Scope, Subject
 
 # --- One cell, month by month ------------------------------------------------------------------
@@ -45,7 +45,7 @@ class CellYear:
     cell: CellRow
     year: int
     months: list[MonthLine]
-    members: dict[MemberStatus, int]
+    members: dict[MemberStatus, int]  # the roll of the year's last month counted, by status
 
 
 def cell_year(
@@ -77,7 +77,7 @@ def cell_year(
     months = summary.months
     found = figures.monthly_figures(session, [cell_id], period.start, summary.upto)[cell_id]
     outcomes = reviews.outcome_counts(session, cell_ids=[cell_id], months=months)[cell_id]
-    roll = roll_counts(session, [cell_id], months).get(cell_id, {})
+    roll = cell_rolls(session, [cell_id], months)[cell_id]
     running = set(row.months_in_progress)
     due = set(row.months_due) | running
     lines = []
@@ -89,10 +89,10 @@ def cell_year(
                 ym[1],
                 ym in due,
                 found.get(ym) or figures.MonthFigures(),
-                to_review=roll.get(ym, 0) if ym in due else 0,
+                to_review=roll.to_review.get(ym, 0) if ym in due else 0,
                 reviewed=sum(done.values()),
                 new_signs=done.get(ReviewOutcome.NEW_SIGN, 0),
                 in_progress=ym in running,
             )
         )
-    return CellYear(row, year, lines, figures.member_counts(session, [cell_id])[cell_id])
+    return CellYear(row, year, lines, roll.last)

@@ -1,28 +1,31 @@
 """Per-cell aggregates of the summary beyond :mod:`storage.figures`: reviews, the sympathizer
-list, candidates, the members named, and the roll to review month by month."""
+list, candidates and the members named."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, case, cast, func, or_, select
+from sqlalchemy import Integer, String, and_, case, cast, extract, func, select
 from sqlalchemy.orm import Session
 
-from domain.rules.membership import counting_day
-from storage import membership
+from domain.rules.membership import covers
+from storage import figures
 from storage.models import (
+    Attendance,
+    AttendanceStatus,
     Candidate,
     CandidateConsideration,
+    Meeting,
     Member,
     MemberPlacement,
-    MemberStatus,
     Review,
     ReviewOutcome,
     SignGroup,
 )
-from storage.summary.cells import OrgInfo, month_bounds
+from storage.summary.cells import OrgInfo
 from storage.summary.model import CANDIDATE_STAGES, PRIORITY_GROUPS, MemberLine
 
 
@@ -137,23 +140,80 @@ def candidate_groups(session: Session, cell_ids: list[int]) -> dict[str, int]:
     )
 
 
+def unexcused_absences(
+    session: Session, cell_ids: list[int], year: int, upto: date
+) -> dict[int, dict[int, int]]:
+    """Member id → month of ``year`` up to ``upto`` → the cell where they were absent without
+    reason from the regular meeting (the three-months rule counts these months)."""
+    if not cell_ids:
+        return {}
+    month = extract("month", Meeting.held_on).cast(Integer)
+    rows = session.execute(
+        select(Attendance.member_id, month, func.max(Meeting.org_id))
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(
+            Meeting.org_id.in_(cell_ids),
+            Meeting.deleted_at.is_(None),
+            Meeting.kind.in_(figures.REGULAR_KINDS),
+            Meeting.held_on >= date(year, 1, 1),
+            Meeting.held_on <= min(upto, date(year, 12, 31)),
+            Attendance.status == AttendanceStatus.UNEXCUSED,
+        )
+        .group_by(Attendance.member_id, month)
+    ).all()
+    out: dict[int, dict[int, int]] = defaultdict(dict)
+    for member_id, m, org_id in rows:
+        out[member_id][int(m)] = org_id
+    return out
+
+
 def member_lines(
-    session: Session, member_ids: list[int], orgs: dict[int, OrgInfo]
+    session: Session,
+    absences: dict[int, dict[int, int]],
+    orgs: dict[int, OrgInfo],
+    *,
+    day: date,
 ) -> list[MemberLine]:
-    if not member_ids:
+    """The members behind the three-months figures, each in the cell where they were on
+    ``day`` (the first day of the period's last month, :mod:`domain.rules.membership`); a
+    member who was then in none of the summary's cells shows in the cell of their latest
+    absence."""
+    if not absences:
         return []
     rows = session.execute(
-        select(Member.id, Member.full_name, Member.org_id).where(Member.id.in_(member_ids))
-    ).all()
-    lines = [
-        MemberLine(
-            member_id=mid,
-            name=name,
-            cell_id=org_id,
-            cell_code=orgs[org_id].code if org_id in orgs else "",
+        select(
+            Member.id,
+            Member.full_name,
+            Member.org_id,
+            MemberPlacement.org_id,
+            MemberPlacement.from_date,
+            MemberPlacement.to_date,
         )
-        for mid, name, org_id in rows
-    ]
+        .outerjoin(MemberPlacement, MemberPlacement.member_id == Member.id)
+        .where(Member.id.in_(list(absences)))
+    ).all()
+    names: dict[int, str] = {}
+    placed: dict[int, int] = {}
+    for mid, name, current, org_id, lo, hi in rows:
+        names[mid] = name
+        if org_id is None:
+            placed[mid] = current
+        elif covers(lo, hi, day):
+            placed[mid] = org_id
+    lines = []
+    for mid, name in names.items():
+        cell = placed.get(mid)
+        if cell not in orgs:
+            months = absences[mid]
+            cell = months[max(months)]
+        lines.append(
+            MemberLine(
+                member_id=mid,
+                name=name,
+                cell_id=cell,
+                cell_code=orgs[cell].code if cell in orgs else "",
+            )
+        )
     return sorted(lines, key=lambda x: (x.cell_code, x.name))
 
 
@@ -197,51 +257,3 @@ def new_sign_lines(
         )
         for mid, name, org_id, month, group in rows
     ]
-
-
-# --- The roll to review -----------------------------------------------------------------------
-
-
-def roll_counts(
-    session: Session, cell_ids: list[int], months: list[tuple[int, int]]
-) -> dict[int, dict[tuple[int, int], int]]:
-    """Cell → (year, month) → members to review that month, for many cells in one query.
-
-    Same rule as :func:`domain.rules.reviews.on_roll` (which :func:`storage.reviews.roll_counts`
-    applies one cell at a time), written as one conditional count per month so a year over
-    hundreds of cells stays one GROUP BY; a test checks that both agree.
-    """
-    if not cell_ids or not months:
-        return {}
-    active = [s for s in MemberStatus if s.is_active]
-    columns = []
-    for y, m in months:
-        first, last = month_bounds(y, m)
-        joined = or_(
-            Member.admitted_on <= last,
-            Member.ceremony_on <= last,
-            and_(Member.admitted_on.is_(None), Member.ceremony_on.is_(None)),
-        )
-        still_there = or_(
-            Member.status.in_(active),
-            and_(Member.status_since.is_not(None), Member.status_since >= first),
-        )
-        exempt = and_(
-            Member.status == MemberStatus.EXEMPT,
-            or_(Member.status_since.is_(None), Member.status_since <= last),
-        )
-        # Where the member was on the month's first day (domain.rules.membership).
-        placed = membership.placed_on(counting_day(y, m))
-        columns.append(func.sum(case((and_(joined, still_there, ~exempt, placed), 1), else_=0)))
-    org = membership.placed_org
-    rows = session.execute(
-        select(org, *columns)
-        .select_from(Member)
-        .outerjoin(MemberPlacement, MemberPlacement.member_id == Member.id)
-        .where(org.in_(cell_ids))
-        .group_by(org)
-    ).all()
-    out: dict[int, dict[tuple[int, int], int]] = {}
-    for org_id, *counts in rows:
-        out[org_id] = {ym: int(n or 0) for ym, n in zip(months, counts, strict=True)}
-    return out

@@ -25,7 +25,8 @@ from storage.models import (
     StudyModel,
 )
 from storage.seed import get_setting
-from storage.summary.counts import candidate_counts, roll_counts, stage_order
+from storage.summary.counts import candidate_counts, stage_order
+from storage.summary.roll import roll_counts
 from storage.summary.scope import Scope
 
 # --- The annual report on carrying out the plan -----------------------------------------------
