@@ -6,6 +6,7 @@ Small and self-contained so the summary renderers only call in: the data comes r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from domain.i18n import N_, Translator
@@ -24,6 +25,10 @@ OVERDUE_WHAT: dict[str, str] = {
     "ceremony": N_("admission ceremony"),
     "full_membership": N_("full-membership consideration"),
 }
+
+
+#: Names shown per stage on the candidates' screen (every name is on the names screen).
+NAMES_PER_STAGE = 3
 
 
 def _stage(code: str, t: Translator) -> str:
@@ -108,16 +113,14 @@ def overdue_lines(p: Pipeline | None, t: Translator, limit: int = 10) -> list[st
 
 
 def chat_lines(p: Pipeline | None, t: Translator) -> list[str]:
-    """The funnel per cell and per priority group, enterprises and overdue steps (HTML)."""
+    """The funnel per priority group, the first names by stage, enterprises and overdue steps
+    (HTML); bounded whatever the size of the scope — the funnel per organization type, per
+    grassroots organization and per cell, and every name, are paged screens of their own
+    (:func:`funnel_page`, :func:`names_page`)."""
     if p is None:
         return []
     _ = t.gettext
     lines: list[str] = []
-    if p.by_cell:
-        lines += ["", "<b>" + h(_("By cell")) + "</b>"]
-        for cell, stages in p.by_cell.items():
-            parts = ", ".join(f"{_stage(s, t)} {n}" for s, n in stages.items())
-            lines.append(f"• {h(cell)}: {h(parts)}")
     if p.groups_by_stage:
         lines += ["", "<b>" + h(_("By stage and priority group")) + "</b>"]
         for stage, groups in p.groups_by_stage.items():
@@ -126,17 +129,81 @@ def chat_lines(p: Pipeline | None, t: Translator) -> list[str]:
     if p.lists:
         lines += ["", "<b>" + h(_("Names by stage")) + "</b>"]
         for stage, people in p.lists.items():
-            names = ", ".join(f"{x.name} ({x.cell_code})" for x in people[:8])
-            more = f" +{len(people) - 8}" if len(people) > 8 else ""
+            names = ", ".join(
+                f"{truncate(x.name, 30)} ({x.cell_code})" for x in people[:NAMES_PER_STAGE]
+            )
+            extra = len(people) - NAMES_PER_STAGE
+            more = f" +{extra}" if extra > 0 else ""
             lines.append(f"• {h(_stage(stage, t))}: {h(names)}{more}")
     if p.enterprises is not None:
         lines += ["", "<b>" + h(_("Non-state enterprises by status")) + "</b>"]
         for status, n in p.enterprises.items():
             lines.append(f"• {h(_(ENTERPRISE_STATUS[status]))}: {n}")
-    over = overdue_lines(p, t)
+    over = overdue_lines(p, t, limit=5)
     if over:
         lines += ["", *over]
     return lines
+
+
+#: Lines of a funnel or names page: 20 lines stay far below Telegram's 4,096 characters.
+FUNNEL_PER_PAGE = 20
+#: The funnel breakdowns: what each counts by, and its title.
+FUNNEL_TITLES: dict[str, str] = {
+    "type": N_("Candidates by organization type"),
+    "committee": N_("Candidates by grassroots party organization"),
+    "cell": N_("Candidates by cell"),
+}
+
+
+@dataclass(frozen=True)
+class FunnelPage:
+    """One page of a funnel breakdown or of the names: its lines, the group codes shown (for
+    their buttons), the page and the number of pages."""
+
+    lines: list[str]
+    codes: list[str]
+    page: int
+    pages: int
+    total: int
+
+
+def _paged(n: int, page: int) -> tuple[int, int]:
+    pages = max(1, -(-n // FUNNEL_PER_PAGE))
+    return min(max(page, 0), pages - 1), pages
+
+
+def funnel_page(
+    p: Pipeline | None, t: Translator, by: str, names: dict[str, str], page: int
+) -> FunnelPage:
+    """The funnel per organization type (``by="type"``), per grassroots party organization
+    (``"committee"``) or per cell (``"cell"``): one line per group with its candidates by
+    stage, :data:`FUNNEL_PER_PAGE` groups a page. ``names``: group code → name shown."""
+    counts = (
+        {} if p is None else {"type": p.by_type, "committee": p.by_committee}.get(by, p.by_cell)
+    )
+    codes = list(counts)
+    page, pages = _paged(len(codes), page)
+    shown = codes[page * FUNNEL_PER_PAGE : (page + 1) * FUNNEL_PER_PAGE]
+    lines = []
+    for code in shown:
+        stages = counts[code]
+        label = names.get(code) or (t.gettext("not classified") if code == "-" else code)
+        parts = ", ".join(f"{_stage(s, t)} {n}" for s, n in stages.items())
+        total = sum(stages.values())
+        lines.append(f"• <b>{h(truncate(label, 60))}</b> ({total}): {h(parts)}")
+    return FunnelPage(lines, shown, page, pages, len(codes))
+
+
+def names_page(p: Pipeline | None, t: Translator, page: int) -> FunnelPage:
+    """Every candidate behind the funnel's figures, by stage then name, paged."""
+    people = [x for lines in (p.lists.values() if p else []) for x in lines]
+    page, pages = _paged(len(people), page)
+    lines = []
+    for x in people[page * FUNNEL_PER_PAGE : (page + 1) * FUNNEL_PER_PAGE]:
+        groups = ", ".join(_group(g, t) for g in x.groups)
+        line = f"• {h(truncate(x.name, 50))} ({h(x.cell_code)}) — {h(_stage(x.stage, t))}"
+        lines.append(line + (f" · {h(groups)}" if groups else ""))
+    return FunnelPage(lines, [], page, pages, len(people))
 
 
 def doc_paragraphs(p: Pipeline | None, t: Translator) -> list[str]:

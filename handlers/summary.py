@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from documents import pipeline as pipeline_doc
 from documents import summary as render
 from domain.errors import NotInScope, StaleAction
-from domain.i18n import translator
+from domain.i18n import N_, translator
 from domain.rules.periods import Period, PeriodError, month_of, parse_period
 from domain.text import h, truncate
 from handlers.base import (
@@ -158,6 +159,115 @@ def _main_rows(env: Env, s: store.Summary) -> Keyboard:
         last.append((_("⬅ Whole scope"), data("m", p, Subject())))
     rows.append(last)
     return rows
+
+
+#: The candidates' funnel screens: by organization type, by grassroots party organization and
+#: by cell (paged; a button per group opens the names behind its figures), and every name.
+FUNNEL_VIEWS = {"cbt": "type", "cbg": "committee", "cbc": "cell"}
+NAMES_VIEW = "cnl"
+
+
+def candidates_screen(env: Env, s: store.Summary) -> tuple[str, Keyboard]:
+    """Candidates by stage and priority group, with the paged breakdowns one tap away."""
+    _ = env.t.gettext
+    text = render.list_page(s, env.t, "cand", 0).text
+    p, subj = s.period, s.subject.subject
+    rows: list[list[tuple[str, str]]] = []
+    if s.pipeline is not None and s.pipeline.lists:
+        n = sum(len(v) for v in s.pipeline.lists.values())
+        rows.append(
+            [
+                (_("🗂 By type"), data("cbt", p, subj)),
+                (_("🏛 By committee"), data("cbg", p, subj)),
+            ]
+        )
+        rows.append(
+            [
+                (_("📋 By cell"), data("cbc", p, subj)),
+                (_("👤 Every name ({n})").format(n=n), data(NAMES_VIEW, p, subj)),
+            ]
+        )
+    rows.append([_back(env, s)])
+    return text, rows
+
+
+def _funnel_groups(env: Env, by: str, s: store.Summary) -> dict[str, tuple[str, Subject]]:
+    """Group code → (name, the subject its names are shown for)."""
+    locale = env.t.locale
+    if by == "type":
+        return {
+            g.code: (g.name(locale), Subject("type", type_code=g.code))
+            for g in s.by_type
+            if g.code
+        }
+    if by == "committee":
+        return {
+            g.code: (g.name(locale), Subject("org", org_id=int(g.key))) for g in s.by_committee
+        }
+    return {r.code: (r.name, Subject("org", org_id=r.id)) for r in s.cells}
+
+
+def _funnel_head(env: Env, s: store.Summary, title: str) -> list[str]:
+    return [
+        "🌱 <b>" + h(env.t.gettext(title)) + "</b>",
+        h(f"{render.subject_name(s, env.t)} · {render.period_title(s.period, env.t)}"),
+        "",
+    ]
+
+
+def _page_note(env: Env, page: int, pages: int, n: int) -> list[str]:
+    if pages <= 1:
+        return []
+    return [
+        "",
+        h(
+            env.t.gettext("Page {page}/{pages} · {n} in all").format(
+                page=page + 1, pages=pages, n=n
+            )
+        ),
+    ]
+
+
+def funnel_screen(env: Env, view: str, s: store.Summary, page: int) -> tuple[str, Keyboard]:
+    """One page of the funnel by organization type, grassroots party organization or cell:
+    a line per group with its candidates by stage, and a button per group to the names."""
+    _ = env.t.gettext
+    by = FUNNEL_VIEWS[view]
+    groups = _funnel_groups(env, by, s)
+    fp = pipeline_doc.funnel_page(
+        s.pipeline, env.t, by, {code: name for code, (name, _s) in groups.items()}, page
+    )
+    lines = _funnel_head(env, s, pipeline_doc.FUNNEL_TITLES[by])
+    lines += fp.lines or [h(_("Nobody and nothing here: all clear."))]
+    lines += _page_note(env, fp.page, fp.pages, fp.total)
+    if fp.lines:
+        lines += ["", "<i>" + h(_("Tap one for the names behind its figures.")) + "</i>"]
+    buttons = [
+        (truncate(groups[code][0], 30), data(NAMES_VIEW, s.period, groups[code][1]))
+        for code in fp.codes
+        if code in groups
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    paging = _pager(view, s, fp.page, fp.pages)
+    if paging:
+        rows.append(paging)
+    rows.append([(_("⬅ Back"), data("cand", s.period, s.subject.subject))])
+    return "\n".join(lines), rows
+
+
+def names_screen(env: Env, s: store.Summary, page: int) -> tuple[str, Keyboard]:
+    """Every candidate behind the funnel's figures of the subject, by stage, paged."""
+    _ = env.t.gettext
+    fp = pipeline_doc.names_page(s.pipeline, env.t, page)
+    lines = _funnel_head(env, s, N_("Candidates: every name"))
+    lines += fp.lines or [h(_("Nobody and nothing here: all clear."))]
+    lines += _page_note(env, fp.page, fp.pages, fp.total)
+    rows = []
+    paging = _pager(NAMES_VIEW, s, fp.page, fp.pages)
+    if paging:
+        rows.append(paging)
+    rows.append([(_("⬅ Back"), data("cand", s.period, s.subject.subject))])
+    return "\n".join(lines), rows
 
 
 def _back(env: Env, s: store.Summary) -> tuple[str, str]:
@@ -351,7 +461,9 @@ def _png(chart: Any, title: str) -> bytes:
     return render.to_png(chart, translator("vi"), title)
 
 
-VIEWS = frozenset({"m", "bt", "bc", "c", "x", "d", "p", "pr", "i", *render.LISTS})
+VIEWS = frozenset(
+    {"m", "bt", "bc", "c", "x", "d", "p", "pr", "i", *render.LISTS, *FUNNEL_VIEWS, NAMES_VIEW}
+)
 
 
 @button
@@ -367,6 +479,17 @@ async def summary_button(update: Update, context: Context, env: Env) -> None:
     scope, s = await _load(env, period, subject)
     if view == "m":
         await _main(update, context, env, s, new=False)
+    elif view == "cand":
+        await show(update, env, context, *candidates_screen(env, s))
+    elif view in FUNNEL_VIEWS:
+        await show(update, env, context, *funnel_screen(env, view, s, page))
+    elif view == NAMES_VIEW:
+        await env.run(  # names candidates: each look is audited, like the members' lists
+            lambda session: store.audit_view(
+                session, actor=env.who.actor(), what="view_cnl", summary=s, now=env.now()
+            )
+        )
+        await show(update, env, context, *names_screen(env, s, page))
     elif view in render.LISTS:
         await _list(update, context, env, view, s, page)
     elif view in ("bt", "bc"):

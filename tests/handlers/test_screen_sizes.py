@@ -20,7 +20,15 @@ from services.context import AppContext
 from storage import meetings as m
 from storage import obligations as ob
 from storage import summary as store
-from storage.models import Member, MemberStatus, Organization, OrgKind, Role, RoleAssignment
+from storage.models import (
+    Candidate,
+    Member,
+    MemberStatus,
+    Organization,
+    OrgKind,
+    Role,
+    RoleAssignment,
+)
 from storage.report_kinds import KINDS
 from tests.auxil import botkit
 
@@ -85,6 +93,40 @@ def grow_khoi(db, top_id: int, now, scale: int = SCALE) -> int:
         session.execute(insert(Organization), orgs)
         session.execute(insert(Member), members)
     return len(cells)
+
+
+STAGES = ["sympathizer", "class_done", "mentors", "cell_resolution", "probation"]
+
+
+def grow_candidates(db, now) -> int:
+    """Two candidates with a long name in every cell of the grown Khối, at various stages and
+    priority groups. Returns how many."""
+    with db.transaction() as session:
+        cells = session.scalars(
+            select(Organization.id).where(
+                Organization.kind.in_([OrgKind.CELL, OrgKind.GRASSROOTS_CELL])
+            )
+        ).all()
+    rows = []
+    for i, cell in enumerate(cells):
+        for k in range(2):
+            name = f"Nguyễn Thị Thanh Hương Mỹ Dung Kiều Oanh số {cell}-{k}"
+            rows.append(
+                {
+                    "code": f"UV{cell}-{k}",
+                    "org_id": cell,
+                    "full_name": name,
+                    "name_folded": name.lower(),
+                    "stage": STAGES[(i + k) % len(STAGES)],
+                    "stage_since": now.date(),
+                    "priority_groups": ["women", "khmer", "youth_union", "worker"][: (i + k) % 5],
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    with db.transaction() as session:
+        session.execute(insert(Candidate), rows)
+    return len(rows)
 
 
 def fits(text: str, rows) -> None:
@@ -206,6 +248,70 @@ async def test_a_leader_pages_the_committee_breakdown_in_the_bot(bot) -> None:
         [out] = await bot.press("lanh_dao", "TCCS đảng" if label == "By committee" else "›")
         assert len(out.text) <= MAX_TEXT and len(out.buttons()) <= MAX_BUTTONS
     assert "2/" in out.text.rsplit("\n", 1)[-1]
+
+
+async def test_the_candidates_funnel_screens_fit_and_reach_every_group_at_ten_times(bot) -> None:
+    """The funnel per organization type, per grassroots party organization and per cell, and
+    every name behind it, with 6,000 candidates in the 10× Khối: every page fits, paging
+    reaches every group (a button to its names) and every name."""
+    grow_khoi(bot.db, bot.khoi.top_id, bot.clock.now())
+    n = grow_candidates(bot.db, bot.clock.now())
+    env = env_of(bot)
+    today = env.today()
+    with bot.db.transaction() as session:
+        scope = store.scope_under(session, {bot.khoi.top_id}, on=today)
+        s = store.build_summary(
+            session,
+            scope=scope,
+            subject=store.Subject(),
+            period=month_of(today),
+            today=today,
+            kinds=KINDS.values(),
+            now=bot.clock.now(),
+        )
+    assert s.pipeline is not None
+    text, rows = screens.candidates_screen(env, s)
+    fits(text, rows)
+    views = {d.split(":")[1] for row in rows for _l, d in row}
+    assert {"cbt", "cbg", "cbc", "cnl"} <= views
+    for view, groups in (
+        ("cbt", s.pipeline.by_type),
+        ("cbg", s.pipeline.by_committee),
+        ("cbc", s.pipeline.by_cell),
+    ):
+        pages = walk(
+            screens.funnel_screen(env, view, s, 0),
+            lambda p, view=view: screens.funnel_screen(env, view, s, p),
+        )
+        assert len(pages) == -(-len(groups) // 20)
+        assert len(pages) > 1 or view == "cbt"  # 4 types fit one page
+        offered = set()
+        for text, rows in pages:
+            fits(text, rows)
+            offered |= {d for row in rows for _l, d in row if d.startswith("sum:cnl:")}
+        assert len(offered) == len([g for g in groups if g != "-"]), view
+    names = walk(screens.names_screen(env, s, 0), lambda p: screens.names_screen(env, s, p))
+    assert len(names) == -(-n // 20)
+    for text, rows in names:
+        fits(text, rows)
+    assert sum(text.count("\n• ") for text, _rows in names) == n
+
+
+async def test_a_leader_opens_a_committees_candidates_in_the_bot(bot) -> None:
+    """Through the bot: 🌱 Candidates → by committee → › → one committee's names."""
+    grow_khoi(bot.db, bot.khoi.top_id, bot.clock.now())
+    grow_candidates(bot.db, bot.clock.now())
+    await bot.send("lanh_dao", "/summary")
+    await bot.press("lanh_dao", "Quần chúng")
+    await bot.press("lanh_dao", "TCCS đảng")
+    [out] = await bot.press("lanh_dao", "›")
+    assert len(out.text) <= MAX_TEXT and len(out.buttons()) <= MAX_BUTTONS
+    assert "Trang 2/" in out.text
+    first = next(label for label, d in out.buttons() if d.startswith("sum:cnl:"))
+    [names] = await bot.press("lanh_dao", first)
+    assert "Nguyễn Thị Thanh Hương" in names.text and "⬅" in " ".join(
+        label for label, _d in names.buttons()
+    )
 
 
 def test_period_keys_parse() -> None:
