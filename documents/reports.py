@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from documents.layout import DocHeader, DocSection, DocTable, party_document
 from documents.report_parts import (
     OUTCOME_ICONS,
+    STATE_ICONS,
     STATE_LABELS,
     KindRenderer,
     group_label,
@@ -27,6 +28,7 @@ from documents.report_parts import (
 )
 from documents.summary_plan import PLAN
 from domain.i18n import Translator, translator
+from domain.rules.reviews import ReportState
 from domain.text import h, truncate
 from storage.models import ReportStatus, ReviewOutcome
 from storage.reports import ReportView
@@ -53,10 +55,47 @@ def _counts_line(t: Translator, row: dict[str, Any]) -> str:
     return " · ".join(f"{OUTCOME_ICONS[o]} {row.get(o.value, 0)}" for o in ReviewOutcome)
 
 
+def _cell_status(t: Translator, cell: dict[str, Any]) -> str:
+    """ "submitted 18/12/2026 (on time)", or the standing of a report not submitted."""
+    state = ReportState(cell["state"])
+    if cell["submitted"] and cell.get("submitted_on"):
+        return t.gettext("submitted {date} ({state})").format(
+            date=t.date(_iso(cell["submitted_on"])), state=t.gettext(STATE_LABELS[state])
+        )
+    return t.gettext(STATE_LABELS[state])
+
+
+def _cells_chat(t: Translator, f: dict[str, Any]) -> list[str]:
+    """A committee's report: which of its cells submitted theirs."""
+    cells = f.get("cells") or []
+    if not f.get("from_cells"):
+        return []
+    lines = [
+        t.gettext("<b>Reports of the cells</b>: {done} of {n} submitted").format(
+            done=f.get("cells_submitted", 0), n=len(cells)
+        )
+    ]
+    for cell in cells[:CHAT_LIST_MAX]:
+        icon = STATE_ICONS[ReportState(cell["state"])]
+        lines.append(f"• {icon} {h(cell['name'])}: {h(_cell_status(t, cell))}")
+    _more(t, lines, cells)
+    lines.append("")
+    return lines
+
+
+def _meeting_cell(t: Translator, f: dict[str, Any], row: dict[str, Any]) -> str:
+    """The meeting column: a cell met or not; for a committee, how many of its cells met."""
+    if f.get("from_cells"):
+        return t.gettext("{met}/{n} cells").format(
+            met=row.get("cells_met", 0), n=len(f.get("cells") or [])
+        )
+    return t.gettext("yes") if row["meeting"] else t.gettext("not recorded")
+
+
 def _remedy_chat(t: Translator, v: ReportView) -> list[str]:
     f = v.figures
     _ = t.gettext
-    lines: list[str] = []
+    lines: list[str] = _cells_chat(t, f)
     if f.get("no_reviews"):
         lines.append(
             _(
@@ -76,6 +115,10 @@ def _remedy_chat(t: Translator, v: ReportView) -> list[str]:
                 lines.append(_("• {month}: ❗ not reviewed").format(month=month))
                 continue
             meeting = "" if row["meeting"] else " " + _("(no meeting recorded)")
+            if f.get("from_cells"):
+                meeting = " · " + _("{met}/{n} cells met").format(
+                    met=row.get("cells_met", 0), n=len(f.get("cells") or [])
+                )
             lines.append(
                 _("• {month}: {reviewed}/{roll} reviewed — {counts}{meeting}").format(
                     month=month,
@@ -168,6 +211,32 @@ def _more(t: Translator, lines: list[str], items: list[Any]) -> None:
         )
 
 
+def _cells_sections(t: Translator, f: dict[str, Any]) -> list[DocSection]:
+    """A committee's report opens with its cells' reports: who submitted, who has not."""
+    if not f.get("from_cells"):
+        return []
+    _ = t.gettext
+    cells = f.get("cells") or []
+    section = DocSection(_("Reports of the cells under the committee"))
+    section.paragraphs.append(
+        t.ngettext(
+            "{done} of {n} cell has submitted its report. The figures below add up the monthly "
+            "reviews of all the cells.",
+            "{done} of {n} cells have submitted their report. The figures below add up the "
+            "monthly reviews of all the cells.",
+            len(cells),
+        ).format(done=f.get("cells_submitted", 0), n=len(cells))
+    )
+    if cells:
+        section.tables.append(
+            DocTable(
+                headers=[_("Cell"), _("Report")],
+                rows=[[c["name"], _cell_status(t, c)] for c in cells],
+            )
+        )
+    return [section]
+
+
 def _remedy_sections(t: Translator, v: ReportView) -> list[DocSection]:
     f = v.figures
     _ = t.gettext
@@ -216,7 +285,7 @@ def _remedy_sections(t: Translator, v: ReportView) -> list[DocSection]:
                         str(row["progressing"]),
                         str(row["no_change"]),
                         str(row["new_sign"]),
-                        _("yes") if row["meeting"] else _("not recorded"),
+                        _meeting_cell(t, f, row),
                     ]
                     for row in f["months"]
                 ],
@@ -230,7 +299,7 @@ def _remedy_sections(t: Translator, v: ReportView) -> list[DocSection]:
                 f["exempt"],
             ).format(n=f["exempt"])
         )
-    sections = [reviews]
+    sections = [*_cells_sections(t, f), reviews]
     signs = DocSection(_("New signs of degradation and the measures taken"))
     if f.get("no_reviews"):
         signs.paragraphs.append(_("Not assessed: no review was recorded."))
@@ -289,7 +358,9 @@ def _remedy_recipients(t: Translator, v: ReportView) -> list[str]:
         t.gettext("Standing office of the {top} (via the Inspection Committee);").format(
             top=v.top_name
         ),
-        t.gettext("Filed at the cell."),
+        t.gettext("Filed at the party committee's office.")
+        if v.figures.get("from_cells")
+        else t.gettext("Filed at the cell."),
     ]
 
 

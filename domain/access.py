@@ -226,6 +226,33 @@ def require_write(who: Holder, org_id: int, command: str | None = None) -> None:
         raise NotInScope()
 
 
+#: Who drafts, submits and reopens a grassroots party committee's own report.
+COMMITTEE_REPORTERS = frozenset({Role.GRASSROOTS_SECRETARY})
+
+
+def report_orgs(who: Holder) -> list[OrgNode]:
+    """The organizations whose own reports the person drafts, submits and reopens: the cells
+    they write for, and the grassroots party committees they are secretary of
+    (domain.rules.reporting)."""
+    committees = [
+        who.orgs[i]
+        for i in who.roots(COMMITTEE_REPORTERS)
+        if i in who.orgs and who.orgs[i].kind is OrgKind.COMMITTEE
+    ]
+    return [*writable_cells(who), *sorted(committees, key=lambda n: n.code)]
+
+
+def require_report_write(who: Holder, org_id: int) -> OrgNode:
+    """The organization ``org_id`` when the person may write its own report in /report;
+    :class:`NotAllowed` (not their command) or :class:`NotInScope` (not theirs) otherwise."""
+    if not may_use("report", who.roles):
+        raise NotAllowed()
+    for node in report_orgs(who):
+        if node.id == org_id:
+            return node
+    raise NotInScope()
+
+
 def readable_cells(who: Holder, *, on: date | None = None) -> list[OrgNode]:
     """The cells whose records the person reads: at or below any organization where they hold
     a role (leaders on the top organization read every cell). ``on``: active on that day."""
@@ -253,6 +280,20 @@ def standing_cells(who: Holder, *, on: date | None) -> list[int]:
     """The cells whose report standing the person follows (below a leader's or a grassroots
     committee secretary's organization), active on ``on``."""
     return [c.id for c in _cells(who.orgs, subtree(who.orgs, who.roots(STANDING_ROLES)), on)]
+
+
+def standing_orgs(who: Holder, *, on: date | None, committees: bool) -> list[int]:
+    """The cells whose report standing the person follows and, with ``committees``, the
+    grassroots party committees among them (they submit their own remedy reports)."""
+    cells = standing_cells(who, on=on)
+    if not committees:
+        return cells
+    below = subtree(who.orgs, who.roots(STANDING_ROLES))
+    return cells + [
+        n.id
+        for n in sorted((who.orgs[i] for i in below), key=lambda n: n.code)
+        if n.kind is OrgKind.COMMITTEE and n.active_on(on)
+    ]
 
 
 def watch_cells(who: Holder, *, on: date | None) -> list[int]:

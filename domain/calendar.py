@@ -38,6 +38,7 @@ from domain.rules.holidays import (
     parse_holiday_data,
     rules_from,
 )
+from domain.rules.reporting import COMMITTEE_REPORT_KINDS, submits_report
 from domain.settings import Settings
 from domain.vocab import OrgKind, Role
 
@@ -62,8 +63,6 @@ DISCHARGES = (
 #: Conversations a reminder's button may open.
 OPENS = ("", "meeting", "review", "report", "candidates")
 OWNER_KINDS = (OrgKind.TOP, OrgKind.COMMITTEE, OrgKind.GRASSROOTS_CELL, OrgKind.CELL)
-#: Levels that can submit a report (storage.reports accepts organizations that hold meetings).
-REPORTING_KINDS = tuple(k for k in OWNER_KINDS if k.holds_meetings)
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _OBLIGATION_KEYS = {
@@ -404,14 +403,17 @@ def _obligation(
             problems.add(where, 'discharged_by = "report" needs report_kind (≤ 32 characters)')
     elif report_kind is not None:
         problems.add(where, 'report_kind only goes with discharged_by = "report"')
-    if discharged_by == "report" and not set(owed_by) <= set(REPORTING_KINDS):
-        # /report drafts, submits and reopens reports of cells only: a committee asked for one
-        # would be reminded for something it cannot do.
-        problems.add(
-            where,
-            "a report is owed by cell or grassroots_cell only (they submit it in /report); "
-            "remove committee/top from owed_by",
-        )
+    if discharged_by == "report" and isinstance(report_kind, str):
+        # A level asked for a report it cannot draft and submit in /report would be reminded
+        # for something it cannot do (domain.rules.reporting).
+        cannot = [k.value for k in owed_by if not submits_report(k, report_kind)]
+        if cannot:
+            problems.add(
+                where,
+                f"a report {report_kind!r} cannot be submitted by {', '.join(cannot)} in "
+                "/report (cells always; a grassroots party committee only its remedy reports, "
+                f"{', '.join(sorted(COMMITTEE_REPORT_KINDS))}): remove it from owed_by",
+            )
     if (rule.every == "probation_end") != (discharged_by == "full_membership"):
         problems.add(where, 'every = "probation_end" goes with discharged_by = "full_membership"')
     if rule.every in CANDIDATE_KINDS and discharged_by != rule.every:

@@ -28,6 +28,7 @@ from domain.errors import (
 )
 from domain.i18n import N_
 from domain.rules.periods import PeriodError, parse_period
+from domain.rules.reporting import COMMITTEE_REPORT_KINDS, submits_report
 from domain.rules.reviews import ReportState
 from domain.text import h, truncate
 from handlers import flows
@@ -46,8 +47,15 @@ def _holder(env: Env, session: Session) -> access.Holder:
     return access_facts.holder(session, env.person_id)
 
 
-def _writer_cells(env: Env, session: Session) -> dict[int, str]:
-    return {c.id: c.name for c in access.writable_cells(_holder(env, session))}
+def _writer_cells(env: Env, session: Session) -> dict[int, access.OrgNode]:
+    """The organizations whose own reports the person writes: their cells, and the grassroots
+    party committees they are secretary of."""
+    return {c.id: c for c in access.report_orgs(_holder(env, session))}
+
+
+def _kinds_of(node: access.OrgNode) -> list[reports.ReportKind]:
+    """The report kinds the organization drafts and submits (domain.rules.reporting)."""
+    return [k for k in report_kinds.KINDS.values() if submits_report(node.kind, k.code)]
 
 
 def _check_command(env: Env, session: Session) -> None:
@@ -56,11 +64,15 @@ def _check_command(env: Env, session: Session) -> None:
 
 
 def _require_writer(env: Env, session: Session, org_id: int) -> None:
-    access.require_write(_holder(env, session), org_id, "report")
+    access.require_report_write(_holder(env, session), org_id)
 
 
-def _scope_cells(env: Env, session: Session) -> list[int]:
-    return access.standing_cells(_holder(env, session), on=env.today())
+def _scope_cells(env: Env, session: Session, kind: reports.ReportKind | None = None) -> list[int]:
+    """The organizations whose report standing the person follows: the cells, and for a kind
+    committees submit, the grassroots party committees too."""
+    who = _holder(env, session)
+    committees = kind is not None and kind.code in COMMITTEE_REPORT_KINDS
+    return access.standing_orgs(who, on=env.today(), committees=committees)
 
 
 # --- Buttons: one declaration per family (data, pattern and parser) ----------------------------
@@ -115,10 +127,10 @@ def render_menu(env: Env, session: Session) -> flows.Screen:
     today = env.today()
     lines = [_("📄 <b>Reports</b>")]
     rows: list[list[tuple[str, str]]] = []
-    for org_id, org_name in _writer_cells(env, session).items():
+    for org_id, node in _writer_cells(env, session).items():
         lines.append("")
-        lines.append(f"<b>{h(org_name)}</b>")
-        for kind in report_kinds.KINDS.values():
+        lines.append(f"<b>{h(node.name)}</b>")
+        for kind in _kinds_of(node):
             row = []
             for period in reports.recent_periods(session, kind, today):
                 v = reports.view(session, org_id=org_id, kind=kind, period=period, today=today)
@@ -182,9 +194,9 @@ async def report_command(update: Update, context: Context, env: Env) -> None:
         if kind is None:
             raise InvalidInput(N_("Please give a period like 2026-Q4 or 2026."))
         with env.db.transaction() as session:
-            cells = _writer_cells(env, session)
-            if cells:
-                text, rows = _report_screen(env, session, next(iter(cells)), kind, period.key)
+            mine = [n for n in _writer_cells(env, session).values() if kind in _kinds_of(n)]
+            if mine:
+                text, rows = _report_screen(env, session, mine[0].id, kind, period.key)
             else:
                 text, rows = _status_screen(env, session, kind, period.key)
         await send(env, context, text, rows)
@@ -344,7 +356,7 @@ async def _send_docx(
             _require_writer(env, session, org_id)
         else:
             _check_command(env, session)
-            if org_id not in _scope_cells(env, session):
+            if org_id not in _scope_cells(env, session, kind):
                 raise NotInScope()
         v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
         if submitted_only and not v.submitted:
@@ -515,7 +527,7 @@ def _status_screen(
 ) -> flows.Screen:
     _check_command(env, session)
     _ = env.t.gettext
-    cells = _scope_cells(env, session)
+    cells = _scope_cells(env, session, kind)
     if not cells:
         raise NotAllowed()
     p = reports.period_of(kind, period)
@@ -524,9 +536,18 @@ def _status_screen(
     )
     due = reports.due_on(session, kind, p)
     counts = {state: sum(1 for r in status if r.state is state) for state in ReportState}
+    orgs = _holder(env, session).orgs
+    committees = sum(
+        1 for r in status if r.org_id in orgs and not orgs[r.org_id].kind.holds_meetings
+    )
+    head = _("Due {due} · {n} cells").format(due=env.t.date(due), n=len(status) - committees)
+    if committees:
+        head = _("Due {due} · {n} cells, {m} grassroots party committees").format(
+            due=env.t.date(due), n=len(status) - committees, m=committees
+        )
     lines = [
         f"📊 <b>{h(_(kind.title))}</b> — {h(period_label(env.t, p))}",
-        _("Due {due} · {n} cells").format(due=env.t.date(due), n=len(status)),
+        head,
         " · ".join(
             f"{STATE_ICONS[state]} {h(_(STATE_LABELS[state]))}: {counts[state]}"
             for state in ReportState

@@ -6,7 +6,7 @@ The flow ``report`` (states are :class:`ReportStep`)::
     (report screen) → reason (typed) → reopened → (report screen)
 
 Each step runs in the caller's one transaction, finds the draft with
-:func:`storage.drafts.current` and checks again that the person writes for the cell.
+:func:`storage.drafts.current` and checks again that the person writes the organization's report.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage import drafts, meetings, report_kinds, reports
+from domain import access
+from storage import access as access_facts
+from storage import drafts, report_kinds, reports
 from storage.audit import Actor
 from storage.models import Draft
 
@@ -31,6 +33,12 @@ class ReportStep(enum.StrEnum):
     REASON = "reason"
 
 
+def _require_reporter(session: Session, person_id: int, org_id: int) -> None:
+    """The person writes the organization's own report: its cell, or the grassroots party
+    committee they are secretary of (checked again in each step's transaction)."""
+    access.require_report_write(access_facts.holder(session, person_id), org_id)
+
+
 def start(
     session: Session,
     *,
@@ -42,7 +50,7 @@ def start(
     now: datetime,
 ) -> Draft:
     """Ask for the assessment, or the reason to reopen the report."""
-    meetings.require_writer(session, person_id, org_id)
+    _require_reporter(session, person_id, org_id)
     return drafts.start(
         session,
         person_id=person_id,
@@ -60,7 +68,7 @@ def target(draft: Draft) -> dict[str, Any]:
 
 def _current(session: Session, person_id: int, key: int, *states: ReportStep) -> Draft:
     draft = drafts.current(session, person_id, flow=FLOW, conversation=key, states=states)
-    meetings.require_writer(session, person_id, int(draft.data["org"]))
+    _require_reporter(session, person_id, int(draft.data["org"]))
     return draft
 
 

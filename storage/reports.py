@@ -28,7 +28,7 @@ from datetime import date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, Result, and_, func, select, update
+from sqlalchemy import CursorResult, Result, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,7 @@ from domain.i18n import N_
 from domain.rules import reviews as rules
 from domain.rules.deadlines import PeriodRef
 from domain.rules.periods import Period, PeriodError, parse_period, quarter_of
+from domain.rules.reporting import drafts_from_cells, submits_report
 from storage import figures as shared_figures
 from storage import obligations, outbox, reviews
 from storage.audit import Actor, record, snapshot
@@ -44,6 +45,7 @@ from storage.doc_names import CELL_DOC_CODE, Signer, doc_names
 from storage.models import (
     AuditLog,
     Organization,
+    OrgKind,
     Person,
     Report,
     ReportStatus,
@@ -122,7 +124,11 @@ ANNUAL = Schedule("year", {"month": 11, "day": 15})
 
 @dataclass(frozen=True)
 class DraftContext:
-    """What a drafter gets: the cell, the period and the dates the report covers."""
+    """What a drafter gets: the organization, the period and the dates the report covers.
+
+    ``cell_ids``: the cells whose records the report draws on — the cell itself, or for a
+    grassroots party committee the cells under it (:mod:`domain.rules.reporting`).
+    """
 
     org: Organization
     kind: ReportKind
@@ -131,6 +137,12 @@ class DraftContext:
     start: date
     end: date
     today: date
+    cell_ids: tuple[int, ...] = ()
+
+    @property
+    def from_cells(self) -> bool:
+        """The report adds up the reports of the cells below (a committee's)."""
+        return drafts_from_cells(self.org.kind)
 
 
 Drafter = Callable[[Session, DraftContext], dict[str, Any]]
@@ -267,11 +279,32 @@ class ReportView:
         return rules.report_state(submitted_on, self.due_on, self.today)
 
 
-def _cell(session: Session, org_id: int) -> Organization:
+def _reporter(session: Session, org_id: int, kind: ReportKind) -> Organization:
+    """The organization, when it drafts and submits reports of ``kind``: a cell, or a grassroots
+    party committee for its remedy reports (:func:`domain.rules.reporting.submits_report`)."""
     org = session.get(Organization, org_id)
-    if org is None or not org.kind.holds_meetings:
+    if org is None or not submits_report(org.kind, kind.code):
         raise NotInScope()
     return org
+
+
+def cells_under(session: Session, org: Organization, start: date, end: date) -> list[int]:
+    """The cells a report of ``org`` draws on over [start, end]: the cell itself, or the cells
+    right under a committee that existed at some point of the window (by code)."""
+    if not drafts_from_cells(org.kind):
+        return [org.id]
+    return list(
+        session.scalars(
+            select(Organization.id)
+            .where(
+                Organization.parent_id == org.id,
+                Organization.kind.in_([k for k in OrgKind if k.holds_meetings]),
+                or_(Organization.active_from.is_(None), Organization.active_from <= end),
+                or_(Organization.active_to.is_(None), Organization.active_to >= start),
+            )
+            .order_by(Organization.code)
+        )
+    )
 
 
 def _row(session: Session, org_id: int, kind: ReportKind, period: Period) -> Report | None:
@@ -286,7 +319,8 @@ def _context(
     session: Session, org: Organization, kind: ReportKind, period: Period, today: date
 ) -> DraftContext:
     start, end = window(session, kind, period)
-    return DraftContext(org, kind, period, due_on(session, kind, period), start, end, today)
+    cells = tuple(cells_under(session, org, start, end))
+    return DraftContext(org, kind, period, due_on(session, kind, period), start, end, today, cells)
 
 
 def submissions(session: Session, report_id: int) -> int:
@@ -308,7 +342,7 @@ def view(
 ) -> ReportView:
     """The report of a cell for a period: the submitted snapshot, or a fresh draft."""
     period = period_of(kind, period)
-    org = _cell(session, org_id)
+    org = _reporter(session, org_id, kind)
     ctx = _context(session, org, kind, period, today)
     report = _row(session, org_id, kind, period)
     if report is not None and report.status is ReportStatus.SUBMITTED:
@@ -413,7 +447,7 @@ def set_assessment(
 ) -> bool:
     """Store the secretary's short assessment on a report not yet submitted."""
     period = period_of(kind, period)
-    org = _cell(session, org_id)
+    org = _reporter(session, org_id, kind)
     value = rules.short_text(text, ASSESSMENT_MAX) if text else None
     if text and value is None:
         raise InvalidInput(N_("That assessment is empty. Nothing was saved."))
@@ -492,7 +526,7 @@ def submit(
     that explains it.
     """
     period = period_of(kind, period)
-    org = _cell(session, org_id)
+    org = _reporter(session, org_id, kind)
     ctx = _context(session, org, kind, period, today)
     if today < ctx.start:
         raise InvalidInput(N_("This report's period has not started yet."))
@@ -588,7 +622,7 @@ def reopen(
 ) -> bool:
     """Reopen a submitted report so it can be corrected; the reason is required and audited."""
     period = period_of(kind, period)
-    _cell(session, org_id)
+    _reporter(session, org_id, kind)
     value = rules.short_text(reason, REASON_MAX)
     if value is None:
         raise InvalidInput(N_("Please give the reason for reopening the report."))
@@ -723,30 +757,41 @@ def status_counts(
 
 
 def draft_remedy(session: Session, ctx: DraftContext) -> dict[str, Any]:
-    """Figures of a remedy report, drafted from the monthly reviews of the window."""
-    org_id = ctx.org.id
+    """Figures of a remedy report, drafted from the monthly reviews of the window: a cell's own,
+    or for a grassroots party committee the cells' under it added up, with which cells have
+    and have not submitted their report (:mod:`domain.rules.reporting`)."""
+    cell_ids = list(ctx.cell_ids or (ctx.org.id,))
     covered = rules.months_in_window(ctx.start, ctx.end)
     started = [ym for ym in covered if date(ym[0], ym[1], 1) <= ctx.today]
-    counts = reviews.outcome_counts(session, cell_ids=[org_id], months=started)[org_id]
-    roll = reviews.roll_counts(session, org_id=org_id, months=started)
-    meetings: set[tuple[int, int]] = set()
+    by_cell = reviews.outcome_counts(session, cell_ids=cell_ids, months=started)
+    counts: dict[tuple[int, int], Counter[ReviewOutcome]] = {}
+    roll: Counter[tuple[int, int]] = Counter()
+    for cid in cell_ids:
+        for ym, outcomes in by_cell.get(cid, {}).items():
+            counts.setdefault(ym, Counter()).update(outcomes)
+        roll.update(reviews.roll_counts(session, org_id=cid, months=started))
+    met: Counter[tuple[int, int]] = Counter()
     if started:
         last_y, last_m = started[-1]
-        meetings = shared_figures.meeting_figures(
+        held = shared_figures.meeting_figures(
             session,
-            [org_id],
+            cell_ids,
             date(started[0][0], started[0][1], 1),
             rules.month_bounds(last_y, last_m)[1],
-        )[org_id].regular_months
+        )
+        for cid in cell_ids:
+            met.update(held[cid].regular_months)
     months = []
     totals = {o.value: 0 for o in ReviewOutcome}
     for y, m in started:
-        by_outcome = counts.get((y, m), {})
+        by_outcome: Counter[ReviewOutcome] = counts.get((y, m), Counter())
         row = {
             "month": f"{y}-{m:02d}",
             "on_roll": roll.get((y, m), 0),
             "reviewed": sum(by_outcome.values()),
-            "meeting": (y, m) in meetings,
+            # A cell: it met; a committee: every cell met (cells_met says how many did).
+            "meeting": met.get((y, m), 0) >= len(cell_ids),
+            "cells_met": met.get((y, m), 0),
         }
         for outcome in ReviewOutcome:
             row[outcome.value] = by_outcome.get(outcome, 0)
@@ -754,18 +799,39 @@ def draft_remedy(session: Session, ctx: DraftContext) -> dict[str, Any]:
         months.append(row)
     total_reviews = sum(totals.values())
     last = started[-1] if started else None
-    watch = reviews.watch_list(session, cell_ids=[org_id], as_of=last) if last is not None else []
-    signs = reviews.new_signs(session, org_id=org_id, months=started)
+    watch = reviews.watch_list(session, cell_ids=cell_ids, as_of=last) if last is not None else []
+    signs = [s for cid in cell_ids for s in reviews.new_signs(session, org_id=cid, months=started)]
     sign_texts = {x.code: x.text for x in reviews.signs_in_force(session)}
-    improved = reviews.improvements(session, org_id=org_id, months=started)
-    by_group = reviews.sign_counts(session, cell_ids=[org_id], months=started)[org_id]
+    improved = [
+        i for cid in cell_ids for i in reviews.improvements(session, org_id=cid, months=started)
+    ]
+    groups = reviews.sign_counts(session, cell_ids=cell_ids, months=started)
+    by_group: Counter[Any] = Counter()
+    for cid in cell_ids:
+        by_group.update(groups.get(cid, {}))
+    board_ym = last or covered[0]
     exempt = sum(
         1
+        for cid in cell_ids
         for line in reviews.month_board(
-            session, org_id=org_id, year=(last or covered[0])[0], month=(last or covered[0])[1]
+            session, org_id=cid, year=board_ym[0], month=board_ym[1]
         ).apart
         if line.reason is rules.NotReviewable.EXEMPT
     )
+    cells: list[dict[str, Any]] = []
+    if ctx.from_cells:
+        cells = [
+            {
+                "code": row.code,
+                "name": row.name,
+                "state": row.state.value,
+                "submitted": row.status is ReportStatus.SUBMITTED,
+                "submitted_on": (
+                    local_date(row.submitted_at).isoformat() if row.submitted_at else None
+                ),
+            }
+            for row in status_rows(session, cell_ids, ctx.kind, ctx.period, today=ctx.today)
+        ]
     return {
         "kind": ctx.kind.code,
         "period": ctx.period.key,
@@ -782,6 +848,10 @@ def draft_remedy(session: Session, ctx: DraftContext) -> dict[str, Any]:
         "totals": {"reviews": total_reviews, **totals},
         "exempt": exempt,
         "by_group": {g.value: by_group.get(g, 0) for g in by_group},
+        # A committee's report: its cells, and which of them submitted theirs.
+        "from_cells": ctx.from_cells,
+        "cells": cells,
+        "cells_submitted": sum(1 for c in cells if c["submitted"]),
         "new_signs": [
             {
                 "name": s.name,

@@ -265,8 +265,10 @@ async def test_leaders_see_which_cells_submitted_and_the_members_under_watch(
     assert "Tình hình nộp báo cáo của các chi bộ" in menu[-1].text
     status = await bot.press("kiem_tra", "📊 Báo cáo khắc phục · quý IV/2026")
     text = status[-1].text
-    assert "Hạn 21/12/2026 · 4 chi bộ" in text
-    assert "✅ đúng hạn: 1 · 🕒 trễ hạn: 0 · ❌ chưa nộp (quá hạn): 0 · ⏳ chưa đến hạn: 3" in text
+    # The grassroots party committee owes its own remedy report too (drafted from its cells).
+    assert "Hạn 21/12/2026 · 4 chi bộ, 1 đảng bộ cơ sở" in text
+    assert "✅ đúng hạn: 1 · 🕒 trễ hạn: 0 · ❌ chưa nộp (quá hạn): 0 · ⏳ chưa đến hạn: 4" in text
+    assert "⏳ DBSYT — Đảng bộ Sở Y tế" in text
     assert "✅ CBBV-DK — Chi bộ Bệnh viện Đa khoa — nộp ngày 16/11/2026" in text
     sent = await bot.press("kiem_tra", "📄 CBBV-DK")
     assert sent[-1].document is not None
@@ -279,14 +281,89 @@ async def test_leaders_see_which_cells_submitted_and_the_members_under_watch(
     # Last quarter's reports were due on 20/09: every cell is missing.
     await bot.send("kiem_tra", "/report")
     status = await bot.press("kiem_tra", "📊 Báo cáo khắc phục · quý III/2026")
-    assert "❌ chưa nộp (quá hạn): 4" in status[-1].text
+    assert "❌ chưa nộp (quá hạn): 5" in status[-1].text
 
 
 async def test_a_grassroots_secretary_sees_only_the_cells_below(bot) -> None:
     await bot.send("bt_syt", "/report")
     status = await bot.press("bt_syt", "📊 Báo cáo khắc phục · quý IV/2026")
     text = status[-1].text
-    assert "2 chi bộ" in text and "CBBV-DK" in text and "CBVP-SYT" in text
+    assert "2 chi bộ, 1 đảng bộ cơ sở" in text and "CBBV-DK" in text and "CBVP-SYT" in text
     assert "CBDIEN" not in text
     menu = await bot.send("bt_syt", "/report")
     assert all(d != "rpt:w" for _l, d in menu[-1].buttons())
+
+
+async def test_a_grassroots_committee_drafts_submits_and_reopens_its_own_report(bot) -> None:
+    """The committee's secretary drafts the committee's quarterly report from its cells'
+    reports (figures added up, which cells submitted), submits and reopens it like a cell."""
+    a, b = reviewable(bot)[:2]
+    await bot.send("bt_bv", "/review")
+    await review_two_not_progressing(bot, Taps(bot), no_change=a, new_sign=b)
+    await bot.send("bt_bv", "/report 2026-Q4")
+    await bot.press("bt_bv", "Nộp báo cáo")
+    await bot.press("bt_bv", "✅ Nộp")
+
+    deadlines = await bot.send("bt_syt", "/hanchot")
+    # /deadlines names the committee's own report (it can submit it), nothing a cell does.
+    assert "Đảng bộ Sở Y tế\n• Báo cáo năm về khắc phục biểu hiện suy thoái 2026" in texts(
+        deadlines
+    )
+    assert "Sinh hoạt" not in texts(deadlines)
+    menu = await bot.send("bt_syt", "/baocao")
+    assert "Đảng bộ Sở Y tế" in menu[-1].text
+    shown = await bot.press("bt_syt", "📝 Báo cáo khắc phục · quý IV/2026")
+    draft = shown[-1].text
+    assert "Đảng bộ Sở Y tế" in draft
+    assert "Báo cáo của các chi bộ: 1/2 chi bộ đã nộp" in draft
+    assert "✅ Chi bộ Bệnh viện Đa khoa: đã nộp ngày 16/11/2026 (đúng hạn)" in draft
+    assert "⏳ Chi bộ Văn phòng Sở Y tế: chưa đến hạn" in draft
+    # The figures add up the cells' reviews: the hospital's 24 of November, none at the office.
+    # 24 of the 37 members of the two cells (24 + 13) reviewed; no meeting recorded.
+    assert (
+        "• 11/2026: đã nhận xét 24/37 — ✅ 0 · 🔄 22 · ➖ 1 · ⚠️ 1 · 0/2 chi bộ sinh hoạt" in draft
+    )
+    assert "Cộng: ✅ 0 · 🔄 22 · ➖ 1 · ⚠️ 1" in draft
+
+    await bot.press("bt_syt", "Nộp báo cáo")
+    done = await bot.press("bt_syt", "✅ Nộp")
+    assert "Đã nộp báo cáo ngày 16/11/2026" in texts(done)
+    committee = bot.khoi.orgs["DBSYT"]
+    with bot.db.transaction() as session:
+        report = session.scalar(select(Report).where(Report.org_id == committee))
+        assert report is not None and report.status is ReportStatus.SUBMITTED
+        assert report.submitted_by == bot.khoi.users["bt_syt"].person_id
+        assert report.figures["cells_submitted"] == 1
+        assert [c["code"] for c in report.figures["cells"]] == ["CBBV-DK", "CBVP-SYT"]
+        assert report.figures["totals"]["reviews"] == 24
+        audit = session.scalar(
+            select(AuditLog).where(
+                AuditLog.action == "submit", AuditLog.entity_id == str(report.id)
+            )
+        )
+        assert audit is not None
+        assert audit.actor_person_id == bot.khoi.users["bt_syt"].person_id
+        note = session.scalar(select(Outbox).where(Outbox.key.like(f"rpt:{report.id}:1:%")))
+        assert note is not None and note.payload["params"]["cell"] == "Đảng bộ Sở Y tế"
+
+    # The Word document is issued by the committee (Đảng ủy), under the Khối, signed T/M ĐẢNG ỦY.
+    sent = await bot.press("bt_syt", "Tải tệp .docx")
+    doc = Document(BytesIO(sent[-1].document.content))
+    body = "\n".join(p.text for p in doc.paragraphs)
+    cells = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
+    assert "ĐẢNG ỦY SỞ Y TẾ" in cells.upper() and "-BC/ĐU" in cells
+    assert "T/M ĐẢNG ỦY" in cells and "Nguyễn Thanh Sơn" in cells
+    assert "I. BÁO CÁO CỦA CÁC CHI BỘ TRỰC THUỘC" in body
+    assert "1/2 chi bộ trực thuộc đã nộp báo cáo" in body
+    assert "Lưu Văn phòng Đảng ủy." in body + cells
+
+    await bot.press("bt_syt", "Mở lại")
+    reopened = await bot.send("bt_syt", "Chờ báo cáo của Chi bộ Văn phòng")
+    assert "Đã mở lại báo cáo" in texts(reopened)
+    with bot.db.transaction() as session:
+        report = session.scalar(select(Report).where(Report.org_id == committee))
+        assert report is not None and report.status is ReportStatus.REOPENED
+        audit = session.scalar(select(AuditLog).where(AuditLog.action == "reopen"))
+        assert audit is not None
+        assert audit.actor_person_id == bot.khoi.users["bt_syt"].person_id
+        assert audit.after["reopen_reason"] == "Chờ báo cáo của Chi bộ Văn phòng"

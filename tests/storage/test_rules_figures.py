@@ -206,23 +206,25 @@ def test_the_grace_rule_counts_a_meeting_missing_days_after_the_usual_day() -> N
 # --- A committee is reminded only for what it can do -------------------------------------------
 
 
-def test_a_grassroots_committee_is_not_asked_for_a_report_it_cannot_submit(
+def test_a_grassroots_committee_is_reminded_only_for_what_it_can_do(
     db: Database, khoi: DemoKhoi
 ) -> None:
     committee = khoi.orgs["DBSYT"]
     with db.transaction() as s:
         catalog = calendar.current(s)
         cal = calendar.work_calendar(s, catalog)
+        orgs = obligations.org_rows(s)
         owed = obligations.instances(
             s,
             catalog,
             cal,
             start=date(2026, 1, 1),
-            end=date(2026, 12, 31),
+            end=date(2027, 12, 31),
             tz=TZ,
             org_ids=[committee],
             include_done=True,
         )
+        who = obligations.recipients(s, catalog, owed, orgs)
         cells = obligations.instances(
             s,
             catalog,
@@ -232,17 +234,34 @@ def test_a_grassroots_committee_is_not_asked_for_a_report_it_cannot_submit(
             tz=TZ,
             org_ids=[khoi.orgs["CBVP-SYT"]],
         )
-    # The committee owes nothing of the reports (/report takes cells only); its cells do.
-    assert [i.obligation for i in owed] == []
+    # The committee owes its own remedy reports (it drafts and submits them in /report), and
+    # nothing a cell does: no meeting, review, sympathizer list or plan report of its own.
+    assert {i.obligation for i in owed} == {"remedy_quarterly", "remedy_annual"}
+    assert ("remedy_quarterly", "2026-Q4", date(2026, 12, 21)) in {
+        (i.obligation, i.period, i.due) for i in owed
+    }
+    # Its secretary is reminded, as the secretary (not as a fallback for a cell).
+    secretary = khoi.users["bt_syt"].person_id
+    for item in owed:
+        assert [(r.person_id, r.fallback) for r in who[item.key]] == [(secretary, False)]
     assert "remedy_quarterly" in {i.obligation for i in cells}
-    # A calendar asking a committee for a report is refused, naming why.
-    bad = DEFAULT_CATALOG.read_text(encoding="utf-8").replace(
-        'owed_by = ["cell", "grassroots_cell"]\nremind = ["secretary", "grassroots_secretary"]',
-        'owed_by = ["cell", "grassroots_cell", "committee"]\n'
-        'remind = ["secretary", "grassroots_secretary"]',
+    # A calendar asking a committee for a report it cannot draft is refused, naming why.
+    text = DEFAULT_CATALOG.read_text(encoding="utf-8")
+    plan = text.index('code = "plan_annual"')
+    bad = text[:plan] + text[plan:].replace(
+        'owed_by = ["cell", "grassroots_cell"]',
+        'owed_by = ["cell", "grassroots_cell", "committee"]',
+        1,
     )
-    with pytest.raises(CatalogError, match="a report is owed by cell or grassroots_cell only"):
+    with pytest.raises(CatalogError, match="'plan_annual' cannot be submitted by committee"):
         parse_catalog(bad, source="bad.toml")
+    top = text.replace(
+        'owed_by = ["cell", "grassroots_cell", "committee"]',
+        'owed_by = ["cell", "grassroots_cell", "committee", "top"]',
+        1,
+    )
+    with pytest.raises(CatalogError, match="'remedy_quarterly' cannot be submitted by top"):
+        parse_catalog(top, source="top.toml")
 
 
 # --- Commitment reviews: the 27 signs ------------------------------------------------------------
