@@ -96,7 +96,15 @@ def _remedy_chat(t: Translator, v: ReportView) -> list[str]:
     f = v.figures
     _ = t.gettext
     lines: list[str] = _cells_chat(t, f)
-    if f.get("no_reviews"):
+    if f.get("no_reviews") and f.get("from_cells"):
+        lines.append(
+            _(
+                "⚠️ <b>No monthly review was recorded in this period.</b> None of the cells "
+                "under the committee has reviewed its members' commitments, so there is nothing "
+                "to report as progress."
+            )
+        )
+    elif f.get("no_reviews"):
         lines.append(
             _(
                 "⚠️ <b>No monthly review was recorded in this period.</b> The cell has not "
@@ -242,20 +250,38 @@ def _remedy_sections(t: Translator, v: ReportView) -> list[DocSection]:
     _ = t.gettext
     period = period_label(t, v.period)
     reviews = DocSection(_("Monthly reviews of the commitments"))
+    committee = bool(f.get("from_cells"))
     if f.get("no_reviews"):
         reviews.paragraphs.append(
-            _(
-                "In {period} the cell recorded no monthly review of its members' commitments; "
-                "the results of remedying degradation could not be assessed."
+            (
+                _(
+                    "In {period} no cell under the committee recorded a monthly review of its "
+                    "members' commitments; the results of remedying degradation could not be "
+                    "assessed."
+                )
+                if committee
+                else _(
+                    "In {period} the cell recorded no monthly review of its members' "
+                    "commitments; the results of remedying degradation could not be assessed."
+                )
             ).format(period=period)
         )
     else:
         reviews.paragraphs.append(
-            _(
-                "In {period} the cell reviewed its members' commitments in {done} of {months} "
-                "months, with {reviews} member reviews: {progressing} progressing (remedying "
-                "well), {no_change} with no visible change, {new_sign} with a new sign of "
-                "degradation."
+            (
+                _(
+                    "In {period} the cells under the committee reviewed their members' "
+                    "commitments in {done} of {months} months, with {reviews} member reviews: "
+                    "{progressing} progressing (remedying well), {no_change} with no visible "
+                    "change, {new_sign} with a new sign of degradation."
+                )
+                if committee
+                else _(
+                    "In {period} the cell reviewed its members' commitments in {done} of "
+                    "{months} months, with {reviews} member reviews: {progressing} progressing "
+                    "(remedying well), {no_change} with no visible change, {new_sign} with a "
+                    "new sign of degradation."
+                )
             ).format(
                 period=period,
                 done=f["months_reviewed"],

@@ -355,6 +355,8 @@ async def test_a_grassroots_committee_drafts_submits_and_reopens_its_own_report(
     assert "T/M ĐẢNG ỦY" in cells and "Nguyễn Thanh Sơn" in cells
     assert "I. BÁO CÁO CỦA CÁC CHI BỘ TRỰC THUỘC" in body
     assert "1/2 chi bộ trực thuộc đã nộp báo cáo" in body
+    assert "Trong quý IV/2026, các chi bộ trực thuộc đã nhận xét" in body
+    assert "chi bộ đã nhận xét" not in body
     assert "Lưu Văn phòng Đảng ủy." in body + cells
 
     await bot.press("bt_syt", "Mở lại")
