@@ -12,6 +12,13 @@ a process killed while handling never answers, and Telegram delivers the update 
 stock webhook server answers first and queues the update, which loses it on a crash like long
 polling.) The ``X-Telegram-Bot-Api-Secret-Token`` header must carry the secret given to
 ``setWebhook``; anything else is refused with 403.
+
+**Two instances in webhook mode** behind one URL (a reverse proxy with both as upstreams):
+each process listens from the start, but only the active one handles updates. The standby
+answers ``503 Service Unavailable`` (``Retry-After: 1``) and handles nothing, so the proxy
+tries the other upstream, or Telegram delivers the update again later; when the active
+process dies, the standby takes the lease, calls ``setWebhook`` and answers from then on.
+Give both the same ``CHIBO_WEBHOOK_SECRET``.
 """
 
 from __future__ import annotations
@@ -120,6 +127,9 @@ class Runner:
         self.stop = asyncio.Event()
         self.exit_code = 0
         self._process_lock = asyncio.Lock()
+        #: The application updates go to; None while standing by or stopping (answered 503).
+        self.serving: Any = None
+        self.secret = self.settings.webhook_secret or secrets.token_urlsafe(32)
 
     # -- lease ---------------------------------------------------------------------------------
 
@@ -220,7 +230,10 @@ class Runner:
                 port=self.settings.health_port,
             )
             await health.start()
+        webhook: web.AppRunner | None = None
         try:
+            if self.webhook_url:  # listening already while standing by: answers 503
+                webhook = await self._listen()
             if not await self._wait_for_lease():
                 return 0
             try:
@@ -229,6 +242,8 @@ class Runner:
                 if self.exit_code != EXIT_LEASE_LOST:
                     await asyncio.to_thread(self._release)
         finally:
+            if webhook is not None:
+                await webhook.cleanup()
             if health is not None:
                 await health.stop()
         return self.exit_code
@@ -247,7 +262,6 @@ class Runner:
         application.process_update = self.metrics.meter(application.process_update)  # type: ignore[method-assign]
         application.add_error_handler(self.metrics.on_error)
         keeper = asyncio.create_task(self._keep_lease())
-        webhook: web.AppRunner | None = None
         try:
             # Telegram down at start-up: wait for it (a stop request still ends the wait).
             await start_up(application, sleep=self._nap, give_up=self.stop.is_set)
@@ -257,7 +271,8 @@ class Runner:
             if reclaimed:
                 _tick_now(application)
             if self.webhook_url:
-                webhook = await self._start_webhook(application)
+                self.serving = application  # from now on this process handles the POSTs
+                await self._set_webhook(application)
             else:
                 assert application.updater is not None
                 await application.updater.start_polling(
@@ -268,11 +283,10 @@ class Runner:
             await self.stop.wait()
         finally:
             self.state.role = "stopping"
+            self.serving = None
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
-            if webhook is not None:
-                await webhook.cleanup()
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             if application.running:
@@ -281,15 +295,18 @@ class Runner:
 
     # -- webhook -------------------------------------------------------------------------------
 
-    async def _start_webhook(self, application: Any) -> web.AppRunner:
-        """Serve Telegram's POSTs; answer each only after it was handled."""
+    async def _listen(self) -> web.AppRunner:
+        """Serve Telegram's POSTs: the active process answers each only after it was handled;
+        a standby (or a stopping process) answers 503 and handles nothing."""
         assert self.webhook_url is not None
-        secret = self.settings.webhook_secret or secrets.token_urlsafe(32)
         path = urlsplit(self.webhook_url).path or "/"
 
         async def receive(request: web.Request) -> web.Response:
+            application = self.serving
+            if application is None:  # the proxy tries the active one, or Telegram retries
+                return web.Response(status=503, text="standby", headers={"Retry-After": "1"})
             given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-            if not hmac.compare_digest(given.encode(), secret.encode()):
+            if not hmac.compare_digest(given.encode(), self.secret.encode()):
                 return web.Response(status=403, text="forbidden")
             try:
                 data = await request.json()
@@ -306,12 +323,22 @@ class Runner:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, self.settings.webhook_listen, self.settings.webhook_port).start()
+        log.warning(
+            "webhook mode: listening on %s:%s%s",
+            self.settings.webhook_listen,
+            self.settings.webhook_port,
+            path,
+        )
+        return runner
+
+    async def _set_webhook(self, application: Any) -> None:
+        """Point Telegram at this process's URL (waiting while Telegram is unreachable)."""
         url = self.webhook_url
         await start_up(
             application,
             lambda: application.bot.set_webhook(
                 url,
-                secret_token=secret,
+                secret_token=self.secret,
                 allowed_updates=Update.ALL_TYPES,
                 drop_pending_updates=False,
                 max_connections=4,
@@ -320,13 +347,6 @@ class Runner:
             give_up=self.stop.is_set,
             initialize=False,
         )
-        log.warning(
-            "webhook mode: listening on %s:%s%s",
-            self.settings.webhook_listen,
-            self.settings.webhook_port,
-            path,
-        )
-        return runner
 
 
 def _tick_now(application: Any) -> None:
