@@ -12,15 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from io import BytesIO
-
-from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from typing import TYPE_CHECKING
 
 from domain.i18n import Translator
+
+# python-docx (and lxml) load when a document is first written, not with the bot: the bot's
+# process only shows texts, documents are built in a process of their own (about 15 MB).
+if TYPE_CHECKING:
+    from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
 
 PARTY_NAME = "ĐẢNG CỘNG SẢN VIỆT NAM"
 FONT = "Times New Roman"
@@ -65,6 +64,9 @@ class Signature:
 
 
 def _run(paragraph, text: str, *, bold=False, italic=False, underline=False, size=13):
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
     run = paragraph.add_run(text)
     run.bold, run.italic, run.underline = bold, italic, underline
     run.font.size = Pt(size)
@@ -73,9 +75,19 @@ def _run(paragraph, text: str, *, bold=False, italic=False, underline=False, siz
     return run
 
 
-def _para(cell_or_doc, text: str = "", *, align=WD_ALIGN_PARAGRAPH.LEFT, space_after=0, **kw):
+def _para(
+    cell_or_doc,
+    text: str = "",
+    *,
+    align: WD_PARAGRAPH_ALIGNMENT | None = None,
+    space_after=0,
+    **kw,
+):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     p = cell_or_doc.add_paragraph()
-    p.alignment = align
+    p.alignment = WD_ALIGN_PARAGRAPH.LEFT if align is None else align
     p.paragraph_format.space_after = Pt(space_after)
     p.paragraph_format.space_before = Pt(0)
     if text:
@@ -84,6 +96,9 @@ def _para(cell_or_doc, text: str = "", *, align=WD_ALIGN_PARAGRAPH.LEFT, space_a
 
 
 def _no_borders(table) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
     tbl_pr = table._tbl.tblPr
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
@@ -110,6 +125,12 @@ def party_document(
     intro: str | None = None,
 ) -> bytes:
     """Render a document in the Party's layout and return the .docx bytes."""
+    from docx import Document
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
     doc = Document()
     sec = doc.sections[0]
     sec.page_height, sec.page_width = Cm(29.7), Cm(21.0)
@@ -183,6 +204,11 @@ def party_document(
 
 
 def _data_table(doc, table: DocTable) -> None:
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.shared import Cm
+
     grid = doc.add_table(rows=1, cols=len(table.headers))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
