@@ -17,12 +17,14 @@ For each: wall time, messages per second, 429 answers, lost (never delivered) an
 (delivered more than once) reminders, counted from the double's transcripts.
 
 Run:  python -m bench.bench_reminders [--n 1000] [--database-url URL] [--only straight,kill]
+          [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -286,15 +288,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stale", type=float, default=5.0, help="stale-claim seconds")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--json", default=None, help="also write the figures as JSON to PATH")
     args = parser.parse_args(argv)
     if args.worker:
         return worker_main(args)
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         print(f"chibo reminder benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
               f"{os.cpu_count()} CPUs, database {url.split(':')[0]}")  # fmt: skip
+        backend = "postgresql" if url.startswith("postgres") else url.split(":")[0]
         for name in args.only.split(","):
-            report(asyncio.run(scenario(name.strip(), url, args.n, args.stale)), args.stale)
+            results.append(asyncio.run(scenario(name.strip(), url, args.n, args.stale)))
+            report(results[-1], args.stale)
+    if args.json:
+        records = [
+            {
+                "row": r["scenario"],
+                "backend": backend,
+                "chibo": round(r["seconds"], 2),
+                "floor": round(r["bound_seconds"], 2),
+                "unit": "s",
+                "messages": r["messages"],
+                "ratio": round(r["ratio"], 3),
+                "rate_limited_429": r["rate_limited_429"],
+                "lost": r["lost"],
+                "duplicated": r["duplicated"],
+            }
+            for r in results
+        ]
+        Path(args.json).write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
     return 0
 
 
