@@ -85,7 +85,7 @@ async def wait_reply(fake: FakeTelegram, chat: int, before: int, limit: float) -
         await fake.wait_for_activity(1.0)
 
 
-async def measure(url: str, limit: float = 600.0) -> dict[str, Any]:
+async def measure(url: str, idle: float = 10.0, limit: float = 600.0) -> dict[str, Any]:
     """Run ``chibo run`` against the double, the leader's year summary and its documents."""
     fake = FakeTelegram(token=TOKEN)
     fake.add_user(LEADER, first_name="A", language_code="vi")
@@ -120,6 +120,8 @@ async def measure(url: str, limit: float = 600.0) -> dict[str, Any]:
         out["startup_s"] = polled - start
         await asyncio.sleep(1.0)  # the first poll's own work settles
         out["rss_start_mb"] = status_kb(proc.pid, "VmRSS") / 1024
+        await asyncio.sleep(idle)  # the scheduler's first tick runs at start
+        out["peak_idle_mb"] = status_kb(proc.pid, "VmHWM") / 1024
         before = len(fake.calls)
         fake.user_sends_text(LEADER, "/summary")
         await wait_reply(fake, LEADER, before, limit)
@@ -131,6 +133,7 @@ async def measure(url: str, limit: float = 600.0) -> dict[str, Any]:
         fake.user_presses(LEADER, msg.message_id, year)
         await wait_reply(fake, LEADER, before, limit)
         out["year_summary_s"] = time.perf_counter() - t0
+        out["peak_after_summary_mb"] = status_kb(proc.pid, "VmHWM") / 1024
         msg = fake.last_message(LEADER)
         assert msg is not None
         wanted = {"x": "excel", "d": "word", "p": "chart"}
@@ -139,6 +142,7 @@ async def measure(url: str, limit: float = 600.0) -> dict[str, Any]:
             media = len([m for m in fake.bot_messages(LEADER) if m.has_media])
             fake.user_presses(LEADER, msg.message_id, pressed)
             out[f"{name}_s"] = await wait_media(fake, LEADER, media, limit)
+            out[f"peak_after_{name}_mb"] = status_kb(proc.pid, "VmHWM") / 1024
         await asyncio.sleep(0.5)
         kids = children(proc.pid)
         out["rss_end_mb"] = status_kb(proc.pid, "VmRSS") / 1024
@@ -164,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=10, help="size of the Khối (× 300 cells)")
     parser.add_argument("--skip-prepare", action="store_true", help="reuse --db as it is")
     parser.add_argument("--json", default=None, help="also write the figures as JSON to PATH")
+    parser.add_argument(
+        "--idle", type=float, default=10.0, help="seconds the bot idles before the leader acts"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'memory.sqlite3'}"
@@ -174,13 +181,17 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             prepare(url, args.scale, 1, 0)
             print(f"prepared in {time.perf_counter() - start:.0f} s", flush=True)
-        result = asyncio.run(measure(url))
+        result = asyncio.run(measure(url, args.idle))
     print(
         f"start-up to the first poll {result['startup_s']:.2f} s; "
-        f"RSS at start {result['rss_start_mb']:.1f} MB\n"
+        f"RSS at start {result['rss_start_mb']:.1f} MB, peak after {args.idle:g} s idle "
+        f"{result['peak_idle_mb']:.1f} MB\n"
         f"year summary {result['year_summary_s']:.2f} s; documents: Excel "
         f"{result['excel_s']:.2f} s, Word {result['word_s']:.2f} s, "
         f"chart {result['chart_s']:.2f} s\n"
+        f"bot's peak RSS after the summary {result['peak_after_summary_mb']:.1f} MB, the Excel "
+        f"{result['peak_after_excel_mb']:.1f} MB, the Word {result['peak_after_word_mb']:.1f} MB, "
+        f"the chart {result['peak_after_chart_mb']:.1f} MB\n"
         f"peak RSS: bot {result['peak_bot_mb']:.1f} MB, document process "
         f"{result['peak_children_mb']:.1f} MB ({result['children']} process), "
         f"together {result['peak_total_mb']:.1f} MB",
