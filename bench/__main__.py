@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib
 import io
 import json
@@ -58,16 +59,15 @@ class Sizes:
 
     people: tuple[int, ...]
     latency_seconds: float
-    latency_scale: int
+    khoi_scale: int  # the Khối the latency and memory runs share (prepared once)
     summary_scales: tuple[int, ...]
     summary_repeat: int
     reminders: int
-    memory_scale: int
     members: int
 
 
-FULL = Sizes((300, 100, 10), 30.0, 1, (1, 2, 5, 10), 3, 1000, 10, 20_000)
-QUICK = Sizes((10,), 5.0, 1, (1,), 1, 60, 1, 2_000)
+FULL = Sizes((300, 100, 10), 30.0, 10, (1, 2, 5, 10), 3, 1000, 20_000)
+QUICK = Sizes((10,), 5.0, 1, (1,), 1, 60, 2_000)
 
 
 @dataclass
@@ -88,15 +88,17 @@ class Step:
     backend: str
     module: str
     args: list[str]
-    json_path: Path
+    json_path: Path | None
     convert: Callable[[Any], list[Cell]]
     rows: list[str] = field(default_factory=list)  # the rows it fills (for --dry-run)
     #: Reads the records from the printed output, for a benchmark without ``--json``.
     fallback: Callable[[str], Any] | None = None
     use_json: bool = True
+    #: A step that prepares data: skipped while this file exists, written when it succeeds.
+    ready: Path | None = None
 
     def command(self) -> list[str]:
-        out = ["--json", str(self.json_path)] if self.use_json else []
+        out = ["--json", str(self.json_path)] if self.use_json and self.json_path else []
         return [sys.executable, "-m", self.module, *self.args, *out]
 
 
@@ -114,6 +116,8 @@ def check_options(steps: list[Step]) -> list[str]:
     known: dict[str, set[str]] = {}
     problems = []
     for s in steps:
+        if s.json_path is None:
+            continue  # a preparation of this module's own
         if s.module not in known:
             known[s.module] = options_of(s.module)
         have = known[s.module]
@@ -269,46 +273,60 @@ def convert_import(members: int) -> Callable[[Any], list[Cell]]:
     return convert
 
 
-def plan(sizes: Sizes, backends: list[str], pg_server: str, tmp: Path) -> list[Step]:
-    """Every benchmark process of the run, in order."""
+def plan(sizes: Sizes, backends: list[str], pg_server: str, tmp: Path, data: Path) -> list[Step]:
+    """Every benchmark process of the run, in order. The Khối that the latency and memory
+    runs share lives in ``data`` (SQLite) or ``bench_khoi<scale>`` (PostgreSQL) and is
+    prepared once: a run with the same ``--data`` reuses it (the preparation is not timed)."""
     steps: list[Step] = []
     for backend in backends:
 
-        def url(name: str, backend: str = backend) -> str:
+        def url(name: str, backend: str = backend, folder: Path = tmp) -> str:
             if backend == "sqlite":
-                return f"sqlite:///{tmp / f'{name}.sqlite3'}"
+                return f"sqlite:///{folder / f'{name}.sqlite3'}"
             return f"{pg_server.rstrip('/')}/{name}"
 
         def out(name: str, backend: str = backend) -> Path:
             return tmp / f"{name}-{backend}.json"
 
-        for i, people in enumerate(sorted(sizes.people, reverse=True)):
-            rate = people / THINK_SECONDS
+        khoi = url(f"bench_khoi{sizes.khoi_scale}", folder=data)
+        people = sorted(sizes.people, reverse=True)
+        steps.append(
+            Step(
+                f"prepare the {sizes.khoi_scale}× Khối (not timed)",
+                backend,
+                "bench",
+                ["--prepare", khoi, "--scale", str(sizes.khoi_scale), "--people", str(people[0])],
+                None,
+                lambda _data: [],
+                ready=data / f"bench_khoi{sizes.khoi_scale}-{backend}.ready",
+            )
+        )
+        for n in people:
             steps.append(
                 Step(
-                    f"latency, {people} secretaries",
+                    f"latency, {n} secretaries",
                     backend,
                     "bench.bench_latency",
                     [
                         "--db",
-                        url("bench_latency"),
+                        khoi,
                         "--scale",
-                        str(sizes.latency_scale),
+                        str(sizes.khoi_scale),
                         "--people",
-                        str(people),
+                        str(n),
                         "--rate",
-                        f"{rate:g}",
+                        f"{n / THINK_SECONDS:g}",
                         "--seconds",
                         f"{sizes.latency_seconds:g}",
                         "--only",
                         "a,d",
                         "--reminders",
                         "0",
-                        *(["--skip-prepare"] if i else []),
+                        "--skip-prepare",
                     ],
-                    out(f"latency{people}"),
-                    convert_latency(people),
-                    latency_rows(people),
+                    out(f"latency{n}"),
+                    convert_latency(n),
+                    latency_rows(n),
                 )
             )
         steps.append(
@@ -355,10 +373,10 @@ def plan(sizes: Sizes, backends: list[str], pg_server: str, tmp: Path) -> list[S
                 "memory and start-up",
                 backend,
                 "bench.bench_memory",
-                ["--db", url("bench_memory"), "--scale", str(sizes.memory_scale)],
+                ["--db", khoi, "--scale", str(sizes.khoi_scale), "--skip-prepare"],
                 out("memory"),
-                convert_memory(sizes.memory_scale),
-                memory_rows(sizes.memory_scale),
+                convert_memory(sizes.khoi_scale),
+                memory_rows(sizes.khoi_scale),
             )
         )
         steps.append(
@@ -450,15 +468,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--dry-run", action="store_true", help="list the rows and commands only")
     parser.add_argument("--out", default=None, help="also write the table and the raw JSON here")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="keep the prepared Khối here and reuse it in later runs (default: a temporary one)",
+    )
+    parser.add_argument(
+        "--summary-scales", default=None, help="the /summary sizes (default: 1,2,5,10; quick: 1)"
+    )
+    parser.add_argument("--prepare", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--scale", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--people", type=int, default=300, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.prepare:
+        from bench.bench_latency import prepare
+
+        prepare(args.prepare, args.scale, args.people, 0)
+        return 0
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = [b for b in backends if b not in BACKENDS]
     if unknown:
         parser.error(f"unknown backend(s): {', '.join(unknown)}; use {', '.join(BACKENDS)}")
     sizes = QUICK if args.quick else FULL
+    if args.summary_scales:
+        scales = tuple(int(x) for x in args.summary_scales.split(",") if x.strip())
+        sizes = dataclasses.replace(sizes, summary_scales=scales)
     with tempfile.TemporaryDirectory(prefix="chibo-bench-") as name:
         tmp = Path(name)
-        steps = plan(sizes, backends, args.pg_server, tmp)
+        data = Path(args.data).resolve() if args.data else tmp
+        data.mkdir(parents=True, exist_ok=True)
+        steps = plan(sizes, backends, args.pg_server, tmp, data)
         order = list(dict.fromkeys(row for s in steps for row in s.rows))
         problems = check_options(steps)
         if problems:
@@ -475,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
         if "postgresql" in backends:
             ensure_databases(
                 args.pg_server,
-                ["bench_latency", "bench_summary", "bench_reminders", "bench_memory",
+                [f"bench_khoi{sizes.khoi_scale}", "bench_summary", "bench_reminders",
                  "bench_import"],
             )  # fmt: skip
         started = datetime.now(UTC)
@@ -485,12 +524,21 @@ def main(argv: list[str] | None = None) -> int:
         raw: dict[str, Any] = {}
         failed: list[str] = []
         for s in steps:
+            if s.ready is not None and s.ready.exists():
+                print(f"\n### [{s.backend}] {s.label}: ready from an earlier run", flush=True)
+                continue
             print(f"\n### [{s.backend}] {s.label}: {' '.join(s.command()[1:])}", flush=True)
             begin = time.perf_counter()
             code, printed = run_step(s)
             print(f"### ({time.perf_counter() - begin:.0f} s)", flush=True)
             if code != 0:
                 failed.append(f"[{s.backend}] {s.label} (exit {code})")
+                if s.ready is not None:
+                    break  # nothing after it can run on a Khối that is not there
+                continue
+            if s.ready is not None:
+                s.ready.write_text(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n", encoding="utf-8")
+            if s.json_path is None:
                 continue
             if s.use_json:
                 data = json.loads(s.json_path.read_text(encoding="utf-8"))

@@ -54,7 +54,7 @@ def test_unknown_backend_is_refused() -> None:
 
 
 def test_full_plan_covers_the_issue_sizes(tmp_path: Path) -> None:
-    steps = plan(FULL, ["sqlite"], "postgresql://x@h:5432", tmp_path)
+    steps = plan(FULL, ["sqlite"], "postgresql://x@h:5432", tmp_path, tmp_path)
     rows = [row for s in steps for row in s.rows]
     for people in (300, 100, 10):
         assert f"update→reply p50 / p99, {people} secretaries" in rows
@@ -62,9 +62,13 @@ def test_full_plan_covers_the_issue_sizes(tmp_path: Path) -> None:
         assert f"/summary of a year, {scale}× data" in rows
     assert "start-up to the first poll, 10× Khối" in rows
     assert any("20,000 members" in row for row in rows)
-    latency = [s for s in steps if s.module == "bench.bench_latency"]
-    # One database prepared, the later runs reuse it.
-    assert ["--skip-prepare" in s.args for s in latency] == [False, True, True]
+    # One Khối prepared (once: a marker says it is ready), the latency and memory runs share it.
+    prepare = [s for s in steps if s.ready is not None]
+    assert len(prepare) == 1 and prepare[0].args[:1] == ["--prepare"]
+    khoi = prepare[0].args[1]
+    shared = [s for s in steps if s.module in ("bench.bench_latency", "bench.bench_memory")]
+    assert len(shared) == 4
+    assert all(khoi in s.args and "--skip-prepare" in s.args for s in shared)
 
 
 def test_records_become_one_table() -> None:
