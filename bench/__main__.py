@@ -476,6 +476,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--summary-scales", default=None, help="the /summary sizes (default: 1,2,5,10; quick: 1)"
     )
+    parser.add_argument(
+        "--latency-seconds", type=float, default=None, help="length of a latency window"
+    )
     parser.add_argument("--prepare", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--scale", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--people", type=int, default=300, help=argparse.SUPPRESS)
@@ -493,6 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.summary_scales:
         scales = tuple(int(x) for x in args.summary_scales.split(",") if x.strip())
         sizes = dataclasses.replace(sizes, summary_scales=scales)
+    if args.latency_seconds:
+        sizes = dataclasses.replace(sizes, latency_seconds=args.latency_seconds)
     with tempfile.TemporaryDirectory(prefix="chibo-bench-") as name:
         tmp = Path(name)
         data = Path(args.data).resolve() if args.data else tmp
@@ -523,7 +528,19 @@ def main(argv: list[str] | None = None) -> int:
         cells: list[Cell] = []
         raw: dict[str, Any] = {}
         failed: list[str] = []
+
+        def write(lines: list[str]) -> None:
+            if args.out:
+                Path(args.out).write_text(
+                    "\n".join(lines) + "\n\n" + json.dumps(raw, indent=1) + "\n",
+                    encoding="utf-8",
+                )
+
         for s in steps:
+            busy = s.ready.with_suffix(".preparing") if s.ready is not None else None
+            while busy is not None and busy.exists() and not s.ready.exists():  # type: ignore[union-attr]
+                print(f"### [{s.backend}] waiting: another run is preparing the Khối", flush=True)
+                time.sleep(30)
             if s.ready is not None and s.ready.exists():
                 print(f"\n### [{s.backend}] {s.label}: ready from an earlier run", flush=True)
                 continue
@@ -547,6 +564,7 @@ def main(argv: list[str] | None = None) -> int:
                 data = s.fallback(printed)
             raw[f"{s.backend}: {s.label}"] = data
             cells += s.convert(data)
+            write([f"{header} (so far)", "", *table(cells, backends, order)])
         finished = datetime.now(UTC)
         lines = [
             "",
@@ -557,10 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         if failed:
             lines += ["", "Failed: " + "; ".join(failed)]
         print("\n".join(lines), flush=True)
-        if args.out:
-            Path(args.out).write_text(
-                "\n".join(lines) + "\n\n" + json.dumps(raw, indent=1) + "\n", encoding="utf-8"
-            )
+        write(lines)
     return 1 if failed else 0
 
 
