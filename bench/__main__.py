@@ -165,9 +165,11 @@ def convert_latency(people: int) -> Callable[[Any], list[Cell]]:
     return convert
 
 
+YEAR_ROW = "/summary, year 2026"
+
+
 def summary_row(row: str, scale: int) -> str:
-    names = {"year": "/summary of a year"}
-    return f"{names.get(row, f'/summary {row}')}, {scale}× data"
+    return f"{row}, {scale}× data"
 
 
 def convert_summary(records: list[dict[str, Any]]) -> list[Cell]:
@@ -197,7 +199,7 @@ def parse_summary_output(text: str) -> list[dict[str, Any]]:
             fields = found.group(3).split()
             records.append(
                 {
-                    "row": "year",
+                    "row": YEAR_ROW,
                     "backend": found.group(1),
                     "scale": int(found.group(2)),
                     "chibo": float(fields[7]),
@@ -230,14 +232,15 @@ def memory_rows(scale: int) -> list[str]:
     return [
         f"start-up to the first poll, {scale}× Khối",
         f"RSS at start / peak after a year summary + 3 documents, {scale}× Khối",
+        f"through the bot, {scale}× Khối: year summary / Excel / Word / chart",
     ]
 
 
 def convert_memory(scale: int) -> Callable[[Any], list[Cell]]:
-    startup, peak = memory_rows(scale)
+    startup, peak, documents = memory_rows(scale)
 
     def convert(r: dict[str, Any]) -> list[Cell]:
-        return [
+        cells = [
             Cell(startup, r["backend"], _s(r["startup_s"])),
             Cell(
                 peak,
@@ -246,6 +249,12 @@ def convert_memory(scale: int) -> Callable[[Any], list[Cell]]:
                 f"(+ {r['peak_children_mb']:.0f} MB document process)",
             ),
         ]
+        if "year_summary_s" in r:
+            times = [r[k] for k in ("year_summary_s", "excel_s", "word_s", "chart_s")]
+            cells.append(
+                Cell(documents, r["backend"], " / ".join(f"{t:,.1f}" for t in times) + " s")
+            )
+        return cells
 
     return convert
 
@@ -346,7 +355,7 @@ def plan(sizes: Sizes, backends: list[str], pg_server: str, tmp: Path, data: Pat
                 ],
                 out("summary"),
                 convert_summary,
-                [summary_row("year", s) for s in sizes.summary_scales],
+                [summary_row(YEAR_ROW, s) for s in sizes.summary_scales],
                 fallback=parse_summary_output,
             )
         )

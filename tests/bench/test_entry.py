@@ -59,7 +59,7 @@ def test_full_plan_covers_the_issue_sizes(tmp_path: Path) -> None:
     for people in (300, 100, 10):
         assert f"update→reply p50 / p99, {people} secretaries" in rows
     for scale in (1, 2, 5, 10):
-        assert f"/summary of a year, {scale}× data" in rows
+        assert f"/summary, year 2026, {scale}× data" in rows
     assert "start-up to the first poll, 10× Khối" in rows
     assert any("20,000 members" in row for row in rows)
     # One Khối prepared (once: a marker says it is ready), the latency and memory runs share it.
@@ -92,7 +92,15 @@ def test_records_become_one_table() -> None:
             ]
         ),
         *convert_summary(
-            [{"row": "year", "backend": "postgresql", "scale": 10, "chibo": 2.8, "floor": 0.6}]
+            [
+                {
+                    "row": "/summary, year 2026",
+                    "backend": "postgresql",
+                    "scale": 10,
+                    "chibo": 2.8,
+                    "floor": 0.6,
+                }
+            ]
         ),
         *convert_reminders(
             [
@@ -137,7 +145,7 @@ def test_records_become_one_table() -> None:
     latency = "| update→reply p50 / p99, 300 secretaries | 29 / 220 ms | 11 / 112 ms | not run |"
     assert latency in body
     assert "| all 300 press at once: last reply after | 16.40 s | 9.10 s |" in body
-    assert "| /summary of a year, 10× data | not run |  | 2.80 s | 0.60 s |" in body
+    assert "| /summary, year 2026, 10× data | not run |  | 2.80 s | 0.60 s |" in body
     assert "35.3 s = 1.06×, 0 × 429, 0 lost, 0 twice | 33.3 s |" in body
     assert "101 / 140 MB (+ 160 MB document process)" in body
     assert "9.0 s (8.0 s), 137 MB" in body
@@ -151,5 +159,12 @@ def test_summary_figures_read_from_printed_table() -> None:
         "0.180     0.200      0.020      667\n"
     )
     assert parse_summary_output(printed) == [
-        {"row": "year", "backend": "sqlite", "scale": 1, "chibo": 0.2, "floor": None, "unit": "s"}
+        {
+            "row": "/summary, year 2026",
+            "backend": "sqlite",
+            "scale": 1,
+            "chibo": 0.2,
+            "floor": None,
+            "unit": "s",
+        }
     ]
