@@ -34,6 +34,7 @@ from domain.i18n import N_
 from domain.rules.meetings import is_marked_secret
 from domain.text import h
 from handlers.base import (
+    Callback,
     Context,
     Env,
     Handlers,
@@ -66,6 +67,10 @@ Step = Callable[[Update, Context, Env, Draft], Awaitable[None]]
 Begin = Callable[[Env, Session, dict[str, Any]], Draft]
 #: What discarding the draft would lose, one line each (empty: nothing unsaved).
 Lost = Callable[[Env, Session, Draft], list[str]]
+#: A button's step use case: ``(session, env, *the button's parsed arguments)`` → the draft.
+ButtonStep = Callable[..., Draft]
+#: A typed step use case: ``(session, env, the draft's key, the typed text)`` → the draft.
+TextStep = Callable[[Session, Env, int, str], Draft]
 
 
 @dataclass
@@ -267,6 +272,37 @@ async def step(
     screen = await env.run(unit)
     mark_saved(update)
     await show(update, env, context, *screen)
+
+
+def step_buttons(table: Iterable[tuple[Family, ButtonStep]], render: Render) -> Handlers:
+    """The handlers of a flow's step buttons, one per ``(family, use case)`` row: parse the
+    pressed button's data by its family, run the use case as one :func:`step`, show the next
+    screen with ``render``. A row of the table is all a new button of that shape needs."""
+    return [family.handler(_step_button(family, use_case, render)) for family, use_case in table]
+
+
+def _step_button(family: Family, use_case: ButtonStep, render: Render) -> Callback:
+    async def on_press(update: Update, context: Context, env: Env) -> None:
+        args = family.args(update)
+        await step(update, context, env, lambda s: use_case(s, env, *args), render=render)
+
+    on_press.__name__ = on_press.__qualname__ = "on_" + use_case.__name__.lstrip("_")
+    on_press.__doc__ = use_case.__doc__
+    return button(on_press)
+
+
+def typed_step(use_case: TextStep, render: Render) -> Step:
+    """A flow's typed step: the text goes to ``use_case`` with the draft's key, as one
+    :func:`step`, and the next screen is sent."""
+
+    async def on_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
+        key = drafts.key(draft)
+        text = update.effective_message.text or "" if update.effective_message else ""
+        await step(update, context, env, lambda s: use_case(s, env, key, text), render=render)
+
+    on_text.__name__ = on_text.__qualname__ = "on_" + use_case.__name__.lstrip("_")
+    on_text.__doc__ = use_case.__doc__
+    return on_text
 
 
 # --- Typed text and files ------------------------------------------------------------------------

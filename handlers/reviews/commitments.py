@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,6 +13,7 @@ from domain.i18n import N_
 from domain.text import h, truncate
 from handlers import flows
 from handlers.base import Context, Env, button, command, send
+from handlers.callbacks import Family
 from handlers.reviews.buttons import (
     CMT_ALL,
     CMT_B,
@@ -35,9 +35,6 @@ from handlers.reviews.buttons import (
     reader_cells,
     require_writer,
     writer_cells,
-)
-from handlers.reviews.review import (
-    _typed,
 )
 from storage import drafts, reviews
 from storage import review_steps as steps
@@ -225,198 +222,137 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
     return text, rows
 
 
-async def _commit_step(
-    update: Update, context: Context, env: Env, use_case: Callable[[Session], Draft]
-) -> None:
-    await flows.step(update, context, env, use_case, render=render_commitments)
+# --- The list's steps: one use case per button, registered from COMMITMENT_STEPS ---------------
 
 
-@button
-async def on_c_member(update: Update, context: Context, env: Env) -> None:
+def _c_member(s: Session, env: Env, key: int, member: int) -> Draft:
     """Opens one member's commitment."""
-    key, member = CMT_M.args(update)
-    await _commit_step(
-        update,
-        context,
-        env,
-        lambda s: steps.open_commitment(
-            s, person_id=env.person_id, key=key, member_id=member, now=env.now()
-        ),
+    return steps.open_commitment(
+        s, person_id=env.person_id, key=key, member_id=member, now=env.now()
     )
 
 
-@button
-async def on_c_today(update: Update, context: Context, env: Env) -> None:
+def _c_today(s: Session, env: Env, key: int, member: int) -> Draft:
     """Records the commitment as signed today and goes back to the list."""
-    key, member = CMT_T.args(update)
-    await _commit_step(
-        update,
-        context,
-        env,
-        lambda s: steps.signed_today(
-            s,
-            person_id=env.person_id,
-            key=key,
-            member_id=member,
-            actor=env.who.actor(),
-            today=env.today(),
-            now=env.now(),
-        ),
+    return steps.signed_today(
+        s,
+        person_id=env.person_id,
+        key=key,
+        member_id=member,
+        actor=env.who.actor(),
+        today=env.today(),
+        now=env.now(),
     )
 
 
-@button
-async def on_c_date(update: Update, context: Context, env: Env) -> None:
+def _c_date(s: Session, env: Env, key: int, member: int) -> Draft:
     """Asks for the date the commitment was signed."""
-    key, member = CMT_D.args(update)
-    await _commit_step(
-        update,
-        context,
-        env,
-        lambda s: steps.ask_date(
-            s, person_id=env.person_id, key=key, member_id=member, now=env.now()
-        ),
-    )
+    return steps.ask_date(s, person_id=env.person_id, key=key, member_id=member, now=env.now())
 
 
-@button
-async def on_c_item(update: Update, context: Context, env: Env) -> None:
+def _c_item(s: Session, env: Env, key: int, member: int, code: str) -> Draft:
     """Asks for a shortcoming of the chosen group (or a typed one)."""
-    key, member, code = CMT_I.args(update)
     if code != "x" and code not in GROUP_CODES:
         raise StaleAction()
-    await _commit_step(
-        update,
-        context,
-        env,
-        lambda s: steps.ask_item(
-            s,
-            person_id=env.person_id,
-            key=key,
-            member_id=member,
-            group=GROUP_CODES.get(code),
-            now=env.now(),
-        ),
+    return steps.ask_item(
+        s,
+        person_id=env.person_id,
+        key=key,
+        member_id=member,
+        group=GROUP_CODES.get(code),
+        now=env.now(),
     )
 
 
-@button
-async def on_c_item_group(update: Update, context: Context, env: Env) -> None:
+def _c_item_group(s: Session, env: Env, key: int, member: int, code: str) -> Draft:
     """Adds an item naming just the group, and goes back to the member."""
-    key, member, code = CMT_IG.args(update)
     if code not in GROUP_CODES:
         raise StaleAction()
-    await _commit_step(
-        update,
-        context,
-        env,
-        lambda s: steps.add_item(
-            s,
-            person_id=env.person_id,
-            key=key,
-            member_id=member,
-            group=GROUP_CODES[code],
-            text=None,
-            actor=env.who.actor(),
-            now=env.now(),
-        ),
+    return steps.add_item(
+        s,
+        person_id=env.person_id,
+        key=key,
+        member_id=member,
+        group=GROUP_CODES[code],
+        text=None,
+        actor=env.who.actor(),
+        now=env.now(),
     )
 
 
-@button
-async def on_c_clear(update: Update, context: Context, env: Env) -> None:
+def _c_clear(s: Session, env: Env, key: int, member: int) -> Draft:
     """Removes every item of the member's commitment."""
-    key, member = CMT_IX.args(update)
-    await _commit_step(
-        update,
-        context,
-        env,
-        lambda s: steps.clear_items(
-            s,
-            person_id=env.person_id,
-            key=key,
-            member_id=member,
-            actor=env.who.actor(),
-            now=env.now(),
-        ),
+    return steps.clear_items(
+        s,
+        person_id=env.person_id,
+        key=key,
+        member_id=member,
+        actor=env.who.actor(),
+        now=env.now(),
     )
 
 
-@button
-async def on_c_public(update: Update, context: Context, env: Env) -> None:
+def _c_public(s: Session, env: Env, key: int, member: int, flag: str) -> Draft:
     """Sets whether the commitment was made public."""
-    key, member, flag = CMT_PUB.args(update)
     if flag not in ("0", "1"):
         raise StaleAction()
-    await _commit_step(
-        update,
-        context,
-        env,
-        lambda s: steps.set_public(
-            s,
-            person_id=env.person_id,
-            key=key,
-            member_id=member,
-            public=flag == "1",
-            actor=env.who.actor(),
-            now=env.now(),
-        ),
+    return steps.set_public(
+        s,
+        person_id=env.person_id,
+        key=key,
+        member_id=member,
+        public=flag == "1",
+        actor=env.who.actor(),
+        now=env.now(),
     )
 
 
-@button
-async def on_c_back(update: Update, context: Context, env: Env) -> None:
+def _c_back(s: Session, env: Env, key: int) -> Draft:
     """Goes back to the member list."""
-    (key,) = CMT_B.args(update)
-    await _commit_step(
-        update,
-        context,
-        env,
-        lambda s: steps.back_to_list(s, person_id=env.person_id, key=key, now=env.now()),
-    )
+    return steps.back_to_list(s, person_id=env.person_id, key=key, now=env.now())
 
 
-@button
-async def on_c_page(update: Update, context: Context, env: Env) -> None:
+def _c_page(s: Session, env: Env, key: int, page: int) -> Draft:
     """Shows another page of members."""
-    key, page = CMT_PG.args(update)
-    await _commit_step(
-        update,
-        context,
-        env,
-        lambda s: steps.set_commit_page(
-            s, person_id=env.person_id, key=key, page=page, now=env.now()
-        ),
-    )
+    return steps.set_commit_page(s, person_id=env.person_id, key=key, page=page, now=env.now())
 
 
-@button
-async def on_c_all(update: Update, context: Context, env: Env) -> None:
+def _c_all(s: Session, env: Env, key: int) -> Draft:
     """Records a commitment signed today for every member still without one."""
-    (key,) = CMT_ALL.args(update)
+    draft, done, skipped = steps.all_signed_today(
+        s,
+        person_id=env.person_id,
+        key=key,
+        actor=env.who.actor(),
+        today=env.today(),
+        now=env.now(),
+    )
+    note = env.t.ngettext("{n} commitment recorded.", "{n} commitments recorded.", done).format(
+        n=done
+    )
+    if skipped:
+        note += " " + env.t.ngettext(
+            "{n} member skipped (admitted later).",
+            "{n} members skipped (admitted later).",
+            skipped,
+        ).format(n=skipped)
+    env.notice = note
+    return draft
 
-    def use_case(s: Session) -> Draft:
-        draft, done, skipped = steps.all_signed_today(
-            s,
-            person_id=env.person_id,
-            key=key,
-            actor=env.who.actor(),
-            today=env.today(),
-            now=env.now(),
-        )
-        note = env.t.ngettext(
-            "{n} commitment recorded.", "{n} commitments recorded.", done
-        ).format(n=done)
-        if skipped:
-            note += " " + env.t.ngettext(
-                "{n} member skipped (admitted later).",
-                "{n} members skipped (admitted later).",
-                skipped,
-            ).format(n=skipped)
-        env.notice = note
-        return draft
 
-    await _commit_step(update, context, env, use_case)
+#: The list's step buttons: the family whose data the button carries, and its use case.
+COMMITMENT_STEPS: tuple[tuple[Family, flows.ButtonStep], ...] = (
+    (CMT_M, _c_member),
+    (CMT_T, _c_today),
+    (CMT_D, _c_date),
+    (CMT_I, _c_item),
+    (CMT_IG, _c_item_group),
+    (CMT_IX, _c_clear),
+    (CMT_PUB, _c_public),
+    (CMT_B, _c_back),
+    (CMT_PG, _c_page),
+    (CMT_ALL, _c_all),
+)
 
 
 @button
@@ -431,42 +367,30 @@ async def on_c_end(update: Update, context: Context, env: Env) -> None:
     await flows.step(update, context, env, lambda s: None, render=render_commitments, done=done)
 
 
-async def on_c_date_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
+def _c_date_text(s: Session, env: Env, key: int, text: str) -> Draft:
     """Records the commitment with the typed signing date."""
-    key, text = drafts.key(draft), _typed(update)
-    await _commit_step(
-        update,
-        context,
-        env,
-        lambda s: steps.signed_on(
-            s,
-            person_id=env.person_id,
-            key=key,
-            text=text,
-            actor=env.who.actor(),
-            today=env.today(),
-            now=env.now(),
-        ),
+    return steps.signed_on(
+        s,
+        person_id=env.person_id,
+        key=key,
+        text=text,
+        actor=env.who.actor(),
+        today=env.today(),
+        now=env.now(),
     )
 
 
-async def on_c_item_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
+def _c_item_text(s: Session, env: Env, key: int, text: str) -> Draft:
     """Adds the typed shortcoming to the member's commitment."""
-    key, text = drafts.key(draft), _typed(update)
-    await _commit_step(
-        update,
-        context,
-        env,
-        lambda s: steps.add_item(
-            s,
-            person_id=env.person_id,
-            key=key,
-            member_id=None,
-            group=None,
-            text=text,
-            actor=env.who.actor(),
-            now=env.now(),
-        ),
+    return steps.add_item(
+        s,
+        person_id=env.person_id,
+        key=key,
+        member_id=None,
+        group=None,
+        text=text,
+        actor=env.who.actor(),
+        now=env.now(),
     )
 
 
@@ -493,8 +417,8 @@ COMMITMENTS_FLOW = flows.Flow(
     title=N_("members' commitments"),
     render=render_commitments,
     text_steps={
-        steps.CommitState.DATE.value: on_c_date_text,
-        steps.CommitState.ITEM.value: on_c_item_text,
+        steps.CommitState.DATE.value: flows.typed_step(_c_date_text, render_commitments),
+        steps.CommitState.ITEM.value: flows.typed_step(_c_item_text, render_commitments),
     },
     begin=_begin_commitments,
     lost=_lost_commitment,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from domain.rules.signs import Sign
 from domain.text import h, truncate
 from handlers import flows
 from handlers.base import Context, Env, button, command, send
+from handlers.callbacks import Family
 from handlers.reviews.buttons import (
     GROUP_CODES,
     OUTCOME_CODES,
@@ -374,196 +374,127 @@ def watch_entry_text(env: Env, w: reviews.WatchEntry) -> str:
     return text
 
 
-async def _review_step(
-    update: Update, context: Context, env: Env, use_case: Callable[[Session], Draft]
-) -> None:
-    await flows.step(update, context, env, use_case, render=render_review)
+# --- The board's steps: one use case per button, registered from REVIEW_STEPS ------------------
 
 
-@button
-async def on_member(update: Update, context: Context, env: Env) -> None:
+def _member(s: Session, env: Env, key: int, member: int) -> Draft:
     """Opens one member's review."""
-    key, member = REV_M.args(update)
-    await _review_step(
-        update,
-        context,
-        env,
-        lambda s: steps.open_member(
-            s, person_id=env.person_id, key=key, member_id=member, now=env.now()
-        ),
-    )
+    return steps.open_member(s, person_id=env.person_id, key=key, member_id=member, now=env.now())
 
 
-@button
-async def on_outcome(update: Update, context: Context, env: Env) -> None:
+def _outcome(s: Session, env: Env, key: int, member: int, code: str) -> Draft:
     """Records remedied / being remedied / not remedied, or asks for the group of a new sign."""
-    key, member, code = REV_O.args(update)
     if code not in OUTCOME_CODES:
         raise StaleAction()
-    await _review_step(
-        update,
-        context,
-        env,
-        lambda s: steps.set_outcome(
-            s,
-            person_id=env.person_id,
-            key=key,
-            member_id=member,
-            outcome=OUTCOME_CODES[code],
-            actor=env.who.actor(),
-            today=env.today(),
-            now=env.now(),
-        ),
+    return steps.set_outcome(
+        s,
+        person_id=env.person_id,
+        key=key,
+        member_id=member,
+        outcome=OUTCOME_CODES[code],
+        actor=env.who.actor(),
+        today=env.today(),
+        now=env.now(),
     )
 
 
-@button
-async def on_group(update: Update, context: Context, env: Env) -> None:
+def _group(s: Session, env: Env, key: int, member: int, code: str) -> Draft:
     """Stores the group of a new sign and offers the group's signs."""
-    key, member, code = REV_G.args(update)
     if code not in GROUP_CODES:
         raise StaleAction()
-    await _review_step(
-        update,
-        context,
-        env,
-        lambda s: steps.set_group(
-            s,
-            person_id=env.person_id,
-            key=key,
-            member_id=member,
-            group=GROUP_CODES[code],
-            now=env.now(),
-        ),
+    return steps.set_group(
+        s,
+        person_id=env.person_id,
+        key=key,
+        member_id=member,
+        group=GROUP_CODES[code],
+        now=env.now(),
     )
 
 
-@button
-async def on_sign(update: Update, context: Context, env: Env) -> None:
+def _sign(s: Session, env: Env, key: int, member: int, code: str) -> Draft:
     """Stores the sign picked from the group's list and asks for the measure."""
-    key, member, code = REV_SG.args(update)
-    await _review_step(
-        update,
-        context,
-        env,
-        lambda s: steps.set_sign(
-            s, person_id=env.person_id, key=key, member_id=member, code=code, now=env.now()
-        ),
+    return steps.set_sign(
+        s, person_id=env.person_id, key=key, member_id=member, code=code, now=env.now()
     )
 
 
-@button
-async def on_comment(update: Update, context: Context, env: Env) -> None:
+def _comment(s: Session, env: Env, key: int, member: int) -> Draft:
     """Asks for a comment on a member's review."""
-    key, member = REV_C.args(update)
-    await _review_step(
-        update,
-        context,
-        env,
-        lambda s: steps.ask_comment(
-            s, person_id=env.person_id, key=key, member_id=member, now=env.now()
-        ),
-    )
+    return steps.ask_comment(s, person_id=env.person_id, key=key, member_id=member, now=env.now())
 
 
-@button
-async def on_comment_remove(update: Update, context: Context, env: Env) -> None:
+def _comment_remove(s: Session, env: Env, key: int, member: int) -> Draft:
     """Removes a member's comment and goes back to the list."""
-    key, member = REV_CX.args(update)
-    await _review_step(
-        update,
-        context,
-        env,
-        lambda s: steps.set_comment(
-            s,
-            person_id=env.person_id,
-            key=key,
-            text=None,
-            member_id=member,
-            actor=env.who.actor(),
-            now=env.now(),
-        ),
+    return steps.set_comment(
+        s,
+        person_id=env.person_id,
+        key=key,
+        text=None,
+        member_id=member,
+        actor=env.who.actor(),
+        now=env.now(),
     )
 
 
-@button
-async def on_back(update: Update, context: Context, env: Env) -> None:
+def _back(s: Session, env: Env, key: int) -> Draft:
     """Goes back to the member list (a half-typed new sign is dropped)."""
-    (key,) = REV_B.args(update)
-    await _review_step(
-        update,
-        context,
-        env,
-        lambda s: steps.back_to_board(s, person_id=env.person_id, key=key, now=env.now()),
-    )
+    return steps.back_to_board(s, person_id=env.person_id, key=key, now=env.now())
 
 
-@button
-async def on_page(update: Update, context: Context, env: Env) -> None:
+def _page(s: Session, env: Env, key: int, page: int) -> Draft:
     """Shows another page of members."""
-    key, page = REV_PG.args(update)
-    await _review_step(
-        update,
-        context,
-        env,
-        lambda s: steps.set_review_page(
-            s, person_id=env.person_id, key=key, page=page, now=env.now()
-        ),
-    )
+    return steps.set_review_page(s, person_id=env.person_id, key=key, page=page, now=env.now())
 
 
-@button
-async def on_month(update: Update, context: Context, env: Env) -> None:
+def _month(s: Session, env: Env, key: int, year: int, month: int) -> Draft:
     """Switches the board to another month (not a future one)."""
-    key, year, month = REV_MO.args(update)
-    await _review_step(
-        update,
-        context,
-        env,
-        lambda s: steps.set_month(
-            s,
-            person_id=env.person_id,
-            key=key,
-            year=year,
-            month=month,
-            today=env.today(),
-            now=env.now(),
-        ),
+    return steps.set_month(
+        s,
+        person_id=env.person_id,
+        key=key,
+        year=year,
+        month=month,
+        today=env.today(),
+        now=env.now(),
     )
 
 
-@button
-async def on_watch(update: Update, context: Context, env: Env) -> None:
+def _watch(s: Session, env: Env, key: int) -> Draft:
     """Shows the cell's members under watch."""
-    (key,) = REV_W.args(update)
-    await _review_step(
-        update,
-        context,
-        env,
-        lambda s: steps.show_watch(s, person_id=env.person_id, key=key, now=env.now()),
-    )
+    return steps.show_watch(s, person_id=env.person_id, key=key, now=env.now())
 
 
-@button
-async def on_all(update: Update, context: Context, env: Env) -> None:
+def _all(s: Session, env: Env, key: int) -> Draft:
     """Records "progressing" for everyone not yet reviewed this month."""
-    (key,) = REV_ALL.args(update)
+    draft, done = steps.everyone_progressing(
+        s,
+        person_id=env.person_id,
+        key=key,
+        actor=env.who.actor(),
+        today=env.today(),
+        now=env.now(),
+    )
+    env.notice = env.t.ngettext(
+        "{n} member recorded as progressing.", "{n} members recorded as progressing.", done
+    ).format(n=done)
+    return draft
 
-    def use_case(s: Session) -> Draft:
-        draft, done = steps.everyone_progressing(
-            s,
-            person_id=env.person_id,
-            key=key,
-            actor=env.who.actor(),
-            today=env.today(),
-            now=env.now(),
-        )
-        env.notice = env.t.ngettext(
-            "{n} member recorded as progressing.", "{n} members recorded as progressing.", done
-        ).format(n=done)
-        return draft
 
-    await _review_step(update, context, env, use_case)
+#: The review's step buttons: the family whose data the button carries, and its use case.
+REVIEW_STEPS: tuple[tuple[Family, flows.ButtonStep], ...] = (
+    (REV_M, _member),
+    (REV_O, _outcome),
+    (REV_G, _group),
+    (REV_SG, _sign),
+    (REV_C, _comment),
+    (REV_CX, _comment_remove),
+    (REV_B, _back),
+    (REV_PG, _page),
+    (REV_MO, _month),
+    (REV_W, _watch),
+    (REV_ALL, _all),
+)
 
 
 @button
@@ -589,58 +520,34 @@ async def on_end(update: Update, context: Context, env: Env) -> None:
     await flows.step(update, context, env, lambda s: None, render=render_review, done=done)
 
 
-def _typed(update: Update) -> str:
-    assert update.effective_message is not None
-    return update.effective_message.text or ""
-
-
-async def on_description(update: Update, context: Context, env: Env, draft: Draft) -> None:
+def _description(s: Session, env: Env, key: int, text: str) -> Draft:
     """Stores the typed description of a new sign and asks for the measure."""
-    key, text = drafts.key(draft), _typed(update)
-    await _review_step(
-        update,
-        context,
-        env,
-        lambda s: steps.set_description(
-            s, person_id=env.person_id, key=key, text=text, now=env.now()
-        ),
-    )
+    return steps.set_description(s, person_id=env.person_id, key=key, text=text, now=env.now())
 
 
-async def on_measure(update: Update, context: Context, env: Env, draft: Draft) -> None:
+def _measure(s: Session, env: Env, key: int, text: str) -> Draft:
     """Saves the new sign of degradation with its measure and goes back to the list."""
-    key, text = drafts.key(draft), _typed(update)
-
-    def use_case(s: Session) -> Draft:
-        new = steps.set_measure(
-            s,
-            person_id=env.person_id,
-            key=key,
-            text=text,
-            actor=env.who.actor(),
-            today=env.today(),
-            now=env.now(),
-        )
-        return new
-
-    def render(env: Env, session: Session, draft: Draft) -> flows.Screen:
-        text, rows = render_review(env, session, draft)
-        return env.t.gettext("⚠️ New sign of degradation recorded.") + "\n\n" + text, rows
-
-    await flows.step(update, context, env, use_case, render=render)
-
-
-async def on_comment_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
-    """Saves the typed comment and goes back to the list."""
-    key, text = drafts.key(draft), _typed(update)
-    await _review_step(
-        update,
-        context,
-        env,
-        lambda s: steps.set_comment(
-            s, person_id=env.person_id, key=key, text=text, actor=env.who.actor(), now=env.now()
-        ),
+    return steps.set_measure(
+        s,
+        person_id=env.person_id,
+        key=key,
+        text=text,
+        actor=env.who.actor(),
+        today=env.today(),
+        now=env.now(),
     )
+
+
+def _comment_text(s: Session, env: Env, key: int, text: str) -> Draft:
+    """Saves the typed comment and goes back to the list."""
+    return steps.set_comment(
+        s, person_id=env.person_id, key=key, text=text, actor=env.who.actor(), now=env.now()
+    )
+
+
+def _sign_recorded(env: Env, session: Session, draft: Draft) -> flows.Screen:
+    text, rows = render_review(env, session, draft)
+    return env.t.gettext("⚠️ New sign of degradation recorded.") + "\n\n" + text, rows
 
 
 def _begin_review(env: Env, session: Session, args: dict[str, Any]) -> Draft:
@@ -686,9 +593,9 @@ REVIEW_FLOW = flows.Flow(
     title=N_("monthly review of commitments"),
     render=render_review,
     text_steps={
-        steps.ReviewState.DESC.value: on_description,
-        steps.ReviewState.MEASURE.value: on_measure,
-        steps.ReviewState.COMMENT.value: on_comment_text,
+        steps.ReviewState.DESC.value: flows.typed_step(_description, render_review),
+        steps.ReviewState.MEASURE.value: flows.typed_step(_measure, _sign_recorded),
+        steps.ReviewState.COMMENT.value: flows.typed_step(_comment_text, render_review),
     },
     begin=_begin_review,
     lost=_lost_review,
