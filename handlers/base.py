@@ -13,7 +13,6 @@ import multiprocessing
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -48,15 +47,42 @@ def app_ctx(context: Context) -> AppContext:
     return context.bot_data["app"]
 
 
-@dataclass
-class Visitor:
-    """Everything a handler needs about the current update, before the sender is known."""
+class Stranger(Exception):
+    """The sender has no role: raised where their identity is first needed, so the handler
+    does nothing more and its wrapper answers with :func:`stranger_text`."""
 
-    app: AppContext
-    t: Translator
-    who: Identity | None
-    user_id: int
-    chat_id: int
+
+#: An identity not loaded yet.
+_UNSET: Any = object()
+
+
+class Visitor:
+    """Everything a handler needs about the current update, before the sender is known.
+
+    The sender's identity and language are loaded when first needed: inside the first
+    :meth:`run` or :meth:`read` (in the use case's own transaction, so a tap costs one), or
+    on first use of :attr:`who` or :attr:`t` outside one (a read-only transaction of its own).
+    """
+
+    def __init__(
+        self,
+        app: AppContext,
+        t: Translator | None = None,
+        who: Identity | None = _UNSET,
+        user_id: int = 0,
+        chat_id: int = 0,
+        *,
+        language_code: str | None = None,
+        command: str | None = None,
+    ) -> None:
+        self.app = app
+        self._t = t
+        self._who = who
+        self.user_id = user_id
+        self.chat_id = chat_id
+        self.language_code = language_code
+        #: The command this update runs (its role check happens when the identity loads).
+        self.command = command
 
     @property
     def db(self) -> Database:
@@ -72,16 +98,72 @@ class Visitor:
         return local_today(self.app.clock, self.app.settings.tz)
 
     @property
+    def who(self) -> Identity | None:
+        """The sender's identity (None: a stranger)."""
+        if self._who is _UNSET:
+            self._load()
+        return self._who
+
+    @who.setter
+    def who(self, value: Identity | None) -> None:
+        self._who = value
+
+    @property
+    def t(self) -> Translator:
+        """The sender's language."""
+        if self._t is None:
+            self._load()
+        assert self._t is not None
+        return self._t
+
+    @t.setter
+    def t(self, value: Translator) -> None:
+        self._t = value
+
+    @property
     def _(self) -> Callable[[str], str]:
         return self.t.gettext
 
+    def _load(self) -> None:
+        """Load the identity in a read-only transaction of its own (outside any use case)."""
+        if self._who is _UNSET:
+            with self.app.db.reading() as session:
+                self._identify(session)
+        elif self._t is None:
+            self._identify(None)
+
+    def _identify(self, session: Session | None) -> None:
+        """Load the sender's identity in ``session`` and pick their language."""
+        if session is not None and self._who is _UNSET:
+            self._who = people.identity(session, self.user_id)
+        if self._t is None:
+            who = self._who if self._who is not _UNSET else None
+            self._t = translator(
+                pick_locale(
+                    who.locale if who else None, self.language_code, self.app.settings.locale
+                )
+            )
+
+    def _admit(self) -> None:
+        """Refuse the update once the identity is known (a visitor is never refused)."""
+
+    def _first(self, use_case: Callable[[Session], T], session: Session) -> T:
+        self._identify(session)
+        self._admit()
+        return use_case(session)
+
     async def run(self, use_case: Callable[[Session], T]) -> T:
         """Run ``use_case(session)`` in one write transaction on the database's threads, off
-        the event loop, so other people's replies do not wait for it."""
+        the event loop, so other people's replies do not wait for it. The sender's identity,
+        when not known yet, is loaded in the same transaction before the use case runs."""
+        if self._who is _UNSET:
+            return await self.app.db.run(functools.partial(self._first, use_case))
         return await self.app.db.run(use_case)
 
     async def read(self, query: Callable[[Session], T]) -> T:
         """Like :meth:`run` in a read-only transaction (no write lock on SQLite)."""
+        if self._who is _UNSET:
+            return await self.app.db.read(functools.partial(self._first, query))
         return await self.app.db.read(query)
 
     def known(self) -> Env | None:
@@ -91,18 +173,80 @@ class Visitor:
         return Env(self.app, self.t, self.who, self.user_id, self.chat_id)
 
 
-@dataclass
 class Env(Visitor):
-    """The environment of an update whose sender passed the auth gate: ``who`` is known."""
+    """The environment of an update whose sender passed the auth gate: ``who`` is known.
 
-    who: Identity
-    #: A short notice to show on the pressed button's answer (set by a button handler).
-    notice: str | None = None
+    An environment made by :func:`command` or :func:`button` is checked when the identity
+    loads: a stranger raises :class:`Stranger`, a role that may not use the command
+    :class:`NotAllowed`, before any use case runs.
+    """
+
+    def __init__(
+        self,
+        app: AppContext,
+        t: Translator | None = None,
+        who: Identity | None = _UNSET,
+        user_id: int = 0,
+        chat_id: int = 0,
+        *,
+        language_code: str | None = None,
+        command: str | None = None,
+        notice: str | None = None,
+    ) -> None:
+        super().__init__(
+            app, t, who, user_id, chat_id, language_code=language_code, command=command
+        )
+        #: A short notice to show on the pressed button's answer (set by a button handler).
+        self.notice = notice
+
+    @property
+    def who(self) -> Identity:
+        """The sender's identity."""
+        if self._who is _UNSET:
+            self._load()
+            self._admit()
+        if self._who is None:
+            raise Stranger()
+        return self._who
+
+    @who.setter
+    def who(self, value: Identity | None) -> None:
+        self._who = value
+
+    @property
+    def t(self) -> Translator:
+        """The sender's language (a stranger is refused here too: nothing is said to them
+        but the stranger's text)."""
+        if self._who is _UNSET:
+            self.who  # noqa: B018 - loads and checks the identity
+        return super().t
+
+    @t.setter
+    def t(self, value: Translator) -> None:
+        self._t = value
+
+    def _admit(self) -> None:
+        if self._who is None:
+            raise Stranger()
+        if self.command is not None and not may_use(self.command, self._who.role_set):
+            raise NotAllowed()
 
     @property
     def person_id(self) -> int:
         """The sender's person id."""
         return self.who.person_id
+
+    def visitor(self) -> Visitor:
+        """The same update as a visitor (to answer a stranger)."""
+        who = None if self._who is _UNSET else self._who
+        return Visitor(
+            self.app,
+            self._t,
+            who,
+            self.user_id,
+            self.chat_id,
+            language_code=self.language_code,
+        )
 
 
 _documents: ProcessPoolExecutor | None = None
@@ -119,21 +263,27 @@ async def in_process(func: Callable[..., T], *args: Any) -> T:
 
 
 def load_env(update: Update, context: Context) -> Visitor:
-    """Load the sender's identity (a read-only transaction) and pick their language."""
-    app = app_ctx(context)
+    """The update's sender as a visitor; their identity loads when first needed."""
+    return Visitor(**_sender(update, context))
+
+
+def lazy_env(update: Update, context: Context, command: str | None = None) -> Env:
+    """The update's sender as a known person, checked when their identity first loads
+    (inside the handler's first use case): strangers raise :class:`Stranger`, a role that may
+    not use ``command`` :class:`NotAllowed`."""
+    return Env(**_sender(update, context), command=command)
+
+
+def _sender(update: Update, context: Context) -> dict[str, Any]:
     user = update.effective_user
     assert user is not None
-    with app.db.reading() as session:
-        who = people.identity(session, user.id)
-    locale = pick_locale(who.locale if who else None, user.language_code, app.settings.locale)
     chat = update.effective_chat
-    return Visitor(
-        app=app,
-        t=translator(locale),
-        who=who,
-        user_id=user.id,
-        chat_id=chat.id if chat else user.id,
-    )
+    return {
+        "app": app_ctx(context),
+        "user_id": user.id,
+        "chat_id": chat.id if chat else user.id,
+        "language_code": user.language_code,
+    }
 
 
 def keyboard(rows: Keyboard | None) -> InlineKeyboardMarkup | None:
@@ -235,19 +385,19 @@ def command(name: str) -> Callable[[Handler], Callback]:
         async def handler(update: Update, context: Context) -> Any:
             if update.effective_chat and update.effective_chat.type != "private":
                 return None  # personal data stays out of group chats
-            visitor = load_env(update, context)
-            env = visitor.known()
-            if env is None:
-                await send(visitor, context, stranger_text(visitor))
-                return None
-            if not may_use(name, env.who.role_set):
-                await send(env, context, error_text(env, NotAllowed()))
-                return None
+            env = lazy_env(update, context, name)
             try:
                 result = await func(update, context, env)
-            except ChiboError as exc:
-                await send(env, context, error_text(env, exc))
+            except Stranger:
+                await _refuse_stranger(env, context)
                 result = None
+            except ChiboError as exc:
+                if _stranger(env):
+                    await _refuse_stranger(env, context)
+                    result = None
+                else:
+                    await send(env, context, error_text(env, exc))
+                    result = None
             _done(update)
             return result
 
@@ -264,29 +414,50 @@ def button(func: Handler) -> Callback:
     async def handler(update: Update, context: Context) -> Any:
         query = update.callback_query
         assert query is not None
-        visitor = load_env(update, context)
-        env = visitor.known()
-        if env is None:
-            await _answer(query, plain(stranger_text(visitor)), alert=True)
-            return None
+        env = lazy_env(update, context)
         try:
             result = await func(update, context, env)
-        except StaleAction as exc:
-            log_refused(query.data, exc)
-            await _answer(query, error_text(env, exc), alert=False)
-            return None
-        except (NotAllowed, NotInScope) as exc:
-            log_refused(query.data, exc)
-            await _answer(query, error_text(env, exc), alert=True)
+        except Stranger:
+            await _answer(query, plain(stranger_text(env.visitor())), alert=True)
             return None
         except ChiboError as exc:
-            await _answer(query, error_text(env, exc), alert=True)
-            return None
+            if _stranger(env):
+                await _answer(query, plain(stranger_text(env.visitor())), alert=True)
+                return None
+            return await _refuse(query, env, exc)
         _done(update)
         await _answer(query, env.notice, alert=False)
         return result
 
     return handler
+
+
+async def _refuse_stranger(env: Env, context: Context) -> None:
+    visitor = env.visitor()
+    await send(visitor, context, stranger_text(visitor))
+
+
+def _stranger(env: Env) -> bool:
+    """Whether the sender is a stranger (loading the identity if an error came first)."""
+    try:
+        env.who  # noqa: B018
+    except Stranger:
+        return True
+    except ChiboError:
+        return False  # known, but may not use the command: the error says so
+    return False
+
+
+async def _refuse(query: Any, env: Env, exc: ChiboError) -> None:
+    """Answer a refused button: stale quietly, not allowed with an alert."""
+    if isinstance(exc, StaleAction):
+        log_refused(query.data, exc)
+        await _answer(query, error_text(env, exc), alert=False)
+    elif isinstance(exc, NotAllowed | NotInScope):
+        log_refused(query.data, exc)
+        await _answer(query, error_text(env, exc), alert=True)
+    else:
+        await _answer(query, error_text(env, exc), alert=True)
 
 
 async def _answer(query: Any, text: str | None, *, alert: bool) -> None:

@@ -39,9 +39,11 @@ from handlers.base import (
     Env,
     Handlers,
     Keyboard,
+    Stranger,
     Visitor,
     button,
     error_text,
+    lazy_env,
     load_env,
     log_refused,
     mark_saved,
@@ -128,18 +130,19 @@ async def start(
     When another conversation is open and discarding it would lose something, keep the
     request and offer "continue / discard" (showing what would be lost); when the open one is
     this very conversation (``same``), show where it is."""
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> Screen:
         existing = drafts.get(session, env.person_id)
         if existing is not None and existing.flow in FLOWS:
             if same is not None and same(existing):
-                screen = FLOWS[existing.flow].render(env, session, existing)
-            elif _lost(env, session, existing):
+                return FLOWS[existing.flow].render(env, session, existing)
+            if _lost(env, session, existing):
                 drafts.hold(existing, flow=flow, args=args, now=env.now())
-                screen = offer(env, session, existing)
-            else:  # nothing typed or tapped would be lost: no question to ask
-                screen = _begin(env, session, flow, args)
-        else:
-            screen = _begin(env, session, flow, args)
+                return offer(env, session, existing)
+            # nothing typed or tapped would be lost: no question to ask
+        return _begin(env, session, flow, args)
+
+    screen = await env.run(unit)
     if edit:
         await show(update, env, context, *screen)
     else:
@@ -206,7 +209,8 @@ async def on_resume(update: Update, context: Context, env: Env) -> None:
         key = None
     else:
         action, key = RESUME.parse(query.data)
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> Screen:
         draft = drafts.get(session, env.person_id)
         if (
             draft is None
@@ -217,30 +221,36 @@ async def on_resume(update: Update, context: Context, env: Env) -> None:
         if action == "go":
             if drafts.held(draft) is not None:
                 draft.data = {k: v for k, v in draft.data.items() if k != drafts.PENDING}
-            screen = FLOWS[draft.flow].render(env, session, draft)
-        elif action == "new":
+            return FLOWS[draft.flow].render(env, session, draft)
+        if action == "new":
             pending = drafts.held(draft)
             if pending is None or pending[0] not in FLOWS:
                 raise StaleAction()
-            screen = _begin(env, session, *pending)
-        else:
-            drafts.finish(session, env.person_id)
-            screen = (env.t.gettext("Discarded. Nothing from it was saved."), None)
+            return _begin(env, session, *pending)
+        drafts.finish(session, env.person_id)
+        return (env.t.gettext("Discarded. Nothing from it was saved."), None)
+
+    screen = await env.run(unit)
     mark_saved(update)
     await show(update, env, context, *screen)
 
 
 async def show_current(update: Update, context: Context, env: Env, *, edit: bool) -> bool:
     """Show the step the person's conversation is at. Returns False when there is none."""
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> Screen | None:
         draft = drafts.get(session, env.person_id)
         if draft is None or draft.flow not in FLOWS:
-            return False
-        text, rows = FLOWS[draft.flow].render(env, session, draft)
+            return None
+        return FLOWS[draft.flow].render(env, session, draft)
+
+    screen = await env.run(unit)
+    if screen is None:
+        return False
     if edit:
-        await show(update, env, context, text, rows)
+        await show(update, env, context, *screen)
     else:
-        await send(env, context, text, rows)
+        await send(env, context, *screen)
     return True
 
 
@@ -351,13 +361,13 @@ async def refuse_secret(update: Update, context: Context) -> bool:
 async def _route(update: Update, context: Context, kind: str) -> None:
     if update.effective_chat is None or update.effective_chat.type != "private":
         return
-    visitor = load_env(update, context)
-    env = visitor.known()
-    if env is None:
+    env = lazy_env(update, context)
+    try:
+        draft = await env.read(lambda session: drafts.get(session, env.person_id))
+    except Stranger:
+        visitor = env.visitor()
         await send(visitor, context, _stranger(visitor))
         return
-    with env.db.transaction() as session:
-        draft = drafts.get(session, env.person_id)
     flow = FLOWS.get(draft.flow) if draft else None
     if draft is None or flow is None:
         if kind == "file":

@@ -1,6 +1,5 @@
-"""What one tap costs the database: the sender's identity read (a read-only transaction, no
-write lock), then one transaction for the step and the next screen, reading settings and the
-roll once each."""
+"""What one tap costs the database: one transaction, in which the sender's identity is read,
+the step saved and the next screen rendered, reading settings and the roll once each."""
 
 from __future__ import annotations
 
@@ -47,20 +46,31 @@ async def test_an_attendance_tap_is_one_transaction_reading_settings_and_roll_on
     with statements(bot) as seen:
         await t.tap(f"mtg:abs:{key}:{x.id}")
     assert "23/24" in t.text()
-    # The sender's identity (read-only), then the step and the next screen together.
-    assert seen["begins"] == 2
+    # The sender's identity, the step and the next screen together.
+    assert seen["begins"] == 1
     assert sum(1 for s in seen["sql"] if "WHERE people.telegram_user_id" in s) == 1
     assert _reads(seen["sql"], "settings") == 1
     assert _reads(seen["sql"], "members") == 1
 
 
-async def test_a_typed_step_and_a_command_are_one_step_transaction_after_the_identity(bot) -> None:
+async def test_a_command_and_a_date_tap_are_one_transaction_with_the_identity(bot) -> None:
     t = Taps(bot, "bt_bv")
     with statements(bot) as seen:
         await t.type("/meeting")
-    assert seen["begins"] == 2
+    assert seen["begins"] == 1
+    assert sum(1 for s in seen["sql"] if "WHERE people.telegram_user_id" in s) == 1
     await t.tap("mtg:kind:", ":regular")
     await t.tap("mtg:dur:", ":90")
     with statements(bot) as seen:
         await t.tap("mtg:date:", f":{TODAY:%Y%m%d}")
+    assert seen["begins"] == 1
+
+
+async def test_a_typed_answer_reads_the_draft_with_the_identity_then_saves_the_step(bot) -> None:
+    t = Taps(bot, "bt_bv")
+    await t.type("/meeting")
+    await t.tap("mtg:kind:", ":thematic")
+    with statements(bot) as seen:
+        await t.type("Học tập Nghị quyết")
     assert seen["begins"] == 2
+    assert sum(1 for s in seen["sql"] if "WHERE people.telegram_user_id" in s) == 1
