@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes
 
 from domain.access import ALIASES, COMMAND_HELP, ROLE_NAMES, commands_for, default_menu, menu_for
 from domain.errors import ChiboError
@@ -24,11 +24,11 @@ from handlers.base import (
     command,
     error_text,
     load_env,
-    parse_data,
     send,
     show,
     stranger_text,
 )
+from handlers.callbacks import Family, choice
 from services.context import AppContext
 from storage import access as access_facts
 from storage import drafts, people
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 #: menu is a convenience, so it takes a small share of Telegram's 30 calls a second.
 MENU_BATCH = 20
 MENU_EVERY = 15
+
+#: The language chosen on /language.
+LANG = Family("lang", (choice(*SUPPORTED),))
 
 
 async def start(update: Update, context: Context) -> None:
@@ -132,17 +135,14 @@ async def language(update: Update, context: Context, env: Env) -> None:
         env,
         context,
         env.t.gettext("Choose your language:"),
-        [[("🇻🇳 Tiếng Việt", "lang:vi"), ("🇬🇧 English", "lang:en")]],
+        [[("🇻🇳 Tiếng Việt", LANG.data("vi")), ("🇬🇧 English", LANG.data("en"))]],
     )
 
 
 @button
 async def language_chosen(update: Update, context: Context, env: Env) -> None:
     """Stores the chosen language and confirms in it."""
-    args = parse_data(update.callback_query.data if update.callback_query else None, "lang")
-    locale = args[0] if args and args[0] in SUPPORTED else None
-    if locale is None:
-        return
+    (locale,) = LANG.args(update)
     with env.db.transaction() as session:
         people.set_locale(session, person_id=env.who.person_id, locale=locale, now=env.now())
     env.t = translator(locale)
@@ -260,5 +260,5 @@ def handlers() -> Handlers:
         CommandHandler(["help", "trogiup"], help_command),
         CommandHandler(["language", "ngonngu"], language),
         CommandHandler(["cancel", "huy"], cancel),
-        CallbackQueryHandler(language_chosen, pattern=r"^lang:"),
+        LANG.handler(language_chosen),
     ]

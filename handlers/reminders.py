@@ -6,7 +6,7 @@ import importlib
 from datetime import datetime, timedelta
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from domain.access import may_use
 from domain.errors import StaleAction
@@ -19,11 +19,10 @@ from handlers.base import (
     Keyboard,
     button,
     command,
-    int_arg,
-    parse_data,
     send,
     show,
 )
+from handlers.callbacks import ID, Family, choice
 from services import calendar
 from services import scheduler as sch
 from services.context import AppContext
@@ -31,6 +30,9 @@ from storage import obligations as ob
 
 #: The hours a person may choose for their reminders.
 HOURS = range(6, 21)
+
+#: /settings: the reminder hour (``hour``, 6–20) or muting (``mute``, 0 or 1).
+REM_SET = Family("rem", (choice("hour", "mute"), ID))
 
 
 @command("deadlines")
@@ -47,11 +49,7 @@ async def deadlines(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_deadlines_page(update: Update, context: Context, env: Env) -> None:
     """Shows another page of a long /deadlines list."""
-    assert env.who is not None and update.callback_query is not None
-    args = parse_data(update.callback_query.data, "dl:p")
-    if len(args) != 1:
-        raise StaleAction()
-    page = int_arg(args[0])
+    (page,) = sch.DEADLINES_PAGE.args(update)
     owed = await env.read(
         lambda session: sch.owed_by(
             session, settings=env.app.settings, person_id=env.person_id, now=env.now()
@@ -74,12 +72,12 @@ def _settings_screen(env: Env, hour: int | None, muted: bool) -> tuple[str, Keyb
         "",
         t.gettext("Choose the hour:"),
     ]
-    hours = [(f"{'✅ ' if h == shown else ''}{h}h", f"rem:hour:{h}") for h in HOURS]
+    hours = [(f"{'✅ ' if h == shown else ''}{h}h", REM_SET.data("hour", h)) for h in HOURS]
     rows: list[list[tuple[str, str]]] = [hours[i : i + 5] for i in range(0, len(hours), 5)]
     rows.append(
-        [(t.gettext("🔔 Turn non-essential reminders on"), "rem:mute:0")]
+        [(t.gettext("🔔 Turn non-essential reminders on"), REM_SET.data("mute", 0))]
         if muted
-        else [(t.gettext("🔕 Mute non-essential reminders"), "rem:mute:1")]
+        else [(t.gettext("🔕 Mute non-essential reminders"), REM_SET.data("mute", 1))]
     )
     return "\n".join(lines), rows
 
@@ -102,13 +100,9 @@ async def settings_command(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_settings(update: Update, context: Context, env: Env) -> None:
     """Stores the chosen hour or muting and shows the settings again."""
-    assert update.callback_query is not None
-    args = parse_data(update.callback_query.data, "rem")
-    if len(args) != 2 or args[0] not in ("hour", "mute"):
-        raise StaleAction()
-    value = int_arg(args[1])
+    what, value = REM_SET.args(update)
     changes: dict[str, object] = {}
-    if args[0] == "hour":
+    if what == "hour":
         if value not in HOURS:
             raise StaleAction()
         changes["hour"] = value
@@ -139,11 +133,7 @@ OPENERS: dict[str, tuple[str, str]] = {
 @button
 async def on_open(update: Update, context: Context, env: Env) -> None:
     """Answers a reminder's main button by pointing to the command that records it."""
-    assert update.callback_query is not None
-    args = parse_data(update.callback_query.data, "rem")
-    target = args[1] if len(args) == 2 and args[1] in sch.OPEN_BUTTONS else None
-    if target is None:
-        raise StaleAction()
+    (target,) = sch.REM_OPEN.args(update)
     if may_use(target, env.who.role_set):
         # The same entry as typing the command: it starts (or offers back) the conversation.
         module, name = OPENERS[target]
@@ -169,11 +159,7 @@ def _tomorrow(env: Env, hour: int | None) -> datetime:
 @button
 async def on_snooze(update: Update, context: Context, env: Env) -> None:
     """Reminds the person of this message's obligations again tomorrow morning."""
-    assert update.callback_query is not None
-    args = parse_data(update.callback_query.data, "rem")
-    if len(args) != 2:
-        raise StaleAction()
-    outbox_id = int_arg(args[1])
+    (outbox_id,) = sch.REM_SNOOZE.args(update)
     with env.db.transaction() as session:
         rows = ob.sent_rows_of_message(session, outbox_id=outbox_id, person_id=env.who.person_id)
         person = ob.people_info(session, [env.who.person_id])[env.who.person_id]
@@ -201,11 +187,7 @@ _ANSWERS = {
 @button
 async def on_notice(update: Update, context: Context, env: Env) -> None:
     """Records a secretary's one-tap answer to a notice or briefing invitation."""
-    assert update.callback_query is not None
-    args = parse_data(update.callback_query.data, "ntc")
-    if len(args) != 2 or args[0] not in _ANSWERS:
-        raise StaleAction()
-    notice_id = int_arg(args[1])
+    answer, notice_id = sch.NOTICE_ANSWER.args(update)
     with env.db.transaction() as session:
         # The button is not trusted: only someone the notice was sent to may answer it.
         if not ob.was_sent_notice(session, notice_id=notice_id, person_id=env.who.person_id):
@@ -214,22 +196,22 @@ async def on_notice(update: Update, context: Context, env: Env) -> None:
             session,
             notice_id=notice_id,
             person_id=env.who.person_id,
-            answer=args[0],
+            answer=answer,
             now=env.now(),
         )
-    env.notice = env.t.gettext(_ANSWERS[args[0]])
+    env.notice = env.t.gettext(_ANSWERS[answer])
 
 
 def handlers() -> Handlers:
     """The handlers of this module."""
     return [
         CommandHandler(["deadlines", "hanchot"], deadlines),
-        CallbackQueryHandler(on_deadlines_page, pattern=r"^dl:p:\d{1,4}$"),
+        sch.DEADLINES_PAGE.handler(on_deadlines_page),
         CommandHandler("settings", settings_command),
-        CallbackQueryHandler(on_open, pattern=r"^rem:open:[a-z]+$"),
-        CallbackQueryHandler(on_snooze, pattern=r"^rem:snz:\d+$"),
-        CallbackQueryHandler(on_settings, pattern=r"^rem:(hour|mute):\d+$"),
-        CallbackQueryHandler(on_notice, pattern=r"^ntc:(seen|attend|decline):\d+$"),
+        sch.REM_OPEN.handler(on_open),
+        sch.REM_SNOOZE.handler(on_snooze),
+        REM_SET.handler(on_settings),
+        sch.NOTICE_ANSWER.handler(on_notice),
     ]
 
 

@@ -1,5 +1,8 @@
 """Callback data: one typed declaration per button family.
 
+It lives in the services layer because buttons are written there too (the reminder and notice
+messages of the scheduler) as well as by the handlers; :mod:`handlers.callbacks` re-exports it.
+
 A :class:`Family` names its prefix and its fields once; from that one declaration come the data
 string a button carries (:meth:`Family.data`), the pattern its handler is registered with
 (:attr:`Family.pattern`) and the parser that reads a press back (:meth:`Family.parse`). Every
@@ -9,6 +12,7 @@ field is bounded where it is parsed: ids are non-negative and below 2**31 (the d
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -76,13 +80,13 @@ class Family:
     prefix: str
     fields: tuple[Field, ...] = ()
 
-    @property
+    @functools.cached_property
     def pattern(self) -> str:
         """The regular expression the family's handler is registered with."""
         fields = "".join(":" + f"({f.regex})" for f in self.fields)
         return "^" + re.escape(self.prefix) + fields + "$"
 
-    @property
+    @functools.cached_property
     def _compiled(self) -> re.Pattern[str]:
         return re.compile(self.pattern)
 

@@ -46,6 +46,7 @@ from domain.rules.deadlines import (
 )
 from domain.text import h
 from services import calendar
+from services.callbacks import ID, Family, choice
 from services.sender import DrainStats, Sender, group_rows
 from storage import access as access_facts
 from storage import obligations as ob
@@ -75,11 +76,22 @@ Keyboard = list[list[tuple[str, str]]]
 #: The button that opens each conversation. The meetings/reviews/reports features are built in
 #: parallel: until they publish their entry callbacks, ``rem:open:<command>`` is answered here
 #: with "type /<command>". Wiring one later is a one-line change in this table.
+OPEN_LABELS: dict[str, str] = {
+    "meeting": N_("📝 Record the meeting"),
+    "review": N_("✍️ Monthly reviews"),
+    "report": N_("📄 Reports"),
+    "candidates": N_("🌱 Consider the list"),
+}
+#: A reminder's main button: opens the conversation that records what it reminds of.
+REM_OPEN = Family("rem:open", (choice(*OPEN_LABELS),))
+#: "Remind me tomorrow": the outbox id of the reminder message.
+REM_SNOOZE = Family("rem:snz", (ID,))
+#: A page of a long /deadlines list.
+DEADLINES_PAGE = Family("dl:p", (ID,))
+#: A secretary's one-tap answer to a notice or briefing: the answer and the notice's id.
+NOTICE_ANSWER = Family("ntc", (choice("seen", "attend", "decline"), ID))
 OPEN_BUTTONS: dict[str, tuple[str, str]] = {
-    "meeting": (N_("📝 Record the meeting"), "rem:open:meeting"),
-    "review": (N_("✍️ Monthly reviews"), "rem:open:review"),
-    "report": (N_("📄 Reports"), "rem:open:report"),
-    "candidates": (N_("🌱 Consider the list"), "rem:open:candidates"),
+    name: (label, REM_OPEN.data(name)) for name, label in OPEN_LABELS.items()
 }
 SUMMARY_BUTTON = (N_("📊 Open the summary"), "sum:open")
 
@@ -461,7 +473,7 @@ def render_reminders(
     if buttons:
         rows.append(buttons[:3])
     if snooze_id is not None:
-        rows.append([(t.gettext("⏰ Remind me tomorrow"), f"rem:snz:{snooze_id}")])
+        rows.append([(t.gettext("⏰ Remind me tomorrow"), REM_SNOOZE.data(snooze_id))])
     return text, rows
 
 
@@ -902,7 +914,6 @@ def split_pages(lines: Sequence[str], budget: int) -> list[list[str]]:
 
 
 #: Callback data of a /deadlines page.
-DEADLINES_PAGE = "dl:p:{page}"
 
 
 def render_owed(
@@ -971,9 +982,9 @@ def render_owed(
         )
         paging = []
         if page > 0:
-            paging.append(("‹", DEADLINES_PAGE.format(page=page - 1)))
+            paging.append(("‹", DEADLINES_PAGE.data(page - 1)))
         if page + 1 < len(pages):
-            paging.append(("›", DEADLINES_PAGE.format(page=page + 1)))
+            paging.append(("›", DEADLINES_PAGE.data(page + 1)))
         rows = [paging, *rows]
     return text, rows
 
@@ -984,12 +995,13 @@ NOTICE_TEXT = N_("📣 <b>{title}</b>\n{body}\nPlease confirm that you have read
 BRIEFING_TEXT = N_(
     "📣 <b>{title}</b>\n🗓 {when}\n📍 {place}\n{body}\nPlease tell us whether you will attend."
 )
+#: The answer buttons of each kind of notice: rows of (label, answer of NOTICE_ANSWER).
 NOTICE_BUTTONS = {
-    "notice": [[[N_("👌 I have read it"), "ntc:seen:{id}"]]],
+    "notice": [[[N_("👌 I have read it"), "seen"]]],
     "briefing": [
         [
-            [N_("✅ I will attend"), "ntc:attend:{id}"],
-            [N_("❌ I cannot attend"), "ntc:decline:{id}"],
+            [N_("✅ I will attend"), "attend"],
+            [N_("❌ I cannot attend"), "decline"],
         ]
     ],
 }
@@ -1024,7 +1036,8 @@ def send_notice(
         now=now,
     )
     buttons = [
-        [[label, data.format(id=notice.id)] for label, data in row] for row in NOTICE_BUTTONS[kind]
+        [[label, NOTICE_ANSWER.data(answer, notice.id)] for label, answer in row]
+        for row in NOTICE_BUTTONS[kind]
     ]
     params: dict[str, Any] = {"title": title, "body": body or ""}
     if kind == "briefing":

@@ -8,14 +8,15 @@ import re
 import pytest
 
 from domain.errors import StaleAction
-from handlers import flows, meetings, reports, reviews
+from handlers import common, flows, meetings, reminders, reports, reviews
 from handlers.callbacks import ID_MAX, Family
+from services import scheduler as sch
 from tests.auxil.botkit import BotKit
 
 
 def families() -> list[Family]:
     found = []
-    for module in (meetings.buttons, reviews.buttons, reports, flows):
+    for module in (meetings.buttons, reviews.buttons, reports, flows, common, reminders, sch):
         found += [v for v in vars(module).values() if isinstance(v, Family)]
     return found
 
