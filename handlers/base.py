@@ -262,6 +262,37 @@ async def in_process(func: Callable[..., T], *args: Any) -> T:
     return await loop.run_in_executor(_documents, functools.partial(func, *args))
 
 
+#: The document process's own database, by URL (opened on first use, kept for the next).
+_child_databases: dict[str, Database] = {}
+
+
+def _read_here(url: str, func: Callable[..., T], args: tuple[Any, ...]) -> T:
+    """In the document process: ``func(session, *args)`` in a short read-only transaction of
+    that process's own engine."""
+    db = _child_databases.get(url)
+    if db is None:
+        db = _child_databases[url] = Database.from_url(url, pool_size=1)
+    with db.reading() as session:
+        return func(session, *args)
+
+
+async def read_in_process(db: Database, func: Callable[..., T], *args: Any) -> T:
+    """Run ``func(session, *args)`` — a heavy read and whatever is built from it (a summary
+    of the whole Khối and its workbook) — in the document process, which opens its own
+    connection and reads in a short read-only transaction: the bot's event loop only waits
+    on a future, and its threads never hold the interpreter lock for it. ``func`` must be a
+    module-level function and its arguments and result picklable. An in-memory database (tests)
+    is not visible to another process: there it runs on the database's threads instead."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return await db.read(functools.partial(_with_session, func, args))
+    return await in_process(_read_here, url.render_as_string(hide_password=False), func, args)
+
+
+def _with_session(func: Callable[..., T], args: tuple[Any, ...], session: Session) -> T:
+    return func(session, *args)
+
+
 def load_env(update: Update, context: Context) -> Visitor:
     """The update's sender as a visitor; their identity loads when first needed."""
     return Visitor(**_sender(update, context))
