@@ -1199,10 +1199,29 @@ def due_date_of(
 
 def report_due_date(session: Session, report_kind: str, period: PeriodRef) -> date | None:
     """THE due date of a report of ``report_kind`` for ``period`` (None: no obligation asks it)."""
-    for entry in due_entries(session).values():
-        if entry.report_kind == report_kind and entry.rule.every == period.kind:
-            return due_date(entry.rule, period, work_calendar(session))
-    return None
+    return report_due_dates(session, [(report_kind, period)])[0]
+
+
+def report_due_dates(
+    session: Session, asked: Sequence[tuple[str, PeriodRef]]
+) -> list[date | None]:
+    """:func:`report_due_date` of many (report kind, period) pairs, in order, reading the
+    catalog and the working calendar once (a year's summary asks a dozen)."""
+    entries = list(due_entries(session).values())
+    cal: WorkCalendar | None = None
+    out: list[date | None] = []
+    for report_kind, period in asked:
+        entry = next(
+            (e for e in entries if e.report_kind == report_kind and e.rule.every == period.kind),
+            None,
+        )
+        if entry is None:
+            out.append(None)
+            continue
+        if cal is None:
+            cal = work_calendar(session)
+        out.append(due_date(entry.rule, period, cal))
+    return out
 
 
 # --- Notices and briefings ---------------------------------------------------------------------

@@ -22,7 +22,7 @@ and moved to "submitted" by a compare-and-set UPDATE; the loser raises
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -209,11 +209,19 @@ def due_on(session: Session, kind: ReportKind, period: Period) -> date:
     catalog says (:func:`storage.obligations.report_due_date`, the one source of the reminders,
     /deadlines and the digests too). A kind no obligation asks for keeps its shipped schedule.
     """
-    ref = PeriodRef(period.kind, period.year, period.index)
-    due = obligations.report_due_date(session, kind.code, ref)
-    if due is not None:
-        return due
-    return kind.schedule.due_on(period, spec_of(session, kind))
+    return due_dates(session, [(kind, period)])[0]
+
+
+def due_dates(session: Session, asked: Sequence[tuple[ReportKind, Period]]) -> list[date]:
+    """:func:`due_on` of many (kind, period) pairs, in order, with the catalog and the working
+    calendar read once."""
+    found = obligations.report_due_dates(
+        session, [(kind.code, PeriodRef(p.kind, p.year, p.index)) for kind, p in asked]
+    )
+    return [
+        due if due is not None else kind.schedule.due_on(period, spec_of(session, kind))
+        for (kind, period), due in zip(asked, found, strict=True)
+    ]
 
 
 def window(session: Session, kind: ReportKind, period: Period) -> tuple[date, date]:

@@ -16,6 +16,7 @@ from domain.rules.membership import counting_day
 from domain.rules.periods import Period
 from storage import figures, obligations, reports
 from storage.candidates_summary import pipeline
+from storage.models import SignGroup
 from storage.seed import get_setting
 from storage.summary.breakdowns import groups_by_committee, groups_by_type
 from storage.summary.cells import (
@@ -30,10 +31,11 @@ from storage.summary.cells import (
 from storage.summary.counts import (
     candidate_counts,
     candidate_groups,
+    cell_meetings,
     consideration_counts,
     member_lines,
     new_sign_lines,
-    review_counts,
+    reviews_done,
     stage_order,
     unexcused_absences,
 )
@@ -83,6 +85,10 @@ def summary_for(
     return scope, summary
 
 
+#: The keys of :attr:`Figures.new_signs`, in order: the sign groups, then a sign not grouped.
+SIGN_KEYS = (*(g.value for g in SignGroup), "unspecified")
+
+
 def build_summary(
     session: Session,
     *,
@@ -112,10 +118,9 @@ def build_summary(
     rule = get_setting(session, "three_months_rule")
     warn_at, flag_at = int(rule.get("warn_at", 2)), int(rule.get("flag_at", 3))
 
-    meeting = figures.meeting_figures(session, cell_ids, period.start, upto)
+    meeting, held_quarters = cell_meetings(session, cell_ids, period.start, upto, quarters)
     with_model = figures.cells_with_study_model(session, cell_ids, period.year)
-    thematic = figures.thematic_by_quarter(session, cell_ids, period.year)
-    review_figs = review_counts(session, cell_ids, months)
+    reviewed_by_cell = reviews_done(session, cell_ids, months)
     # Who counts where and as what, month by month (domain.rules.membership).
     rolls = cell_rolls(session, cell_ids, months)
     considered = consideration_counts(session, cell_ids, period.year, months)
@@ -151,6 +156,10 @@ def build_summary(
     for line in warned:
         warned_by_cell[line.cell_id] += 1
     new_signs = new_sign_lines(session, cell_ids, period.year, months, orgs)
+    signs_by_cell: dict[int, dict[str, int]] = defaultdict(dict)
+    for line in new_signs:
+        key = line.sign_group or "unspecified"
+        signs_by_cell[line.cell_id][key] = signs_by_cell[line.cell_id].get(key, 0) + 1
 
     rows: list[CellRow] = []
     for cid in cell_ids:
@@ -173,7 +182,7 @@ def build_summary(
         ]
         months_due = [ym for ym in months_owed if ym not in months_running]
         months_held = [ym for ym in months_due if ym in fig.regular_months]
-        held_q = {(period.year, q) for q, n in thematic.get(cid, {}).items() if n}
+        held_q = held_quarters[cid]
         quarters_owed = [q for q in quarters if active_in(org, *quarter_bounds(*q))]
         quarters_running = [
             q
@@ -182,7 +191,6 @@ def build_summary(
         ]
         quarters_due = [q for q in quarters_owed if q not in quarters_running]
         quarters_held = [q for q in quarters_due if q in held_q]
-        reviewed, new_signs_by_group = review_figs.get(cid, (0, {}))
         f = Figures(
             cells=1,
             members=roll.members,
@@ -204,8 +212,8 @@ def build_summary(
             thematic_in_progress=len(quarters_running),
             cells_missing_thematic=int(len(quarters_held) < len(quarters_due)),
             reviews_due=sum(roll.to_review.get(ym, 0) for ym in months_due),
-            reviews_done=reviewed,
-            new_signs=new_signs_by_group,
+            reviews_done=reviewed_by_cell.get(cid, 0),
+            new_signs={k: signs_by_cell[cid][k] for k in SIGN_KEYS if k in signs_by_cell[cid]},
             considerations_due=len(months_due),
             considerations_done=considered.get(cid, 0),
             candidates=sum(candidates_by_cell.get(cid, {}).values()),

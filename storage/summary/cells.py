@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -57,12 +58,14 @@ def org_info(session: Session, cell_ids: list[int]) -> dict[int, OrgInfo]:
     return out
 
 
+@cache
 def usual_date(ym: tuple[int, int], usual_day: int | None) -> date:
     """The cell's usual meeting day in a month (its last day when it has none)."""
     last = month_bounds(*ym)[1]
     return last if usual_day is None else last.replace(day=min(max(usual_day, 1), last.day))
 
 
+@cache
 def month_bounds(year: int, month: int) -> tuple[date, date]:
     p = Period("month", year, month)
     return p.start, p.end
@@ -74,6 +77,7 @@ def active_in(info: OrgInfo, start: date, end: date) -> bool:
     )
 
 
+@cache
 def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
     p = Period("quarter", year, quarter)
     return p.start, p.end

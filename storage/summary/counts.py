@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, case, cast, extract, func, select
+from sqlalchemy import Integer, String, and_, case, cast, distinct, extract, func, select
 from sqlalchemy.orm import Session
 
 from domain.rules.membership import covers
@@ -19,13 +19,14 @@ from storage.models import (
     Candidate,
     CandidateConsideration,
     Meeting,
+    MeetingGuest,
     Member,
     MemberPlacement,
     Review,
     ReviewOutcome,
     SignGroup,
 )
-from storage.summary.cells import OrgInfo
+from storage.summary.cells import OrgInfo, quarter_bounds
 from storage.summary.model import CANDIDATE_STAGES, PRIORITY_GROUPS, MemberLine
 
 
@@ -75,6 +76,32 @@ def review_counts(
     for org_id, n, *by_group in rows:
         out[org_id] = (int(n), {k: int(v or 0) for k, v in zip(keys, by_group, strict=True) if v})
     return out
+
+
+def reviews_done(
+    session: Session, cell_ids: list[int], months: list[tuple[int, int]]
+) -> dict[int, int]:
+    """Cell → reviews recorded over ``months`` (one GROUP BY on the (org_id, year, month)
+    index; the new signs among them come from :func:`new_sign_lines`)."""
+    if not cell_ids or not months:
+        return {}
+    (y0, m0), (y1, m1) = min(months), max(months)
+    if y0 == y1:  # a summary's period lies within one year: plain bounds on the index
+        within: tuple[Any, ...] = (Review.year == y0, Review.month >= m0, Review.month <= m1)
+    else:
+        index = cast(Review.year, Integer) * 12 + cast(Review.month, Integer)
+        within = (
+            Review.year >= y0,
+            Review.year <= y1,
+            index >= y0 * 12 + m0,
+            index <= y1 * 12 + m1,
+        )
+    rows = session.execute(
+        select(Review.org_id, func.count(Review.id))
+        .where(Review.org_id.in_(cell_ids), *within)
+        .group_by(Review.org_id)
+    ).tuples()
+    return {org_id: int(n) for org_id, n in rows}
 
 
 def consideration_counts(
@@ -257,3 +284,82 @@ def new_sign_lines(
         )
         for mid, name, org_id, month, group in rows
     ]
+
+
+def cell_meetings(
+    session: Session,
+    cell_ids: list[int],
+    start: date,
+    upto: date,
+    quarters: list[tuple[int, int]],
+) -> tuple[dict[int, figures.CellMeetingFigures], dict[int, set[tuple[int, int]]]]:
+    """The meeting figures of :func:`storage.figures.meeting_figures` between ``start`` and
+    ``upto``, and each cell's ``quarters`` with a thematic (or combined) meeting held in them,
+    from three GROUP BY queries (meetings by cell and month, attendance at the regular
+    meetings, meetings with a superior committee member)."""
+    out = {cid: figures.CellMeetingFigures() for cid in cell_ids}
+    thematic: dict[int, set[tuple[int, int]]] = {cid: set() for cid in cell_ids}
+    if not cell_ids:
+        return out, thematic
+    lo, hi = start, upto
+    if quarters:
+        lo = min(lo, quarter_bounds(*quarters[0])[0])
+        hi = max(hi, quarter_bounds(*quarters[-1])[1])
+    y = extract("year", Meeting.held_on).cast(Integer)
+    m = extract("month", Meeting.held_on).cast(Integer)
+    live = and_(Meeting.org_id.in_(cell_ids), Meeting.deleted_at.is_(None))
+    inside = and_(Meeting.held_on >= start, Meeting.held_on <= upto)
+    regular = Meeting.kind.in_(figures.REGULAR_KINDS)
+    them = Meeting.kind.in_(figures.THEMATIC_KINDS)
+    rows = session.execute(
+        select(
+            Meeting.org_id,
+            y,
+            m,
+            func.sum(case((inside, 1), else_=0)),
+            func.sum(case((and_(inside, regular), 1), else_=0)),
+            func.sum(case((and_(inside, them), 1), else_=0)),
+            func.sum(case((them, 1), else_=0)),
+            func.max(case((inside, Meeting.held_on))),
+        )
+        .where(live, Meeting.held_on >= lo, Meeting.held_on <= hi)
+        .group_by(Meeting.org_id, y, m)
+    ).tuples()
+    counted = set(quarters)
+    for org_id, year, month, n, held_regular, held_them, any_them, latest in rows:
+        quarter = (year, (month - 1) // 3 + 1)
+        if any_them and quarter in counted:
+            thematic[org_id].add(quarter)
+        if not n:
+            continue
+        fig = out[org_id]
+        fig.meetings += int(n)
+        fig.thematic += int(held_them or 0)
+        if held_regular:
+            fig.regular_months.add((year, month))
+        if fig.last_held is None or latest > fig.last_held:
+            fig.last_held = latest
+    regular_live = and_(live, regular, inside)
+    for org_id, present, required, excused, unexcused in session.execute(
+        select(
+            Meeting.org_id,
+            func.sum(case((Attendance.status == AttendanceStatus.PRESENT, 1), else_=0)),
+            func.sum(case((Attendance.status != AttendanceStatus.EXEMPT, 1), else_=0)),
+            func.sum(case((Attendance.status == AttendanceStatus.EXCUSED, 1), else_=0)),
+            func.sum(case((Attendance.status == AttendanceStatus.UNEXCUSED, 1), else_=0)),
+        )
+        .join(Attendance, Attendance.meeting_id == Meeting.id)
+        .where(regular_live)
+        .group_by(Meeting.org_id)
+    ).tuples():
+        fig = out[org_id]
+        fig.present, fig.required = int(present or 0), int(required or 0)
+        fig.excused, fig.unexcused = int(excused or 0), int(unexcused or 0)
+    for org_id, n in session.execute(
+        select(Meeting.org_id, func.count(distinct(Meeting.id)))
+        .join(MeetingGuest, MeetingGuest.meeting_id == Meeting.id)
+        .where(live, inside, MeetingGuest.is_superior.is_(True))
+        .group_by(Meeting.org_id)
+    ).tuples():
+        out[org_id].superior_visits = int(n)
+    return out, thematic

@@ -26,18 +26,19 @@ def report_obligations(
 ) -> list[tuple[str, Period, date]]:
     """(kind code, report period, due date) of the registered report kinds falling due between
     the period's start and ``upto`` (the due dates follow the admin's settings)."""
-    out: list[tuple[str, Period, date]] = []
+    asked: list[tuple[reports.ReportKind, Period]] = []
     for kind in kinds:
-        candidates: list[Period] = []
         for year in (period.year - 1, period.year):
             if kind.schedule.period_kind == "quarter":
-                candidates += [Period("quarter", year, q) for q in range(1, 5)]
+                asked += [(kind, Period("quarter", year, q)) for q in range(1, 5)]
             else:
-                candidates.append(Period("year", year))
-        for report_period in candidates:
-            due = reports.due_on(session, kind, report_period)
-            if period.start <= due <= upto:
-                out.append((kind.code, report_period, due))
+                asked.append((kind, Period("year", year)))
+    dues = reports.due_dates(session, asked)
+    out = [
+        (kind.code, report_period, due)
+        for (kind, report_period), due in zip(asked, dues, strict=True)
+        if period.start <= due <= upto
+    ]
     return sorted(out, key=lambda o: (o[2], o[0]))
 
 
