@@ -128,9 +128,11 @@ def build_summary(
 
     # The three-months rule counts the calendar year up to the end of the period.
     absent = unexcused_absences(session, cell_ids, period.year, upto)
+    low = min(warn_at, flag_at)  # fewer distinct months than that raise nothing
     verdicts = {
         mid: three_months_rule(sorted(ms), warn_at=warn_at, flag_at=flag_at)
         for mid, ms in absent.items()
+        if len(ms) >= low
     }
     verdicts = {mid: v for mid, v in verdicts.items() if v.level > 0}
     named = member_lines(

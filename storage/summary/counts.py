@@ -26,7 +26,7 @@ from storage.models import (
     ReviewOutcome,
     SignGroup,
 )
-from storage.summary.cells import OrgInfo, quarter_bounds
+from storage.summary.cells import OrgInfo, among, quarter_bounds
 from storage.summary.model import CANDIDATE_STAGES, PRIORITY_GROUPS, MemberLine
 
 
@@ -63,7 +63,7 @@ def review_counts(
             signs(None),
         )
         .where(
-            Review.org_id.in_(cell_ids),
+            among(session, Review.org_id, cell_ids),
             Review.year >= y0,
             Review.year <= y1,
             index >= y0 * 12 + m0,
@@ -98,7 +98,7 @@ def reviews_done(
         )
     rows = session.execute(
         select(Review.org_id, func.count(Review.id))
-        .where(Review.org_id.in_(cell_ids), *within)
+        .where(among(session, Review.org_id, cell_ids), *within)
         .group_by(Review.org_id)
     ).tuples()
     return {org_id: int(n) for org_id, n in rows}
@@ -114,7 +114,7 @@ def consideration_counts(
     rows = session.execute(
         select(CandidateConsideration.org_id, func.count(CandidateConsideration.id))
         .where(
-            CandidateConsideration.org_id.in_(cell_ids),
+            among(session, CandidateConsideration.org_id, cell_ids),
             CandidateConsideration.year == year,
             CandidateConsideration.month >= min(numbers),
             CandidateConsideration.month <= max(numbers),
@@ -130,7 +130,7 @@ def candidate_counts(session: Session, cell_ids: list[int]) -> dict[int, dict[st
         return {}
     rows = session.execute(
         select(Candidate.org_id, Candidate.stage, func.count(Candidate.id))
-        .where(Candidate.org_id.in_(cell_ids))
+        .where(among(session, Candidate.org_id, cell_ids))
         .group_by(Candidate.org_id, Candidate.stage)
     ).all()
     out: dict[int, dict[str, int]] = defaultdict(dict)
@@ -150,7 +150,7 @@ def candidate_groups(session: Session, cell_ids: list[int]) -> dict[str, int]:
     as_text = cast(Candidate.priority_groups, String)
     rows = session.execute(
         select(as_text, func.count(Candidate.id))
-        .where(Candidate.org_id.in_(cell_ids))
+        .where(among(session, Candidate.org_id, cell_ids))
         .group_by(as_text)
     ).all()
     out: dict[str, int] = defaultdict(int)
@@ -179,7 +179,7 @@ def unexcused_absences(
         select(Attendance.member_id, month, func.max(Meeting.org_id))
         .join(Meeting, Meeting.id == Attendance.meeting_id)
         .where(
-            Meeting.org_id.in_(cell_ids),
+            among(session, Meeting.org_id, cell_ids),
             Meeting.deleted_at.is_(None),
             Meeting.kind.in_(figures.REGULAR_KINDS),
             Meeting.held_on >= date(year, 1, 1),
@@ -265,7 +265,7 @@ def new_sign_lines(
         )
         .join(Member, Member.id == Review.member_id)
         .where(
-            Review.org_id.in_(cell_ids),
+            among(session, Review.org_id, cell_ids),
             Review.year == year,
             Review.month >= min(numbers),
             Review.month <= max(numbers),
@@ -307,7 +307,7 @@ def cell_meetings(
         hi = max(hi, quarter_bounds(*quarters[-1])[1])
     y = extract("year", Meeting.held_on).cast(Integer)
     m = extract("month", Meeting.held_on).cast(Integer)
-    live = and_(Meeting.org_id.in_(cell_ids), Meeting.deleted_at.is_(None))
+    live = and_(among(session, Meeting.org_id, cell_ids), Meeting.deleted_at.is_(None))
     inside = and_(Meeting.held_on >= start, Meeting.held_on <= upto)
     regular = Meeting.kind.in_(figures.REGULAR_KINDS)
     them = Meeting.kind.in_(figures.THEMATIC_KINDS)

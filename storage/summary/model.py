@@ -3,7 +3,7 @@ returns and the documents read."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -109,12 +109,15 @@ class Figures:
 
     def add(self, other: Figures) -> None:
         """Add ``other`` into these figures."""
-        for name, value in vars(other).items():
-            if name == "new_signs":
-                for group, n in value.items():
-                    self.new_signs[group] = self.new_signs.get(group, 0) + n
-            else:
-                setattr(self, name, getattr(self, name) + value)
+        mine, theirs = self.__dict__, other.__dict__
+        for name in _COUNTS:
+            mine[name] += theirs[name]
+        for group, n in other.new_signs.items():
+            self.new_signs[group] = self.new_signs.get(group, 0) + n
+
+
+#: The figures that add up as plain counts (every field but ``new_signs``).
+_COUNTS = tuple(f.name for f in fields(Figures) if f.name != "new_signs")
 
 
 @dataclass

@@ -25,6 +25,7 @@ from storage.models import (
     StudyModel,
 )
 from storage.seed import get_setting
+from storage.summary.cells import among
 from storage.summary.counts import candidate_counts, stage_order
 from storage.summary.roll import roll_counts
 from storage.summary.scope import Scope
@@ -201,7 +202,7 @@ def plan_rollup(session: Session, *, scope: Scope, year: int, today: date) -> Pl
         states[row.state.value].append((row.code, row.name))
     snapshots = session.scalars(
         select(Report.figures).where(
-            Report.org_id.in_(cells),
+            among(session, Report.org_id, cells),
             Report.kind == kind.code,
             Report.period == period.key,
             Report.status == ReportStatus.SUBMITTED,

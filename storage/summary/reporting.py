@@ -16,6 +16,7 @@ from storage import reports
 from storage.models import (
     Report,
 )
+from storage.summary.cells import among
 from storage.summary.model import CellRow, Figures, ReportLine
 
 # --- Reports -----------------------------------------------------------------------------------
@@ -62,26 +63,29 @@ def report_lines(
     obligations = report_obligations(session, kinds, period, period.end)
     if not obligations:
         return []
-    found = {
-        (org_id, kind, key): (status, submitted_at)
-        for org_id, kind, key, status, submitted_at in session.execute(
-            select(
-                Report.org_id, Report.kind, Report.period, Report.status, Report.submitted_at
-            ).where(
-                Report.org_id.in_([r.id for r in rows]),
+    submitted = {
+        (org_id, kind, key): submitted_at.astimezone(tz).date()
+        for org_id, kind, key, submitted_at in session.execute(
+            select(Report.org_id, Report.kind, Report.period, Report.submitted_at).where(
+                among(session, Report.org_id, [r.id for r in rows]),
                 Report.kind.in_(sorted({code for code, _p, _d in obligations})),
                 Report.period.in_(sorted({p.key for _c, p, _d in obligations})),
+                Report.submitted_at.is_not(None),
             )
-        )
+        ).tuples()
+        if submitted_at is not None
     }
+    # A few distinct (submitted, due) pairs: the rule is asked once for each.
+    states: dict[tuple[date | None, date], str] = {}
     lines = []
     for row in rows:
         for code, report_period, due in obligations:
-            _status, submitted_at = found.get((row.id, code, report_period.key), (None, None))
-            submitted_on = submitted_at.astimezone(tz).date() if submitted_at else None
+            submitted_on = submitted.get((row.id, code, report_period.key))
             if due > upto and submitted_on is None:
                 continue
-            state = report_state(submitted_on, due, today)
+            state = states.get((submitted_on, due))
+            if state is None:
+                state = states[(submitted_on, due)] = report_state(submitted_on, due, today).value
             lines.append(
                 ReportLine(
                     row.id,
@@ -90,7 +94,7 @@ def report_lines(
                     code,
                     report_period.key,
                     due,
-                    state.value,
+                    state,
                     submitted_on,
                 )
             )

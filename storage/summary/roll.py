@@ -26,6 +26,7 @@ from domain.rules.membership import counting_day
 from domain.rules.reviews import month_bounds
 from storage import membership
 from storage.models import Member, MemberPlacement, MemberStatus, MemberStatusPeriod
+from storage.summary.cells import among
 
 #: The statuses that keep a member on the roll, in the order the roll is shown.
 ON_ROLL = (MemberStatus.FULL, MemberStatus.PROBATIONARY, MemberStatus.EXEMPT)
@@ -43,15 +44,10 @@ class CellRoll:
     #: The roll of the last month asked, by status (full, probationary, exempt).
     last: dict[MemberStatus, int] = field(default_factory=dict)
 
-    @property
-    def members(self) -> int:
-        """Members on the roll in the last month (full, probationary, exempt)."""
-        return sum(self.last.values())
-
-    @property
-    def required(self) -> int:
-        """Members required to attend in the last month (full and probationary)."""
-        return sum(n for s, n in self.last.items() if s.must_attend)
+    #: Members on the roll in the last month (full, probationary, exempt).
+    members: int = 0
+    #: Members required to attend in the last month (full and probationary).
+    required: int = 0
 
 
 def _status_then(day: date) -> Any:
@@ -109,13 +105,16 @@ def cell_rolls(
         columns.append(func.sum(case((and_(counted, _status_then(day) == status), 1), else_=0)))
     org = membership.placed_org
     ids = list(cell_ids)
-    moved_in = select(MemberPlacement.member_id).where(MemberPlacement.org_id.in_(ids))
+    moved_in = select(MemberPlacement.member_id).where(among(session, MemberPlacement.org_id, ids))
     rows = session.execute(
         select(org, *columns)
         .select_from(Member)
         .outerjoin(MemberPlacement, MemberPlacement.member_id == Member.id)
         .outerjoin(MemberStatusPeriod, MemberStatusPeriod.member_id == Member.id)
-        .where(or_(Member.org_id.in_(ids), Member.id.in_(moved_in)), org.in_(ids))
+        .where(
+            or_(among(session, Member.org_id, ids), Member.id.in_(moved_in)),
+            among(session, org, ids),
+        )
         .group_by(org)
     ).all()
     n = len(months)
@@ -123,6 +122,8 @@ def cell_rolls(
         roll = out[org_id]
         roll.to_review = {ym: int(c or 0) for ym, c in zip(months, counts[:n], strict=True)}
         roll.last = {s: int(c or 0) for s, c in zip(ON_ROLL, counts[n:], strict=True) if c}
+        roll.members = sum(roll.last.values())
+        roll.required = sum(c for s, c in roll.last.items() if s in MUST_ATTEND)
     for roll in out.values():
         if not roll.to_review:
             roll.to_review = dict.fromkeys(months, 0)
