@@ -268,7 +268,8 @@ async def test_two_instances_one_polls_the_other_waits_and_takes_over(world) -> 
 
     keys = _enqueue(world, 40)
     sent = _sent_count(world)
-    await wait_until(world.fake, lambda: sent() >= 10, timeout=60)
+    # Rows enqueued just after a tick wait for the next one (a minute, TICK_SECONDS).
+    await wait_until(world.fake, lambda: sent() >= 10, timeout=150)
     a.kill()
     loop = asyncio.get_running_loop()
     killed_at = loop.time()
