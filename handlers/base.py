@@ -11,6 +11,7 @@ import functools
 import logging
 import multiprocessing
 import re
+import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime
@@ -33,6 +34,12 @@ from storage.db import Database
 from storage.people import Identity
 
 log = logging.getLogger(__name__)
+
+# show() edits with a raw request on purpose (see there): PTB's advice to use the typed method
+# would be one warning per tap.
+warnings.filterwarnings(
+    "ignore", message=r"Please use 'Bot\.editMessageText' instead of", category=UserWarning
+)
 
 Context = ContextTypes.DEFAULT_TYPE
 T = TypeVar("T")
@@ -326,6 +333,17 @@ def keyboard(rows: Keyboard | None) -> InlineKeyboardMarkup | None:
     )
 
 
+def raw_keyboard(rows: Keyboard | None) -> dict[str, Any] | None:
+    """The Bot API's JSON of an inline keyboard of rows of (label, callback_data)."""
+    if not rows:
+        return None
+    return {
+        "inline_keyboard": [
+            [{"text": label, "callback_data": data} for label, data in row] for row in rows
+        ]
+    }
+
+
 async def send(env: Visitor, context: Context, text: str, rows: Keyboard | None = None) -> Message:
     """Send an HTML message to the current chat."""
     return await context.bot.send_message(
@@ -363,9 +381,17 @@ async def show(
         if _same_screen(query.message, text, rows):
             return
         try:
-            await query.edit_message_text(
-                text, parse_mode=ParseMode.HTML, reply_markup=keyboard(rows)
-            )
+            # A raw request: the screen's buttons (up to a hundred) are neither built as
+            # Telegram objects nor parsed back from Telegram's answer, which nobody reads.
+            request: dict[str, Any] = {
+                "chat_id": query.message.chat.id,
+                "message_id": query.message.message_id,
+                "text": text,
+                "parse_mode": ParseMode.HTML.value,
+            }
+            if rows:
+                request["reply_markup"] = raw_keyboard(rows)
+            await context.bot.do_api_request("editMessageText", api_kwargs=request)
             return
         except BadRequest as exc:
             if "not modified" in str(exc):
