@@ -102,8 +102,7 @@ async def on_new(update: Update, context: Context, env: Env) -> None:
     """Starts logging a meeting ("log a meeting" on the overview; "start over" on an older
     offer, whose number names the conversation it discards)."""
     old = MTG_NEW.args(update)[0]
-    with env.db.transaction() as session:
-        existing = m.current_draft(session, person_id=env.person_id)
+    existing = await env.read(lambda session: m.current_draft(session, person_id=env.person_id))
     if existing is not None and old and m.conversation_key(existing) == old:
         await flows.step(
             update,
@@ -320,8 +319,9 @@ STEP_BUTTONS: list[tuple[Family, Callable[..., Draft]]] = [
 async def on_cancel(update: Update, context: Context, env: Env) -> None:
     """Leaves the conversation; nothing of it is saved."""
     draft_id = MTG_X.args(update)[0]
-    with env.db.transaction() as session:
-        had = m.cancel(session, person_id=_person(env), draft_id=draft_id)
+    had = await env.run(
+        lambda session: m.cancel(session, person_id=_person(env), draft_id=draft_id)
+    )
     if not had:
         raise StaleAction()
     await show(update, env, context, env.t.gettext("Cancelled. Nothing was saved."))
@@ -331,20 +331,22 @@ async def on_cancel(update: Update, context: Context, env: Env) -> None:
 async def on_save(update: Update, context: Context, env: Env) -> None:
     """Saves the meeting, confirms it, and tells the secretary about any flag it raised."""
     draft_id = MTG_SAVE.args(update)[0]
-    _ = env.t.gettext
     try:
-        with env.db.transaction() as session:
-            result = m.save(
+        # On the database's threads, with the sender's identity in the same transaction.
+        result = await env.run(
+            lambda session: m.save(
                 session,
                 person_id=_person(env),
                 draft_id=draft_id,
                 today=env.today(),
                 now=env.now(),
             )
+        )
     except AlreadyRecorded as exc:
         await _already_recorded(update, context, env, exc, draft_id)
         return
     mark_saved(update)
+    _ = env.t.gettext
     kind = _(KIND_NAMES[result.kind])
     text = (
         _("✅ Correction saved: {kind} of {date}.")

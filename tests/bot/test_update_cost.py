@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import event
 
 from storage import meetings as m
-from tests.handlers.test_meetings import TODAY, Taps, draft_of, members, to_attendance
+from tests.handlers.test_meetings import (
+    TODAY,
+    Taps,
+    draft_of,
+    members,
+    to_attendance,
+    to_confirm,
+)
 
 
 @contextmanager
@@ -72,5 +79,16 @@ async def test_a_typed_answer_reads_the_draft_with_the_identity_then_saves_the_s
     await t.tap("mtg:kind:", ":thematic")
     with statements(bot) as seen:
         await t.type("Học tập Nghị quyết")
+    assert seen["begins"] == 2
+    assert sum(1 for s in seen["sql"] if "WHERE people.telegram_user_id" in s) == 1
+
+
+async def test_saving_a_meeting_reads_the_identity_in_the_saving_transaction(bot) -> None:
+    t = Taps(bot, "bt_bv")
+    await to_confirm(t)
+    with statements(bot) as seen:
+        await t.tap("mtg:save:")
+    assert "✅" in t.text()
+    # The save with the identity, then the candidates' question about the saved meeting.
     assert seen["begins"] == 2
     assert sum(1 for s in seen["sql"] if "WHERE people.telegram_user_id" in s) == 1
