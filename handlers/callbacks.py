@@ -13,6 +13,7 @@ from services.callbacks import (
     Family,
     Field,
     choice,
+    member_of,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "Family",
     "Field",
     "choice",
+    "member_of",
 ]

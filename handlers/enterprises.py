@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from domain.errors import StaleAction
 from domain.i18n import N_
@@ -26,9 +26,7 @@ from handlers.base import (
     Rows,
     button,
     command,
-    int_arg,
     mark_saved,
-    parse_data,
     send,
     show,
 )
@@ -56,6 +54,19 @@ QUESTIONS = {
 
 #: A period key of the calendar: ``2026``, ``2026-H1``, ``2026-Q2``, ``2026-11``.
 PERIOD = Field(r"\d{4}(?:-[HQ]?\d{1,2})?", str)
+#: The list; an enterprise's card; adding one; updating its figures; one status forward.
+LIST = Family("ent:list")
+OPEN = Family("ent:open", (ID,))
+ADD = Family("ent:add")
+UPDATE = Family("ent:upd", (ID,))
+ADVANCE = Family("ent:adv", (ID, ID))
+#: "Party organization founded": which cell? (enterprise, version), then the cell picked.
+FOUND_ASK = Family("ent:fnd", (ID, ID))
+FOUND = Family("ent:fnd", (ID, ID, ID))
+#: A union ticked while adding; save; cancel (the conversation key first).
+UNION = Family("ent:u", (ID, choice("tu", "yu")))
+SAVE = Family("ent:save", (ID,))
+CANCEL = Family("ent:x", (ID,))
 #: The steering group's reviews; one review (obligation, period) to record; its date (a
 #: button); save it without a note.
 REVIEWS = Family("ent:rvl")
@@ -83,8 +94,8 @@ def list_screen(env: Env, rows_: list[es.EnterpriseRow]) -> Screen:
     rows: Rows = []
     for r in rows_:
         lines.append(f"• <b>{h(r.name)}</b> — {h(status_name(env, r.status))}")
-        rows.append([(truncate(r.name, 50), f"ent:open:{r.id}")])
-    rows.append([(_("➕ Add an enterprise"), "ent:add")])
+        rows.append([(truncate(r.name, 50), OPEN.data(r.id))])
+    rows.append([(_("➕ Add an enterprise"), ADD.data())])
     rows.append([(_("🗓 The steering group's reviews"), REVIEWS.data())])
     return "\n".join(lines), rows
 
@@ -123,7 +134,7 @@ def reviews_screen(env: Env, items: list[es.SteeringDue], note: str = "") -> Scr
         )
     if not items:
         lines.append(_("No review is due in the calendar in force."))
-    rows.append([(_("⬅️ The list"), "ent:list")])
+    rows.append([(_("⬅️ The list"), LIST.data())])
     return "\n".join(lines), rows
 
 
@@ -154,11 +165,11 @@ def card_screen(env: Env, r: es.EnterpriseRow) -> Screen:
     idx = order.index(r.status)
     if idx + 1 < len(order) - 1:
         nxt = order[idx + 1]
-        rows.append([(f"➡️ {status_name(env, nxt)}", f"ent:adv:{r.id}:{r.version}")])
+        rows.append([(f"➡️ {status_name(env, nxt)}", ADVANCE.data(r.id, r.version))])
     elif idx + 1 == len(order) - 1:
-        rows.append([(_("➡️ Party organization founded…"), f"ent:fnd:{r.id}:{r.version}")])
-    rows.append([(_("✏️ Update the figures"), f"ent:upd:{r.id}")])
-    rows.append([(_("⬅️ The list"), "ent:list")])
+        rows.append([(_("➡️ Party organization founded…"), FOUND_ASK.data(r.id, r.version))])
+    rows.append([(_("✏️ Update the figures"), UPDATE.data(r.id))])
+    rows.append([(_("⬅️ The list"), LIST.data())])
     return "\n".join(lines), rows
 
 
@@ -166,7 +177,7 @@ def render(env: Env, session: Session, draft: Draft) -> Screen:
     """Show the step of the /enterprises conversation."""
     _ = env.t.gettext
     key = int(draft.data.get("cid", 0))
-    cancel = [(_("✖ Cancel"), f"ent:x:{key}")]
+    cancel = [(_("✖ Cancel"), CANCEL.data(key))]
     if draft.state == "review_day":
         today = env.today()
         days = [today - timedelta(days=n) for n in range(3)]
@@ -189,10 +200,10 @@ def render(env: Env, session: Session, draft: Draft) -> Screen:
         d = draft.data
         rows = [
             [
-                (("✅ " if d.get("tu") else "") + _("Trade union exists"), f"ent:u:{key}:tu"),
-                (("✅ " if d.get("yu") else "") + _("Youth Union exists"), f"ent:u:{key}:yu"),
+                (("✅ " if d.get("tu") else "") + _("Trade union exists"), UNION.data(key, "tu")),
+                (("✅ " if d.get("yu") else "") + _("Youth Union exists"), UNION.data(key, "yu")),
             ],
-            [(_("✅ Save"), f"ent:save:{key}")],
+            [(_("✅ Save"), SAVE.data(key))],
             cancel,
         ]
         text = _("<b>{name}</b>: which unions exist there? Then save.").format(name=h(d["name"]))
@@ -219,9 +230,9 @@ async def on_list(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_open(update: Update, context: Context, env: Env) -> None:
     """Shows one enterprise."""
-    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:open")
+    (ent,) = OPEN.args(update)
     with env.db.transaction() as session:
-        r = es.get(session, person_id=_person(env), enterprise_id=int_arg(args[0]) if args else 0)
+        r = es.get(session, person_id=_person(env), enterprise_id=ent)
     await show(update, env, context, *card_screen(env, r))
 
 
@@ -313,22 +324,20 @@ async def on_add(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_update(update: Update, context: Context, env: Env) -> None:
     """Starts a dated update of the figures."""
-    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:upd")
-    await _begin(update, context, env, int_arg(args[0]) if args else 0)
+    (ent,) = UPDATE.args(update)
+    await _begin(update, context, env, ent)
 
 
 @button
 async def on_advance(update: Update, context: Context, env: Env) -> None:
     """Moves the effort one status forward, dated today."""
-    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:adv")
-    if len(args) != 2:
-        raise StaleAction()
+    ent, version = ADVANCE.args(update)
     with env.db.transaction() as session:
         r = es.advance(
             session,
             person_id=_person(env),
-            enterprise_id=int_arg(args[0]),
-            version=int_arg(args[1]),
+            enterprise_id=ent,
+            version=version,
             day=env.today(),
             today=env.today(),
             now=env.now(),
@@ -340,27 +349,26 @@ async def on_advance(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_found(update: Update, context: Context, env: Env) -> None:
     """Asks which cell was founded, then records it with today's date."""
-    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:fnd")
-    if len(args) == 2:
-        key, version = int_arg(args[0]), int_arg(args[1])
+    data = update.callback_query.data if update.callback_query else None
+    if FOUND_ASK.matches(data):
+        key, version = FOUND_ASK.parse(data)
         with env.db.transaction() as session:
             cells = es.new_cells(session, person_id=_person(env))
-        rows = [[(truncate(n, 50), f"ent:fnd:{key}:{version}:{i}")] for i, n in cells]
-        rows.append([(env.t.gettext("⬅️ The list"), "ent:list")])
+        rows = [[(truncate(n, 50), FOUND.data(key, version, i))] for i, n in cells]
+        rows.append([(env.t.gettext("⬅️ The list"), LIST.data())])
         await show(update, env, context, env.t.gettext("Which new cell was founded?"), rows)
         return
-    if len(args) != 3:
-        raise StaleAction()
+    ent, version, cell = FOUND.parse(data)
     with env.db.transaction() as session:
         r = es.advance(
             session,
             person_id=_person(env),
-            enterprise_id=int_arg(args[0]),
-            version=int_arg(args[1]),
+            enterprise_id=ent,
+            version=version,
             day=env.today(),
             today=env.today(),
             now=env.now(),
-            founded_org_id=int_arg(args[2]),
+            founded_org_id=cell,
         )
     mark_saved(update)
     await show(update, env, context, *card_screen(env, r))
@@ -369,13 +377,9 @@ async def on_found(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_union(update: Update, context: Context, env: Env) -> None:
     """Ticks a union."""
-    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:u")
-    if len(args) != 2:
-        raise StaleAction()
+    key, which = UNION.args(update)
     with env.db.transaction() as session:
-        d = es.toggle_union(
-            session, person_id=_person(env), key=int_arg(args[0]), which=args[1], now=env.now()
-        )
+        d = es.toggle_union(session, person_id=_person(env), key=key, which=which, now=env.now())
         screen = render(env, session, d)
     mark_saved(update)
     await show(update, env, context, *screen)
@@ -384,12 +388,12 @@ async def on_union(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_save(update: Update, context: Context, env: Env) -> None:
     """Saves the new enterprise."""
-    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:save")
+    (key,) = SAVE.args(update)
     with env.db.transaction() as session:
         r = es.save_entry(
             session,
             person_id=_person(env),
-            key=int_arg(args[0]) if args else 0,
+            key=key,
             today=env.today(),
             now=env.now(),
         )
@@ -401,9 +405,9 @@ async def on_save(update: Update, context: Context, env: Env) -> None:
 @button
 async def on_cancel(update: Update, context: Context, env: Env) -> None:
     """Leaves the conversation; nothing of it is saved."""
-    args = parse_data(update.callback_query.data if update.callback_query else None, "ent:x")
+    (key,) = CANCEL.args(update)
     with env.db.transaction() as session:
-        had = es.cancel_entry(session, person_id=_person(env), key=int_arg(args[0]) if args else 0)
+        had = es.cancel_entry(session, person_id=_person(env), key=key)
     if not had:
         raise StaleAction()
     await show(update, env, context, env.t.gettext("Cancelled. Nothing was saved."))
@@ -470,15 +474,16 @@ def handlers() -> Handlers:
     """The handlers of /enterprises (group 0)."""
     return [
         CommandHandler(["enterprises", "doanhnghiep"], enterprises_command),
-        CallbackQueryHandler(on_list, pattern=r"^ent:list$"),
-        CallbackQueryHandler(on_open, pattern=r"^ent:open:\d+$"),
-        CallbackQueryHandler(on_add, pattern=r"^ent:add$"),
-        CallbackQueryHandler(on_update, pattern=r"^ent:upd:\d+$"),
-        CallbackQueryHandler(on_advance, pattern=r"^ent:adv:\d+:\d+$"),
-        CallbackQueryHandler(on_found, pattern=r"^ent:fnd:\d+:\d+(:\d+)?$"),
-        CallbackQueryHandler(on_union, pattern=r"^ent:u:\d+:(tu|yu)$"),
-        CallbackQueryHandler(on_save, pattern=r"^ent:save:\d+$"),
-        CallbackQueryHandler(on_cancel, pattern=r"^ent:x:\d+$"),
+        LIST.handler(on_list),
+        OPEN.handler(on_open),
+        ADD.handler(on_add),
+        UPDATE.handler(on_update),
+        ADVANCE.handler(on_advance),
+        FOUND_ASK.handler(on_found),
+        FOUND.handler(on_found),
+        UNION.handler(on_union),
+        SAVE.handler(on_save),
+        CANCEL.handler(on_cancel),
         REVIEWS.handler(button(on_reviews)),
         REVIEW.handler(button(on_review)),
         REVIEW_DAY.handler(button(on_review_day)),

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from documents import pipeline as pipeline_doc
 from documents import summary as render
@@ -32,21 +32,44 @@ from handlers.base import (
     button,
     command,
     in_process,
-    int_arg,
-    parse_data,
     send,
     show,
 )
+from handlers.callbacks import Family, Field
 from storage import report_kinds
 from storage import summary as store
 from storage.summary import Subject
 
 PREFIX = "sum"
-OPEN = "sum:open"
-PATTERN = (
-    r"^sum:(?:open|[a-z]{1,5}:\d{4}(?:-Q[1-4]|-\d{2})?:(?:-|o\d{1,10}|t[a-z0-9_]{1,32}):\d{1,4})$"
+
+
+def _period(value: str) -> Period:
+    try:
+        return parse_period(value)
+    except PeriodError as exc:
+        raise StaleAction() from exc
+
+
+def _subject(value: str) -> Subject:
+    try:
+        return Subject.parse(value)
+    except ValueError as exc:
+        raise StaleAction() from exc
+
+
+#: Every summary screen: ``sum:<view>:<period>:<subject>:<page>``; and the digest's button.
+SCREEN = Family(
+    PREFIX,
+    (
+        Field(r"[a-z]{1,5}", str),
+        Field(r"\d{4}(?:-Q[1-4]|-\d{2})?", _period, lambda p: p.key),
+        Field(r"(?:-|o\d{1,10}|t[a-z0-9_]{1,32})", _subject, lambda s: s.key),
+        Field(r"\d{1,4}", int),
+    ),
 )
-_DATA_RE = re.compile(PATTERN)
+OPEN_SCREEN = Family(f"{PREFIX}:open")
+OPEN = OPEN_SCREEN.data()
+PATTERN = SCREEN.pattern
 #: Lines (and buttons) per page of a breakdown: 20 lines stay far below 4,096 characters.
 GROUPS_PER_PAGE = 20
 #: Views that name members: each look is audited (DOMAIN.md, "Personal data").
@@ -55,24 +78,14 @@ NAMING_VIEWS = frozenset({"abs", "sign"})
 
 def data(view: str, period: Period, subject: Subject, page: int = 0) -> str:
     """Callback data of a summary screen."""
-    out = f"{PREFIX}:{view}:{period.key}:{subject.key}:{page}"
-    assert len(out.encode()) <= 64 and _DATA_RE.match(out), out
-    return out
+    return SCREEN.data(view, period, subject, page)
 
 
 def _parse(raw: str | None) -> tuple[str, Period, Subject, int]:
-    args = parse_data(raw, PREFIX)
-    if len(args) != 4 or not _DATA_RE.match(raw or ""):
-        raise StaleAction()
-    view, key, subject_key, page = args
+    view, period, subject, page = SCREEN.parse(raw)
     if view not in VIEWS:
         raise StaleAction()
-    try:
-        period = parse_period(key)
-        subject = Subject.parse(subject_key)
-    except (PeriodError, ValueError) as exc:
-        raise StaleAction() from exc
-    return view, period, subject, int_arg(page)
+    return view, period, subject, page
 
 
 async def _load(env: Env, period: Period, subject: Subject) -> tuple[store.Scope, store.Summary]:
@@ -506,5 +519,6 @@ def handlers() -> Handlers:
     """The handlers of this module."""
     return [
         CommandHandler(["summary", "tonghop"], summary_command),
-        CallbackQueryHandler(summary_button, pattern=PATTERN),
+        OPEN_SCREEN.handler(summary_button),
+        SCREEN.handler(summary_button),
     ]

@@ -12,6 +12,7 @@ field is bounded where it is parsed: ids are non-negative and below 2**31 (the d
 
 from __future__ import annotations
 
+import enum
 import functools
 import re
 from collections.abc import Callable, Coroutine
@@ -65,6 +66,12 @@ MONTH = Field(r"(?:[1-9]|1[0-2])", int)
 CODE = Field(r"[a-z0-9_-]{1,24}", str)
 
 
+def member_of(cls: type[enum.Enum]) -> Field:
+    """A field that is a value of the string enum ``cls``, read back as the member."""
+    values = sorted((str(m.value) for m in cls), key=len, reverse=True)
+    return Field("(?:" + "|".join(re.escape(v) for v in values) + ")", cls, lambda m: m.value)
+
+
 def choice(*values: str) -> Field:
     """A field that is one of ``values``."""
     return Field("(?:" + "|".join(re.escape(v) for v in values) + ")", str)
@@ -105,6 +112,10 @@ class Family:
         if match is None:
             raise StaleAction()
         return tuple(f.read(v) for f, v in zip(self.fields, match.groups(), strict=True))
+
+    def matches(self, data: str | None) -> bool:
+        """Whether ``data`` is a button of this family (another family may share the prefix)."""
+        return self._compiled.fullmatch(data or "") is not None
 
     def args(self, update: Update) -> tuple[Any, ...]:
         """The values of the button pressed in ``update``."""

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from domain.errors import StaleAction
-from handlers import common, flows, meetings, reminders, reports, reviews
+from handlers import common, enterprises, flows, meetings, reminders, reports, reviews
+from handlers import summary as summary_screens
 from handlers.callbacks import ID_MAX, Family
 from services import scheduler as sch
 from tests.auxil.botkit import BotKit
@@ -16,7 +17,17 @@ from tests.auxil.botkit import BotKit
 
 def families() -> list[Family]:
     found = []
-    for module in (meetings.buttons, reviews.buttons, reports, flows, common, reminders, sch):
+    for module in (
+        meetings.buttons,
+        reviews.buttons,
+        reports,
+        flows,
+        common,
+        reminders,
+        sch,
+        enterprises,
+        summary_screens,
+    ):
         found += [v for v in vars(module).values() if isinstance(v, Family)]
     return found
 
