@@ -12,9 +12,7 @@ from domain.errors import StaleAction
 from storage import drafts
 from storage.candidates.base import FLOW, State
 from storage.meetings import require_writer
-from storage.models import (
-    Draft,
-)
+from storage.models import Draft
 
 # --- The conversation --------------------------------------------------------------------------
 

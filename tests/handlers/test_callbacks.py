@@ -11,6 +11,7 @@ from domain.errors import StaleAction
 from handlers import common, enterprises, flows, meetings, reminders, reports, reviews
 from handlers import summary as summary_screens
 from handlers.callbacks import ID_MAX, Family
+from handlers.candidates import buttons as candidates_buttons
 from services import scheduler as sch
 from tests.auxil.botkit import BotKit
 
@@ -25,6 +26,7 @@ def families() -> list[Family]:
         common,
         reminders,
         sch,
+        candidates_buttons,
         enterprises,
         summary_screens,
     ):
