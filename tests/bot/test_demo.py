@@ -118,3 +118,24 @@ def test_the_demo_saves_the_documents_it_receives_and_runs_twice_on_one_database
     workbook = load_workbook(saved[0], read_only=True)
     assert len(workbook.sheetnames) > 1
     workbook.close()
+
+
+def test_the_demo_shows_last_months_consideration_late_and_records_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo Khối was imported 60 days ago: last month's consideration of the sympathizer
+    list is late in every cell; the consideration offers it and records it for that month."""
+    monkeypatch.chdir(tmp_path)
+    out = run_script(
+        tmp_path,
+        capsys,
+        ["/camtinh", "press Xem xét hằng tháng", "press (quá hạn)", "press Ghi nhận đã xem xét"],
+    )
+    late = re.search(
+        r"Danh sách chưa được xem xét trong tháng (\d{2}/\d{4}), tháng đã kết thúc", out
+    )
+    assert late is not None
+    month = late.group(1)
+    assert f"Ghi nhận cho tháng {month} (quá hạn)" in out
+    assert f"Đã ghi nhận xem xét tháng {month}" in out
+    assert "(không có nút nào mang nhãn đó)" not in out  # every press found its button
