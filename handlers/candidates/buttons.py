@@ -6,8 +6,6 @@ from domain.errors import StaleAction
 from domain.vocab import CandidateStage, Gender, IntroducerForm, PriorityGroup
 from handlers.callbacks import DAY, ID, YEAR, Family, Field, choice, member_of
 
-# --- Buttons: one declaration per family (data string, pattern, parser) -------------------------
-
 #: A month of birth, 0 for "unknown".
 BIRTH_MONTH = Field(r"(?:1[0-2]|[0-9])", int)
 LIST = Family("cnd:list", (ID,))

@@ -28,8 +28,6 @@ from storage import candidates as cs
 from storage.candidates import State
 from storage.models import Draft
 
-# --- Commands and list buttons ----------------------------------------------------------------
-
 
 def _person(env: Env) -> int:
     assert env.who is not None

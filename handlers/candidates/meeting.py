@@ -23,9 +23,6 @@ from storage import candidates as cs
 log = logging.getLogger(__name__)
 
 
-# --- After a regular meeting with "new-member work" -------------------------------------------
-
-
 def meeting_question(env: Env, meeting_id: int) -> tuple[str, list[tuple[str, str]]] | None:
     """The question (and its buttons) a saved regular meeting with "new-member work" asks
     once: did the cell consider its sympathizer list? None when there is nothing to ask."""

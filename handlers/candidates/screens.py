@@ -122,9 +122,6 @@ def violation_text(env: Env, exc: RuleViolated) -> str:
     return f"⚠️ {text}\n<i>{source}</i>"
 
 
-# --- The list and a file's card ---------------------------------------------------------------
-
-
 def list_screen(env: Env, cl: cs.CellList, today: date) -> Screen:
     """The cell's open files, this month's consideration, and what can be done."""
     _ = env.t.gettext
@@ -215,9 +212,6 @@ def card_screen(env: Env, c: cs.CandidateRow, org_id: int) -> Screen:
         rows.append([(f"🚪 {stage_name(env, e.value)}", MOVE.data(c.id, v, e)) for e in exits])
     rows.append([(_("⬅️ The list"), LIST.data(org_id))])
     return "\n".join(lines), rows
-
-
-# --- The conversation's screens ---------------------------------------------------------------
 
 
 def render(env: Env, session: Session, draft: Draft) -> Screen:

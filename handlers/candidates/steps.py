@@ -59,8 +59,6 @@ from storage import candidates as cs
 from storage.candidates import State
 from storage.models import Draft
 
-# --- Conversation steps -----------------------------------------------------------------------
-
 
 async def _after(update: Update, context: Context, env: Env, result: Any, *, edit: bool) -> None:
     """Shows the next step, or what a finished step did."""

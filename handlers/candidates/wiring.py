@@ -18,8 +18,6 @@ from handlers.candidates.commands import (
 from handlers.candidates.meeting import on_meeting_answer
 from handlers.candidates.steps import STEP_BUTTONS, _step, on_cancel
 
-# --- Wiring -----------------------------------------------------------------------------------
-
 
 def handlers() -> Handlers:
     """The handlers of /candidates (group 0)."""

@@ -29,8 +29,6 @@ from storage.models import (
     Organization,
 )
 
-# --- Adding a non-member -----------------------------------------------------------------------
-
 
 def start_add(session: Session, *, person_id: int, org_id: int, now: datetime) -> Draft:
     """Start adding an outstanding non-member to the cell's list: the name is asked first."""

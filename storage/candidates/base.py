@@ -81,9 +81,6 @@ class DuplicateCandidate(ChiboError):
 _BAD_DATE = N_("Please type the date as day/month/year, for example 05/11/2026.")
 
 
-# --- Access and settings -----------------------------------------------------------------------
-
-
 def cells(session: Session, *, person_id: int) -> list[CellRef]:
     """The cells whose candidates the person manages (secretary or deputy)."""
     return writable_cells(session, person_id=person_id)

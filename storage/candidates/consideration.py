@@ -27,8 +27,6 @@ from storage.models import (
     Organization,
 )
 
-# --- The monthly consideration -----------------------------------------------------------------
-
 
 def start_consider(
     session: Session,

@@ -14,8 +14,6 @@ from storage.candidates.base import FLOW, State
 from storage.meetings import require_writer
 from storage.models import Draft
 
-# --- The conversation --------------------------------------------------------------------------
-
 
 def conversation_key(draft: Draft) -> int:
     """The number the conversation's buttons carry (drawn at the start, never reused)."""

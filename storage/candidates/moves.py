@@ -46,8 +46,6 @@ from storage.models import (
     MemberStatus,
 )
 
-# --- Moving a file -----------------------------------------------------------------------------
-
 #: The step each forward move asks first.
 _FIRST_STEP: dict[CandidateStage, State] = {
     CandidateStage.CLASS_DONE: State.DATE,

@@ -27,8 +27,6 @@ from storage.models import (
     Member,
 )
 
-# --- Reading -----------------------------------------------------------------------------------
-
 
 @dataclass(frozen=True)
 class Deadline:
