@@ -111,6 +111,9 @@ def _require_writer(session: Session, person_id: int, org_id: int) -> Organizati
         raise NotAllowed()
     org = session.get(Organization, org_id)
     assert org is not None
+    # Held for the rest of the transaction: the session keeps rows only while something refers
+    # to them, and the step's screen reads the same cell again.
+    session.info.setdefault("held", []).append(org)
     return org
 
 

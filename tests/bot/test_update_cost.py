@@ -58,6 +58,7 @@ async def test_an_attendance_tap_is_one_transaction_reading_settings_and_roll_on
     assert sum(1 for s in seen["sql"] if "WHERE people.telegram_user_id" in s) == 1
     assert _reads(seen["sql"], "settings") == 1
     assert _reads(seen["sql"], "members") == 1
+    assert _reads(seen["sql"], "organizations") == 1
 
 
 async def test_a_command_and_a_date_tap_are_one_transaction_with_the_identity(bot) -> None:
