@@ -29,10 +29,9 @@ from storage.summary.cells import (
     usual_date,
 )
 from storage.summary.counts import (
-    candidate_counts,
     candidate_groups,
     cell_meetings,
-    consideration_counts,
+    cell_records,
     member_lines,
     new_sign_lines,
     reviews_done,
@@ -119,16 +118,16 @@ def build_summary(
     warn_at, flag_at = int(rule.get("warn_at", 2)), int(rule.get("flag_at", 3))
 
     meeting, held_quarters = cell_meetings(session, cell_ids, period.start, upto, quarters)
-    with_model = figures.cells_with_study_model(session, cell_ids, period.year)
+    small = cell_records(session, cell_ids, period.year, months)
+    with_model, candidates_by_cell = small.with_model, small.candidates
     reviewed_by_cell = reviews_done(session, cell_ids, months)
     # Who counts where and as what, month by month (domain.rules.membership).
     rolls = cell_rolls(session, cell_ids, months)
-    considered = consideration_counts(session, cell_ids, period.year, months)
-    candidates_by_cell = candidate_counts(session, cell_ids)
+    considered = small.considered
 
     # The three-months rule counts the calendar year up to the end of the period.
-    absent = unexcused_absences(session, cell_ids, period.year, upto)
     low = min(warn_at, flag_at)  # fewer distinct months than that raise nothing
+    absent = unexcused_absences(session, cell_ids, period.year, upto, at_least=low)
     verdicts = {
         mid: three_months_rule(sorted(ms), warn_at=warn_at, flag_at=flag_at)
         for mid, ms in absent.items()

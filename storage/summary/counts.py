@@ -5,10 +5,24 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, case, cast, distinct, extract, func, select
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    extract,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from domain.rules.membership import covers
@@ -25,6 +39,7 @@ from storage.models import (
     Review,
     ReviewOutcome,
     SignGroup,
+    StudyModel,
 )
 from storage.summary.cells import OrgInfo, among, quarter_bounds
 from storage.summary.model import CANDIDATE_STAGES, PRIORITY_GROUPS, MemberLine
@@ -124,6 +139,64 @@ def consideration_counts(
     return {org_id: int(n) for org_id, n in rows}
 
 
+@dataclass
+class CellRecords:
+    """The small per-cell counts of a summary, read in one statement."""
+
+    with_model: set[int] = field(default_factory=set)  # cells with a study model that year
+    considered: dict[int, int] = field(default_factory=dict)  # cell → months considered
+    candidates: dict[int, dict[str, int]] = field(default_factory=dict)  # cell → stage → n
+
+
+def cell_records(
+    session: Session, cell_ids: list[int], year: int, months: list[tuple[int, int]]
+) -> CellRecords:
+    """The cells with a live study model for ``year``, :func:`consideration_counts` and
+    :func:`candidate_counts`, from one UNION ALL of three small GROUP BYs (one round trip
+    instead of three)."""
+    out = CellRecords()
+    if not cell_ids:
+        return out
+    numbers = [m for y, m in months if y == year] or [0]
+    models = select(
+        literal("model"), StudyModel.org_id, cast(null(), String), func.count(StudyModel.id)
+    ).where(
+        among(session, StudyModel.org_id, cell_ids),
+        StudyModel.year == year,
+        StudyModel.deleted_at.is_(None),
+    )
+    considered = select(
+        literal("considered"),
+        CandidateConsideration.org_id,
+        cast(null(), String),
+        func.count(CandidateConsideration.id),
+    ).where(
+        among(session, CandidateConsideration.org_id, cell_ids),
+        CandidateConsideration.year == year,
+        CandidateConsideration.month >= min(numbers),
+        CandidateConsideration.month <= max(numbers),
+    )
+    candidates = select(
+        literal("candidate"), Candidate.org_id, Candidate.stage, func.count(Candidate.id)
+    ).where(among(session, Candidate.org_id, cell_ids))
+    rows = session.execute(
+        union_all(
+            models.group_by(StudyModel.org_id),
+            considered.group_by(CandidateConsideration.org_id),
+            candidates.group_by(Candidate.org_id, Candidate.stage),
+        )
+    ).tuples()
+    for what, org_id, stage, n in rows:
+        if what == "model":
+            out.with_model.add(org_id)
+        elif what == "considered":
+            if months:
+                out.considered[org_id] = int(n)
+        else:
+            out.candidates.setdefault(org_id, {})[stage] = int(n)
+    return out
+
+
 def candidate_counts(session: Session, cell_ids: list[int]) -> dict[int, dict[str, int]]:
     """Cell id → stage → candidates (the pipeline's current state)."""
     if not cell_ids:
@@ -168,26 +241,36 @@ def candidate_groups(session: Session, cell_ids: list[int]) -> dict[str, int]:
 
 
 def unexcused_absences(
-    session: Session, cell_ids: list[int], year: int, upto: date
+    session: Session, cell_ids: list[int], year: int, upto: date, *, at_least: int = 1
 ) -> dict[int, dict[int, int]]:
     """Member id → month of ``year`` up to ``upto`` → the cell where they were absent without
-    reason from the regular meeting (the three-months rule counts these months)."""
+    reason from the regular meeting (the three-months rule counts these months), for the
+    members absent so in at least ``at_least`` months (the others raise nothing: counted in
+    SQL, only they are read month by month)."""
     if not cell_ids:
         return {}
     month = extract("month", Meeting.held_on).cast(Integer)
-    rows = session.execute(
-        select(Attendance.member_id, month, func.max(Meeting.org_id))
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(
-            among(session, Meeting.org_id, cell_ids),
-            Meeting.deleted_at.is_(None),
-            Meeting.kind.in_(figures.REGULAR_KINDS),
-            Meeting.held_on >= date(year, 1, 1),
-            Meeting.held_on <= min(upto, date(year, 12, 31)),
-            Attendance.status == AttendanceStatus.UNEXCUSED,
+    absent = and_(
+        among(session, Meeting.org_id, cell_ids),
+        Meeting.deleted_at.is_(None),
+        Meeting.kind.in_(figures.REGULAR_KINDS),
+        Meeting.held_on >= date(year, 1, 1),
+        Meeting.held_on <= min(upto, date(year, 12, 31)),
+        Attendance.status == AttendanceStatus.UNEXCUSED,
+    )
+    query = select(Attendance.member_id, month, func.max(Meeting.org_id)).join(
+        Meeting, Meeting.id == Attendance.meeting_id
+    )
+    if at_least > 1:
+        often = (
+            select(Attendance.member_id)
+            .join(Meeting, Meeting.id == Attendance.meeting_id)
+            .where(absent)
+            .group_by(Attendance.member_id)
+            .having(func.count(distinct(month)) >= at_least)
         )
-        .group_by(Attendance.member_id, month)
-    ).all()
+        query = query.where(Attendance.member_id.in_(often))
+    rows = session.execute(query.where(absent).group_by(Attendance.member_id, month)).tuples()
     out: dict[int, dict[int, int]] = defaultdict(dict)
     for member_id, m, org_id in rows:
         out[member_id][int(m)] = org_id

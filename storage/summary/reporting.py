@@ -78,9 +78,10 @@ def report_lines(
     # A few distinct (submitted, due) pairs: the rule is asked once for each.
     states: dict[tuple[date | None, date], str] = {}
     lines = []
+    owed = [(code, report_period.key, due) for code, report_period, due in obligations]
     for row in rows:
-        for code, report_period, due in obligations:
-            submitted_on = submitted.get((row.id, code, report_period.key))
+        for code, key, due in owed:
+            submitted_on = submitted.get((row.id, code, key))
             if due > upto and submitted_on is None:
                 continue
             state = states.get((submitted_on, due))
@@ -92,7 +93,7 @@ def report_lines(
                     row.code,
                     row.name,
                     code,
-                    report_period.key,
+                    key,
                     due,
                     state,
                     submitted_on,

