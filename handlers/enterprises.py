@@ -31,7 +31,8 @@ from handlers.base import (
     show,
 )
 from handlers.base import RowScreen as Screen
-from handlers.callbacks import DAY, ID, Family, Field, choice
+from handlers.callbacks import DAY, ID, Family, choice
+from services import scheduler as sch
 from storage import enterprises as es
 from storage.models import Draft
 
@@ -52,8 +53,6 @@ QUESTIONS = {
 }
 
 
-#: A period key of the calendar: ``2026``, ``2026-H1``, ``2026-Q2``, ``2026-11``.
-PERIOD = Field(r"\d{4}(?:-[HQ]?\d{1,2})?", str)
 #: The list; an enterprise's card; adding one; updating its figures; one status forward.
 LIST = Family("ent:list")
 OPEN = Family("ent:open", (ID,))
@@ -70,7 +69,7 @@ CANCEL = Family("ent:x", (ID,))
 #: The steering group's reviews; one review (obligation, period) to record; its date (a
 #: button); save it without a note.
 REVIEWS = Family("ent:rvl")
-REVIEW = Family("ent:rv", (choice("steering_half_year", "steering_annual"), PERIOD))
+REVIEW = sch.STEERING_REVIEW
 REVIEW_DAY = Family("ent:rvd", (ID, DAY))
 REVIEW_SAVE = Family("ent:rvs", (ID,))
 

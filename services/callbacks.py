@@ -64,6 +64,8 @@ YEAR = Field(r"\d{4}", int)
 MONTH = Field(r"(?:[1-9]|1[0-2])", int)
 #: A short code (a state, a kind, a key of a guest).
 CODE = Field(r"[a-z0-9_-]{1,24}", str)
+#: A period key of the calendar: ``2026``, ``2026-H1``, ``2026-Q2``, ``2026-11``.
+PERIOD = Field(r"\d{4}(?:-[HQ]?\d{1,2})?", str)
 
 
 def member_of(cls: type[enum.Enum]) -> Field:

@@ -46,7 +46,7 @@ from domain.rules.deadlines import (
 )
 from domain.text import h
 from services import calendar
-from services.callbacks import ID, Family, choice
+from services.callbacks import ID, PERIOD, Family, choice
 from services.sender import DrainStats, Sender, group_rows
 from storage import access as access_facts
 from storage import obligations as ob
@@ -84,6 +84,13 @@ OPEN_LABELS: dict[str, str] = {
 }
 #: A reminder's main button: opens the conversation that records what it reminds of.
 REM_OPEN = Family("rem:open", (choice(*OPEN_LABELS),))
+#: The steering group's reviews recorded in /enterprises: the button of a reminder of one opens
+#: the screen that records it (obligation, period); the enterprises screens use it as well.
+STEERING_REVIEWS: dict[str, str] = {
+    "steering_half_year": N_("🗓 Record the half-year review {period}"),
+    "steering_annual": N_("🗓 Record the annual review {period}"),
+}
+STEERING_REVIEW = Family("ent:rv", (choice(*STEERING_REVIEWS), PERIOD))
 #: "Remind me tomorrow": the outbox id of the reminder message.
 REM_SNOOZE = Family("rem:snz", (ID,))
 #: A page of a long /deadlines list.
@@ -433,6 +440,7 @@ def render_reminders(
         names[int(p["org_id"])] = (str(p.get("org_name", "")), bool(p.get("fallback")))
     lines = [t.gettext("⏰ <b>Reminder</b>")]
     opens: list[str] = []
+    reviews: list[tuple[str, str]] = []
     for org_id, items in by_org.items():
         name, fallback = names[org_id]
         head = f"\n<b>{h(name)}</b>"
@@ -448,6 +456,13 @@ def render_reminders(
                     by_due[p["due"]].append((_ORDER.get(item.get("what"), 9), text))
             if p.get("open") and p["open"] not in opens:
                 opens.append(p["open"])
+            review = (str(p.get("obligation")), str(p.get("period")))
+            if (
+                review[0] in STEERING_REVIEWS
+                and any(i.get("what") == "steering_review" for i in p.get("missing", []))
+                and review not in reviews
+            ):
+                reviews.append(review)
         for due_iso, missing in by_due.items():
             due = date.fromisoformat(due_iso)
             lines.append(
@@ -469,6 +484,13 @@ def render_reminders(
     rows: Keyboard = []
     buttons = [
         (t.gettext(OPEN_BUTTONS[o][0]), OPEN_BUTTONS[o][1]) for o in opens if o in OPEN_BUTTONS
+    ]
+    buttons += [
+        (
+            t.gettext(STEERING_REVIEWS[obligation]).format(period=period_label(t, period)),
+            STEERING_REVIEW.data(obligation, period),
+        )
+        for obligation, period in reviews
     ]
     if buttons:
         rows.append(buttons[:3])

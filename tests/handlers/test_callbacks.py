@@ -30,7 +30,13 @@ def families() -> list[Family]:
         enterprises,
         summary_screens,
     ):
-        found += [v for v in vars(module).values() if isinstance(v, Family)]
+        # A family used by two modules (the steering review button of the reminders and of
+        # /enterprises) is one declaration: counted once.
+        found += [
+            v
+            for v in vars(module).values()
+            if isinstance(v, Family) and not any(v is f for f in found)
+        ]
     return found
 
 

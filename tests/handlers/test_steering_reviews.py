@@ -134,3 +134,38 @@ def test_only_the_steering_obligations_can_be_recorded(bot: BotKit) -> None:
             today=TODAY,
             now=bot.clock.now(),
         )
+
+
+async def test_the_review_reminder_button_opens_the_record_screen_of_its_period(
+    bot: BotKit,
+) -> None:
+    from services.scheduler import tick
+
+    bot.clock.set(datetime(2027, 6, 18, 8, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
+    await tick(bot.app.bot_data["app"], bot.app.bot)
+    (message,) = [
+        m for m in bot.fake.bot_messages(bot.uid("to_chuc")) if "Sơ kết 6 tháng" in m.text
+    ]
+    buttons = dict(message.buttons())
+    assert buttons["🗓 Ghi nhận sơ kết 6 tháng năm 2027"] == "ent:rv:steering_half_year:2027"
+
+    replies = await bot.driver.press_data(
+        bot.uid("to_chuc"), message.message_id, "ent:rv:steering_half_year:2027"
+    )
+
+    # The screen that asks the date of this review, for this period; nothing recorded yet.
+    assert any("sơ kết, tổng kết (2027) vào ngày nào" in r.text for r in replies), [
+        r.text for r in replies
+    ]
+    with bot.db.transaction() as s:
+        assert s.scalars(select(SteeringReview)).all() == []
+    t = Taps(bot, "to_chuc")
+    await t.type("17/06/2027")
+    await t.tap("ent:rvs:")
+    with bot.db.transaction() as s:
+        (row,) = s.scalars(select(SteeringReview)).all()
+        assert (row.obligation, row.period, row.held_on) == (
+            "steering_half_year",
+            "2027",
+            date(2027, 6, 17),
+        )
