@@ -24,6 +24,7 @@ OVERDUE_WHAT: dict[str, str] = {
     "decision": N_("admission decision"),
     "ceremony": N_("admission ceremony"),
     "full_membership": N_("full-membership consideration"),
+    "decision_breached": N_("admission decision (recorded after its deadline)"),
 }
 
 

@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session
 from domain.rules import candidates as rules
 from domain.vocab import CandidateStage, PriorityGroup
 from storage import enterprises
-from storage.candidates import candidate_rules, deadline_of, work_calendar
+from storage.candidates import (
+    APPROVAL_DECISION_BREACHED,
+    candidate_rules,
+    deadline_of,
+    work_calendar,
+)
 from storage.models import Candidate, Organization
 
 V = TypeVar("V")
@@ -60,7 +65,7 @@ class OverdueStep:
     name: str
     cell_code: str
     cell_name: str
-    what: str  # decision | ceremony | full_membership
+    what: str  # decision | ceremony | full_membership | decision_breached (recorded after it)
     due: date
     days: int
 
@@ -170,6 +175,24 @@ def pipeline(
             FunnelLine(c.id, c.full_name, key.code, c.stage, tuple(c.priority_groups or ()))
         )
         if rules.is_open(CandidateStage(c.stage)):
+            if (
+                APPROVAL_DECISION_BREACHED in (c.approvals or [])
+                and c.resolution_on is not None
+                and c.decision_on is not None
+            ):
+                # A decision recorded after even the extended deadline stays flagged.
+                latest = rules.decision_due(c.resolution_on, cal, rs, extended=True)
+                out.overdue.append(
+                    OverdueStep(
+                        c.id,
+                        c.full_name,
+                        key.code,
+                        key.name,
+                        "decision_breached",
+                        latest,
+                        (c.decision_on - latest).days,
+                    )
+                )
             d = deadline_of(c, today, cal, rs)
             if d is not None and d.overdue:
                 out.overdue.append(

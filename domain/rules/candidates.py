@@ -475,7 +475,9 @@ def check_decision_deadline(
     extended: bool = False,
 ) -> Violation | None:
     """The decision within 60 working days of the cell's resolution; up to 30 more only when
-    the deadline was extended (an exception the secretary records); never later.
+    the deadline was extended (an exception the secretary records). Later is a breach of the
+    rule: a decision that really came that late is recorded only with the breach acknowledged
+    (``waivable``: the acknowledgement is kept and shown to the leaders), never silently.
 
     Source: :data:`RULE_SOURCE_DECISION`.
     """
@@ -497,6 +499,7 @@ def check_decision_deadline(
                 "resolution": resolution_on,
                 "date": decision_on,
             },
+            waivable=True,
         )
     due = decision_due(resolution_on, cal, rules)
     if decision_on > due and not extended:

@@ -488,6 +488,15 @@ APPROVALS: dict[str, tuple[str, str]] = {
         ),
         rules.RULE_SOURCE_DECISION,
     ),
+    cs.APPROVAL_DECISION_BREACHED: (
+        N_(
+            "⚠️ The decision is later than 90 working days after the cell's resolution, the "
+            "longest the rules allow even with the extension: the deadline was breached. If the "
+            "decision really is of that date, record it acknowledging the breach: it is kept "
+            "with the file and shown to the leaders among the overdue admission steps."
+        ),
+        rules.RULE_SOURCE_DECISION,
+    ),
     cs.APPROVAL_LATE_FULL: (
         N_(
             "⚠️ Full membership is considered later than 30 working days after probation "
@@ -498,6 +507,7 @@ APPROVALS: dict[str, tuple[str, str]] = {
 }
 APPROVAL_BUTTONS: dict[str, str] = {
     cs.APPROVAL_DECISION_EXTENDED: N_("📝 The deadline was extended: record it"),
+    cs.APPROVAL_DECISION_BREACHED: N_("⚠️ Record it, acknowledging the breach"),
 }
 
 

@@ -41,6 +41,7 @@ from storage.candidates.adding import (
     unit_choices,
 )
 from storage.candidates.base import (
+    APPROVAL_DECISION_BREACHED,
     APPROVAL_DECISION_EXTENDED,
     APPROVAL_LATE_CEREMONY,
     APPROVAL_LATE_FULL,
@@ -94,6 +95,7 @@ from storage.candidates.reading import (
 )
 
 __all__ = [
+    "APPROVAL_DECISION_BREACHED",
     "APPROVAL_DECISION_EXTENDED",
     "APPROVAL_LATE_CEREMONY",
     "APPROVAL_LATE_FULL",

@@ -33,10 +33,14 @@ APPROVAL_LATE_CEREMONY = "late_ceremony"
 APPROVAL_DECISION_EXTENDED = "decision_extended"
 #: The direct superior committee accepted a full-membership consideration after its deadline.
 APPROVAL_LATE_FULL = "late_full_membership"
+#: A decision dated after even the extended deadline: not an exception the rules allow, but a
+#: fact; the secretary records it acknowledging the breach, which the leaders then see.
+APPROVAL_DECISION_BREACHED = "decision_deadline_breached"
 _APPROVALS = {
     "too_old": APPROVAL_OVER_AGE,
     "ceremony_late": APPROVAL_LATE_CEREMONY,
     "decision_late": APPROVAL_DECISION_EXTENDED,
+    "decision_too_late": APPROVAL_DECISION_BREACHED,
     "full_late": APPROVAL_LATE_FULL,
 }
 

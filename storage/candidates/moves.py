@@ -23,6 +23,7 @@ from storage.candidates.adding import _event
 from storage.candidates.base import (
     _APPROVALS,
     _BAD_DATE,
+    APPROVAL_DECISION_BREACHED,
     APPROVAL_DECISION_EXTENDED,
     APPROVAL_LATE_CEREMONY,
     APPROVAL_LATE_FULL,
@@ -307,6 +308,7 @@ def _finish_move(
     late = False
     member_id: int | None = None
     waivable: Violation | None = None
+    breach: Violation | None = None  # a broken rule recorded as acknowledged
     if data.get("forward"):
         if target is CandidateStage.CLASS_DONE:
             changes["certificate_on"] = day
@@ -352,6 +354,12 @@ def _finish_move(
             waivable = rules.check_decision_deadline(
                 c.resolution_on, day, cal, rs, extended=extended
             )
+            if (
+                waivable is not None
+                and waivable.code == "decision_too_late"
+                and APPROVAL_DECISION_BREACHED in approvals
+            ):
+                breach, waivable = waivable, None
             if waivable is None or not waivable.waivable:
                 _violate(waivable)
             due = rules.decision_due(c.resolution_on, cal, rs, extended=extended)
@@ -437,6 +445,21 @@ def _finish_move(
         before=before,
         after=snapshot(c, ["stage", "stage_since", "version", "approvals"]),
     )
+    if breach is not None:
+        # The broken rule itself, named with its source, beside the move it let through.
+        record(
+            session,
+            actor=actor,
+            at=now,
+            action="acknowledge_violation",
+            entity="candidate",
+            entity_id=c.id,
+            after={
+                "violation": breach.code,
+                "rule_source": breach.rule_source,
+                **{k: str(v) for k, v in breach.params.items()},
+            },
+        )
     drafts.finish(session, person_id)
     session.flush()
     return Moved(

@@ -18,6 +18,7 @@ from domain.rules.candidates import (
     RULE_SOURCE_STALE_FILE,
     CandidateClosed,
     RuleViolated,
+    check_decision_deadline,
     check_full_membership_deadline,
 )
 from domain.rules.deadlines import WorkCalendar
@@ -422,18 +423,52 @@ def test_a_decision_after_60_working_days_needs_the_extension_recorded(
         assert c.decision_extended and c.approvals == [cs.APPROVAL_DECISION_EXTENDED]
 
 
-def test_a_decision_after_the_extended_deadline_is_refused_with_its_source(
+def test_a_decision_after_the_extended_deadline_is_recorded_only_as_an_acknowledged_breach(
     db: Database, khoi: DemoKhoi
 ) -> None:
+    """Resolution 1/6/2026: 90 working days end on 9/10/2026; the decision is of 2/11/2026."""
     cid = add(db, khoi).candidate_id
     _at(db, cid, "cell_resolution", resolution_on=date(2026, 6, 1))
-    with pytest.raises(RuleViolated) as err:
-        move(db, khoi, cid, S.DECISION, day=date(2026, 11, 2), received=date(2026, 11, 3))
-    v = err.value.violation
-    assert v.code == "decision_too_late" and not v.waivable
+    v = check_decision_deadline(date(2026, 6, 1), date(2026, 11, 2), WorkCalendar(), extended=True)
+    assert v is not None and v.code == "decision_too_late" and v.waivable
     assert "294-QĐ/TW" in v.rule_source and v.params["days"] == 60 and v.params["extra"] == 30
+    cell = khoi.orgs["CBBV-DK"]
+    pid = _person(khoi)
+    draft = move(db, khoi, cid, S.DECISION, day=date(2026, 11, 2), received=date(2026, 11, 3))
+    # Not written, not refused: the secretary is asked to acknowledge the breach.
+    assert draft.state == cs.State.APPROVAL
+    assert draft.data["pending_approval"] == cs.APPROVAL_DECISION_BREACHED
     with db.transaction() as s:
         assert s.get(Candidate, cid).stage == "cell_resolution"
+        before = [o for o in pipeline(s, [cell], today=TODAY).overdue if o.candidate_id == cid]
+        assert [o.what for o in before] == ["decision"]
+        moved = cs.record_approval(
+            s, person_id=pid, draft_id=cs.conversation_key(draft), today=TODAY, now=NOW
+        )
+    assert isinstance(moved, cs.Moved) and moved.stage is S.DECISION and moved.late
+    with db.transaction() as s:
+        c = s.get(Candidate, cid)
+        assert c.decision_on == date(2026, 11, 2)
+        assert c.approvals == [cs.APPROVAL_DECISION_BREACHED]
+        (audit,) = s.scalars(
+            select(AuditLog).where(
+                AuditLog.entity == "candidate",
+                AuditLog.entity_id == str(cid),
+                AuditLog.action == "acknowledge_violation",
+            )
+        ).all()
+        assert audit.after["violation"] == "decision_too_late"
+        assert "294-QĐ/TW" in audit.after["rule_source"]
+        assert audit.actor_person_id == pid
+        # The leaders' overdue view keeps it flagged: recorded 24 days after the last day.
+        (flag,) = [o for o in pipeline(s, [cell], today=TODAY).overdue if o.candidate_id == cid]
+    due = date.fromisoformat(draft.data["params"]["due"])
+    assert due < date(2026, 11, 2)
+    assert (flag.what, flag.due, flag.days) == (
+        "decision_breached",
+        due,
+        (date(2026, 11, 2) - due).days,
+    )
 
 
 def test_full_membership_considered_late_needs_the_superiors_approval(
