@@ -619,9 +619,9 @@ def check_file_fresh(
             "file_stale",
             N_(
                 "The introductions are of {date}: the file was left unconsidered for more than "
-                "{months} months, so the introductions and comments must be redone first. "
-                "Please take the file back to the awareness-class stage (a step at a time, with "
-                "the reason) and record the introducers again."
+                "{months} months, so the introductions and comments must be redone first: "
+                "please tap “Redo the introductions” on the file's card and record the "
+                "introducers again, then the cell's resolution."
             ),
             RULE_SOURCE_STALE_FILE,
             {"date": introduced_on, "months": rules.file_valid_months},

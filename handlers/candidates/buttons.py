@@ -14,6 +14,8 @@ ADD = Family("cnd:add", (ID,))
 CONSIDER = Family("cnd:cons", (ID,))
 MOVE = Family("cnd:mv", (ID, ID, member_of(CandidateStage)))
 EXTEND = Family("cnd:ext", (ID, ID))
+#: Redo the introductions of a file left unconsidered too long (file, version).
+REDO = Family("cnd:redo", (ID, ID))
 CANCEL = Family("cnd:x", (ID,))
 MEETING = Family("cnd:mtg", (ID, choice("y", "n")))
 # The conversation's steps: the conversation key first, then what the step records.

@@ -22,7 +22,7 @@ from handlers.base import (
     show,
 )
 from handlers.base import RowScreen as Screen
-from handlers.candidates.buttons import ADD, CONSIDER, EXTEND, LIST, MOVE, OPEN, _stage
+from handlers.candidates.buttons import ADD, CONSIDER, EXTEND, LIST, MOVE, OPEN, REDO, _stage
 from handlers.candidates.screens import _move_head, card_screen, list_screen, violation_text
 from storage import candidates as cs
 from storage.candidates import State
@@ -82,6 +82,15 @@ def _begin(env: Env, session: Session, args: dict[str, Any]) -> Draft:
     if what == "consider":
         return cs.start_consider(
             session, person_id=env.person_id, org_id=args["org"], now=env.now(), today=env.today()
+        )
+    if what == "redo":
+        return cs.start_redo_introductions(
+            session,
+            person_id=env.person_id,
+            candidate_id=args["cand"],
+            version=args["version"],
+            today=env.today(),
+            now=env.now(),
         )
     if what == "move":
         return cs.start_move(
@@ -149,6 +158,16 @@ async def on_move(update: Update, context: Context, env: Env) -> None:
             {"what": "move", "cand": cid, "version": version, "target": target.value},
         )
     except (CandidateClosed, cs.ConcurrentChange, RuleViolated) as exc:
+        await _refused(update, context, env, exc, cid)
+
+
+@button
+async def on_redo(update: Update, context: Context, env: Env) -> None:
+    """Starts recording new introducers for a file whose introductions are too old."""
+    cid, version = REDO.args(update)
+    try:
+        await _start(update, context, env, {"what": "redo", "cand": cid, "version": version})
+    except (CandidateClosed, cs.ConcurrentChange) as exc:
         await _refused(update, context, env, exc, cid)
 
 

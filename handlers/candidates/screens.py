@@ -39,6 +39,7 @@ from handlers.candidates.buttons import (
     LIST,
     MOVE,
     OPEN,
+    REDO,
     SAVE,
     STEP_DAY,
     TICK,
@@ -205,6 +206,15 @@ def card_screen(env: Env, c: cs.CandidateRow, org_id: int) -> Screen:
     prev = rules.previous_stage(c.stage)
     if prev is not None and c.stage is not CandidateStage.PROBATION:
         rows.append([(_("↩️ Back a stage"), MOVE.data(c.id, v, prev))])
+    if c.introductions_stale:
+        lines.append(
+            "⚠️ "
+            + _(
+                "The introductions are more than 12 months old: the cell cannot consider the "
+                "file until they are redone."
+            )
+        )
+        rows.insert(0, [(_("🔁 Redo the introductions"), REDO.data(c.id, v))])
     if c.stage is CandidateStage.CELL_RESOLUTION and not c.decision_extended:
         rows.append([(_("⏱ Decision deadline extended (+30 working days)"), EXTEND.data(c.id, v))])
     exits = rules.exits_from(c.stage)
@@ -385,6 +395,8 @@ def _move_head(env: Env, s: Session, d: Draft) -> str:
     c = cs.card(
         s, person_id=env.who.person_id, candidate_id=int(d.data["cand"]), today=env.today()
     )
+    if d.data.get("redo"):
+        return f"<b>{h(c.name)}</b> — {h(env.t.gettext('🔁 Redo the introductions'))}\n"
     here, there = stage_name(env, c.stage.value), stage_name(env, _target(d).value)
     return f"<b>{h(c.name)}</b> — {h(here)} → {h(there)}\n"
 

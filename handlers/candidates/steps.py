@@ -107,6 +107,11 @@ def _moved_screen(env: Env, r: cs.Moved) -> Screen:
     text = _("✅ {name}: {stage} on {date}.").format(
         name=h(r.name), stage=h(stage_name(env, r.stage.value)), date=env.t.date(r.day)
     )
+    if r.redone:
+        text = _(
+            "✅ {name}: the introductions are redone on {date}; the cell can now consider the "
+            "file."
+        ).format(name=h(r.name), date=env.t.date(r.day))
     if r.stage is CandidateStage.PROBATION:
         text += "\n" + _(
             "Now a probationary member of the cell, on the roll (and in attendance) "

@@ -5,7 +5,17 @@ from __future__ import annotations
 from telegram.ext import CommandHandler
 
 from handlers.base import Handlers
-from handlers.candidates.buttons import ADD, CANCEL, CONSIDER, EXTEND, LIST, MEETING, MOVE, OPEN
+from handlers.candidates.buttons import (
+    ADD,
+    CANCEL,
+    CONSIDER,
+    EXTEND,
+    LIST,
+    MEETING,
+    MOVE,
+    OPEN,
+    REDO,
+)
 from handlers.candidates.commands import (
     candidates_command,
     on_add,
@@ -14,6 +24,7 @@ from handlers.candidates.commands import (
     on_list,
     on_move,
     on_open,
+    on_redo,
 )
 from handlers.candidates.meeting import on_meeting_answer
 from handlers.candidates.steps import STEP_BUTTONS, _step, on_cancel
@@ -29,6 +40,7 @@ def handlers() -> Handlers:
         CONSIDER.handler(on_consider),
         MOVE.handler(on_move),
         EXTEND.handler(on_extend),
+        REDO.handler(on_redo),
         CANCEL.handler(on_cancel),
         MEETING.handler(on_meeting_answer),
     ]

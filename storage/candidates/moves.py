@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from domain.errors import InvalidInput, StaleAction
@@ -38,10 +38,17 @@ from storage.candidates.base import (
     work_calendar,
 )
 from storage.candidates.conversation import _guard, _set, _start
-from storage.candidates.reading import CandidateRow, Deadline, _candidate, _row, deadline_of
+from storage.candidates.reading import (
+    CandidateRow,
+    Deadline,
+    _candidate,
+    _row,
+    deadline_of,
+    introduced_on,
+    introductions_stale,
+)
 from storage.models import (
     Candidate,
-    CandidateEvent,
     Draft,
     Member,
     MemberStatus,
@@ -93,6 +100,37 @@ def start_move(
         "members": [],
     }
     return _start(session, person_id, state, data, now)
+
+
+def start_redo_introductions(
+    session: Session,
+    *,
+    person_id: int,
+    candidate_id: int,
+    version: int,
+    today: date,
+    now: datetime,
+) -> Draft:
+    """Start recording new introducers for a file whose introductions are too old to be
+    considered (:func:`domain.rules.candidates.check_file_fresh`); the stage stays."""
+    c = _candidate(session, person_id, candidate_id)
+    stage = CandidateStage(c.stage)
+    if not rules.is_open(stage):
+        raise CandidateClosed(name=c.full_name, stage=stage.value)
+    if c.version != version:
+        raise ConcurrentChange(name=c.full_name)
+    if not introductions_stale(session, c, today):
+        raise StaleAction()
+    data: dict[str, Any] = {
+        "org_id": c.org_id,
+        "cand": c.id,
+        "version": c.version,
+        "target": CandidateStage.MENTORS.value,
+        "forward": True,
+        "redo": True,
+        "members": [],
+    }
+    return _start(session, person_id, State.FORM, data, now)
 
 
 def _move_candidate(session: Session, draft: Draft) -> Candidate:
@@ -246,17 +284,6 @@ def type_reason(
     return _finish_move(session, person_id, draft, today, now, None)
 
 
-def introduced_on(session: Session, candidate_id: int) -> date | None:
-    """The date of the introducers last recorded for the file (its last step to "mentors")."""
-    return session.scalar(
-        select(func.max(CandidateEvent.happened_on)).where(
-            CandidateEvent.candidate_id == candidate_id,
-            CandidateEvent.stage == CandidateStage.MENTORS.value,
-            CandidateEvent.action == "forward",
-        )
-    )
-
-
 def record_approval(
     session: Session, *, person_id: int, draft_id: int, today: date, now: datetime
 ) -> Moved | Draft:
@@ -281,6 +308,7 @@ class Moved:
     day: date
     member_id: int | None = None
     late: bool = False  # the decision came after its deadline (recorded, not refused)
+    redone: bool = False  # the introductions were redone; the stage stayed
     deadline: Deadline | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -298,6 +326,8 @@ def _finish_move(
     data = draft.data
     cal = cal or work_calendar(session)
     rs = candidate_rules(session)
+    if data.get("redo"):
+        return _finish_redo(session, person_id, draft, c, today, now, cal, rs)
     stage = CandidateStage(c.stage)
     target = CandidateStage(data["target"])
     day = date.fromisoformat(data["day"]) if data.get("day") else today
@@ -313,21 +343,7 @@ def _finish_move(
         if target is CandidateStage.CLASS_DONE:
             changes["certificate_on"] = day
         elif target is CandidateStage.MENTORS:
-            form = IntroducerForm(data["form"])
-            age = (
-                rules.age_months(c.birth_year, c.birth_month or 12, day) if c.birth_year else None
-            )
-            full = {m.id: m for m in orgs.active_members(session, c.org_id)}
-            people = [
-                rules.Introducer(
-                    int(i),
-                    full[int(i)].status if int(i) in full else MemberStatus.REMOVED,
-                    bool(data.get("known")),
-                )
-                for i in data.get("members", [])
-            ]
-            _violate(rules.check_introducers(form, people, age, rs))
-            changes.update(introducer_form=form.value, introducers=[p.member_id for p in people])
+            changes.update(_introducers(session, c, data, day, rs))
         elif target is CandidateStage.CELL_RESOLUTION:
             # The proposal rules hold at the cell's consideration: class, age, introducers.
             _violate(rules.check_certificate(c.certificate_on, day, rs))
@@ -471,6 +487,91 @@ def _finish_move(
         member_id=member_id or c.member_id,
         late=late,
         deadline=deadline_of(c, today, cal, rs),
+    )
+
+
+def _introducers(
+    session: Session, c: Candidate, data: dict[str, Any], day: date, rs: CandidateRules
+) -> dict[str, Any]:
+    """The introducers picked in the conversation, checked against the rule (who may introduce,
+    the form the applicant's age and unions require, 12 months known): the file's new values."""
+    form = IntroducerForm(data["form"])
+    age = rules.age_months(c.birth_year, c.birth_month or 12, day) if c.birth_year else None
+    full = {m.id: m for m in orgs.active_members(session, c.org_id)}
+    people = [
+        rules.Introducer(
+            int(i),
+            full[int(i)].status if int(i) in full else MemberStatus.REMOVED,
+            bool(data.get("known")),
+        )
+        for i in data.get("members", [])
+    ]
+    _violate(rules.check_introducers(form, people, age, rs))
+    return {"introducer_form": form.value, "introducers": [p.member_id for p in people]}
+
+
+def _finish_redo(
+    session: Session,
+    person_id: int,
+    draft: Draft,
+    c: Candidate,
+    today: date,
+    now: datetime,
+    cal: WorkCalendar,
+    rs: CandidateRules,
+) -> Moved:
+    """Write the redone introductions (same rules as the first time), dated and audited; the
+    file keeps its stage, and the 12 months run again from this date."""
+    data = draft.data
+    day = date.fromisoformat(data["day"]) if data.get("day") else today
+    changes = _introducers(session, c, data, day, rs)
+    before = snapshot(c, ["introducer_form", "introducers", "version"])
+    won = session.execute(
+        update(Candidate)
+        .where(Candidate.id == c.id, Candidate.version == int(data["version"]))
+        .values(version=Candidate.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if won != 1:
+        raise ConcurrentChange(name=c.full_name)
+    session.refresh(c)
+    for key, value in changes.items():
+        setattr(c, key, value)
+    c.updated_at = now
+    actor = _actor(session, person_id)
+    _event(
+        session,
+        c,
+        "redo",
+        CandidateStage.MENTORS,
+        day,
+        now,
+        actor,
+        from_stage=c.stage,
+        detail={k: v for k, v in data.items() if k in ("form", "members")},
+    )
+    record(
+        session,
+        actor=actor,
+        at=now,
+        action="redo_introductions",
+        entity="candidate",
+        entity_id=c.id,
+        before=before,
+        after=snapshot(c, ["introducer_form", "introducers", "version"]),
+    )
+    drafts.finish(session, person_id)
+    session.flush()
+    stage = CandidateStage(c.stage)
+    return Moved(
+        c.id,
+        c.org_id,
+        c.full_name,
+        stage,
+        day,
+        member_id=c.member_id,
+        deadline=deadline_of(c, today, cal, rs),
+        redone=True,
     )
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.errors import StaleAction
@@ -23,6 +23,7 @@ from storage.meetings import require_writer
 from storage.models import (
     Candidate,
     CandidateConsideration,
+    CandidateEvent,
     Gender,
     Member,
 )
@@ -65,6 +66,8 @@ class CandidateRow:
     probation_end: date | None
     approvals: tuple[str, ...]
     deadline: Deadline | None
+    #: The introductions are too old for the cell to consider the file: redo them first.
+    introductions_stale: bool = False
 
     @property
     def open(self) -> bool:
@@ -187,7 +190,38 @@ def _candidate(session: Session, person_id: int, candidate_id: int) -> Candidate
 def card(session: Session, *, person_id: int, candidate_id: int, today: date) -> CandidateRow:
     """One file, for its card."""
     c = _candidate(session, person_id, candidate_id)
-    return _row(session, c, today, work_calendar(session), candidate_rules(session))
+    row = _row(session, c, today, work_calendar(session), candidate_rules(session))
+    return replace(row, introductions_stale=introductions_stale(session, c, today))
+
+
+def introduced_on(session: Session, candidate_id: int) -> date | None:
+    """The date of the introducers last recorded for the file (its last step to "mentors", or
+    the introductions redone since)."""
+    return session.scalar(
+        select(func.max(CandidateEvent.happened_on)).where(
+            CandidateEvent.candidate_id == candidate_id,
+            CandidateEvent.stage == CandidateStage.MENTORS.value,
+            CandidateEvent.action.in_(("forward", "redo")),
+        )
+    )
+
+
+#: The stages at which the introducers are recorded and the cell has not yet resolved: where a
+#: file left unconsidered too long has its introductions redone.
+REDO_STAGES = (
+    CandidateStage.MENTORS,
+    CandidateStage.APPLICATION,
+    CandidateStage.BACKGROUND_CHECK,
+)
+
+
+def introductions_stale(session: Session, c: Candidate, on: date) -> bool:
+    """Whether the file's introductions are too old for the cell to consider it on ``on``
+    (they must be redone first)."""
+    if CandidateStage(c.stage) not in REDO_STAGES:
+        return False
+    stale = rules.check_file_fresh(introduced_on(session, c.id), on, candidate_rules(session))
+    return stale is not None
 
 
 def org_of(session: Session, *, person_id: int, candidate_id: int) -> int:

@@ -12,6 +12,7 @@ from bot.testing.telegram_double import FakeMessage
 from storage.models import (
     Candidate,
     CandidateConsideration,
+    CandidateEvent,
     Enterprise,
     Meeting,
     Role,
@@ -253,3 +254,49 @@ async def test_two_secretaries_move_the_same_candidate_the_second_is_told(bot: B
     with bot.db.transaction() as s:
         c = s.scalar(select(Candidate))
         assert c is not None and c.version == 2
+
+
+async def test_a_file_with_introductions_over_12_months_old_has_them_redone_from_its_card(
+    bot: BotKit,
+) -> None:
+    t = Taps(bot, "bt_bv")
+    await t.type("/camtinh")
+    await add_candidate(t, "Lê Thị Mai")
+    with bot.db.transaction() as s:  # introduced on 1/9/2025, background checked since
+        c = s.scalar(select(Candidate))
+        assert c is not None
+        c.stage, c.stage_since = "background_check", date(2025, 10, 1)
+        c.certificate_on = date(2025, 6, 10)
+        s.add(
+            CandidateEvent(
+                candidate_id=c.id,
+                stage="mentors",
+                happened_on=date(2025, 9, 1),
+                detail={},
+                created_at=bot.clock.now(),
+                action="forward",
+            )
+        )
+    await t.tap("cnd:open:")
+    assert "quá 12 tháng" in t.text()
+    await t.tap("cnd:redo:")
+    assert "Làm lại giới thiệu" in t.text()
+    await t.tap("cnd:f:", ":two_members")
+    await t.tap("cnd:im:")
+    first = t.find(lambda _l, d: d.startswith("cnd:im:"))[1]
+    # The first member is ticked: tick a second one, the same rule as the first time.
+    mid, second = t.find(lambda lab, d: d.startswith("cnd:im:") and "✅" not in lab)
+    await bot.driver.press_data(t.uid, mid, second)
+    await t.tap("cnd:iok:")
+    assert "đã làm lại giới thiệu ngày 16/11/2026" in t.text()
+    with bot.db.transaction() as s:
+        c = s.scalar(select(Candidate))
+        assert c is not None and c.stage == "background_check" and len(c.introducers) == 2
+        assert int(first.rsplit(":", 1)[1]) in c.introducers
+        events = s.scalars(select(CandidateEvent).where(CandidateEvent.action == "redo")).all()
+        assert [(e.stage, e.happened_on) for e in events] == [("mentors", TODAY)]
+    # The card no longer offers the redo, and the resolution can go on.
+    await t.tap("cnd:open:")
+    assert not any(
+        d.startswith("cnd:redo:") for _l, d in bot.fake.buttons(bot.fake.last_message(t.uid))
+    )  # type: ignore[arg-type]

@@ -521,12 +521,47 @@ def test_a_file_left_unconsidered_over_12_months_must_redo_its_introductions(
     v = err.value.violation
     assert v.code == "file_stale" and v.params["date"] == date(2025, 9, 1)
     assert v.rule_source == RULE_SOURCE_STALE_FILE and "12 tháng" in v.rule_source
-    # Back to the class, the introducers recorded again today: the resolution goes through.
-    for target in (S.APPLICATION, S.MENTORS, S.CLASS_DONE):
-        move(db, khoi, cid, target, reason="làm lại giới thiệu")
-    move(db, khoi, cid, S.MENTORS, form=IntroducerForm.TWO_MEMBERS, members=members[:2])
-    move(db, khoi, cid, S.APPLICATION)
-    move(db, khoi, cid, S.BACKGROUND_CHECK)
+    # One action on the card: redo the introductions, the file staying where it is.
+    pid = _person(khoi)
+    with db.transaction() as s:
+        card = cs.card(s, person_id=pid, candidate_id=cid, today=TODAY)
+        assert card.introductions_stale and card.stage is S.BACKGROUND_CHECK
+        # Not yet stale on 1/9/2026 (12 months to the day): no redo offered then.
+        assert not cs.introductions_stale(s, s.get(Candidate, cid), date(2026, 9, 1))
+        assert cs.introductions_stale(s, s.get(Candidate, cid), date(2026, 9, 2))
+        d = cs.start_redo_introductions(
+            s, person_id=pid, candidate_id=cid, version=card.version, today=TODAY, now=NOW
+        )
+        k = cs.conversation_key(d)
+        assert d.state == cs.State.FORM
+    with db.transaction() as s:
+        # The same introducer rules as the first time: one full member is not two.
+        cs.set_form(s, person_id=pid, draft_id=k, form=IntroducerForm.TWO_MEMBERS, now=NOW)
+        cs.toggle_introducer(s, person_id=pid, draft_id=k, member_id=members[2], now=NOW)
+    with pytest.raises(RuleViolated), db.transaction() as s:
+        cs.confirm_introducers(s, person_id=pid, draft_id=k, today=TODAY, now=NOW)
+    with db.transaction() as s:
+        cs.toggle_introducer(s, person_id=pid, draft_id=k, member_id=members[3], now=NOW)
+        redone = cs.confirm_introducers(s, person_id=pid, draft_id=k, today=TODAY, now=NOW)
+    assert isinstance(redone, cs.Moved) and redone.redone and redone.stage is S.BACKGROUND_CHECK
+    with db.transaction() as s:
+        c = s.get(Candidate, cid)
+        assert c.stage == "background_check" and c.introducers == members[2:4]
+        assert cs.introduced_on(s, cid) == TODAY
+        assert not cs.card(s, person_id=pid, candidate_id=cid, today=TODAY).introductions_stale
+        (audit,) = s.scalars(
+            select(AuditLog).where(
+                AuditLog.entity_id == str(cid), AuditLog.action == "redo_introductions"
+            )
+        ).all()
+        assert audit.before["introducers"] == members[:2]
+        assert audit.after["introducers"] == members[2:4]
+        assert audit.actor_person_id == pid
+        # The redo button, pressed again now that the introductions are fresh, is stale.
+        with pytest.raises(StaleAction):
+            cs.start_redo_introductions(
+                s, person_id=pid, candidate_id=cid, version=c.version, today=TODAY, now=NOW
+            )
     moved = move(db, khoi, cid, S.CELL_RESOLUTION, votes="18")
     assert moved.stage is S.CELL_RESOLUTION
 
