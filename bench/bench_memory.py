@@ -109,14 +109,28 @@ async def measure(url: str, idle: float = 10.0, limit: float = 600.0) -> dict[st
         "CHIBO_QUIET_END": "0",
         "CHIBO_LOG_LEVEL": "WARNING",
     }
+    # A reused database may predate the newest migration: upgrade it first, as an operator
+    # does after installing a new version (not timed).
+    upgrade = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "db", "upgrade", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    if await upgrade.wait() != 0:
+        raise SystemExit("chibo db upgrade failed")
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     start = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        stdout=log, stderr=log,
     )  # fmt: skip
     out: dict[str, Any] = {}
     try:
-        polled = await asyncio.wait_for(first_poll, 120)
+        try:
+            polled = await asyncio.wait_for(first_poll, 300)
+        except TimeoutError:
+            log.seek(0)
+            tail = log.read().decode(errors="replace")[-3000:]
+            raise SystemExit(f"the bot did not poll within 300 s; its output:\n{tail}") from None
         out["startup_s"] = polled - start
         await asyncio.sleep(1.0)  # the first poll's own work settles
         out["rss_start_mb"] = status_kb(proc.pid, "VmRSS") / 1024
@@ -159,6 +173,7 @@ async def measure(url: str, idle: float = 10.0, limit: float = 600.0) -> dict[st
                 proc.kill()
                 await proc.wait()
         await server.stop()
+        log.close()
     return out
 
 
