@@ -125,12 +125,14 @@ def build(template: Catalog, *, write: bool = True) -> tuple[list[str], list[Pat
     return missing, stale
 
 
-_DATES = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date): .*\n', re.MULTILINE)
+_STAMPS = re.compile(
+    rb'^"(POT-Creation-Date|PO-Revision-Date|Generated-By): .*\n', re.MULTILINE
+)
 
 
 def _content(po: bytes) -> bytes:
-    """A catalog without the dates Babel stamps on every write."""
-    return _DATES.sub(b"", po)
+    """A catalog without what Babel stamps on every write: the dates and its own version."""
+    return _STAMPS.sub(b"", po)
 
 
 def main() -> int:
