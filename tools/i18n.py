@@ -125,9 +125,7 @@ def build(template: Catalog, *, write: bool = True) -> tuple[list[str], list[Pat
     return missing, stale
 
 
-_STAMPS = re.compile(
-    rb'^"(POT-Creation-Date|PO-Revision-Date|Generated-By): .*\n', re.MULTILINE
-)
+_STAMPS = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date|Generated-By): .*\n', re.MULTILINE)
 
 
 def _content(po: bytes) -> bytes:
