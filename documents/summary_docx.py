@@ -354,7 +354,7 @@ def _lagging(c: Ctx) -> list[Lagging]:
 LAGGING = Table(
     (
         Col(N_("No."), 1.2, lambda ir, c: str(ir[0])),
-        Col(N_("Cell"), 6.3, lambda ir, c: f"{ir[1].name} ({ir[1].code})"),
+        Col(N_("Organization"), 6.3, lambda ir, c: f"{ir[1].name} ({ir[1].code})"),
         Col(N_("Late"), 1.6, lambda ir, c: c.n(ir[1].late)),
         Col(N_("Not submitted"), 7.4, lambda ir, c: "; ".join(ir[1].missing) or "—"),
     )

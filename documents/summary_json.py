@@ -106,7 +106,8 @@ def to_json(s: Summary) -> dict[str, Any]:
             ],
             "reports": [
                 {
-                    "cell": r.org_code,
+                    "cell": r.org_code,  # the owing organization's code, a cell's or not
+                    "org_kind": r.org_kind,  # "cell" or "committee" (its own report)
                     "kind": r.kind,
                     "period": r.period,
                     "due_on": r.due_on.isoformat(),

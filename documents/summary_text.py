@@ -19,6 +19,7 @@ from documents.summary_words import (
     PAGE_SIZE,
     in_progress_text,
     month_list,
+    owner_kind_name,
     period_title,
     priority_name,
     rate_text,
@@ -352,6 +353,11 @@ def list_page(s: Summary, t: Translator, view: str, page: int) -> Page:
             items.append(
                 (
                     f"{STATE_ICONS[state]} <b>{h(rep.org_code)}</b> "
+                    + (
+                        f"({h(owner_kind_name(rep.org_kind, t))}) "
+                        if rep.org_kind != "cell"
+                        else ""
+                    )
                     + h(f"{report_kind_name(rep.kind, t)}, {report_period_name(rep.period, t)}")
                     + "\n   "
                     + h(

@@ -109,6 +109,19 @@ def report_kind_name(code: str, t: Translator) -> str:
     return t.gettext(kind.title) if kind else code
 
 
+#: Who owes a report line (:attr:`storage.summary.ReportLine.org_kind`): a cell (chi bộ), or a
+#: grassroots party committee (đảng bộ cơ sở) for its own report.
+OWNER_KINDS: dict[str, str] = {
+    "cell": N_("Cell"),
+    "committee": N_("Grassroots party committee"),
+}
+
+
+def owner_kind_name(org_kind: str, t: Translator) -> str:
+    """ "Chi bộ" or "Đảng bộ cơ sở": who owes a report of the summary's list."""
+    return t.gettext(OWNER_KINDS.get(org_kind, OWNER_KINDS["cell"]))
+
+
 def report_period_name(key: str, t: Translator) -> str:
     """ "2026-Q3" → "quarter III/2026"; "2026" → "year 2026"."""
     if "-Q" in key:

@@ -22,6 +22,7 @@ from documents.report_parts import GROUP_LABELS, STATE_LABELS
 from documents.summary_words import (
     assignment_rows,
     month_list,
+    owner_kind_name,
     period_title,
     priority_name,
     report_kind_name,
@@ -281,7 +282,8 @@ NEW_SIGNS = (
 
 REPORT_LINES = (
     Column(N_("Code"), 10, lambda r, c: r.org_code),
-    Column(N_("Cell"), 24, lambda r, c: r.org_name),
+    Column(N_("Organization"), 24, lambda r, c: r.org_name),
+    Column(N_("Organization level"), 16, lambda r, c: owner_kind_name(r.org_kind, c.t)),
     Column(N_("Report"), 30, lambda r, c: report_kind_name(r.kind, c.t)),
     Column(N_("Period"), 12, lambda r, c: report_period_name(r.period, c.t)),
     Column(N_("Due on"), 11, lambda r, c: r.due_on),

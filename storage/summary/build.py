@@ -50,7 +50,7 @@ from storage.summary.model import (
     FuturePeriod,
     Summary,
 )
-from storage.summary.reporting import report_figures, report_lines
+from storage.summary.reporting import owing_committees, report_figures, report_lines
 from storage.summary.roll import cell_rolls
 from storage.summary.scope import Scope, Subject, resolve_subject, scope_of
 
@@ -241,7 +241,10 @@ def build_summary(
         )
     rows.sort(key=lambda r: r.code)
 
-    owed_reports = report_lines(session, rows, kinds, period, upto, today, tz)
+    # A grassroots party committee owes its own remedy reports (the calendar's owed_by): they
+    # count in the figures of its type, its line by committee and the total, not in a cell's.
+    committees = owing_committees(session, info.org_ids, period)
+    owed_reports = report_lines(session, rows, kinds, period, upto, today, tz, committees)
     report_figs = report_figures(owed_reports)
     for row in rows:
         row.figures.add(report_figs.get(row.id, Figures()))
@@ -251,6 +254,18 @@ def build_summary(
     total = Figures()
     for row in rows:
         total.add(row.figures)
+    types = {g.key for g in by_type}
+    for cid, _code, _name, type_code in committees:
+        own = report_figs.get(cid)
+        if own is None:
+            continue
+        total.add(own)
+        for group in by_type:
+            if group.key == (type_code if type_code in types else ""):
+                group.figures.add(own)
+        for group in by_committee:
+            if group.key == str(cid):
+                group.figures.add(own)
 
     cand = CandidateFigures()
     stage_totals: dict[str, int] = defaultdict(int)

@@ -195,6 +195,8 @@ class ReportLine:
     due_on: date
     state: str  # "on_time" | "late" | "missing" | "pending"
     submitted_on: date | None
+    # "cell" (a chi bộ, grassroots or not) or "committee" (a đảng bộ cơ sở's own report).
+    org_kind: str = "cell"
 
 
 @dataclass

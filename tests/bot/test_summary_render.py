@@ -319,3 +319,37 @@ def test_the_plan_report_renders_with_the_report_machinery(db: Database, khoi: D
     assert (
         "Ban Thường vụ Đảng ủy Khối các cơ quan và doanh nghiệp tỉnh (qua Ban Tổ chức)" in bottom
     )
+
+
+def test_a_committee_s_own_report_is_named_as_a_committee_s(db: Database, khoi: DemoKhoi) -> None:
+    """The committee DBSYT owes its quarterly and annual remedy reports (none submitted by
+    16/11/2026): every format lists them as a đảng bộ cơ sở's, not a cell's."""
+    s = summary(db, khoi)
+    own = [r for r in s.reports if r.org_code == "DBSYT"]
+    assert [(r.kind, r.period, r.state) for r in sorted(own, key=lambda r: r.due_on)] == [
+        ("remedy_quarterly", "2026-Q1", "missing"),
+        ("remedy_quarterly", "2026-Q2", "missing"),
+        ("remedy_quarterly", "2026-Q3", "missing"),
+        ("remedy_annual", "2026", "missing"),
+    ]
+    data = summary_json.to_json(s)
+    listed = [r for r in data["lists"]["reports"] if r["cell"] == "DBSYT"]
+    assert len(listed) == 4 and {r["org_kind"] for r in listed} == {"committee"}
+    assert {r["org_kind"] for r in data["lists"]["reports"] if r["cell"] != "DBSYT"} == {"cell"}
+    assert data["totals"]["reports_due"] == len(data["lists"]["reports"])
+    chat = "\n".join(
+        summary_text.list_page(s, VI, "rep", p).text
+        for p in range(summary_text.list_page(s, VI, "rep", 0).pages)
+    )
+    assert chat.count("<b>DBSYT</b> (Đảng bộ cơ sở)") == 4
+    assert "<b>CBBV-DK</b> (" not in chat
+    ws = load_workbook(BytesIO(summary_xlsx.to_xlsx(s, VI)))["DS báo cáo"]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["Mã", "Tổ chức", "Cấp tổ chức đảng"]
+    levels = {(row[0].value, row[2].value) for row in ws.iter_rows(min_row=2)}
+    assert ("DBSYT", "Đảng bộ cơ sở") in levels and ("CBBV-DK", "Chi bộ") in levels
+    with db.transaction() as session:
+        meta = store.document_meta(session, s, store.scope_under(session, {khoi.top_id}, on=TODAY))
+    doc = Document(BytesIO(summary_docx.to_docx(s, VI, meta)))
+    cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
+    assert "Đảng bộ Sở Y tế (DBSYT)" in cells

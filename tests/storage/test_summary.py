@@ -470,12 +470,17 @@ def test_the_leader_s_month_counts_match_the_records(db: Database, story: Record
     assert t.cells_without_model == 2
     assert {c.code for c in s.cells_without_model} == {"CBBV-DK", "CBMEKONG"}
     # Reports due 15/11 (every annual kind registered): CBVP-SYT on time, CBDIEN late,
-    # CBBV-DK (a draft) and CBMEKONG missing.
+    # CBBV-DK (a draft) and CBMEKONG missing; and the committee DBSYT's own annual remedy
+    # report (the calendar asks it; it drafts no plan report) missing.
     n = annual_kinds()
     assert {r.kind for r in s.reports} <= {"remedy_annual", "plan_annual"}
-    assert t.reports_due == 4 * n
-    assert (t.reports_on_time, t.reports_late, t.reports_missing) == (n, n, 2 * n)
-    assert {r.org_code for r in s.reports if r.state == "missing"} == {"CBBV-DK", "CBMEKONG"}
+    assert t.reports_due == 4 * n + 1
+    assert (t.reports_on_time, t.reports_late, t.reports_missing) == (n, n, 2 * n + 1)
+    assert {(r.org_code, r.org_kind) for r in s.reports if r.state == "missing"} == {
+        ("CBBV-DK", "cell"),
+        ("CBMEKONG", "cell"),
+        ("DBSYT", "committee"),
+    }
     assert not s.candidates.tracked
     assert s.has_data and s.in_progress
     assert khoi_orgs["CBDIEN"] in [c.id for c in s.cells]
@@ -508,10 +513,11 @@ def test_a_year_counts_cell_months_elapsed(db: Database, story: Records) -> None
     assert (t.thematic_due, t.thematic_held, t.thematic_in_progress) == (14, 2, 2)
     p, r, e, u = story.attendance(ALL, date(2026, 1, 1), date(2026, 12, 31))
     assert (t.present, t.required, t.excused, t.unexcused) == (p, r, e, u)
-    # Reports in the year so far: 3 quarterly + the annual ones, per cell.
+    # Reports in the year so far: 3 quarterly + the annual ones, per cell; and the committee
+    # DBSYT's own 3 quarterly remedy reports and its annual one, none submitted.
     per_cell = 3 + annual_kinds()
-    assert t.reports_due == 4 * per_cell
-    assert t.reports_missing == 4 * per_cell - 2 * annual_kinds()
+    assert t.reports_due == 4 * per_cell + 4
+    assert t.reports_missing == 4 * per_cell - 2 * annual_kinds() + 4
 
 
 def test_a_quarter_counts_months_up_to_today(db: Database, story: Records) -> None:
@@ -525,9 +531,10 @@ def test_a_quarter_counts_months_up_to_today(db: Database, story: Records) -> No
     p, r, _e, u = story.attendance({"CBVP-SYT", "CBBV-DK"}, date(2026, 10, 1), date(2026, 11, 16))
     assert (s.total.present, s.total.required, s.total.unexcused) == (p, r, u)
     # Reports: the 2 cells owe the annual reports; the Q4 report is not due yet.
-    assert s.total.reports_due == 2 * annual_kinds()
+    # ... and the committee its own annual remedy report.
+    assert s.total.reports_due == 2 * annual_kinds() + 1
     assert [g.code for g in s.by_committee] == ["DBSYT"]
-    assert s.by_committee[0].figures.reports_due == 2 * annual_kinds()
+    assert s.by_committee[0].figures.reports_due == 2 * annual_kinds() + 1
 
 
 def test_a_cell_secretary_sees_only_her_cell(db: Database, story: Records) -> None:
@@ -611,8 +618,8 @@ def test_a_period_with_no_data_shows_honest_zeros(db: Database, khoi: DemoKhoi) 
     assert not s.has_data and not s.in_progress
     assert s.total.regular_due == 4 and s.total.regular_held == 0
     assert s.total.attendance_rate is None
-    # The Q2 remedy report was due on 20/6/2025 from the 4 cells.
-    assert (s.total.reports_due, s.total.reports_missing) == (4, 4)
+    # The Q2 remedy report was due on 20/6/2025 from the 4 cells and the committee DBSYT.
+    assert (s.total.reports_due, s.total.reports_missing) == (5, 5)
     assert len(s.cells_missing_regular) == 4
 
 
