@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.i18n import N_
 
 
@@ -15,6 +17,19 @@ class ChiboError(Exception):
         if message:
             self.message = message
         self.params = params
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle whole, whatever the subclass's ``__init__`` takes (an error raised in the
+        document process reaches the bot with its message and params; the default pickling
+        calls ``__init__`` with ``args`` only and loses ``params``)."""
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[ChiboError], args: tuple[Any, ...], state: dict[str, Any]) -> ChiboError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class NotAllowed(ChiboError):

@@ -10,9 +10,8 @@ opens the current month.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from sqlalchemy.orm import Session
 from telegram import Update
@@ -20,8 +19,10 @@ from telegram.ext import CommandHandler
 
 from documents import pipeline as pipeline_doc
 from documents import summary as render
+from documents import summary_export as export
+from documents.summary_export import Export, ExportRequest
 from domain.errors import NotInScope, StaleAction
-from domain.i18n import N_, translator
+from domain.i18n import N_
 from domain.rules.periods import Period, PeriodError, month_of, parse_period
 from domain.text import h, truncate
 from handlers.base import (
@@ -31,7 +32,7 @@ from handlers.base import (
     Keyboard,
     button,
     command,
-    in_process,
+    read_in_process,
     send,
     show,
 )
@@ -403,75 +404,52 @@ async def _cell(
     )
 
 
-def _file_name(s: store.Summary, ext: str) -> str:
-    code = s.subject.org_code if s.subject.subject.kind != "type" else s.subject.subject.type_code
-    suffix = re.sub(r"[^A-Za-z0-9_-]", "", code or "")
-    return f"tong-hop-{s.period.key}{'-' + suffix if suffix else ''}.{ext}"
+#: The files a summary button sends: how each is read and built in the document process,
+#: and the action its audit row records (None: not audited).
+FILES: dict[str, tuple[Callable[[Session, ExportRequest], Export], str | None]] = {
+    "x": (export.export_xlsx, "export_x"),
+    "d": (export.export_docx, "export_d"),
+    "pr": (export.export_rollup, None),
+    "p": (export.export_png, None),
+}
 
 
 async def _file(
-    update: Update, context: Context, env: Env, view: str, s: store.Summary, scope: store.Scope
+    update: Update, context: Context, env: Env, view: str, period: Period, subject: Subject
 ) -> None:
-    """Sends the workbook, the Word report or the chart (documents are in Vietnamese).
+    """Sends the workbook, the Word report, the plans' roll-up or the chart (documents are in
+    Vietnamese).
 
-    The data is read in a short transaction; the document is built after it, off the event
-    loop, so neither the database nor other people's replies wait for the build.
+    The person's scope, the summary and the file are read and built in the document process,
+    in one short read-only transaction of its own (a subject outside the scope is refused
+    there): the bot's event loop and threads only wait. The audit row of an export is written
+    afterwards, in a transaction of its own, before the file is sent.
     """
     who = env.who
-    vi = translator("vi")
-    caption = h(f"{render.subject_name(s, env.t)} · {render.period_title(s.period, env.t)}")
-    if view == "pr":
-        rollup, meta = await env.read(
-            lambda session: (
-                store.plan_rollup(session, scope=scope, year=s.period.year, today=env.today()),
-                store.document_meta(session, s, scope),
+    build, audited = FILES[view]
+    req = ExportRequest(
+        person_id=who.person_id,
+        period=period,
+        subject=subject,
+        today=env.today(),
+        now=env.now(),
+        tz=env.app.settings.tz,
+        locale=env.t.locale,
+    )
+    out = await read_in_process(env.db, build, req)
+    if audited is not None:
+        await env.run(
+            lambda session: export.audit_export(
+                session, actor=who.actor(), what=audited, seen=out.seen, now=env.now()
             )
         )
-        name = _file_name(s, "docx").replace("tong-hop-", "tong-hop-bc-ke-hoach-")
-        await context.bot.send_document(
-            env.chat_id,
-            document=await in_process(_rollup_docx, rollup, meta),
-            filename=name,
-            caption=caption,
-        )
-        return
+    caption = h(out.caption)
     if view == "p":
-        chart = await env.read(lambda session: store.chart_data(session, s))
-        title = vi.gettext("Party-cell meetings, {year} — {name}").format(
-            year=s.period.year, name=truncate(render.subject_name(s, vi), 60)
-        )
-        await context.bot.send_photo(
-            env.chat_id, photo=await in_process(_png, chart, title), caption=caption
-        )
-        return
-    if view == "x":
-        content, name = await in_process(_xlsx, s), _file_name(s, "xlsx")
+        await context.bot.send_photo(env.chat_id, photo=out.content, caption=caption)
     else:
-        meta = await env.read(lambda session: store.document_meta(session, s, scope))
-        content, name = await in_process(_docx, s, meta), _file_name(s, "docx")
-    await env.run(
-        lambda session: store.audit_view(
-            session, actor=who.actor(), what=f"export_{view}", summary=s, now=env.now()
+        await context.bot.send_document(
+            env.chat_id, document=out.content, filename=out.filename, caption=caption
         )
-    )
-    await context.bot.send_document(env.chat_id, document=content, filename=name, caption=caption)
-
-
-# Document builders for the document process (documents are in Vietnamese).
-def _xlsx(s: store.Summary) -> bytes:
-    return render.to_xlsx(s, translator("vi"))
-
-
-def _docx(s: store.Summary, meta: Any) -> bytes:
-    return render.to_docx(s, translator("vi"), meta)
-
-
-def _rollup_docx(rollup: Any, meta: Any) -> bytes:
-    return render.rollup_docx(rollup, translator("vi"), meta)
-
-
-def _png(chart: Any, title: str) -> bytes:
-    return render.to_png(chart, translator("vi"), title)
 
 
 VIEWS = frozenset(
@@ -489,6 +467,9 @@ async def summary_button(update: Update, context: Context, env: Env) -> None:
         await _main(update, context, env, s, new=True)
         return
     view, period, subject, page = _parse(raw)
+    if view in FILES:
+        await _file(update, context, env, view, period, subject)
+        return
     scope, s = await _load(env, period, subject)
     if view == "m":
         await _main(update, context, env, s, new=False)
@@ -509,8 +490,6 @@ async def summary_button(update: Update, context: Context, env: Env) -> None:
         await _breakdown(update, context, env, view, s, page)
     elif view == "c":
         await _cell(update, context, env, s, scope)
-    elif view in ("x", "d", "p", "pr"):
-        await _file(update, context, env, view, s, scope)
     else:
         await show(update, env, context, render.explain_text(s, env.t), [[_back(env, s)]])
 

@@ -4,15 +4,22 @@ read-only transaction, the bot's process only waiting on a future."""
 from __future__ import annotations
 
 import os
+from datetime import date
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from documents.summary_export import ExportRequest, Seen, export_xlsx
 from domain.clock import ManualClock
+from domain.errors import NotInScope
+from domain.rules.periods import parse_period
 from handlers.base import read_in_process
 from storage.db import Database
 from storage.demo_seed import seed_demo
 from storage.models import Person
+from storage.summary import FuturePeriod, Subject
 
 
 def people_and_pid(session: Session, prefix: str) -> tuple[str, int, int]:
@@ -31,3 +38,41 @@ async def test_a_read_in_the_document_process_sees_what_is_committed(
     assert (prefix, count) == ("khối", expected)
     assert count > 0
     assert pid != os.getpid()
+
+
+def _future(session: Session) -> None:
+    raise FuturePeriod(period="2027-01", today="16/11/2026")
+
+
+async def test_an_error_raised_in_the_document_process_arrives_whole(db: Database) -> None:
+    with pytest.raises(FuturePeriod) as raised:
+        await read_in_process(db, _future)
+    assert raised.value.params == {"period": "2027-01", "today": "16/11/2026"}
+
+
+async def test_a_summary_file_is_read_and_built_within_the_persons_scope(
+    db: Database, clock: ManualClock
+) -> None:
+    with db.transaction() as session:
+        khoi = seed_demo(session, now=clock.now())
+    today = date(2026, 11, 16)
+
+    def request(user: str, subject: Subject) -> ExportRequest:
+        return ExportRequest(
+            person_id=khoi.users[user].person_id,
+            period=parse_period("2026-11"),
+            subject=subject,
+            today=today,
+            now=clock.now(),
+            tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+            locale="vi",
+        )
+
+    own = Subject("org", org_id=khoi.orgs["CBDIEN"])
+    out = await read_in_process(db, export_xlsx, request("lanh_dao", own))
+    assert out.content.startswith(b"PK") and out.filename == "tong-hop-2026-11-CBDIEN.xlsx"
+    assert out.seen == Seen("2026-11", own.key, 1, out.seen.members_named)
+    # A cell's secretary asking for the whole Khối's committee: refused inside the read.
+    other = Subject("org", org_id=khoi.orgs["DUK"])
+    with pytest.raises(NotInScope):
+        await read_in_process(db, export_xlsx, request("bt_bv", other))
