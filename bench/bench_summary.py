@@ -20,7 +20,8 @@ for a leader — scope of the top organization plus :func:`storage.summary.build
 the year 2026 and for November 2026, median of a few runs. The floor: the same year's per-cell
 figures from a few hand-written GROUP BY statements (:func:`floor`), run alternately with
 chibo in the same process so both see the same load, and checked to agree with
-build_summary in every cell and every figure.
+build_summary in every cell and every figure, and in each grassroots party committee's own
+reports (on time, late).
 
 Run:  python -m bench.bench_summary [--scales 1,10] [--backends sqlite,postgresql]
           [--pg-url postgresql://postgres@127.0.0.1:5432/bench] [--repeat 5] [--json PATH]
@@ -48,6 +49,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, insert, select, text
 
 from domain.rules.periods import Period
+from domain.rules.reporting import COMMITTEE_REPORT_KINDS
 from domain.rules.reviews import report_state
 from domain.text import fold
 from storage import report_kinds
@@ -174,10 +176,12 @@ def generate(db: Database, scale: int, seed: int = 12) -> Counts:
 
     top = org("DUK", "Đảng ủy Khối các cơ quan và doanh nghiệp tỉnh", OrgKind.TOP, None, None)
     cells: list[int] = []
+    committees: list[int] = []
     n_committees = 60 * scale
     for c in range(n_committees):
         t = type_codes[c % len(type_codes)]
         committee = org(f"DB{c:05d}", f"Đảng bộ số {c}", OrgKind.COMMITTEE, top, t)
+        committees.append(committee)
         for k in range(3):
             cells.append(
                 org(f"CB{c:05d}-{k}", f"Chi bộ {k} của Đảng bộ {c}", OrgKind.CELL, committee, t)
@@ -396,6 +400,37 @@ def generate(db: Database, scale: int, seed: int = 12) -> Counts:
                     },
                 )
                 counts.reports += 1
+    # Each grassroots party committee submits its own remedy reports (drafted from its cells'),
+    # from a generator of its own so the cells' records stay the same.
+    crng = random.Random(seed + 1)
+    for committee in committees:
+        for y in range(FIRST_MONTH[0], TODAY.year + 1):
+            dues = [(f"{y}-Q{q}", "remedy_quarterly", date(y, 3 * q, 20)) for q in range(1, 5)]
+            dues.append((str(y), "remedy_annual", date(y, 11, 15)))
+            for key, kind, due in dues:
+                if due >= TODAY or crng.random() > 0.8:
+                    continue
+                late = crng.random() < 0.2
+                submitted = datetime(due.year, due.month, due.day, 3, tzinfo=UTC) + timedelta(
+                    days=crng.randint(1, 20) if late else -crng.randint(0, 10)
+                )
+                loader.add(
+                    Report.__table__,
+                    {
+                        "org_id": committee,
+                        "kind": kind,
+                        "period": key,
+                        "due_on": due,
+                        "status": ReportStatus.SUBMITTED,
+                        "assessment": None,
+                        "figures": {},
+                        "submitted_at": submitted,
+                        "submitted_by": None,
+                        "reopen_reason": None,
+                        **ts,
+                    },
+                )
+                counts.reports += 1
     loader.flush()
     return counts
 
@@ -561,6 +596,17 @@ def floor(db: Database, given: FloorInput) -> dict[int, dict[str, int]]:
         for cid in cells:
             out[cid] = dict.fromkeys(FLOOR_FIELDS, 0)
             out[cid]["cells_without_model"] = 1
+        # A grassroots party committee owes its own remedy reports (the calendar's owed_by), and
+        # nothing else of these figures.
+        committees = {
+            cid
+            for (cid,) in q(
+                "SELECT id FROM organizations WHERE kind = 'committee' "
+                "AND (active_to IS NULL OR active_to >= :start)"
+            )
+        }
+        for cid in committees:
+            out[cid] = dict.fromkeys(FLOOR_FIELDS, 0)
         regular_months: dict[int, set[int]] = defaultdict(set)
         thematic_quarters: dict[int, set[int]] = defaultdict(set)
         for cid, m, n, reg, them in q(
@@ -662,6 +708,8 @@ def floor(db: Database, given: FloorInput) -> dict[int, dict[str, int]]:
                 due_date = due_on.get((kind, key))
                 if due_date is None or cid not in out:
                     continue
+                if cid in committees and kind not in COMMITTEE_REPORT_KINDS:
+                    continue
                 submitted = submitted_at.astimezone(store.DEFAULT_TZ).date()
                 state = report_state(submitted, due_date, upto).value
                 if state == "on_time":
@@ -672,8 +720,16 @@ def floor(db: Database, given: FloorInput) -> dict[int, dict[str, int]]:
 
 
 def chibo_figures(s: store.Summary) -> dict[int, dict[str, int]]:
-    """Cell id → the same figures as :func:`floor`, from build_summary's rows."""
-    return {row.id: {name: getattr(row.figures, name) for name in FLOOR_FIELDS} for row in s.cells}
+    """Organization id → the same figures as :func:`floor`, from build_summary's rows (a cell)
+    and report lines (a committee's own reports)."""
+    out = {row.id: {name: getattr(row.figures, name) for name in FLOOR_FIELDS} for row in s.cells}
+    for line in s.reports:
+        if line.org_kind != "committee":
+            continue
+        own = out.setdefault(line.org_id, dict.fromkeys(FLOOR_FIELDS, 0))
+        if line.state in ("on_time", "late"):
+            own[f"reports_{line.state}"] += 1
+    return out
 
 
 def agree(chibo: dict[int, dict[str, int]], hand: dict[int, dict[str, int]]) -> None:
