@@ -16,7 +16,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.cli import EXIT_USAGE, CliError, cli_translator, database, load_settings
-from bot.workbook import write_template
 from domain.access import ROLE_NAMES
 from domain.clock import SystemClock, local_today
 from domain.errors import ChiboError, NotFound
@@ -24,7 +23,6 @@ from domain.i18n import SUPPORTED, Translator
 from domain.settings import Settings
 from storage.audit import Actor, record
 from storage.db import Database
-from storage.importer import apply, parse_workbook, validate
 from storage.models import OrgType, Role
 from storage.orgs import by_code
 from storage.people import (
@@ -126,6 +124,9 @@ def _org_types(settings: Settings, tr: Translator) -> list[tuple[str, str, str]]
 
 def cmd_template(args: argparse.Namespace) -> int:
     """Write the import workbook (the database, when there is one, only lends its types)."""
+    # openpyxl loads only for this command, not at every start of `chibo` (`chibo run` too).
+    from bot.workbook import write_template
+
     settings, tr = _context(args)
     _ = tr.gettext
     out = Path(args.out)
@@ -146,6 +147,9 @@ def cmd_template(args: argparse.Namespace) -> int:
 @_with_db
 def cmd_import(args: argparse.Namespace, settings: Settings, tr: Translator, db: Database) -> int:
     """Validate the whole file, then apply it in one transaction (or only count: --dry-run)."""
+    # The importer reads workbooks with openpyxl: loaded for this command only.
+    from storage.importer import apply, parse_workbook, validate
+
     _ = tr.gettext
     try:
         batch = parse_workbook(args.file)

@@ -9,9 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from bot.cli import EXIT_USAGE, cli_translator, load_settings, open_database
 from domain.clock import SystemClock
 from domain.errors import NotFound
@@ -179,6 +176,10 @@ def _cell(value: Any) -> Any:
 
 def write_workbook(data: dict[str, Any], path: Path, t: Translator) -> None:
     """One sheet per section: a header row of field names, then one row per record."""
+    # openpyxl loads for this command only, not at every start of `chibo` (`chibo run` too).
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     wb = Workbook()
     wb.remove(wb.active)
     for key, section in data.items():
