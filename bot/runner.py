@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import hmac
 import json
 import logging
@@ -82,6 +83,32 @@ def holder_is_dead(holder: str) -> bool:
     return False
 
 
+#: glibc's ``mallopt`` parameter for the number of heap arenas (``M_ARENA_MAX``).
+M_ARENA_MAX = -8
+
+
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Let glibc keep at most ``arenas`` heap arenas, as ``MALLOC_ARENA_MAX`` does.
+
+    glibc gives a thread that allocates while another holds an arena an arena of its own, up to
+    8 per core, and memory freed in one arena is not reused by another: with the database's
+    worker threads each large read (a year's summary of the whole Khối) leaves its freed memory
+    in the arena of whichever thread ran it, and the process grows with every thread that takes
+    a turn. An ``MALLOC_ARENA_MAX`` set by the operator wins; the variable is also set so the
+    document process inherits it. Returns whether the limit was applied (not on other libcs).
+    """
+    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the C library the interpreter runs on
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return False
+    if not mallopt(M_ARENA_MAX, arenas):
+        return False
+    os.environ["MALLOC_ARENA_MAX"] = str(arenas)
+    return True
+
+
 def run_polling(settings: Settings) -> int:
     """Run with long polling until interrupted (kept for callers of the old name)."""
     return run(settings)
@@ -89,6 +116,7 @@ def run_polling(settings: Settings) -> int:
 
 def run(settings: Settings, *, webhook_url: str | None = None) -> int:
     """Run until interrupted. Refuses a database whose schema is behind."""
+    limit_malloc_arenas()  # before the first worker thread starts
     configure(settings.log_level, token=settings.telegram_bot_token)
     settings.ensure_sqlite_dir()
     db = Database.from_url(settings.database_url)

@@ -83,6 +83,7 @@ def test_dockerfile_is_pinned_small_and_unprivileged() -> None:
     assert "messages.mo" in text  # … and the build fails if they are missing
     user = re.findall(r"^USER (\S+)", text, flags=re.M)
     assert user and user[-1] not in {"root", "0"}
+    assert "MALLOC_ARENA_MAX=2" in text  # two heap arenas (README, "Benchmarks")
     env_names = set(re.findall(r"\b((?:CHIBO|TELEGRAM)_[A-Z_]+|DATABASE_URL)=", text))
     assert env_names <= SETTING_NAMES, env_names - SETTING_NAMES
     for folder in ("bot", "domain", "services", "documents", "handlers", "storage", "locales"):
@@ -99,4 +100,5 @@ def test_systemd_unit_migrates_before_it_runs() -> None:
     assert service["ExecStart"].endswith("chibo run")
     assert service["Restart"] == "always"
     assert service["EnvironmentFile"] == "/etc/chibo/chibo.env"
+    assert service["Environment"] == "MALLOC_ARENA_MAX=2"
     assert unit["Install"]["WantedBy"] == "multi-user.target"
