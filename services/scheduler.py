@@ -713,7 +713,8 @@ async def tick(
     result = TickResult()
     if not plan_due and send:
         return await _drain(app_ctx, bot, result, max_seconds)
-    with app_ctx.db.transaction() as session:
+
+    def planned(session: Session) -> None:
         catalog = calendar.current(session, settings)
         cal = calendar.work_calendar(session, catalog)
         scope = scope_ids(session, org_codes)
@@ -734,6 +735,10 @@ async def tick(
             result.previews = _preview(
                 session, found.rows, settings=settings, now=now, scope=scope
             )
+
+    # On the database's threads: planning a large Khối takes seconds, which on the event loop
+    # would hold up every reply (and, at start, the first poll).
+    await app_ctx.db.run(planned)
     if send:
         return await _drain(app_ctx, bot, result, max_seconds)
     return result
