@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from documents import pipeline as pipeline_doc
@@ -15,7 +16,7 @@ from storage.summary import (
 
 def figures_json(f: Figures) -> dict[str, Any]:
     """The figures as JSON (every key always present)."""
-    out: dict[str, Any] = {k: v for k, v in vars(f).items() if k != "new_signs"}
+    out: dict[str, Any] = {k.name: getattr(f, k.name) for k in fields(f) if k.name != "new_signs"}
     out["attendance_rate"] = None if f.attendance_rate is None else round(f.attendance_rate, 4)
     out["new_signs"] = {g.value: f.new_signs.get(g.value, 0) for g in SignGroup}
     out["new_signs"]["unspecified"] = f.new_signs.get("unspecified", 0)

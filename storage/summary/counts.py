@@ -394,20 +394,26 @@ def cell_meetings(
     inside = and_(Meeting.held_on >= start, Meeting.held_on <= upto)
     regular = Meeting.kind.in_(figures.REGULAR_KINDS)
     them = Meeting.kind.in_(figures.THEMATIC_KINDS)
-    rows = session.execute(
-        select(
-            Meeting.org_id,
-            y,
-            m,
-            func.sum(case((inside, 1), else_=0)),
-            func.sum(case((and_(inside, regular), 1), else_=0)),
-            func.sum(case((and_(inside, them), 1), else_=0)),
-            func.sum(case((them, 1), else_=0)),
-            func.max(case((inside, Meeting.held_on))),
+    # Read through the connection, not the ORM session: the session would fetch every row
+    # (cells × months) into a list before the first one is used; the connection streams them.
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Meeting.org_id,
+                y,
+                m,
+                func.sum(case((inside, 1), else_=0)),
+                func.sum(case((and_(inside, regular), 1), else_=0)),
+                func.sum(case((and_(inside, them), 1), else_=0)),
+                func.sum(case((them, 1), else_=0)),
+                func.max(case((inside, Meeting.held_on))),
+            )
+            .where(live, Meeting.held_on >= lo, Meeting.held_on <= hi)
+            .group_by(Meeting.org_id, y, m)
         )
-        .where(live, Meeting.held_on >= lo, Meeting.held_on <= hi)
-        .group_by(Meeting.org_id, y, m)
-    ).tuples()
+        .tuples()
+    )
     counted = set(quarters)
     for org_id, year, month, n, held_regular, held_them, any_them, latest in rows:
         quarter = (year, (month - 1) // 3 + 1)

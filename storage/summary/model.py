@@ -61,7 +61,7 @@ class FuturePeriod(ChiboError):
 # --- Figures -----------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Figures:
     """Figures that add up from cells to groups to the scope's total."""
 
@@ -109,9 +109,8 @@ class Figures:
 
     def add(self, other: Figures) -> None:
         """Add ``other`` into these figures."""
-        mine, theirs = self.__dict__, other.__dict__
         for name in _COUNTS:
-            mine[name] += theirs[name]
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         for group, n in other.new_signs.items():
             self.new_signs[group] = self.new_signs.get(group, 0) + n
 
@@ -120,7 +119,7 @@ class Figures:
 _COUNTS = tuple(f.name for f in fields(Figures) if f.name != "new_signs")
 
 
-@dataclass
+@dataclass(slots=True)
 class CellRow:
     """One cell's line of the summary."""
 
@@ -154,7 +153,7 @@ class CellRow:
         return [q for q in self.quarters_due if q not in held]
 
 
-@dataclass
+@dataclass(slots=True)
 class Group:
     """A breakdown line: an organization type, or a grassroots party organization."""
 
@@ -170,7 +169,7 @@ class Group:
         return self.name_en if locale == "en" else self.name_vi
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberLine:
     """A member behind a figure (three-months rule, new sign of degradation)."""
 
@@ -183,7 +182,7 @@ class MemberLine:
     level: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReportLine:
     """One report owed by an organization in the period."""
 

@@ -38,7 +38,7 @@ FEW_CELLS = 30
 MUST_ATTEND = tuple(s for s in ON_ROLL if s.must_attend)
 
 
-@dataclass
+@dataclass(slots=True)
 class CellRoll:
     """One cell's roll over the months asked."""
 
