@@ -19,15 +19,17 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from sqlalchemy import func, select, text
 from telegram.request import HTTPXRequest
 
 from storage.db import Database
 from storage.migrate import is_up_to_date
 from storage.models import Outbox, OutboxStatus
+
+if TYPE_CHECKING:  # aiohttp loads only when the endpoint is served (about 10 MB)
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +233,8 @@ class HealthServer:
 
     async def start(self) -> None:
         """Bind and serve."""
+        from aiohttp import web
+
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
@@ -247,9 +251,13 @@ class HealthServer:
             self._runner = None
 
     async def _healthz(self, _request: web.Request) -> web.Response:
+        from aiohttp import web
+
         ok, report = await asyncio.to_thread(health, self.db, self.state)
         return web.json_response(report, status=200 if ok else 503)
 
     async def _metrics(self, _request: web.Request) -> web.Response:
+        from aiohttp import web
+
         body = await asyncio.to_thread(render_metrics, self.metrics, self.db, self.state)
         return web.Response(body=body.encode(), headers={"Content-Type": PROMETHEUS_TYPE})

@@ -37,10 +37,9 @@ import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
 from telegram import Update
 from telegram.error import TelegramError
 
@@ -51,6 +50,9 @@ from domain.settings import Settings
 from storage import lease, outbox
 from storage.db import Database
 from storage.migrate import current_revision, head_revision
+
+if TYPE_CHECKING:  # aiohttp loads only in webhook mode or with the health endpoint
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -326,6 +328,8 @@ class Runner:
     async def _listen(self) -> web.AppRunner:
         """Serve Telegram's POSTs: the active process answers each only after it was handled;
         a standby (or a stopping process) answers 503 and handles nothing."""
+        from aiohttp import web
+
         assert self.webhook_url is not None
         path = urlsplit(self.webhook_url).path or "/"
 
