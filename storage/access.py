@@ -7,9 +7,10 @@ already gone, then asks the policy. Nothing here decides anything.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from domain.access import Grant, Holder, OrgNode
 from storage.models import Organization, Person, Role, RoleAssignment
@@ -25,14 +26,54 @@ _NODE = (
 )
 
 
+#: ``session.info`` key of the grants already read in the session's transaction, by person.
+_KNOWN = "chibo_grants"
+
+
 def grants(session: Session, person_id: int) -> tuple[Grant, ...]:
-    """The person's active role assignments, in the order they were granted."""
+    """The person's active role assignments, in the order they were granted.
+
+    When the transaction has already read them (the sender's identity, loaded at the start of
+    every update: :func:`remember_grants`) they are not read again."""
+    known = session.info.get(_KNOWN, {}).get(person_id)
+    if known is not None:
+        return known
     rows = session.execute(
         select(RoleAssignment.role, RoleAssignment.org_id)
         .where(RoleAssignment.person_id == person_id, RoleAssignment.revoked_at.is_(None))
         .order_by(RoleAssignment.id)
     ).all()
     return tuple(Grant(role, org_id) for role, org_id in rows)
+
+
+def remember_grants(session: Session, person_id: int, held: tuple[Grant, ...]) -> None:
+    """Note the person's active role assignments, just read in this transaction (the same rows
+    as :func:`grants`), so that the access checks of the same transaction reuse them. Forgotten
+    when the transaction ends and whenever it writes role assignments."""
+    session.info.setdefault(_KNOWN, {})[person_id] = held
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_KNOWN, None)
+
+
+event.listen(Session, "after_commit", _forget)
+event.listen(Session, "after_rollback", _forget)
+event.listen(Session, "after_soft_rollback", _forget)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_on_role_writes(session: Session, _context: Any) -> None:
+    if _KNOWN in session.info and any(
+        isinstance(obj, RoleAssignment) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        _forget(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_on_bulk_writes(state: ORMExecuteState) -> None:
+    if _KNOWN in state.session.info and not state.is_select:
+        _forget(state.session)
 
 
 def subtree(session: Session, roots: Iterable[int]) -> dict[int, OrgNode]:

@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.access import Grant
 from domain.errors import InviteAlreadyYours, InviteInvalid, NotFound
 from domain.text import clean
+from storage import access as access_facts
 from storage.audit import Actor, record, snapshot
 from storage.models import Invite, Organization, Person, Role, RoleAssignment
 
@@ -88,6 +90,7 @@ def _roles(session: Session, person_id: int) -> tuple[RoleView, ...]:
         .where(RoleAssignment.person_id == person_id, RoleAssignment.revoked_at.is_(None))
         .order_by(RoleAssignment.id)
     ).all()
+    access_facts.remember_grants(session, person_id, tuple(Grant(r[0], r[1]) for r in rows))
     return tuple(RoleView(role, oid, code, name) for role, oid, code, name in rows)
 
 

@@ -1,5 +1,6 @@
 """What one tap costs the database: one transaction, in which the sender's identity is read,
-the step saved and the next screen rendered, reading settings and the roll once each."""
+the step saved and the next screen rendered, reading settings, the roll and the sender's roles
+once each."""
 
 from __future__ import annotations
 
@@ -45,6 +46,11 @@ def _reads(sql: list[str], table: str) -> int:
     return sum(1 for s in sql if s.startswith("SELECT") and f"FROM {table} " in s + " ")
 
 
+def _statements(sql: list[str]) -> int:
+    """Statements other than opening the transaction (SQLite's ``BEGIN IMMEDIATE``)."""
+    return sum(1 for s in sql if not s.startswith("BEGIN"))
+
+
 async def test_an_attendance_tap_is_one_transaction_reading_settings_and_roll_once(bot) -> None:
     t = Taps(bot, "bt_bv")
     await to_attendance(t)
@@ -59,6 +65,12 @@ async def test_an_attendance_tap_is_one_transaction_reading_settings_and_roll_on
     assert _reads(seen["sql"], "settings") == 1
     assert _reads(seen["sql"], "members") == 1
     assert _reads(seen["sql"], "organizations") == 1
+    # The roles the identity load read serve the write check too: read once, not twice.
+    assert _reads(seen["sql"], "role_assignments") == 1
+    # identity (person, roles), draft, the cell's subtree (CTE), roll, step saved, settings,
+    # the month's meetings, the committee for the screen: 10 in all (11 before the roles
+    # were reused).
+    assert _statements(seen["sql"]) == 10, seen["sql"]
 
 
 async def test_a_command_and_a_date_tap_are_one_transaction_with_the_identity(bot) -> None:
