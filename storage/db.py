@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import select
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -65,9 +66,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # A pool connection per database thread: a thread never queues for a connection.
     kwargs.setdefault("pool_size", WORKERS)
-    return create_engine(url, **kwargs)
+    # No ping before every checkout (a round trip per transaction): a connection the server
+    # closed (restart, terminated backend) is found without one (:func:`_closed_by_server`),
+    # and none is kept long enough for a firewall or the server to drop it silently.
+    kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "checkout", _closed_by_server)
+    return engine
+
+
+#: Seconds after which a pooled PostgreSQL connection is replaced rather than reused.
+RECYCLE_SECONDS = 1800
+
+
+def _closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection the server has closed, without a round trip: an idle
+    connection has nothing to read unless the server said goodbye (an error, then end of
+    file), so a readable socket means it is gone. The pool then connects afresh."""
+    if dbapi_conn.closed:
+        raise exc.DisconnectionError()
+    readable, _w, _x = select.select([dbapi_conn.fileno()], [], [], 0)
+    if readable:
+        raise exc.DisconnectionError()
 
 
 @dataclass

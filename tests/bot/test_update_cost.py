@@ -24,7 +24,7 @@ from tests.handlers.test_meetings import (
 @contextmanager
 def statements(kit: Any) -> Iterator[dict[str, Any]]:
     """Transactions begun and SQL statements run meanwhile (in any thread)."""
-    seen: dict[str, Any] = {"begins": 0, "sql": []}
+    seen: dict[str, Any] = {"begins": 0, "sql": [], "pings": 0}
 
     def on_begin(_conn: Any) -> None:
         seen["begins"] += 1
@@ -33,11 +33,19 @@ def statements(kit: Any) -> Iterator[dict[str, Any]]:
         seen["sql"].append(" ".join(statement.split()))
 
     engine = kit.db.engine
+    ping = engine.dialect.do_ping
+
+    def on_ping(dbapi_conn: Any) -> bool:
+        seen["pings"] += 1
+        return ping(dbapi_conn)
+
+    engine.dialect.do_ping = on_ping  # type: ignore[method-assign]
     event.listen(engine, "begin", on_begin)
     event.listen(engine, "before_cursor_execute", on_sql)
     try:
         yield seen
     finally:
+        engine.dialect.do_ping = ping  # type: ignore[method-assign]
         event.remove(engine, "begin", on_begin)
         event.remove(engine, "before_cursor_execute", on_sql)
 
@@ -71,6 +79,8 @@ async def test_an_attendance_tap_is_one_transaction_reading_settings_and_roll_on
     # the month's meetings, the committee for the screen: 10 in all (11 before the roles
     # were reused).
     assert _statements(seen["sql"]) == 10, seen["sql"]
+    # No ping before the transaction (on PostgreSQL it was a round trip of its own).
+    assert seen["pings"] == 0
 
 
 async def test_a_command_and_a_date_tap_are_one_transaction_with_the_identity(bot) -> None:
