@@ -470,7 +470,9 @@ def _by_type_notes(c: Ctx) -> list[str]:
 
 
 def _by_type_tables(c: Ctx) -> list[DocTable]:
-    groups: list[Group] = [g for g in c.s.by_type if g.cell_ids]
+    # A type whose only figures are a committee's own reports still has its row: the rows add up
+    # to the total.
+    groups: list[Group] = [g for g in c.s.by_type if g.cell_ids or g.figures.reports_due]
     return [BY_TYPE.build(groups, c, [_figure_row(c._("Total"), c.s.total, c)])]
 
 

@@ -33,7 +33,15 @@ from documents.summary_words import (
 from domain.i18n import N_, Translator
 from domain.rules.reviews import ReportState
 from storage.models import SignGroup
-from storage.summary import CellRow, Group, MemberLine, ReportLine, Summary
+from storage.summary import (
+    CellRow,
+    Figures,
+    Group,
+    MemberLine,
+    ReportLine,
+    Summary,
+    report_figures,
+)
 
 # openpyxl is imported where a workbook is written: it adds about 0.2 s to the start of the bot
 # and of every CLI command otherwise (python -X importtime).
@@ -213,9 +221,36 @@ CANDIDATES = (
     figure(N_("Candidates"), 10, "candidates"),
 )
 
+
+@dataclass(frozen=True)
+class OrgReports:
+    """A row of the reports sheet: a cell, or a grassroots party committee for its own reports
+    (which count in the total but in no cell's row)."""
+
+    code: str
+    name: str
+    org_kind: str  # "cell" | "committee", as :attr:`storage.summary.ReportLine.org_kind`
+    figures: Figures
+
+
+def _report_rows(c: Ctx) -> Sequence[OrgReports]:
+    """Every cell, then every committee owing its own reports: the rows add up to the total."""
+    own = report_figures([line for line in c.s.reports if line.org_kind == "committee"])
+    names = {line.org_id: (line.org_code, line.org_name) for line in c.s.reports}
+    committees = [OrgReports(*names[oid], "committee", f) for oid, f in own.items()]
+    cells = [OrgReports(r.code, r.name, "cell", r.figures) for r in c.s.cells]
+    return [*cells, *sorted(committees, key=lambda r: r.code)]
+
+
+def _orgs_total(c: Ctx) -> str:
+    n = len(_report_rows(c))
+    return c.t.ngettext("{n} organization", "{n} organizations", n).format(n=n)
+
+
 REPORTS = (
     CODE,
-    CELL,
+    Column(N_("Organization"), 24, lambda r, c: r.name, _orgs_total),
+    Column(N_("Organization level"), 16, lambda r, c: owner_kind_name(r.org_kind, c.t)),
     figure(N_("Due"), 7, "reports_due"),
     figure(N_("On time"), 8, "reports_on_time"),
     figure(N_("Late"), 7, "reports_late"),
@@ -362,7 +397,7 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet(N_("Commitments"), _fixed(COMMITMENTS), _cells),
     Sheet(N_("Candidates"), _fixed(CANDIDATES), _cells, after=_candidate_lists),
     Sheet(N_("Visits by assignment"), _fixed(ASSIGNMENTS), _assignments, totals=False),
-    Sheet(N_("Reports"), _fixed(REPORTS), _cells),
+    Sheet(N_("Reports"), _fixed(REPORTS), _report_rows),
     Sheet(N_("Study models"), _fixed(STUDY_MODELS), _cells),
     Sheet(N_("By type"), _fixed(GROUPS), _by_type),
     Sheet(N_("By committee"), _fixed(GROUPS), _by_committee),

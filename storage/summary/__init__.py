@@ -51,7 +51,7 @@ from storage.summary.plan import (
     draft_plan_annual,
     plan_rollup,
 )
-from storage.summary.reporting import report_obligations
+from storage.summary.reporting import report_figures, report_obligations
 from storage.summary.roll import CellRoll, cell_rolls, roll_counts
 from storage.summary.scope import (
     Scope,
@@ -104,6 +104,7 @@ __all__ = [
     "groups_by_committee",
     "groups_by_type",
     "plan_rollup",
+    "report_figures",
     "report_obligations",
     "resolve_subject",
     "review_counts",

@@ -353,3 +353,34 @@ def test_a_committee_s_own_report_is_named_as_a_committee_s(db: Database, khoi: 
     doc = Document(BytesIO(summary_docx.to_docx(s, VI, meta)))
     cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
     assert "Đảng bộ Sở Y tế (DBSYT)" in cells
+
+
+def test_the_reports_sheet_rows_add_up_to_its_total(db: Database, khoi: DemoKhoi) -> None:
+    """The committee DBSYT's own reports have their row (level "Đảng bộ cơ sở"), so the rows of
+    the "Báo cáo" sheet add up to its totals row, which counts them."""
+    s = summary(db, khoi)
+    own = [r for r in s.reports if r.org_kind == "committee"]
+    assert own, "the demo has a committee owing its own reports"
+    ws = load_workbook(BytesIO(summary_xlsx.to_xlsx(s, VI)))["Báo cáo"]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["Mã", "Tổ chức", "Cấp tổ chức đảng"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    body, total = rows[:-1], rows[-1]
+    assert total[0] == VI.gettext("Total") and total[1] == f"{len(body)} tổ chức đảng"
+    by_code = {r[0]: r for r in body}
+    dbsyt = by_code["DBSYT"]
+    assert dbsyt[1] == "Đảng bộ Sở Y tế" and dbsyt[2] == "Đảng bộ cơ sở"
+    assert dbsyt[3:7] == [4, 0, 0, 4]  # due, on time, late, missing
+    assert by_code["CBBV-DK"][2] == "Chi bộ"
+    for col in range(3, 8):  # due, on time, late, missing, due today
+        assert sum(r[col] for r in body) == total[col], header[col]
+    assert total[3] == s.total.reports_due == len(s.reports)
+    # Without the committee's row the cells alone fall short of the total.
+    assert sum(r[3] for r in body if r[2] == "Chi bộ") < total[3]
+    # The Word report's table by type adds up too ("Reports missing", the last column).
+    with db.transaction() as session:
+        meta = store.document_meta(session, s, store.scope_under(session, {khoi.top_id}, on=TODAY))
+    doc = Document(BytesIO(summary_docx.to_docx(s, VI, meta)))
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Loại hình")
+    texts = [[c.text for c in row.cells] for row in table.rows[1:]]
+    assert sum(int(r[-1]) for r in texts[:-1]) == int(texts[-1][-1]) == s.total.reports_missing
