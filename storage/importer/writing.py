@@ -212,6 +212,9 @@ def _insert_members(
         "entity": "member",
         "before": None,
     }
+    # render_nulls: a None is sent as NULL (no member column has a default), so every row of a
+    # chunk has the same columns and goes in one batch; without it the ORM splits the chunk at
+    # each change in which fields are empty (about 10,900 statements for 20,000 members).
     for start in range(0, len(rows), INSERT_CHUNK):
         session.execute(
             insert(Member),
@@ -219,6 +222,7 @@ def _insert_members(
                 {**row, "created_at": now, "updated_at": now}
                 for row in rows[start : start + INSERT_CHUNK]
             ],
+            execution_options={"render_nulls": True},
         )
     # The new ids by code, in one query (RETURNING in order costs more than it saves here).
     created = {row["code"] for row in rows}
