@@ -8,8 +8,8 @@ and gets back the bytes, the file's name, the caption and what the audit row rec
 scope is computed from the person's roles inside the same read, so a subject outside it is
 refused there (:class:`~domain.errors.NotInScope`) before anything is built.
 
-Nothing is written here: the audit row of a file sent (:func:`audit_export`) is written by the
-caller in a transaction of its own, after the read.
+Nothing is written here: the audit row of a file sent (:func:`storage.summary.audit_seen`) is
+written by the caller in a transaction of its own, after the read.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from domain.rules.periods import Period
 from domain.text import truncate
 from storage import report_kinds
 from storage import summary as store
-from storage.audit import Actor, record
-from storage.summary import Subject
+from storage.summary import Seen, Subject
 
 
 @dataclass(frozen=True)
@@ -43,16 +42,6 @@ class ExportRequest:
     now: datetime
     tz: ZoneInfo
     locale: str
-
-
-@dataclass(frozen=True)
-class Seen:
-    """What the audit row of a file sent records (as :func:`storage.summary.audit_view`)."""
-
-    period_key: str
-    subject_key: str
-    cells: int
-    members_named: int
 
 
 @dataclass(frozen=True)
@@ -88,12 +77,7 @@ def file_name(s: store.Summary, ext: str) -> str:
 def _export(s: store.Summary, req: ExportRequest, content: bytes, name: str) -> Export:
     t = translator(req.locale)
     caption = f"{render.subject_name(s, t)} · {render.period_title(s.period, t)}"
-    seen = Seen(
-        period_key=s.period.key,
-        subject_key=s.subject.subject.key,
-        cells=len(s.cells),
-        members_named=len(s.flagged) + len(s.warned) + len(s.new_signs),
-    )
+    seen = Seen.of(s)
     return Export(content, name, caption, seen)
 
 
@@ -128,21 +112,3 @@ def export_png(session: Session, req: ExportRequest) -> Export:
         year=s.period.year, name=truncate(render.subject_name(s, vi), 60)
     )
     return _export(s, req, render.to_png(chart, vi, title), "")
-
-
-def audit_export(session: Session, *, actor: Actor, what: str, seen: Seen, now: datetime) -> None:
-    """Note that someone exported a summary naming members (DOMAIN.md, personal data): the
-    same row as :func:`storage.summary.audit_view`, from what the export read."""
-    record(
-        session,
-        actor=actor,
-        at=now,
-        action=what,
-        entity="summary",
-        entity_id=seen.period_key,
-        after={
-            "subject": seen.subject_key,
-            "cells": seen.cells,
-            "members_named": seen.members_named,
-        },
-    )

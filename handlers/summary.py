@@ -439,7 +439,7 @@ async def _file(
     out = await read_in_process(env.db, build, req)
     if audited is not None:
         await env.run(
-            lambda session: export.audit_export(
+            lambda session: store.audit_seen(
                 session, actor=who.actor(), what=audited, seen=out.seen, now=env.now()
             )
         )

@@ -24,7 +24,7 @@ from storage.summary.cell_year import CellYear, MonthLine, cell_year
 from storage.summary.cells import counted_quarters, elapsed_months
 from storage.summary.chart import ChartData, Series, chart_data
 from storage.summary.counts import review_counts
-from storage.summary.document import DocumentMeta, audit_view, document_meta
+from storage.summary.document import DocumentMeta, Seen, audit_seen, audit_view, document_meta
 from storage.summary.model import (
     CANDIDATE_STAGES,
     DEFAULT_TZ,
@@ -88,10 +88,12 @@ __all__ = [
     "PlanRollup",
     "ReportLine",
     "Scope",
+    "Seen",
     "Series",
     "Subject",
     "SubjectInfo",
     "Summary",
+    "audit_seen",
     "audit_view",
     "build_summary",
     "cell_rolls",

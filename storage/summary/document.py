@@ -70,9 +70,26 @@ def document_meta(session: Session, summary: Summary, scope: Scope) -> DocumentM
     )
 
 
-def audit_view(
-    session: Session, *, actor: Actor, what: str, summary: Summary, now: datetime
-) -> None:
+@dataclass(frozen=True)
+class Seen:
+    """What the audit row of a summary seen or exported records: no names, only counts."""
+
+    period_key: str
+    subject_key: str
+    cells: int
+    members_named: int
+
+    @classmethod
+    def of(cls, summary: Summary) -> Seen:
+        return cls(
+            period_key=summary.period.key,
+            subject_key=summary.subject.subject.key,
+            cells=len(summary.cells),
+            members_named=len(summary.flagged) + len(summary.warned) + len(summary.new_signs),
+        )
+
+
+def audit_seen(session: Session, *, actor: Actor, what: str, seen: Seen, now: datetime) -> None:
     """Note that someone saw or exported a list naming members (DOMAIN.md, personal data)."""
     record(
         session,
@@ -80,10 +97,17 @@ def audit_view(
         at=now,
         action=what,
         entity="summary",
-        entity_id=summary.period.key,
+        entity_id=seen.period_key,
         after={
-            "subject": summary.subject.subject.key,
-            "cells": len(summary.cells),
-            "members_named": len(summary.flagged) + len(summary.warned) + len(summary.new_signs),
+            "subject": seen.subject_key,
+            "cells": seen.cells,
+            "members_named": seen.members_named,
         },
     )
+
+
+def audit_view(
+    session: Session, *, actor: Actor, what: str, summary: Summary, now: datetime
+) -> None:
+    """:func:`audit_seen` of a summary read in this process."""
+    audit_seen(session, actor=actor, what=what, seen=Seen.of(summary), now=now)
