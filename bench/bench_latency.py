@@ -25,7 +25,7 @@ exponential think time; about 20 updates a second in all):
 CPU per update is the bot process's user+system CPU time over the updates it handled.
 
 Run:  python -m bench.bench_latency [--db URL] [--scale 10] [--people 300] [--rate 20]
-          [--seconds 60] [--only a,b,c,d] [--json PATH]
+          [--seconds 60] [--only a,b,c,d] [--json PATH] [--trace DIR]
 
 ``--json PATH`` writes the run as a JSON list, one record per scenario of chibo::
 
@@ -274,6 +274,8 @@ class Samples:
     """Latencies (seconds) of one window."""
 
     values: list[float] = field(default_factory=list)
+    #: (seconds since the window began, latency in seconds, person, what they did) per sample.
+    trace: list[tuple[float, float, int, str]] = field(default_factory=list)
 
     def pct(self, p: float) -> float:
         """The p-th percentile (nearest rank), in milliseconds."""
@@ -317,6 +319,7 @@ class Harness:
 
 
 ORDER = [
+    "resume:go:",  # a meeting left unfinished by an earlier run: continue it
     "mtg:new:",
     "mtg:kind:",
     "mtg:dur:",
@@ -334,6 +337,17 @@ ORDER = [
 ]
 
 
+@dataclass
+class Action:
+    """What a person does next: ``push()`` queues the update; ``label`` names it in the trace."""
+
+    label: str
+    push: Any
+
+    def __call__(self) -> Any:
+        return self.push()
+
+
 class Secretary:
     """Presses through /meeting again and again, as a person would."""
 
@@ -347,11 +361,12 @@ class Secretary:
         buttons = [d for _l, d in fake.buttons(msg) if d] if msg is not None else []
         if not buttons or any(d.startswith(("mtg:open:", "mtg:list")) for d in buttons):
             self.absent = 0
-            return lambda: fake.user_sends_text(self.uid, "/meeting")
+            return Action("/meeting", lambda: fake.user_sends_text(self.uid, "/meeting"))
         if any(re.match(r"^mtg:go:\d+:kind$", d) for d in buttons) and not any(
             d.startswith(("mtg:dur:", "mtg:topic:")) for d in buttons
         ):
-            return lambda: fake.user_sends_text(self.uid, "Học tập Nghị quyết Trung ương")
+            topic = "Học tập Nghị quyết Trung ương"
+            return Action("topic", lambda: fake.user_sends_text(self.uid, topic))
         for prefix in ORDER:
             if prefix == "mtg:abs:" and self.absent >= 3:
                 continue
@@ -362,8 +377,9 @@ class Secretary:
                 if prefix == "mtg:abs:":
                     self.absent += 1
                 data = found[0]
-                return lambda: fake.user_presses(self.uid, msg.message_id, data)  # type: ignore[union-attr]
-        return lambda: fake.user_sends_text(self.uid, "/meeting")
+                mid = msg.message_id  # type: ignore[union-attr]
+                return Action(prefix, lambda m=mid, d=data: fake.user_presses(self.uid, m, d))
+        return Action("/meeting", lambda: fake.user_sends_text(self.uid, "/meeting"))
 
 
 class Tapper:
@@ -377,8 +393,9 @@ class Tapper:
         msg = fake.last_message(self.uid)
         buttons = [d for _l, d in fake.buttons(msg) if d] if msg is not None else []
         if not buttons or self.rng.random() < 0.15:
-            return lambda: fake.user_sends_text(self.uid, "xin chào")
-        return lambda: fake.user_presses(self.uid, msg.message_id, buttons[0])  # type: ignore[union-attr]
+            return Action("text", lambda: fake.user_sends_text(self.uid, "xin chào"))
+        mid, data = msg.message_id, buttons[0]
+        return Action("tap", lambda: fake.user_presses(self.uid, mid, data))
 
 
 async def people_loop(
@@ -386,15 +403,19 @@ async def people_loop(
 ) -> None:
     """Each person acts after an exponential think time; ``rate`` updates a second in all."""
     mean = len(people) / rate
+    began = time.perf_counter()
 
     async def one(p: Any) -> None:
         await asyncio.sleep(p.rng.uniform(0, mean))
         while not stop.is_set():
-            took = await h.act(p.uid, p.next_action())
+            action = p.next_action()
+            at = time.perf_counter() - began
+            took = await h.act(p.uid, action)
             if took is None:
                 lost.append(p.uid)
             else:
                 out.values.append(took)
+                out.trace.append((at, took, p.uid, getattr(action, "label", "")))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), p.rng.expovariate(1 / mean))
 
@@ -506,6 +527,7 @@ async def run_scenario(
     """One window of one scenario."""
     updates_before = h.fake._next_update_id
     cpu_before = cpu_seconds(proc.pid)
+    own_before = time.process_time()
     limited_before = h.fake.rate_limited
     note = ""
     seconds: float | None = None
@@ -549,10 +571,15 @@ async def run_scenario(
             )
         if lost:
             note += f"; {len(lost)} unanswered"
+    if args.trace:
+        path = Path(args.trace) / f"{kind}-{scenario}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([[round(a, 4), round(t, 4), u, w] for a, t, u, w in out.trace]))
     updates = h.fake._next_update_id - updates_before
     cpu = cpu_seconds(proc.pid) - cpu_before
     limited = h.fake.rate_limited - limited_before
-    note += f"; 429: {limited}"
+    own = (time.process_time() - own_before) / max(updates, 1) * 1000
+    note += f"; 429: {limited}; double+people CPU {own:.1f} ms/upd"
     return Row(
         kind,
         scenario,
@@ -631,6 +658,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="a,b,c,d")
     parser.add_argument("--bots", default="echo,chibo")
     parser.add_argument("--json", default=None, help="also write the rows as JSON to PATH")
+    parser.add_argument(
+        "--trace", default=None,
+        help="write each sample (start s, latency s, person, action) to DIR/BOT-SCENARIO.json",
+    )  # fmt: skip
     parser.add_argument("--skip-prepare", action="store_true", help="reuse --db as it is")
     parser.add_argument("--serve", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--base-url", default="", help=argparse.SUPPRESS)
