@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import Select, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from domain.access import Grant, Holder, OrgNode
@@ -28,6 +28,8 @@ _NODE = (
 
 #: ``session.info`` key of the grants already read in the session's transaction, by person.
 _KNOWN = "chibo_grants"
+#: ``session.info`` key of the holders (grants and their organizations) read, by person.
+_HOLDERS = "chibo_holders"
 
 
 def grants(session: Session, person_id: int) -> tuple[Grant, ...]:
@@ -55,6 +57,7 @@ def remember_grants(session: Session, person_id: int, held: tuple[Grant, ...]) -
 
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_KNOWN, None)
+    session.info.pop(_HOLDERS, None)
 
 
 event.listen(Session, "after_commit", _forget)
@@ -64,33 +67,50 @@ event.listen(Session, "after_soft_rollback", _forget)
 
 @event.listens_for(Session, "after_flush")
 def _forget_on_role_writes(session: Session, _context: Any) -> None:
-    if _KNOWN in session.info and any(
-        isinstance(obj, RoleAssignment) for obj in (*session.new, *session.dirty, *session.deleted)
+    if (_KNOWN in session.info or _HOLDERS in session.info) and any(
+        isinstance(obj, (RoleAssignment, Organization))
+        for obj in (*session.new, *session.dirty, *session.deleted)
     ):
         _forget(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _forget_on_bulk_writes(state: ORMExecuteState) -> None:
-    if _KNOWN in state.session.info and not state.is_select:
+    if (_KNOWN in state.session.info or _HOLDERS in state.session.info) and not state.is_select:
         _forget(state.session)
 
 
+def _subtree_statement() -> Select[Any]:
+    roots: Any = bindparam("roots", expanding=True)
+    tree = select(Organization.id).where(Organization.id.in_(roots)).cte("tree", recursive=True)
+    tree = tree.union_all(select(Organization.id).where(Organization.parent_id == tree.c.id))
+    return select(*_NODE).where(Organization.id.in_(select(tree.c.id)))
+
+
+#: Organizations at or below ``:roots`` (recursive CTE, portable), built once.
+_SUBTREE = _subtree_statement()
+
+
 def subtree(session: Session, roots: Iterable[int]) -> dict[int, OrgNode]:
-    """``roots`` and every organization below them (recursive CTE, portable)."""
+    """``roots`` and every organization below them."""
     ids = sorted(set(roots))
     if not ids:
         return {}
-    tree = select(Organization.id).where(Organization.id.in_(ids)).cte("tree", recursive=True)
-    tree = tree.union_all(select(Organization.id).where(Organization.parent_id == tree.c.id))
-    rows = session.execute(select(*_NODE).where(Organization.id.in_(select(tree.c.id)))).all()
+    rows = session.execute(_SUBTREE, {"roots": ids}).all()
     return {r[0]: OrgNode(*r) for r in rows}
 
 
 def holder(session: Session, person_id: int) -> Holder:
-    """The person's role assignments and the organizations at or below them."""
-    held = grants(session, person_id)
-    return Holder(person_id, held, subtree(session, {g.org_id for g in held}))
+    """The person's role assignments and the organizations at or below them (read once per
+    transaction, forgotten as the grants are: :func:`remember_grants`)."""
+    known = session.info.setdefault(_HOLDERS, {})
+    found = known.get(person_id)
+    if found is None:
+        held = grants(session, person_id)
+        found = known[person_id] = Holder(
+            person_id, held, subtree(session, {g.org_id for g in held})
+        )
+    return found
 
 
 def reachable_roles(session: Session) -> dict[int, tuple[str | None, frozenset[Role]]]:

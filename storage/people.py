@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from domain.access import Grant
@@ -53,24 +53,42 @@ class Identity:
         return Actor(label=self.display_name, person_id=self.person_id)
 
 
+#: The person behind a Telegram account and their active roles, in one statement (built once).
+_IDENTITY = (
+    select(
+        Person.id,
+        Person.display_name,
+        Person.locale,
+        RoleAssignment.role,
+        Organization.id,
+        Organization.code,
+        Organization.name,
+    )
+    .outerjoin(
+        RoleAssignment,
+        (RoleAssignment.person_id == Person.id) & RoleAssignment.revoked_at.is_(None),
+    )
+    .outerjoin(Organization, Organization.id == RoleAssignment.org_id)
+    .where(Person.telegram_user_id == bindparam("uid"))
+    .order_by(RoleAssignment.id)
+)
+
+
 def identity(session: Session, telegram_user_id: int) -> Identity | None:
     """Load the person bound to a Telegram account and their active roles.
 
-    Runs on every update, so it reads plain rows (no ORM objects): the person, then the roles.
+    Runs on every update, so it reads plain rows (no ORM objects), the person and the roles
+    in one statement.
     """
-    row = session.execute(
-        select(Person.id, Person.display_name, Person.locale).where(
-            Person.telegram_user_id == telegram_user_id
-        )
-    ).first()
-    if row is None:
+    rows = session.execute(_IDENTITY, {"uid": telegram_user_id}).all()
+    if not rows:
         return None
-    return Identity(
-        person_id=row.id,
-        display_name=row.display_name,
-        locale=row.locale,
-        roles=_roles(session, row.id),
+    person_id, display_name, locale = rows[0][:3]
+    roles = tuple(
+        RoleView(role, oid, code, name) for *_p, role, oid, code, name in rows if role is not None
     )
+    access_facts.remember_grants(session, person_id, tuple(Grant(r.role, r.org_id) for r in roles))
+    return Identity(person_id=person_id, display_name=display_name, locale=locale, roles=roles)
 
 
 def identity_of(session: Session, person: Person) -> Identity:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from storage.models import OrgType, Setting
@@ -82,18 +82,39 @@ def ensure_defaults(session: Session, *, now: datetime) -> None:
             )
 
 
+#: ``session.info`` key of the shipped settings' values, read once per transaction.
+_VALUES = "setting_values"
+
+
 def get_setting(session: Session, key: str) -> Any:
     """Return a setting's value, falling back to the shipped default.
 
-    The first call in a session loads every shipped setting in one query; later calls are
-    answered from the session (its identity map), so an update reads its settings once.
+    The first call in a session reads the values of every shipped setting in one query (plain
+    rows, no ORM objects); later calls are answered from that read, so an update reads its
+    settings once. A change to a setting flushed in the same session is seen (the read is
+    dropped on flush).
     """
-    if key in DEFAULT_SETTINGS and "settings" not in session.info:
-        # Held here: the identity map keeps rows only while something refers to them.
-        session.info["settings"] = session.scalars(
-            select(Setting).where(Setting.key.in_(DEFAULT_SETTINGS))
+    if key not in DEFAULT_SETTINGS:
+        row = session.get(Setting, key)
+        if row is not None:
+            return row.value
+        return DEFAULT_SETTINGS[key][0]
+    values = session.info.get(_VALUES)
+    if values is None:
+        rows = session.execute(
+            select(Setting.key, Setting.value).where(Setting.key.in_(DEFAULT_SETTINGS))
         ).all()
-    row = session.get(Setting, key)
-    if row is not None:
-        return row.value
+        values = {k: v for k, v in rows}
+        session.info[_VALUES] = values
+    if key in values:
+        return values[key]
     return DEFAULT_SETTINGS[key][0]
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_settings_read(session: Session, _context: Any, _instances: Any) -> None:
+    """A setting written in this session replaces what :func:`get_setting` read before."""
+    if _VALUES in session.info and any(
+        isinstance(o, Setting) for o in (*session.new, *session.dirty, *session.deleted)
+    ):
+        del session.info[_VALUES]

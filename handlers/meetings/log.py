@@ -85,7 +85,7 @@ def _begin(env: Env, session: Session, args: dict[str, Any]) -> Draft:
 
 def _lost(env: Env, session: Session, draft: Draft) -> list[str]:
     """What discarding an unsaved meeting loses: everything answered so far."""
-    v = m.view(session, draft, today=env.today())
+    v = m.view(session, draft, today=env.today(), everything=True)
     if v.kind is None:
         return []  # at most the cell was chosen
     return _summary_lines(env, v)

@@ -193,14 +193,23 @@ def _last_regular(
     return session.scalar(stmt.order_by(Meeting.held_on.desc(), Meeting.id.desc()).limit(1))
 
 
-def view(session: Session, draft: Draft, *, today: date) -> DraftView:
-    """Gather what the screen of the draft's current step shows."""
+#: The steps whose screens show the roll and what follows from it (quorum, reasons, pages).
+ROLL_STEPS = frozenset({State.ATTENDANCE, State.REASONS, State.CONFIRM})
+#: The steps whose screens offer the committee members following the cell as guests.
+FOLLOWER_STEPS = frozenset({State.GUESTS})
+
+
+def view(session: Session, draft: Draft, *, today: date, everything: bool = False) -> DraftView:
+    """Gather what the screen of the draft's current step shows; ``everything``: all of it
+    whatever the step (what discarding the conversation would lose)."""
     data = draft.data
     org = session.get(Organization, data["org_id"]) if data.get("org_id") else None
     kind = MeetingKind(data["kind"]) if data.get("kind") else None
     minimums = get_setting(session, "meeting_min_minutes")
     quality_cfg = get_setting(session, "quality_scoring")
-    required, exempt = _roll(session, data) if org else ([], [])
+    state = State(draft.state)
+    with_roll = org is not None and (everything or state in ROLL_STEPS)
+    required, exempt = _roll(session, data) if with_roll else ([], [])
     held_on = _d(data, "held_on")
     queue = [int(i) for i in data.get("queue", [])]
     by_id = {m.id: m for m in required}
@@ -252,7 +261,9 @@ def view(session: Session, draft: Draft, *, today: date) -> DraftView:
         pages=pages,
         queue_member=queue_entries[0] if queue_entries else None,
         queue_left=len(queue_entries),
-        followers=followers(session, org.id) if org else [],
+        followers=followers(session, org.id)
+        if org and (everything or state in FOLLOWER_STEPS)
+        else [],
         guests=[
             GuestEntry(g["key"], g["name"], g.get("person_id")) for g in data.get("guests", [])
         ],
