@@ -183,6 +183,19 @@ def settings_for(url: str, base_url: str) -> Settings:
 # --- The bots (child processes) --------------------------------------------------------------
 
 
+def requests() -> tuple[Any, Any]:
+    """The HTTP layer ``chibo run`` gives the bot (its pool size and long-poll timeout), for
+    both bots alike."""
+    from telegram.request import HTTPXRequest
+
+    from bot.app import CONNECTION_POOL_SIZE, UPDATES_READ_TIMEOUT
+
+    return (
+        HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE),
+        HTTPXRequest(read_timeout=UPDATES_READ_TIMEOUT),
+    )
+
+
 def echo_application(base_url: str) -> Any:
     """A bare PTB bot: edits and answers a tap, sends a reply to typed text (PTB's stock rate
     limiter keeps it within the overall limit, as any bot must be)."""
@@ -209,10 +222,13 @@ def echo_application(base_url: str) -> Any:
         await query.edit_message_text(f"echo {n}", reply_markup=markup(n))
         await query.answer()
 
+    bot_request, updates_request = requests()
     app = (
         ApplicationBuilder()
         .token(TOKEN)
         .base_url(settings_for("sqlite://", base_url).api_base_url)
+        .request(bot_request)
+        .get_updates_request(updates_request)
         .concurrent_updates(64)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .job_queue(None)
@@ -231,7 +247,14 @@ async def serve(kind: str, url: str, base_url: str) -> None:
     db = Database.from_url(url) if kind == "chibo" else None
     if kind == "chibo":
         assert db is not None
-        app = build_application(settings_for(url, base_url), db, jobs=False)
+        bot_request, updates_request = requests()
+        app = build_application(
+            settings_for(url, base_url),
+            db,
+            jobs=False,
+            request=bot_request,
+            updates_request=updates_request,
+        )
     else:
         app = echo_application(base_url)
     loop = asyncio.get_running_loop()

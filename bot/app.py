@@ -60,6 +60,14 @@ FLOWS: tuple[flows.Flow, ...] = (
     enterprises.ENTERPRISES_FLOW,
 )
 
+#: Connections kept open to Telegram for the bot's requests. httpcore looks at every idle
+#: connection of the pool on each request, so PTB's default of 256 costs every reply a scan of
+#: that many sockets; the pacer lets at most 30 messages a second go, and replies, edits and
+#: answers need far fewer connections than that at once.
+CONNECTION_POOL_SIZE = 16
+#: Seconds a ``getUpdates`` long poll may take to answer (its own timeout plus a margin).
+UPDATES_READ_TIMEOUT = 30.0
+
 #: Hooks that add periodic jobs (reminders, outbox) to the JobQueue.
 JOB_INSTALLERS: tuple[Callable[[Application, AppContext], None], ...] = (
     reminders.install_jobs,

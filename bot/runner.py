@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.app import build_application, start_up
+from bot.app import CONNECTION_POOL_SIZE, UPDATES_READ_TIMEOUT, build_application, start_up
 from bot.health import TICK_JOB, HealthServer, MeteredRequest, Metrics, State
 from bot.logs import configure
 from domain.settings import Settings
@@ -285,8 +285,8 @@ class Runner:
         application = build_application(
             self.settings,
             self.db,
-            request=MeteredRequest(self.metrics, connection_pool_size=16),
-            updates_request=MeteredRequest(self.metrics, read_timeout=30.0),
+            request=MeteredRequest(self.metrics, connection_pool_size=CONNECTION_POOL_SIZE),
+            updates_request=MeteredRequest(self.metrics, read_timeout=UPDATES_READ_TIMEOUT),
         )
         application.bot_data["app"].extras["outbox_worker"] = self.holder[:64]
         application.process_update = self.metrics.meter(application.process_update)  # type: ignore[method-assign]
