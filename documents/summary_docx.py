@@ -326,7 +326,7 @@ def _candidates(c: Ctx) -> list[str]:
 
 @dataclass(frozen=True)
 class Lagging:
-    """A cell that submitted late or not at all."""
+    """A cell or grassroots committee that submitted late or not at all."""
 
     code: str
     name: str
@@ -389,12 +389,12 @@ def _reporting(c: Ctx) -> list[str]:
     elif len(lagging) > DOC_CELL_ROWS_MAX:
         out.append(
             _(
-                "Cells that submitted late or have not submitted (the first {shown} of "
-                "{n}; the full list is in the Excel workbook):"
+                "Party organizations that submitted late or have not submitted (the first "
+                "{shown} of {n}; the full list is in the Excel workbook):"
             ).format(shown=DOC_CELL_ROWS_MAX, n=c.n(len(lagging)))
         )
     elif lagging:
-        out.append(_("Cells that submitted late or have not submitted:"))
+        out.append(_("Party organizations that submitted late or have not submitted:"))
     return out
 
 

@@ -280,7 +280,7 @@ async def test_a_file_with_introductions_over_12_months_old_has_them_redone_from
     await t.tap("cnd:open:")
     assert "quá 12 tháng" in t.text()
     await t.tap("cnd:redo:")
-    assert "Làm lại giới thiệu" in t.text()
+    assert "Làm lại thủ tục giới thiệu" in t.text()
     await t.tap("cnd:f:", ":two_members")
     await t.tap("cnd:im:")
     first = t.find(lambda _l, d: d.startswith("cnd:im:"))[1]
