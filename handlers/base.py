@@ -7,9 +7,11 @@ Domain errors raised by use cases become friendly messages here, in one place.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import multiprocessing
+import os
 import re
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -258,13 +260,25 @@ class Env(Visitor):
 
 _documents: ProcessPoolExecutor | None = None
 
+#: The document process's niceness: a build that takes seconds of CPU yields the processor to
+#: the bot (people's replies) whenever both want it, and runs at full speed otherwise.
+DOCUMENT_NICENESS = 10
+
+
+def _yield_to_the_bot() -> None:
+    """In the document process, once: run at a lower CPU priority than the bot."""
+    with contextlib.suppress(OSError, AttributeError):  # not permitted, or not POSIX
+        os.nice(DOCUMENT_NICENESS)
+
 
 async def in_process(func: Callable[..., T], *args: Any) -> T:
     """Run CPU-heavy pure work (building a document) in a process of its own: a thread would
     share the interpreter lock with the event loop and slow every other person's reply."""
     global _documents
     if _documents is None:
-        _documents = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        _documents = ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=_yield_to_the_bot
+        )
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_documents, functools.partial(func, *args))
 

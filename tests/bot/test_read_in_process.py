@@ -15,7 +15,7 @@ from documents.summary_export import ExportRequest, Seen, export_xlsx
 from domain.clock import ManualClock
 from domain.errors import NotInScope
 from domain.rules.periods import parse_period
-from handlers.base import read_in_process
+from handlers.base import DOCUMENT_NICENESS, in_process, read_in_process
 from storage.db import Database
 from storage.demo_seed import seed_demo
 from storage.models import Person
@@ -38,6 +38,13 @@ async def test_a_read_in_the_document_process_sees_what_is_committed(
     assert (prefix, count) == ("khối", expected)
     assert count > 0
     assert pid != os.getpid()
+
+
+async def test_documents_are_built_at_a_lower_cpu_priority_than_the_bot() -> None:
+    """The bot's replies get the processor first while a leader's file is being built."""
+    mine = os.nice(0)
+    theirs = await in_process(os.nice, 0)
+    assert theirs == min(mine + DOCUMENT_NICENESS, 19)
 
 
 def _future(session: Session) -> None:
