@@ -19,7 +19,8 @@ exponential think time; about 20 updates a second in all):
 * ``a``: the secretaries alone.
 * ``b``: the same while a leader exports the year's Excel summary of the whole Khối (the
   synthetic Khối of ``bench.bench_summary`` at ``--scale``) again and again.
-* ``c``: the same while 1,000 reminders drain through the bot's sender (its own process).
+* ``c``: the same while 1,000 reminders drain through the bot's sender, in the bot's process
+  (as the reminder tick does).
 * ``d``: a burst: every secretary presses at the same moment; the time until the last reply.
 
 CPU per update is the bot process's user+system CPU time over the updates it handled.
@@ -197,16 +198,20 @@ def requests() -> tuple[Any, Any]:
 
 
 def echo_application(base_url: str) -> Any:
-    """A bare PTB bot: edits and answers a tap, sends a reply to typed text (PTB's stock rate
-    limiter keeps it within the overall limit, as any bot must be)."""
+    """A bare PTB bot: edits and answers a tap, sends a reply to typed text. It keeps within
+    Telegram's limits with chibo's rate limiter (:class:`services.pacing.PacedRateLimiter`), so
+    the two bots differ only in what they do with an update: PTB's stock ``AIORateLimiter``
+    holds every request with a ``chat_id`` (edits too, which Telegram does not count) to 30 a
+    second and stops all requests after a 429, which made the floor itself slow in a burst."""
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.ext import (
-        AIORateLimiter,
         ApplicationBuilder,
         CallbackQueryHandler,
         MessageHandler,
         filters,
     )
+
+    from services.pacing import PacedRateLimiter
 
     def markup(n: int) -> InlineKeyboardMarkup:
         return InlineKeyboardMarkup([[InlineKeyboardButton(f"tap {n}", callback_data=f"e:{n}")]])
@@ -230,7 +235,7 @@ def echo_application(base_url: str) -> Any:
         .request(bot_request)
         .get_updates_request(updates_request)
         .concurrent_updates(64)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(PacedRateLimiter(max_retries=3))
         .job_queue(None)
         .build()
     )
