@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from domain.calendar import ObligationSpec
 from domain.rules.deadlines import PeriodRef
 from storage import reviews
+from storage.figures import REGULAR_KINDS, THEMATIC_KINDS
 from storage.models import (
     CandidateConsideration,
     Meeting,
@@ -46,8 +47,6 @@ from storage.models import (
 )
 from storage.obligations.organizations import OrgRow
 
-REGULAR_KINDS = [MeetingKind.REGULAR, MeetingKind.COMBINED]
-THEMATIC_KINDS = [MeetingKind.THEMATIC, MeetingKind.COMBINED]
 #: Members whose commitment is reviewed each month (exempt members do not attend meetings).
 REVIEWED_STATUSES = [MemberStatus.FULL, MemberStatus.PROBATIONARY]
 
@@ -66,6 +65,14 @@ class Pending:
     missing: list[dict[str, Any]] = field(default_factory=list)
     key: str | None = None  # "c<id>": a candidate's file (pipeline deadlines)
     done: bool = False
+
+
+def _settle(p: Pending, done: bool, **missing: Any) -> None:
+    """Mark ``p`` discharged, or record what is still missing (``missing``, in that order)."""
+    if done:
+        p.done = True
+    else:
+        p.missing.append(missing)
 
 
 def _span(items: Sequence[Pending]) -> tuple[date, date]:
@@ -104,10 +111,8 @@ def _regular_meeting(session: Session, items: list[Pending], tz: ZoneInfo) -> No
     held = _months_with_meeting(session, items, REGULAR_KINDS)
     for p in items:
         assert p.period is not None
-        if (p.org.id, p.period.year, p.period.index) in held:
-            p.done = True
-        else:
-            p.missing.append({"what": "regular_meeting", "period": p.period.key})
+        hit = (p.org.id, p.period.year, p.period.index) in held
+        _settle(p, hit, what="regular_meeting", period=p.period.key)
 
 
 def _thematic_meeting(session: Session, items: list[Pending], tz: ZoneInfo) -> None:
@@ -123,10 +128,7 @@ def _thematic_meeting(session: Session, items: list[Pending], tz: ZoneInfo) -> N
             hit = (p.org.id, p.period.year, p.period.index) in quarters
         else:
             hit = any((p.org.id, yy, mm) in held for yy, mm in months)
-        if hit:
-            p.done = True
-        else:
-            p.missing.append({"what": "thematic_meeting", "period": p.period.key})
+        _settle(p, hit, what="thematic_meeting", period=p.period.key)
 
 
 def _reviews(session: Session, items: list[Pending], tz: ZoneInfo) -> None:
@@ -152,10 +154,7 @@ def _reviews(session: Session, items: list[Pending], tz: ZoneInfo) -> None:
         assert p.period is not None
         need = required[p.org.id].get((p.period.year, p.period.index), 0)
         have = done.get((p.org.id, p.period.year, p.period.index), 0)
-        if have >= need:
-            p.done = True
-        else:
-            p.missing.append({"what": "reviews", "n": need - have, "period": p.period.key})
+        _settle(p, have >= need, what="reviews", n=need - have, period=p.period.key)
 
 
 def _candidate_consideration(session: Session, items: list[Pending], tz: ZoneInfo) -> None:
@@ -173,10 +172,8 @@ def _candidate_consideration(session: Session, items: list[Pending], tz: ZoneInf
     done = {(int(o), int(y), int(m)) for o, y, m in rows}
     for p in items:
         assert p.period is not None
-        if (p.org.id, p.period.year, p.period.index) in done:
-            p.done = True
-        else:
-            p.missing.append({"what": "candidate_consideration", "period": p.period.key})
+        hit = (p.org.id, p.period.year, p.period.index) in done
+        _settle(p, hit, what="candidate_consideration", period=p.period.key)
 
 
 def _report(session: Session, items: list[Pending], tz: ZoneInfo) -> None:
@@ -193,10 +190,8 @@ def _report(session: Session, items: list[Pending], tz: ZoneInfo) -> None:
     done = {(int(o), k, per) for o, k, per in rows}
     for p in items:
         assert p.period is not None
-        if (p.org.id, p.spec.report_kind, p.period.key) in done:
-            p.done = True
-        else:
-            p.missing.append({"what": "report", "obligation": p.spec.code, "period": p.period.key})
+        hit = (p.org.id, p.spec.report_kind, p.period.key) in done
+        _settle(p, hit, what="report", obligation=p.spec.code, period=p.period.key)
 
 
 def _local_bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -222,10 +217,8 @@ def _briefing(session: Session, items: list[Pending], tz: ZoneInfo) -> None:
     ]
     for p in items:
         assert p.period is not None
-        if any(p.period.start <= d <= p.period.end for d in dates):
-            p.done = True
-        else:
-            p.missing.append({"what": "briefing", "period": p.period.key})
+        hit = any(p.period.start <= d <= p.period.end for d in dates)
+        _settle(p, hit, what="briefing", period=p.period.key)
 
 
 def _steering_review(session: Session, items: list[Pending], tz: ZoneInfo) -> None:
@@ -241,12 +234,8 @@ def _steering_review(session: Session, items: list[Pending], tz: ZoneInfo) -> No
     done = {(int(o), c, per) for o, c, per in rows}
     for p in items:
         assert p.period is not None
-        if (p.org.id, p.spec.code, p.period.key) in done:
-            p.done = True
-        else:
-            p.missing.append(
-                {"what": "steering_review", "obligation": p.spec.code, "period": p.period.key}
-            )
+        hit = (p.org.id, p.spec.code, p.period.key) in done
+        _settle(p, hit, what="steering_review", obligation=p.spec.code, period=p.period.key)
 
 
 def _full_membership(session: Session, items: list[Pending], tz: ZoneInfo) -> None:
