@@ -67,6 +67,16 @@ _FIRST_STEP: dict[CandidateStage, State] = {
 }
 
 
+def _open_file(session: Session, person_id: int, candidate_id: int, version: int) -> Candidate:
+    """The file a move starts on: one the person manages, still open, at ``version``."""
+    c = _candidate(session, person_id, candidate_id)
+    stage = CandidateStage(c.stage)
+    if not rules.is_open(stage):
+        raise CandidateClosed(name=c.full_name, stage=stage.value)
+    _check_version(c, version)
+    return c
+
+
 def start_move(
     session: Session,
     *,
@@ -77,12 +87,8 @@ def start_move(
     now: datetime,
 ) -> Draft:
     """Start moving a file to ``target``: forward (dated), back or out (with a reason)."""
-    c = _candidate(session, person_id, candidate_id)
+    c = _open_file(session, person_id, candidate_id, version)
     stage = CandidateStage(c.stage)
-    if not rules.is_open(stage):
-        raise CandidateClosed(name=c.full_name, stage=stage.value)
-    if c.version != version:
-        raise ConcurrentChange(name=c.full_name)
     forward = target is rules.next_stage(stage)
     if (
         not forward
@@ -113,12 +119,7 @@ def start_redo_introductions(
 ) -> Draft:
     """Start recording new introducers for a file whose introductions are too old to be
     considered (:func:`domain.rules.candidates.check_file_fresh`); the stage stays."""
-    c = _candidate(session, person_id, candidate_id)
-    stage = CandidateStage(c.stage)
-    if not rules.is_open(stage):
-        raise CandidateClosed(name=c.full_name, stage=stage.value)
-    if c.version != version:
-        raise ConcurrentChange(name=c.full_name)
+    c = _open_file(session, person_id, candidate_id, version)
     if not introductions_stale(session, c, today):
         raise StaleAction()
     data: dict[str, Any] = {
@@ -137,9 +138,28 @@ def _move_candidate(session: Session, draft: Draft) -> Candidate:
     c = session.get(Candidate, int(draft.data["cand"]))
     if c is None:
         raise StaleAction()
-    if c.version != int(draft.data["version"]):
-        raise ConcurrentChange(name=c.full_name)
+    _check_version(c, int(draft.data["version"]))
     return c
+
+
+def _check_version(c: Candidate, version: int) -> None:
+    """Refuse a move started from another version of the file than the one in the database."""
+    if c.version != version:
+        raise ConcurrentChange(name=c.full_name)
+
+
+def _bump_version(session: Session, c: Candidate, version: int, **values: Any) -> None:
+    """Write ``values`` and bump the file's version if it is still ``version``, in one
+    statement: of two concurrent moves, one wins and the other is refused; ``c`` is reloaded."""
+    won = session.execute(
+        update(Candidate)
+        .where(Candidate.id == c.id, Candidate.version == version)
+        .values(version=Candidate.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if won != 1:
+        raise ConcurrentChange(name=c.full_name)
+    session.refresh(c)
 
 
 def _parse_day(text: str, today: date) -> date:
@@ -411,16 +431,7 @@ def _finish_move(
         return draft
     changes.pop("stage_date", None)
     before = snapshot(c, ["stage", "stage_since", "version"])
-    # The version check and bump in one statement: of two concurrent moves, one wins.
-    won = session.execute(
-        update(Candidate)
-        .where(Candidate.id == c.id, Candidate.version == int(data["version"]))
-        .values(version=Candidate.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if won != 1:
-        raise ConcurrentChange(name=c.full_name)
-    session.refresh(c)
+    _bump_version(session, c, int(data["version"]))
     for key, value in changes.items():
         setattr(c, key, value)
     c.approvals = approvals
@@ -526,15 +537,7 @@ def _finish_redo(
     day = date.fromisoformat(data["day"]) if data.get("day") else today
     changes = _introducers(session, c, data, day, rs)
     before = snapshot(c, ["introducer_form", "introducers", "version"])
-    won = session.execute(
-        update(Candidate)
-        .where(Candidate.id == c.id, Candidate.version == int(data["version"]))
-        .values(version=Candidate.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if won != 1:
-        raise ConcurrentChange(name=c.full_name)
-    session.refresh(c)
+    _bump_version(session, c, int(data["version"]))
     for key, value in changes.items():
         setattr(c, key, value)
     c.updated_at = now
@@ -669,15 +672,7 @@ def extend_decision(
     c = _candidate(session, person_id, candidate_id)
     if c.stage != CandidateStage.CELL_RESOLUTION.value or c.decision_extended:
         raise StaleAction()
-    won = session.execute(
-        update(Candidate)
-        .where(Candidate.id == c.id, Candidate.version == version)
-        .values(version=Candidate.version + 1, decision_extended=True, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if won != 1:
-        raise ConcurrentChange(name=c.full_name)
-    session.refresh(c)
+    _bump_version(session, c, version, decision_extended=True, updated_at=now)
     record(
         session,
         actor=_actor(session, person_id),
