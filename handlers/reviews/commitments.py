@@ -10,10 +10,11 @@ from telegram import Update
 from documents.report_parts import GROUP_LABELS, group_label
 from domain.errors import InvalidInput, NotAllowed, StaleAction
 from domain.i18n import N_
-from domain.text import h, truncate
+from domain.text import h
 from handlers import flows
 from handlers.base import Context, Env, button, command, send
 from handlers.callbacks import Family
+from handlers.reviews import common
 from handlers.reviews.buttons import (
     CMT_ALL,
     CMT_B,
@@ -29,9 +30,6 @@ from handlers.reviews.buttons import (
     CMT_T,
     GROUP_CODE_OF,
     GROUP_CODES,
-    PAGE,
-    _name,
-    _status_note,
     reader_cells,
     require_writer,
     writer_cells,
@@ -56,8 +54,7 @@ async def commitments_command(update: Update, context: Context, env: Env) -> Non
             raise InvalidInput(N_("Please give a year like 2026."))
     writers = await env.read(lambda session: writer_cells(session, env))
     if len(writers) > 1:
-        rows = [[(truncate(name, 40), CMT_CELL.data(oid, year))] for oid, name in writers.items()]
-        await send(env, context, env.t.gettext("Which cell?"), rows)
+        await common.ask_cell(env, context, writers, lambda oid: CMT_CELL.data(oid, year))
         return
     if writers:
         await _start_commitments(update, context, env, next(iter(writers)), year)
@@ -76,14 +73,7 @@ async def commitments_command(update: Update, context: Context, env: Env) -> Non
 async def _start_commitments(
     update: Update, context: Context, env: Env, org_id: int, year: int
 ) -> None:
-    def same(d: Draft) -> bool:
-        return d.flow == steps.COMMIT_FLOW and (d.data.get("org"), d.data.get("year")) == (
-            org_id,
-            year,
-        )
-
-    args = {"org": org_id, "year": year}
-    await flows.start(update, context, env, steps.COMMIT_FLOW, args, same=same)
+    await common.start(update, context, env, steps.COMMIT_FLOW, {"org": org_id, "year": year})
 
 
 @button
@@ -123,10 +113,8 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
     d = drafts.key(draft)
     line = board.line(int(data.get("member") or 0))
     if draft.state in ("member", "date", "item") and line is not None:
-        head = f"<b>{h(line.name)}</b>{h(_status_note(env, line.status))} — " + _(
-            "commitment {year}"
-        ).format(year=board.year)
-        back = [(_("◀ Back to the list"), CMT_B.data(d))]
+        head = common.member_head(env, line, _("commitment {year}").format(year=board.year))
+        back = common.back_row(env, CMT_B, d)
         if draft.state == "date":
             return head + "\n" + _("Type the date it was signed, e.g. 05/01/2026."), [back]
         if draft.state == "item":
@@ -201,23 +189,9 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
             ]
         )
     page = int(data.get("page", 0))
-    pages = max(1, -(-len(board.lines) // PAGE))
-    page = min(page, pages - 1)
-    chunk = board.lines[page * PAGE : (page + 1) * PAGE]
-    for i in range(0, len(chunk), 2):
-        rows.append(
-            [
-                (f"{'✅' if x.signed else '▫️'} {_name(x.name)}", CMT_M.data(d, x.member_id))
-                for x in chunk[i : i + 2]
-            ]
-        )
-    if pages > 1:
-        nav = []
-        if page > 0:
-            nav.append((_("◀ Previous"), CMT_PG.data(d, page - 1)))
-        if page < pages - 1:
-            nav.append((_("Next ▶"), CMT_PG.data(d, page + 1)))
-        rows.append(nav)
+    rows += common.member_pages(
+        env, board.lines, page, lambda x: "✅" if x.signed else "▫️", CMT_M, CMT_PG, d
+    )
     rows.append([(_("✔ Done"), CMT_END.data(d))])
     return text, rows
 
@@ -225,108 +199,9 @@ def render_commitments(env: Env, session: Session, draft: Draft) -> flows.Screen
 # --- The list's steps: one use case per button, registered from COMMITMENT_STEPS ---------------
 
 
-def _c_member(s: Session, env: Env, key: int, member: int) -> Draft:
-    """Opens one member's commitment."""
-    return steps.open_commitment(
-        s, person_id=env.person_id, key=key, member_id=member, now=env.now()
-    )
-
-
-def _c_today(s: Session, env: Env, key: int, member: int) -> Draft:
-    """Records the commitment as signed today and goes back to the list."""
-    return steps.signed_today(
-        s,
-        person_id=env.person_id,
-        key=key,
-        member_id=member,
-        actor=env.who.actor(),
-        today=env.today(),
-        now=env.now(),
-    )
-
-
-def _c_date(s: Session, env: Env, key: int, member: int) -> Draft:
-    """Asks for the date the commitment was signed."""
-    return steps.ask_date(s, person_id=env.person_id, key=key, member_id=member, now=env.now())
-
-
-def _c_item(s: Session, env: Env, key: int, member: int, code: str) -> Draft:
-    """Asks for a shortcoming of the chosen group (or a typed one)."""
-    if code != "x" and code not in GROUP_CODES:
-        raise StaleAction()
-    return steps.ask_item(
-        s,
-        person_id=env.person_id,
-        key=key,
-        member_id=member,
-        group=GROUP_CODES.get(code),
-        now=env.now(),
-    )
-
-
-def _c_item_group(s: Session, env: Env, key: int, member: int, code: str) -> Draft:
-    """Adds an item naming just the group, and goes back to the member."""
-    if code not in GROUP_CODES:
-        raise StaleAction()
-    return steps.add_item(
-        s,
-        person_id=env.person_id,
-        key=key,
-        member_id=member,
-        group=GROUP_CODES[code],
-        text=None,
-        actor=env.who.actor(),
-        now=env.now(),
-    )
-
-
-def _c_clear(s: Session, env: Env, key: int, member: int) -> Draft:
-    """Removes every item of the member's commitment."""
-    return steps.clear_items(
-        s,
-        person_id=env.person_id,
-        key=key,
-        member_id=member,
-        actor=env.who.actor(),
-        now=env.now(),
-    )
-
-
-def _c_public(s: Session, env: Env, key: int, member: int, flag: str) -> Draft:
-    """Sets whether the commitment was made public."""
-    if flag not in ("0", "1"):
-        raise StaleAction()
-    return steps.set_public(
-        s,
-        person_id=env.person_id,
-        key=key,
-        member_id=member,
-        public=flag == "1",
-        actor=env.who.actor(),
-        now=env.now(),
-    )
-
-
-def _c_back(s: Session, env: Env, key: int) -> Draft:
-    """Goes back to the member list."""
-    return steps.back_to_list(s, person_id=env.person_id, key=key, now=env.now())
-
-
-def _c_page(s: Session, env: Env, key: int, page: int) -> Draft:
-    """Shows another page of members."""
-    return steps.set_commit_page(s, person_id=env.person_id, key=key, page=page, now=env.now())
-
-
 def _c_all(s: Session, env: Env, key: int) -> Draft:
     """Records a commitment signed today for every member still without one."""
-    draft, done, skipped = steps.all_signed_today(
-        s,
-        person_id=env.person_id,
-        key=key,
-        actor=env.who.actor(),
-        today=env.today(),
-        now=env.now(),
-    )
+    draft, done, skipped = common.call(steps.all_signed_today, s, env, key=key)
     note = env.t.ngettext("{n} commitment recorded.", "{n} commitments recorded.", done).format(
         n=done
     )
@@ -340,58 +215,29 @@ def _c_all(s: Session, env: Env, key: int) -> Draft:
     return draft
 
 
+#: The codes of the item buttons ("x": other, typed, of no group) and of "made public".
+_ITEM_CODES = {**GROUP_CODES, "x": None}
+_PUBLIC_CODES = {"0": False, "1": True}
+
+
 #: The list's step buttons: the family whose data the button carries, and its use case.
 COMMITMENT_STEPS: tuple[tuple[Family, flows.ButtonStep], ...] = (
-    (CMT_M, _c_member),
-    (CMT_T, _c_today),
-    (CMT_D, _c_date),
-    (CMT_I, _c_item),
-    (CMT_IG, _c_item_group),
-    (CMT_IX, _c_clear),
-    (CMT_PUB, _c_public),
-    (CMT_B, _c_back),
-    (CMT_PG, _c_page),
+    (CMT_M, common.step(steps.open_commitment, "member_id")),
+    (CMT_T, common.step(steps.signed_today, "member_id")),
+    (CMT_D, common.step(steps.ask_date, "member_id")),
+    (CMT_I, common.step(steps.ask_item, "member_id", ("group", _ITEM_CODES))),
+    (CMT_IG, common.step(steps.add_item, "member_id", ("group", GROUP_CODES), text=None)),
+    (CMT_IX, common.step(steps.clear_items, "member_id")),
+    (CMT_PUB, common.step(steps.set_public, "member_id", ("public", _PUBLIC_CODES))),
+    (CMT_B, common.step(steps.back_to_list)),
+    (CMT_PG, common.step(steps.set_commit_page, "page")),
     (CMT_ALL, _c_all),
 )
 
 
-@button
-async def on_c_end(update: Update, context: Context, env: Env) -> None:
+def _c_end(s: Session, env: Env, key: int) -> flows.Screen:
     """Closes the commitments list."""
-    (key,) = CMT_END.args(update)
-
-    def done(s: Session) -> flows.Screen:
-        board = steps.end_commitments(s, person_id=env.person_id, key=key)
-        return _commitments_text(env, board), None
-
-    await flows.step(update, context, env, lambda s: None, render=render_commitments, done=done)
-
-
-def _c_date_text(s: Session, env: Env, key: int, text: str) -> Draft:
-    """Records the commitment with the typed signing date."""
-    return steps.signed_on(
-        s,
-        person_id=env.person_id,
-        key=key,
-        text=text,
-        actor=env.who.actor(),
-        today=env.today(),
-        now=env.now(),
-    )
-
-
-def _c_item_text(s: Session, env: Env, key: int, text: str) -> Draft:
-    """Adds the typed shortcoming to the member's commitment."""
-    return steps.add_item(
-        s,
-        person_id=env.person_id,
-        key=key,
-        member_id=None,
-        group=None,
-        text=text,
-        actor=env.who.actor(),
-        now=env.now(),
-    )
+    return _commitments_text(env, steps.end_commitments(s, person_id=env.person_id, key=key)), None
 
 
 def _lost_commitment(env: Env, session: Session, draft: Draft) -> list[str]:
@@ -402,14 +248,8 @@ def _lost_commitment(env: Env, session: Session, draft: Draft) -> list[str]:
 
 
 def _begin_commitments(env: Env, session: Session, args: dict[str, Any]) -> Draft:
-    return steps.start_commitments(
-        session,
-        person_id=env.person_id,
-        org_id=int(args["org"]),
-        year=int(args["year"]),
-        today=env.today(),
-        now=env.now(),
-    )
+    org, year = int(args["org"]), int(args["year"])
+    return common.call(steps.start_commitments, session, env, org_id=org, year=year)
 
 
 COMMITMENTS_FLOW = flows.Flow(
@@ -417,9 +257,14 @@ COMMITMENTS_FLOW = flows.Flow(
     title=N_("members' commitments"),
     render=render_commitments,
     text_steps={
-        steps.CommitState.DATE.value: flows.typed_step(_c_date_text, render_commitments),
-        steps.CommitState.ITEM.value: flows.typed_step(_c_item_text, render_commitments),
+        steps.CommitState.DATE.value: common.typed(steps.signed_on, render_commitments),
+        steps.CommitState.ITEM.value: common.typed(
+            steps.add_item, render_commitments, member_id=None, group=None
+        ),
     },
     begin=_begin_commitments,
     lost=_lost_commitment,
 )
+
+
+on_c_end = common.end_button(CMT_END, _c_end, render_commitments)

@@ -8,18 +8,18 @@ from sqlalchemy.orm import Session
 from telegram import Update
 
 from documents.report_parts import GROUP_LABELS, OUTCOME_ICONS, group_label, outcome_label
-from domain.errors import NotAllowed, StaleAction
+from domain.errors import NotAllowed
 from domain.i18n import N_
 from domain.rules import reviews as rules
 from domain.rules.signs import Sign
 from domain.text import h, truncate
 from handlers import flows
-from handlers.base import Context, Env, button, command, send
+from handlers.base import Context, Env, button, command
 from handlers.callbacks import Family
+from handlers.reviews import common
 from handlers.reviews.buttons import (
     GROUP_CODES,
     OUTCOME_CODES,
-    PAGE,
     REV_ALL,
     REV_B,
     REV_C,
@@ -34,8 +34,6 @@ from handlers.reviews.buttons import (
     REV_SG,
     REV_W,
     _month_arg,
-    _name,
-    _status_note,
     require_writer,
     writer_cells,
 )
@@ -53,10 +51,7 @@ async def review_command(update: Update, context: Context, env: Env) -> None:
     if not cells:
         raise NotAllowed()
     if len(cells) > 1:
-        rows = [
-            [(truncate(name, 40), REV_CELL.data(oid, year, month))] for oid, name in cells.items()
-        ]
-        await send(env, context, env.t.gettext("Which cell?"), rows)
+        await common.ask_cell(env, context, cells, lambda oid: REV_CELL.data(oid, year, month))
         return
     org_id = next(iter(cells))
     await _start_review(update, context, env, org_id, year, month)
@@ -65,25 +60,10 @@ async def review_command(update: Update, context: Context, env: Env) -> None:
 async def _start_review(
     update: Update, context: Context, env: Env, org_id: int, year: int, month: int
 ) -> None:
-    def same(d: Draft) -> bool:
-        return d.flow == steps.REVIEW_FLOW and (
-            d.data.get("org"),
-            d.data.get("y"),
-            d.data.get("m"),
-        ) == (org_id, year, month)
-
     with env.db.transaction() as session:
-        steps.link_month(
-            session,
-            person_id=env.person_id,
-            org_id=org_id,
-            year=year,
-            month=month,
-            actor=env.who.actor(),
-            now=env.now(),
-        )
+        common.call(steps.link_month, session, env, org_id=org_id, year=year, month=month)
     args = {"org": org_id, "y": year, "m": month}
-    await flows.start(update, context, env, steps.REVIEW_FLOW, args, same=same)
+    await common.start(update, context, env, steps.REVIEW_FLOW, args)
 
 
 @button
@@ -176,27 +156,15 @@ def _board_screen(
                 )
             ]
         )
-    page = int(draft.data.get("page", 0))
-    pages = max(1, -(-len(board.members) // PAGE))
-    page = min(page, pages - 1)
-    chunk = board.members[page * PAGE : (page + 1) * PAGE]
-    for i in range(0, len(chunk), 2):
-        rows.append(
-            [
-                (
-                    f"{OUTCOME_ICONS[m.review.outcome] if m.review else '▫️'} {_name(m.name)}",
-                    REV_M.data(d, m.member_id),
-                )
-                for m in chunk[i : i + 2]
-            ]
-        )
-    if pages > 1:
-        nav = []
-        if page > 0:
-            nav.append((_("◀ Previous"), REV_PG.data(d, page - 1)))
-        if page < pages - 1:
-            nav.append((_("Next ▶"), REV_PG.data(d, page + 1)))
-        rows.append(nav)
+    rows += common.member_pages(
+        env,
+        board.members,
+        int(draft.data.get("page", 0)),
+        lambda m: OUTCOME_ICONS[m.review.outcome] if m.review else "▫️",
+        REV_M,
+        REV_PG,
+        d,
+    )
     extra = []
     if watch:
         extra.append((_("👁 Under watch ({n})").format(n=len(watch)), REV_W.data(d)))
@@ -246,8 +214,7 @@ def _member_screen(
     _ = env.t.gettext
     d, mid = drafts.key(draft), line.member_id
     lines = [
-        f"<b>{h(line.name)}</b>{h(_status_note(env, line.status))} — "
-        f"{env.t.month(board.year, board.month)}",
+        common.member_head(env, line, env.t.month(board.year, board.month)),
         *_review_lines(env, line),
     ]
     rows: list[list[tuple[str, str]]] = []
@@ -263,7 +230,7 @@ def _member_screen(
         rows.append([(_("⚠️ New sign found"), REV_O.data(d, mid, "s"))])
     if line.review is not None:
         rows.append([(_("💬 Comment"), REV_C.data(d, mid))])
-    rows.append([(_("◀ Back to the list"), REV_B.data(d))])
+    rows.append(common.back_row(env, REV_B, d))
     return "\n".join(lines), rows
 
 
@@ -277,7 +244,7 @@ def _detail_screen(
     _ = env.t.gettext
     d, mid = drafts.key(draft), line.member_id
     head = f"<b>{h(line.name)}</b> — {env.t.month(board.year, board.month)}"
-    back = [(_("◀ Back to the list"), REV_B.data(d))]
+    back = common.back_row(env, REV_B, d)
     if draft.state == "group":
         rows = [
             [(env.t.gettext(GROUP_LABELS[g]), REV_G.data(d, mid, c))]
@@ -351,7 +318,7 @@ def _watch_screen(env: Env, session: Session, draft: Draft) -> flows.Screen:
     lines.extend("• " + h(watch_entry_text(env, w)) for w in watch)
     if not watch:
         lines.append(_("None."))
-    return "\n".join(lines), [[(_("◀ Back to the list"), REV_B.data(drafts.key(draft)))]]
+    return "\n".join(lines), [common.back_row(env, REV_B, drafts.key(draft))]
 
 
 def watch_entry_text(env: Env, w: reviews.WatchEntry) -> str:
@@ -377,104 +344,9 @@ def watch_entry_text(env: Env, w: reviews.WatchEntry) -> str:
 # --- The board's steps: one use case per button, registered from REVIEW_STEPS ------------------
 
 
-def _member(s: Session, env: Env, key: int, member: int) -> Draft:
-    """Opens one member's review."""
-    return steps.open_member(s, person_id=env.person_id, key=key, member_id=member, now=env.now())
-
-
-def _outcome(s: Session, env: Env, key: int, member: int, code: str) -> Draft:
-    """Records remedied / being remedied / not remedied, or asks for the group of a new sign."""
-    if code not in OUTCOME_CODES:
-        raise StaleAction()
-    return steps.set_outcome(
-        s,
-        person_id=env.person_id,
-        key=key,
-        member_id=member,
-        outcome=OUTCOME_CODES[code],
-        actor=env.who.actor(),
-        today=env.today(),
-        now=env.now(),
-    )
-
-
-def _group(s: Session, env: Env, key: int, member: int, code: str) -> Draft:
-    """Stores the group of a new sign and offers the group's signs."""
-    if code not in GROUP_CODES:
-        raise StaleAction()
-    return steps.set_group(
-        s,
-        person_id=env.person_id,
-        key=key,
-        member_id=member,
-        group=GROUP_CODES[code],
-        now=env.now(),
-    )
-
-
-def _sign(s: Session, env: Env, key: int, member: int, code: str) -> Draft:
-    """Stores the sign picked from the group's list and asks for the measure."""
-    return steps.set_sign(
-        s, person_id=env.person_id, key=key, member_id=member, code=code, now=env.now()
-    )
-
-
-def _comment(s: Session, env: Env, key: int, member: int) -> Draft:
-    """Asks for a comment on a member's review."""
-    return steps.ask_comment(s, person_id=env.person_id, key=key, member_id=member, now=env.now())
-
-
-def _comment_remove(s: Session, env: Env, key: int, member: int) -> Draft:
-    """Removes a member's comment and goes back to the list."""
-    return steps.set_comment(
-        s,
-        person_id=env.person_id,
-        key=key,
-        text=None,
-        member_id=member,
-        actor=env.who.actor(),
-        now=env.now(),
-    )
-
-
-def _back(s: Session, env: Env, key: int) -> Draft:
-    """Goes back to the member list (a half-typed new sign is dropped)."""
-    return steps.back_to_board(s, person_id=env.person_id, key=key, now=env.now())
-
-
-def _page(s: Session, env: Env, key: int, page: int) -> Draft:
-    """Shows another page of members."""
-    return steps.set_review_page(s, person_id=env.person_id, key=key, page=page, now=env.now())
-
-
-def _month(s: Session, env: Env, key: int, year: int, month: int) -> Draft:
-    """Switches the board to another month (not a future one)."""
-    return steps.set_month(
-        s,
-        person_id=env.person_id,
-        key=key,
-        year=year,
-        month=month,
-        today=env.today(),
-        now=env.now(),
-    )
-
-
-def _watch(s: Session, env: Env, key: int) -> Draft:
-    """Shows the cell's members under watch."""
-    return steps.show_watch(s, person_id=env.person_id, key=key, now=env.now())
-
-
 def _all(s: Session, env: Env, key: int) -> Draft:
     """Records "progressing" for everyone not yet reviewed this month."""
-    draft, done = steps.everyone_progressing(
-        s,
-        person_id=env.person_id,
-        key=key,
-        actor=env.who.actor(),
-        today=env.today(),
-        now=env.now(),
-    )
+    draft, done = common.call(steps.everyone_progressing, s, env, key=key)
     env.notice = env.t.ngettext(
         "{n} member recorded as progressing.", "{n} members recorded as progressing.", done
     ).format(n=done)
@@ -483,66 +355,35 @@ def _all(s: Session, env: Env, key: int) -> Draft:
 
 #: The review's step buttons: the family whose data the button carries, and its use case.
 REVIEW_STEPS: tuple[tuple[Family, flows.ButtonStep], ...] = (
-    (REV_M, _member),
-    (REV_O, _outcome),
-    (REV_G, _group),
-    (REV_SG, _sign),
-    (REV_C, _comment),
-    (REV_CX, _comment_remove),
-    (REV_B, _back),
-    (REV_PG, _page),
-    (REV_MO, _month),
-    (REV_W, _watch),
+    (REV_M, common.step(steps.open_member, "member_id")),
+    (REV_O, common.step(steps.set_outcome, "member_id", ("outcome", OUTCOME_CODES))),
+    (REV_G, common.step(steps.set_group, "member_id", ("group", GROUP_CODES))),
+    (REV_SG, common.step(steps.set_sign, "member_id", "code")),
+    (REV_C, common.step(steps.ask_comment, "member_id")),
+    (REV_CX, common.step(steps.set_comment, "member_id", text=None)),
+    (REV_B, common.step(steps.back_to_board)),
+    (REV_PG, common.step(steps.set_review_page, "page")),
+    (REV_MO, common.step(steps.set_month, "year", "month")),
+    (REV_W, common.step(steps.show_watch)),
     (REV_ALL, _all),
 )
 
 
-@button
-async def on_end(update: Update, context: Context, env: Env) -> None:
+def _end(s: Session, env: Env, key: int) -> flows.Screen:
     """Closes the review (everything was saved as it went)."""
-    (key,) = REV_END.args(update)
-
-    def done(s: Session) -> flows.Screen:
-        board = steps.end_review(s, person_id=env.person_id, key=key)
-        _ = env.t.gettext
-        text = _("Review of {month} saved: {done} of {total} members reviewed.").format(
-            month=env.t.month(board.year, board.month),
-            done=board.reviewed,
-            total=len(board.members),
+    board = steps.end_review(s, person_id=env.person_id, key=key)
+    _ = env.t.gettext
+    text = _("Review of {month} saved: {done} of {total} members reviewed.").format(
+        month=env.t.month(board.year, board.month),
+        done=board.reviewed,
+        total=len(board.members),
+    )
+    if board.pending:
+        text += "\n" + _("Not reviewed yet: {names}. Type /review to continue.").format(
+            names=", ".join(h(m.name) for m in board.pending[:10])
+            + ("…" if len(board.pending) > 10 else "")
         )
-        if board.pending:
-            text += "\n" + _("Not reviewed yet: {names}. Type /review to continue.").format(
-                names=", ".join(h(m.name) for m in board.pending[:10])
-                + ("…" if len(board.pending) > 10 else "")
-            )
-        return text, None
-
-    await flows.step(update, context, env, lambda s: None, render=render_review, done=done)
-
-
-def _description(s: Session, env: Env, key: int, text: str) -> Draft:
-    """Stores the typed description of a new sign and asks for the measure."""
-    return steps.set_description(s, person_id=env.person_id, key=key, text=text, now=env.now())
-
-
-def _measure(s: Session, env: Env, key: int, text: str) -> Draft:
-    """Saves the new sign of degradation with its measure and goes back to the list."""
-    return steps.set_measure(
-        s,
-        person_id=env.person_id,
-        key=key,
-        text=text,
-        actor=env.who.actor(),
-        today=env.today(),
-        now=env.now(),
-    )
-
-
-def _comment_text(s: Session, env: Env, key: int, text: str) -> Draft:
-    """Saves the typed comment and goes back to the list."""
-    return steps.set_comment(
-        s, person_id=env.person_id, key=key, text=text, actor=env.who.actor(), now=env.now()
-    )
+    return text, None
 
 
 def _sign_recorded(env: Env, session: Session, draft: Draft) -> flows.Screen:
@@ -551,16 +392,8 @@ def _sign_recorded(env: Env, session: Session, draft: Draft) -> flows.Screen:
 
 
 def _begin_review(env: Env, session: Session, args: dict[str, Any]) -> Draft:
-    return steps.start_review(
-        session,
-        person_id=env.person_id,
-        org_id=int(args["org"]),
-        year=int(args["y"]),
-        month=int(args["m"]),
-        actor=env.who.actor(),
-        today=env.today(),
-        now=env.now(),
-    )
+    org, year, month = int(args["org"]), int(args["y"]), int(args["m"])
+    return common.call(steps.start_review, session, env, org_id=org, year=year, month=month)
 
 
 def _lost_review(env: Env, session: Session, draft: Draft) -> list[str]:
@@ -593,10 +426,13 @@ REVIEW_FLOW = flows.Flow(
     title=N_("monthly review of commitments"),
     render=render_review,
     text_steps={
-        steps.ReviewState.DESC.value: flows.typed_step(_description, render_review),
-        steps.ReviewState.MEASURE.value: flows.typed_step(_measure, _sign_recorded),
-        steps.ReviewState.COMMENT.value: flows.typed_step(_comment_text, render_review),
+        steps.ReviewState.DESC.value: common.typed(steps.set_description, render_review),
+        steps.ReviewState.MEASURE.value: common.typed(steps.set_measure, _sign_recorded),
+        steps.ReviewState.COMMENT.value: common.typed(steps.set_comment, render_review),
     },
     begin=_begin_review,
     lost=_lost_review,
 )
+
+
+on_end = common.end_button(REV_END, _end, render_review)
