@@ -69,20 +69,55 @@ def _set(draft: Draft, state: enum.StrEnum | None, now: datetime, **changes: Any
     return drafts.advance(draft, state=state.value if state else None, now=now, **changes)
 
 
-def _review(session: Session, person_id: int, key: int, *states: ReviewState) -> Draft:
+#: Per flow: its states, the state of its member list and of one member, and what going back
+#: to the list drops.
+_ANY: dict[str, tuple[enum.StrEnum, ...]] = {REVIEW_FLOW: ANY_REVIEW, COMMIT_FLOW: ANY_COMMIT}
+_LIST = {REVIEW_FLOW: ReviewState.BOARD, COMMIT_FLOW: CommitState.LIST}
+_MEMBER = {REVIEW_FLOW: ReviewState.MEMBER, COMMIT_FLOW: CommitState.MEMBER}
+_DROPPED = {REVIEW_FLOW: ("member", "desc", "sign"), COMMIT_FLOW: ("member", "group")}
+
+
+def _current(
+    session: Session, person_id: int, key: int, flow: str, states: tuple[enum.StrEnum, ...] = ()
+) -> Draft:
     draft = drafts.current(
-        session, person_id, flow=REVIEW_FLOW, conversation=key, states=states or ANY_REVIEW
+        session, person_id, flow=flow, conversation=key, states=states or _ANY[flow]
     )
     meetings.require_writer(session, person_id, int(draft.data["org"]))
     return draft
+
+
+def _review(session: Session, person_id: int, key: int, *states: ReviewState) -> Draft:
+    return _current(session, person_id, key, REVIEW_FLOW, states)
 
 
 def _commit(session: Session, person_id: int, key: int, *states: CommitState) -> Draft:
-    draft = drafts.current(
-        session, person_id, flow=COMMIT_FLOW, conversation=key, states=states or ANY_COMMIT
-    )
-    meetings.require_writer(session, person_id, int(draft.data["org"]))
-    return draft
+    return _current(session, person_id, key, COMMIT_FLOW, states)
+
+
+# --- Both flows: the member list ---------------------------------------------------------------
+
+
+def open_member(
+    session: Session, *, flow: str, person_id: int, key: int, member_id: int, now: datetime
+) -> Draft:
+    """Open one member's review (``flow`` :data:`REVIEW_FLOW`) or commitment."""
+    draft = _current(session, person_id, key, flow)
+    return _set(draft, _MEMBER[flow], now, member=member_id)
+
+
+def back_to_list(session: Session, *, flow: str, person_id: int, key: int, now: datetime) -> Draft:
+    """Back to the member list (a half-typed new sign, or a chosen group, is dropped)."""
+    draft = _current(session, person_id, key, flow)
+    return _set(draft, _LIST[flow], now, **dict.fromkeys(_DROPPED[flow]))
+
+
+def set_page(
+    session: Session, *, flow: str, person_id: int, key: int, page: int, now: datetime
+) -> Draft:
+    """Show another page of members."""
+    draft = _current(session, person_id, key, flow)
+    return _set(draft, _LIST[flow], now, page=max(0, page))
 
 
 # --- /review ---------------------------------------------------------------------------------
@@ -127,14 +162,6 @@ def start_review(
         data={"org": org_id, "y": year, "m": month, "page": 0},
         now=now,
     )
-
-
-def open_member(
-    session: Session, *, person_id: int, key: int, member_id: int, now: datetime
-) -> Draft:
-    """Open one member's review."""
-    draft = _review(session, person_id, key)
-    return _set(draft, ReviewState.MEMBER, now, member=member_id)
 
 
 def set_outcome(
@@ -270,20 +297,6 @@ def set_comment(
     return _set(draft, ReviewState.BOARD, now, member=None)
 
 
-def back_to_board(session: Session, *, person_id: int, key: int, now: datetime) -> Draft:
-    """Back to the member list (a half-typed new sign is dropped)."""
-    draft = _review(session, person_id, key)
-    return _set(draft, ReviewState.BOARD, now, member=None, desc=None, sign=None)
-
-
-def set_review_page(
-    session: Session, *, person_id: int, key: int, page: int, now: datetime
-) -> Draft:
-    """Show another page of members."""
-    draft = _review(session, person_id, key)
-    return _set(draft, ReviewState.BOARD, now, page=max(0, page))
-
-
 def set_month(
     session: Session,
     *,
@@ -361,14 +374,6 @@ def _commit_kw(draft: Draft, member_id: int, actor: Actor, now: datetime) -> dic
         "actor": actor,
         "now": now,
     }
-
-
-def open_commitment(
-    session: Session, *, person_id: int, key: int, member_id: int, now: datetime
-) -> Draft:
-    """Open one member's commitment."""
-    draft = _commit(session, person_id, key)
-    return _set(draft, CommitState.MEMBER, now, member=member_id)
 
 
 def signed_today(
@@ -483,20 +488,6 @@ def set_public(
         session, made_public=public, **_commit_kw(draft, member_id, actor, now)
     )
     return _set(draft, None, now)
-
-
-def back_to_list(session: Session, *, person_id: int, key: int, now: datetime) -> Draft:
-    """Back to the member list."""
-    draft = _commit(session, person_id, key)
-    return _set(draft, CommitState.LIST, now, member=None, group=None)
-
-
-def set_commit_page(
-    session: Session, *, person_id: int, key: int, page: int, now: datetime
-) -> Draft:
-    """Show another page of members."""
-    draft = _commit(session, person_id, key)
-    return _set(draft, CommitState.LIST, now, page=max(0, page))
 
 
 def all_signed_today(

@@ -222,15 +222,15 @@ _PUBLIC_CODES = {"0": False, "1": True}
 
 #: The list's step buttons: the family whose data the button carries, and its use case.
 COMMITMENT_STEPS: tuple[tuple[Family, flows.ButtonStep], ...] = (
-    (CMT_M, common.step(steps.open_commitment, "member_id")),
+    (CMT_M, common.step(steps.open_member, "member_id", flow=steps.COMMIT_FLOW)),
     (CMT_T, common.step(steps.signed_today, "member_id")),
     (CMT_D, common.step(steps.ask_date, "member_id")),
     (CMT_I, common.step(steps.ask_item, "member_id", ("group", _ITEM_CODES))),
     (CMT_IG, common.step(steps.add_item, "member_id", ("group", GROUP_CODES), text=None)),
     (CMT_IX, common.step(steps.clear_items, "member_id")),
     (CMT_PUB, common.step(steps.set_public, "member_id", ("public", _PUBLIC_CODES))),
-    (CMT_B, common.step(steps.back_to_list)),
-    (CMT_PG, common.step(steps.set_commit_page, "page")),
+    (CMT_B, common.step(steps.back_to_list, flow=steps.COMMIT_FLOW)),
+    (CMT_PG, common.step(steps.set_page, "page", flow=steps.COMMIT_FLOW)),
     (CMT_ALL, _c_all),
 )
 

@@ -355,14 +355,14 @@ def _all(s: Session, env: Env, key: int) -> Draft:
 
 #: The review's step buttons: the family whose data the button carries, and its use case.
 REVIEW_STEPS: tuple[tuple[Family, flows.ButtonStep], ...] = (
-    (REV_M, common.step(steps.open_member, "member_id")),
+    (REV_M, common.step(steps.open_member, "member_id", flow=steps.REVIEW_FLOW)),
     (REV_O, common.step(steps.set_outcome, "member_id", ("outcome", OUTCOME_CODES))),
     (REV_G, common.step(steps.set_group, "member_id", ("group", GROUP_CODES))),
     (REV_SG, common.step(steps.set_sign, "member_id", "code")),
     (REV_C, common.step(steps.ask_comment, "member_id")),
     (REV_CX, common.step(steps.set_comment, "member_id", text=None)),
-    (REV_B, common.step(steps.back_to_board)),
-    (REV_PG, common.step(steps.set_review_page, "page")),
+    (REV_B, common.step(steps.back_to_list, flow=steps.REVIEW_FLOW)),
+    (REV_PG, common.step(steps.set_page, "page", flow=steps.REVIEW_FLOW)),
     (REV_MO, common.step(steps.set_month, "year", "month")),
     (REV_W, common.step(steps.show_watch)),
     (REV_ALL, _all),
