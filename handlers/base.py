@@ -260,6 +260,9 @@ class Env(Visitor):
 
 _documents: ProcessPoolExecutor | None = None
 
+#: Document processes at most: a leader's summary screen need not wait behind another's
+#: export. The second one starts only when two are wanted at once.
+DOCUMENT_PROCESSES = 2
 #: The document process's niceness: a build that takes seconds of CPU yields the processor to
 #: the bot (people's replies) whenever both want it, and runs at full speed otherwise.
 DOCUMENT_NICENESS = 10
@@ -277,7 +280,9 @@ async def in_process(func: Callable[..., T], *args: Any) -> T:
     global _documents
     if _documents is None:
         _documents = ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=_yield_to_the_bot
+            DOCUMENT_PROCESSES,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_yield_to_the_bot,
         )
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_documents, functools.partial(func, *args))

@@ -11,7 +11,10 @@ opens the current month.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from telegram import Update
@@ -22,7 +25,7 @@ from documents import summary as render
 from documents import summary_export as export
 from documents.summary_export import Export, ExportRequest
 from domain.errors import NotInScope, StaleAction
-from domain.i18n import N_
+from domain.i18n import N_, Translator, translator
 from domain.rules.periods import Period, PeriodError, month_of, parse_period
 from domain.text import h, truncate
 from handlers.base import (
@@ -77,6 +80,27 @@ GROUPS_PER_PAGE = 20
 NAMING_VIEWS = frozenset({"abs", "sign"})
 
 
+class Viewer(Protocol):
+    """What a summary screen needs of the person looking at it: their language and today
+    (the bot's :class:`Env`, or :class:`_Looking` in the document process)."""
+
+    @property
+    def t(self) -> Translator: ...
+
+    def today(self) -> date: ...
+
+
+@dataclass(frozen=True)
+class _Looking:
+    """The :class:`Viewer` of a screen rendered in the document process."""
+
+    t: Translator
+    day: date
+
+    def today(self) -> date:
+        return self.day
+
+
 def data(view: str, period: Period, subject: Subject, page: int = 0) -> str:
     """Callback data of a summary screen."""
     return SCREEN.data(view, period, subject, page)
@@ -105,7 +129,7 @@ async def _load(env: Env, period: Period, subject: Subject) -> tuple[store.Scope
     return await env.read(query)
 
 
-def _nav_rows(env: Env, s: store.Summary, view: str) -> list[list[tuple[str, str]]]:
+def _nav_rows(env: Viewer, s: store.Summary, view: str) -> list[list[tuple[str, str]]]:
     _ = env.t.gettext
     nav = render.period_nav(s.period, env.today())
     subject = s.subject.subject
@@ -126,7 +150,7 @@ def _nav_rows(env: Env, s: store.Summary, view: str) -> list[list[tuple[str, str
     return [step, kinds]
 
 
-def _main_rows(env: Env, s: store.Summary) -> Keyboard:
+def _main_rows(env: Viewer, s: store.Summary) -> Keyboard:
     _ = env.t.gettext
     f = s.total
     p, subj = s.period, s.subject.subject
@@ -181,7 +205,7 @@ FUNNEL_VIEWS = {"cbt": "type", "cbg": "committee", "cbc": "cell"}
 NAMES_VIEW = "cnl"
 
 
-def candidates_screen(env: Env, s: store.Summary) -> tuple[str, Keyboard]:
+def candidates_screen(env: Viewer, s: store.Summary) -> tuple[str, Keyboard]:
     """Candidates by stage and priority group, with the paged breakdowns one tap away."""
     _ = env.t.gettext
     text = render.list_page(s, env.t, "cand", 0).text
@@ -205,7 +229,7 @@ def candidates_screen(env: Env, s: store.Summary) -> tuple[str, Keyboard]:
     return text, rows
 
 
-def _funnel_groups(env: Env, by: str, s: store.Summary) -> dict[str, tuple[str, Subject]]:
+def _funnel_groups(env: Viewer, by: str, s: store.Summary) -> dict[str, tuple[str, Subject]]:
     """Group code → (name, the subject its names are shown for)."""
     locale = env.t.locale
     if by == "type":
@@ -221,7 +245,7 @@ def _funnel_groups(env: Env, by: str, s: store.Summary) -> dict[str, tuple[str, 
     return {r.code: (r.name, Subject("org", org_id=r.id)) for r in s.cells}
 
 
-def _funnel_head(env: Env, s: store.Summary, title: str) -> list[str]:
+def _funnel_head(env: Viewer, s: store.Summary, title: str) -> list[str]:
     return [
         "🌱 <b>" + h(env.t.gettext(title)) + "</b>",
         h(f"{render.subject_name(s, env.t)} · {render.period_title(s.period, env.t)}"),
@@ -229,7 +253,7 @@ def _funnel_head(env: Env, s: store.Summary, title: str) -> list[str]:
     ]
 
 
-def _page_note(env: Env, page: int, pages: int, n: int) -> list[str]:
+def _page_note(env: Viewer, page: int, pages: int, n: int) -> list[str]:
     if pages <= 1:
         return []
     return [
@@ -242,7 +266,7 @@ def _page_note(env: Env, page: int, pages: int, n: int) -> list[str]:
     ]
 
 
-def funnel_screen(env: Env, view: str, s: store.Summary, page: int) -> tuple[str, Keyboard]:
+def funnel_screen(env: Viewer, view: str, s: store.Summary, page: int) -> tuple[str, Keyboard]:
     """One page of the funnel by organization type, grassroots party organization or cell:
     a line per group with its candidates by stage, and a button per group to the names."""
     _ = env.t.gettext
@@ -269,7 +293,7 @@ def funnel_screen(env: Env, view: str, s: store.Summary, page: int) -> tuple[str
     return "\n".join(lines), rows
 
 
-def names_screen(env: Env, s: store.Summary, page: int) -> tuple[str, Keyboard]:
+def names_screen(env: Viewer, s: store.Summary, page: int) -> tuple[str, Keyboard]:
     """Every candidate behind the funnel's figures of the subject, by stage, paged."""
     _ = env.t.gettext
     fp = pipeline_doc.names_page(s.pipeline, env.t, page)
@@ -284,39 +308,120 @@ def names_screen(env: Env, s: store.Summary, page: int) -> tuple[str, Keyboard]:
     return "\n".join(lines), rows
 
 
-def _back(env: Env, s: store.Summary) -> tuple[str, str]:
+def _back(env: Viewer, s: store.Summary) -> tuple[str, str]:
     return (env.t.gettext("⬅ Back"), data("m", s.period, s.subject.subject))
 
 
-async def _main(
-    update: Update, context: Context, env: Env, s: store.Summary, *, new: bool
+@dataclass(frozen=True)
+class ScreenRequest:
+    """A summary screen to render in the document process (picklable)."""
+
+    person_id: int
+    view: str
+    period: Period
+    subject: Subject
+    page: int
+    today: date
+    now: datetime
+    tz: ZoneInfo
+    locale: str
+
+
+@dataclass(frozen=True)
+class ScreenOut:
+    """A rendered summary screen, and what its audit row records when it names members."""
+
+    text: str
+    rows: Keyboard
+    seen: store.Seen | None
+
+
+#: Views whose every look is audited, as ``view_<view>``: the members' lists and the names of
+#: candidates.
+AUDITED_VIEWS = NAMING_VIEWS | {NAMES_VIEW}
+
+
+def render_screen(v: Viewer, view: str, s: store.Summary, page: int) -> tuple[str, Keyboard]:
+    """The text and buttons of summary screen ``view`` (any but a cell's months, ``c``)."""
+    if view == "m":
+        return render.main_text(s, v.t), _main_rows(v, s)
+    if view == "cand":
+        return candidates_screen(v, s)
+    if view in FUNNEL_VIEWS:
+        return funnel_screen(v, view, s, page)
+    if view == NAMES_VIEW:
+        return names_screen(v, s, page)
+    if view in render.LISTS:
+        return list_screen(v, view, s, page)
+    if view in ("bt", "bc"):
+        return breakdown_screen(v, view, s, page)
+    return render.explain_text(s, v.t), [[_back(v, s)]]
+
+
+def screen_in_process(session: Session, req: ScreenRequest) -> ScreenOut:
+    """In the document process: the person's scope (refusing a subject outside it), the
+    summary and its screen. A year of the whole Khối is seconds of work; the bot only waits."""
+    _scope, s = store.summary_for(
+        session,
+        person_id=req.person_id,
+        period=req.period,
+        subject=req.subject,
+        today=req.today,
+        now=req.now,
+        kinds=report_kinds.KINDS.values(),
+        tz=req.tz,
+    )
+    text, rows = render_screen(_Looking(translator(req.locale), req.today), req.view, s, req.page)
+    seen = store.Seen.of(s) if req.view in AUDITED_VIEWS else None
+    return ScreenOut(text, rows, seen)
+
+
+async def _screen(
+    update: Update,
+    context: Context,
+    env: Env,
+    view: str,
+    period: Period,
+    subject: Subject,
+    page: int = 0,
+    *,
+    new: bool = False,
 ) -> None:
-    text = render.main_text(s, env.t)
+    """Read, build and show a summary screen: the summary is read and the screen rendered in
+    the document process; a look at names is audited before it is shown."""
+    who = env.who
+    req = ScreenRequest(
+        person_id=who.person_id,
+        view=view,
+        period=period,
+        subject=subject,
+        page=page,
+        today=env.today(),
+        now=env.now(),
+        tz=env.app.settings.tz,
+        locale=env.t.locale,
+    )
+    out = await read_in_process(env.db, screen_in_process, req)
+    seen = out.seen
+    if seen is not None:
+        await env.run(
+            lambda session: store.audit_seen(
+                session, actor=who.actor(), what=f"view_{view}", seen=seen, now=env.now()
+            )
+        )
     if new:
-        await send(env, context, text, _main_rows(env, s))
+        await send(env, context, out.text, out.rows)
     else:
-        await show(update, env, context, text, _main_rows(env, s))
+        await show(update, env, context, out.text, out.rows)
 
 
 @command("summary")
 async def summary_command(update: Update, context: Context, env: Env) -> None:
     """Shows the headline figures of the sender's scope for the current month."""
-    _scope, s = await _load(env, month_of(env.today()), Subject())
-    await _main(update, context, env, s, new=True)
+    await _screen(update, context, env, "m", month_of(env.today()), Subject(), new=True)
 
 
-async def _list(
-    update: Update, context: Context, env: Env, view: str, s: store.Summary, page: int
-) -> None:
-    if view in NAMING_VIEWS:
-        with env.db.transaction() as session:
-            store.audit_view(
-                session, actor=env.who.actor(), what=f"view_{view}", summary=s, now=env.now()
-            )
-    await show(update, env, context, *list_screen(env, view, s, page))
-
-
-def list_screen(env: Env, view: str, s: store.Summary, page: int) -> tuple[str, Keyboard]:
+def list_screen(env: Viewer, view: str, s: store.Summary, page: int) -> tuple[str, Keyboard]:
     """One page of a list behind a figure: its lines, a button per cell shown, ‹ ›."""
     pg = render.list_page(s, env.t, view, page)
     rows: list[list[tuple[str, str]]] = []
@@ -341,7 +446,7 @@ def _pager(view: str, s: store.Summary, page: int, pages: int) -> list[tuple[str
     return paging
 
 
-def breakdown_screen(env: Env, view: str, s: store.Summary, page: int) -> tuple[str, Keyboard]:
+def breakdown_screen(env: Viewer, view: str, s: store.Summary, page: int) -> tuple[str, Keyboard]:
     """One page of the breakdown by organization type (``bt``) or by party committee (``bc``):
     :data:`GROUPS_PER_PAGE` lines and buttons, so a Khối of any size fits Telegram's limits."""
     by_type = view == "bt"
@@ -372,12 +477,6 @@ def breakdown_screen(env: Env, view: str, s: store.Summary, page: int) -> tuple[
     return text, rows
 
 
-async def _breakdown(
-    update: Update, context: Context, env: Env, view: str, s: store.Summary, page: int
-) -> None:
-    await show(update, env, context, *breakdown_screen(env, view, s, page))
-
-
 async def _cell(
     update: Update, context: Context, env: Env, s: store.Summary, scope: store.Scope
 ) -> None:
@@ -385,15 +484,17 @@ async def _cell(
     if subject.kind != "org" or subject.org_id not in scope.cell_ids:
         raise NotInScope()
     assert subject.org_id is not None
-    with env.db.transaction() as session:
-        cy = store.cell_year(
+    cell_id, today = subject.org_id, env.today()
+    cy = await env.read(
+        lambda session: store.cell_year(
             session,
             scope=scope,
-            cell_id=subject.org_id,
+            cell_id=cell_id,
             year=s.period.year,
-            today=env.today(),
+            today=today,
             kinds=report_kinds.KINDS.values(),
         )
+    )
     year = Period("year", s.period.year)
     await show(
         update,
@@ -463,35 +564,16 @@ async def summary_button(update: Update, context: Context, env: Env) -> None:
     assert update.callback_query is not None
     raw = update.callback_query.data
     if raw == OPEN:
-        _scope, s = await _load(env, month_of(env.today()), Subject())
-        await _main(update, context, env, s, new=True)
+        await _screen(update, context, env, "m", month_of(env.today()), Subject(), new=True)
         return
     view, period, subject, page = _parse(raw)
     if view in FILES:
         await _file(update, context, env, view, period, subject)
-        return
-    scope, s = await _load(env, period, subject)
-    if view == "m":
-        await _main(update, context, env, s, new=False)
-    elif view == "cand":
-        await show(update, env, context, *candidates_screen(env, s))
-    elif view in FUNNEL_VIEWS:
-        await show(update, env, context, *funnel_screen(env, view, s, page))
-    elif view == NAMES_VIEW:
-        await env.run(  # names candidates: each look is audited, like the members' lists
-            lambda session: store.audit_view(
-                session, actor=env.who.actor(), what="view_cnl", summary=s, now=env.now()
-            )
-        )
-        await show(update, env, context, *names_screen(env, s, page))
-    elif view in render.LISTS:
-        await _list(update, context, env, view, s, page)
-    elif view in ("bt", "bc"):
-        await _breakdown(update, context, env, view, s, page)
     elif view == "c":
+        scope, s = await _load(env, period, subject)  # one cell: a short read
         await _cell(update, context, env, s, scope)
     else:
-        await show(update, env, context, render.explain_text(s, env.t), [[_back(env, s)]])
+        await _screen(update, context, env, view, period, subject, page)
 
 
 def handlers() -> Handlers:

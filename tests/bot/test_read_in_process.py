@@ -16,6 +16,7 @@ from domain.clock import ManualClock
 from domain.errors import NotInScope
 from domain.rules.periods import parse_period
 from handlers.base import DOCUMENT_NICENESS, in_process, read_in_process
+from handlers.summary import ScreenRequest, screen_in_process
 from storage.db import Database
 from storage.demo_seed import seed_demo
 from storage.models import Person
@@ -83,3 +84,40 @@ async def test_a_summary_file_is_read_and_built_within_the_persons_scope(
     other = Subject("org", org_id=khoi.orgs["DUK"])
     with pytest.raises(NotInScope):
         await read_in_process(db, export_xlsx, request("bt_bv", other))
+
+
+async def test_a_summary_screen_is_read_and_rendered_in_the_document_process(
+    db: Database, clock: ManualClock
+) -> None:
+    """The bot only waits while the summary behind a screen is read (seconds for a year of the
+    whole Khối): the document process reads it within the person's scope and renders the
+    screen, exactly as it would be rendered here."""
+    with db.transaction() as session:
+        khoi = seed_demo(session, now=clock.now())
+
+    def request(user: str, view: str, subject: Subject) -> ScreenRequest:
+        return ScreenRequest(
+            person_id=khoi.users[user].person_id,
+            view=view,
+            period=parse_period("2026-11"),
+            subject=subject,
+            page=0,
+            today=date(2026, 11, 16),
+            now=clock.now(),
+            tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+            locale="vi",
+        )
+
+    main = request("lanh_dao", "m", Subject())
+    out = await read_in_process(db, screen_in_process, main)
+    with db.reading() as session:
+        assert out == screen_in_process(session, main)
+    assert "sum:x:2026-11:-:0" in [d for row in out.rows for _label, d in row]
+    assert out.seen is None  # the headline names nobody
+    # A list naming members carries what its audit row records.
+    named = await read_in_process(db, screen_in_process, request("lanh_dao", "abs", Subject()))
+    assert named.seen is not None and named.seen.period_key == "2026-11"
+    # A secretary asking for another organization: refused inside the read.
+    other = Subject("org", org_id=khoi.orgs["DUK"])
+    with pytest.raises(NotInScope):
+        await read_in_process(db, screen_in_process, request("bt_bv", "m", other))
