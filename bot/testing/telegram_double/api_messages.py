@@ -31,40 +31,32 @@ class MessageMethods(Dispatch):
         if text is None or text == "":
             raise bad_request(ERR_TEXT_EMPTY)
         raw = str(text)
-        plain, entities, mode = self._render(
-            raw, p.get("parse_mode"), p.get("entities"), caption=False
-        )
-        rows, other = parse_reply_markup(p.get("reply_markup"))
-        reply_to = self._reply_target(user.user_id, p)
-        self._check_rate(user.user_id)
-        msg = self._append_message(
-            user.user_id,
-            from_bot=True,
-            text=plain,
-            raw_text=raw,
-            parse_mode=mode,
-            entities=entities,
-            reply_markup=rows,
-            other_markup=other,
-            reply_to_message_id=reply_to,
-        )
-        self.sent_count += 1
-        self._log("sent", msg)
-        return self.message_to_api(msg)
+        rendered = self._render(raw, p.get("parse_mode"), p.get("entities"), caption=False)
+        return self._send(user.user_id, p, raw, rendered)
 
     def _send_media(self, p: dict[str, Any], files: dict[str, UploadedFile], kind: str) -> Any:
         user = self._chat_user(p)
         stored = self._input_file(p, files, kind)
         raw = "" if p.get("caption") is None else str(p.get("caption"))
-        plain, entities, mode = self._render(
-            raw, p.get("parse_mode"), p.get("caption_entities"), caption=True
-        )
+        rendered = self._render(raw, p.get("parse_mode"), p.get("caption_entities"), caption=True)
+        return self._send(user.user_id, p, raw, rendered, **{kind: stored})
+
+    def _send(
+        self,
+        chat_id: int,
+        p: dict[str, Any],
+        raw: str,
+        rendered: tuple[str, list[dict[str, Any]], str | None],
+        **media: Any,
+    ) -> Any:
+        """Deliver a rendered message of the bot: its keyboard and reply target checked, the
+        flood limits applied, then written to the chat and counted."""
+        plain, entities, mode = rendered
         rows, other = parse_reply_markup(p.get("reply_markup"))
-        reply_to = self._reply_target(user.user_id, p)
-        self._check_rate(user.user_id)
-        media: dict[str, Any] = {kind: stored}
+        reply_to = self._reply_target(chat_id, p)
+        self._check_rate(chat_id)
         msg = self._append_message(
-            user.user_id,
+            chat_id,
             from_bot=True,
             text=plain,
             raw_text=raw,
