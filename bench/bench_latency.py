@@ -479,6 +479,16 @@ async def leader_exports(h: Harness, stop: asyncio.Event, times: list[float]) ->
         times.append(time.perf_counter() - start)
 
 
+async def loop_lag(stop: asyncio.Event, out: list[tuple[float, float]]) -> None:
+    """How late this process's event loop (the double and the people) wakes a 10 ms sleep:
+    (seconds into the window, lateness in seconds). A late loop delays every measured reply."""
+    began = time.perf_counter()
+    while not stop.is_set():
+        start = time.perf_counter()
+        await asyncio.sleep(0.01)
+        out.append((start - began, time.perf_counter() - start - 0.01))
+
+
 # --- Runs ---------------------------------------------------------------------------------------
 
 
@@ -575,6 +585,8 @@ async def run_scenario(
             proc.send_signal(signal.SIGUSR1)
         loop = people_loop(people, h, args.rate, stop, out, lost)
         runner = asyncio.create_task(loop)
+        lags: list[tuple[float, float]] = []
+        watcher = asyncio.create_task(loop_lag(stop, lags))
         drain_seconds = None
         start = time.perf_counter()
         if scenario == "c":
@@ -597,6 +609,9 @@ async def run_scenario(
                 f"{args.reminders} reminders in {drain_seconds:.1f} s "
                 f"({drain_seconds / (args.reminders / 30):.2f}× the 30/s bound)"
             )
+        await watcher
+        worst = max(lags, key=lambda x: x[1], default=(0.0, 0.0))
+        note += f"; harness loop lag max {worst[1] * 1000:.0f} ms at {worst[0]:.0f} s"
         if lost:
             note += f"; {len(lost)} unanswered"
     if args.trace:

@@ -32,7 +32,7 @@ from domain.i18n import Translator, pick_locale, translator
 from domain.text import plain, truncate
 from services.context import AppContext
 from storage import people
-from storage.db import Database
+from storage.db import Database, background_database
 from storage.people import Identity
 
 log = logging.getLogger(__name__)
@@ -297,7 +297,7 @@ def _read_here(url: str, func: Callable[..., T], args: tuple[Any, ...]) -> T:
     that process's own engine."""
     db = _child_databases.get(url)
     if db is None:
-        db = _child_databases[url] = Database.from_url(url, pool_size=1)
+        db = _child_databases[url] = background_database(url)
     with db.reading() as session:
         return func(session, *args)
 

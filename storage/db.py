@@ -93,6 +93,21 @@ def _closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
         raise exc.DisconnectionError()
 
 
+#: Connection options of the document process on PostgreSQL: its heavy reads (a year of the
+#: whole Khối) run in one backend, without parallel workers, which would otherwise take every
+#: processor the bot's replies need.
+BACKGROUND_OPTIONS = "-c max_parallel_workers_per_gather=0"
+
+
+def background_database(url: str) -> Database:
+    """The database of a process that reads for documents: one connection, and on PostgreSQL
+    no parallel query (:data:`BACKGROUND_OPTIONS`)."""
+    kwargs: dict[str, Any] = {"pool_size": 1}
+    if url.startswith("postgresql"):
+        kwargs["connect_args"] = {"options": BACKGROUND_OPTIONS}
+    return Database.from_url(url, **kwargs)
+
+
 @dataclass
 class Database:
     """The engine and its session factories, created once by the composition root."""

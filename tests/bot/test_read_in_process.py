@@ -8,7 +8,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from documents.summary_export import ExportRequest, Seen, export_xlsx
@@ -121,3 +121,22 @@ async def test_a_summary_screen_is_read_and_rendered_in_the_document_process(
     other = Subject("org", org_id=khoi.orgs["DUK"])
     with pytest.raises(NotInScope):
         await read_in_process(db, screen_in_process, request("bt_bv", "m", other))
+
+
+def _parallel_query(session: Session) -> str | None:
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return None
+    return str(session.execute(text("SHOW max_parallel_workers_per_gather")).scalar())
+
+
+async def test_the_document_process_reads_without_parallel_workers(db: Database) -> None:
+    """On PostgreSQL a year of the whole Khối read with parallel workers took every processor
+    (the backend and two workers, at the bot's priority) while secretaries tapped."""
+    got = await read_in_process(db, _parallel_query)
+    if db.dialect == "postgresql":
+        assert got == "0"
+        with db.reading() as session:  # the bot's own connections keep the server's setting
+            assert _parallel_query(session) != "0"
+    else:
+        assert got is None
