@@ -429,12 +429,17 @@ class Tapper:
 async def people_loop(
     people: list[Any], h: Harness, rate: float, stop: asyncio.Event, out: Samples, lost: list[int]
 ) -> None:
-    """Each person acts after an exponential think time; ``rate`` updates a second in all."""
+    """Each person acts after an exponential think time; ``rate`` updates a second in all.
+
+    The first action too comes after an exponential wait (not a uniform one), so the updates
+    arrive as a steady Poisson stream from the first second: with uniform starts the first
+    quarter minute carried about 1.6 times the rate, first actions and early second ones
+    together."""
     mean = len(people) / rate
     began = time.perf_counter()
 
     async def one(p: Any) -> None:
-        await asyncio.sleep(p.rng.uniform(0, mean))
+        await asyncio.sleep(p.rng.expovariate(1 / mean))
         while not stop.is_set():
             action = p.next_action()
             at = time.perf_counter() - began
