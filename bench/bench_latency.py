@@ -58,11 +58,17 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters
+from telegram.request import HTTPXRequest
 
 from bench import bench_summary
+from bot.app import CONNECTION_POOL_SIZE, UPDATES_READ_TIMEOUT, build_application
 from bot.testing.server import TelegramDoubleServer
 from bot.testing.telegram_double import FakeMessage, FakeTelegram
 from domain.settings import Settings
+from services.pacing import PacedRateLimiter
+from services.scheduler import tick
 from storage import outbox
 from storage.db import Database
 from storage.migrate import upgrade
@@ -187,10 +193,6 @@ def settings_for(url: str, base_url: str) -> Settings:
 def requests() -> tuple[Any, Any]:
     """The HTTP layer ``chibo run`` gives the bot (its pool size and long-poll timeout), for
     both bots alike."""
-    from telegram.request import HTTPXRequest
-
-    from bot.app import CONNECTION_POOL_SIZE, UPDATES_READ_TIMEOUT
-
     return (
         HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE),
         HTTPXRequest(read_timeout=UPDATES_READ_TIMEOUT),
@@ -203,15 +205,6 @@ def echo_application(base_url: str) -> Any:
     the two bots differ only in what they do with an update: PTB's stock ``AIORateLimiter``
     holds every request with a ``chat_id`` (edits too, which Telegram does not count) to 30 a
     second and stops all requests after a 429, which made the floor itself slow in a burst."""
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-    from telegram.ext import (
-        ApplicationBuilder,
-        CallbackQueryHandler,
-        MessageHandler,
-        filters,
-    )
-
-    from services.pacing import PacedRateLimiter
 
     def markup(n: int) -> InlineKeyboardMarkup:
         return InlineKeyboardMarkup([[InlineKeyboardButton(f"tap {n}", callback_data=f"e:{n}")]])
@@ -246,9 +239,6 @@ def echo_application(base_url: str) -> Any:
 
 async def serve(kind: str, url: str, base_url: str) -> None:
     """Run one bot until SIGTERM; SIGUSR1 drains the outbox (chibo)."""
-    from bot.app import build_application
-    from services.scheduler import tick
-
     db = Database.from_url(url) if kind == "chibo" else None
     if kind == "chibo":
         assert db is not None
