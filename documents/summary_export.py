@@ -54,7 +54,8 @@ class Export:
     seen: Seen
 
 
-def _summary(session: Session, req: ExportRequest) -> tuple[store.Scope, store.Summary]:
+def summary_of(session: Session, req: ExportRequest) -> tuple[store.Scope, store.Summary]:
+    """The person's scope (refusing a subject outside it) and the summary asked for."""
     return store.summary_for(
         session,
         person_id=req.person_id,
@@ -83,20 +84,20 @@ def _export(s: store.Summary, req: ExportRequest, content: bytes, name: str) -> 
 
 def export_xlsx(session: Session, req: ExportRequest) -> Export:
     """The summary's Excel workbook."""
-    _scope, s = _summary(session, req)
+    _scope, s = summary_of(session, req)
     return _export(s, req, render.to_xlsx(s, translator("vi")), file_name(s, "xlsx"))
 
 
 def export_docx(session: Session, req: ExportRequest) -> Export:
     """The summary's Word report, under its issuing body's header."""
-    scope, s = _summary(session, req)
+    scope, s = summary_of(session, req)
     meta = store.document_meta(session, s, scope)
     return _export(s, req, render.to_docx(s, translator("vi"), meta), file_name(s, "docx"))
 
 
 def export_rollup(session: Session, req: ExportRequest) -> Export:
     """The roll-up of the cells' annual plan reports of the summary's year (Word)."""
-    scope, s = _summary(session, req)
+    scope, s = summary_of(session, req)
     rollup = store.plan_rollup(session, scope=scope, year=s.period.year, today=req.today)
     meta = store.document_meta(session, s, scope)
     name = file_name(s, "docx").replace("tong-hop-", "tong-hop-bc-ke-hoach-")
@@ -105,7 +106,7 @@ def export_rollup(session: Session, req: ExportRequest) -> Export:
 
 def export_png(session: Session, req: ExportRequest) -> Export:
     """The chart of the cells' meetings month by month over the summary's year."""
-    _scope, s = _summary(session, req)
+    _scope, s = summary_of(session, req)
     vi = translator("vi")
     chart = store.chart_data(session, s)
     title = vi.gettext("Party-cell meetings, {year} — {name}").format(

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from telegram import Update
@@ -314,17 +313,12 @@ def _back(env: Viewer, s: store.Summary) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class ScreenRequest:
-    """A summary screen to render in the document process (picklable)."""
+    """A summary screen to render in the document process (picklable): the summary, asked as
+    for a file, then the view and its page."""
 
-    person_id: int
+    of: ExportRequest
     view: str
-    period: Period
-    subject: Subject
     page: int
-    today: date
-    now: datetime
-    tz: ZoneInfo
-    locale: str
 
 
 @dataclass(frozen=True)
@@ -361,17 +355,9 @@ def render_screen(v: Viewer, view: str, s: store.Summary, page: int) -> tuple[st
 def screen_in_process(session: Session, req: ScreenRequest) -> ScreenOut:
     """In the document process: the person's scope (refusing a subject outside it), the
     summary and its screen. A year of the whole Khối is seconds of work; the bot only waits."""
-    _scope, s = store.summary_for(
-        session,
-        person_id=req.person_id,
-        period=req.period,
-        subject=req.subject,
-        today=req.today,
-        now=req.now,
-        kinds=report_kinds.KINDS.values(),
-        tz=req.tz,
-    )
-    text, rows = render_screen(_Looking(translator(req.locale), req.today), req.view, s, req.page)
+    _scope, s = export.summary_of(session, req.of)
+    looking = _Looking(translator(req.of.locale), req.of.today)
+    text, rows = render_screen(looking, req.view, s, req.page)
     seen = store.Seen.of(s) if req.view in AUDITED_VIEWS else None
     return ScreenOut(text, rows, seen)
 
@@ -389,30 +375,35 @@ async def _screen(
 ) -> None:
     """Read, build and show a summary screen: the summary is read and the screen rendered in
     the document process; a look at names is audited before it is shown."""
-    who = env.who
-    req = ScreenRequest(
-        person_id=who.person_id,
-        view=view,
+    req = ScreenRequest(_request(env, period, subject), view, page)
+    out = await read_in_process(env.db, screen_in_process, req)
+    if out.seen is not None:
+        await _audit(env, f"view_{view}", out.seen)
+    if new:
+        await send(env, context, out.text, out.rows)
+    else:
+        await show(update, env, context, out.text, out.rows)
+
+
+def _request(env: Env, period: Period, subject: Subject) -> ExportRequest:
+    """The summary of ``subject`` for ``period``, as the person sees it today."""
+    return ExportRequest(
+        person_id=env.who.person_id,
         period=period,
         subject=subject,
-        page=page,
         today=env.today(),
         now=env.now(),
         tz=env.app.settings.tz,
         locale=env.t.locale,
     )
-    out = await read_in_process(env.db, screen_in_process, req)
-    seen = out.seen
-    if seen is not None:
-        await env.run(
-            lambda session: store.audit_seen(
-                session, actor=who.actor(), what=f"view_{view}", seen=seen, now=env.now()
-            )
-        )
-    if new:
-        await send(env, context, out.text, out.rows)
-    else:
-        await show(update, env, context, out.text, out.rows)
+
+
+async def _audit(env: Env, what: str, seen: store.Seen) -> None:
+    """The audit row of a look at, or an export of, a summary naming members."""
+    actor, now = env.who.actor(), env.now()
+    await env.run(
+        lambda session: store.audit_seen(session, actor=actor, what=what, seen=seen, now=now)
+    )
 
 
 @command("summary")
@@ -526,24 +517,10 @@ async def _file(
     there): the bot's event loop and threads only wait. The audit row of an export is written
     afterwards, in a transaction of its own, before the file is sent.
     """
-    who = env.who
     build, audited = FILES[view]
-    req = ExportRequest(
-        person_id=who.person_id,
-        period=period,
-        subject=subject,
-        today=env.today(),
-        now=env.now(),
-        tz=env.app.settings.tz,
-        locale=env.t.locale,
-    )
-    out = await read_in_process(env.db, build, req)
+    out = await read_in_process(env.db, build, _request(env, period, subject))
     if audited is not None:
-        await env.run(
-            lambda session: store.audit_seen(
-                session, actor=who.actor(), what=audited, seen=out.seen, now=env.now()
-            )
-        )
+        await _audit(env, audited, out.seen)
     caption = h(out.caption)
     if view == "p":
         await context.bot.send_photo(env.chat_id, photo=out.content, caption=caption)

@@ -97,15 +97,17 @@ async def test_a_summary_screen_is_read_and_rendered_in_the_document_process(
 
     def request(user: str, view: str, subject: Subject) -> ScreenRequest:
         return ScreenRequest(
-            person_id=khoi.users[user].person_id,
-            view=view,
-            period=parse_period("2026-11"),
-            subject=subject,
-            page=0,
-            today=date(2026, 11, 16),
-            now=clock.now(),
-            tz=ZoneInfo("Asia/Ho_Chi_Minh"),
-            locale="vi",
+            ExportRequest(
+                person_id=khoi.users[user].person_id,
+                period=parse_period("2026-11"),
+                subject=subject,
+                today=date(2026, 11, 16),
+                now=clock.now(),
+                tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+                locale="vi",
+            ),
+            view,
+            0,
         )
 
     main = request("lanh_dao", "m", Subject())
