@@ -90,6 +90,13 @@ class MessageMethods(Dispatch):
         )
         # Like Telegram: editing the text without reply_markup removes the inline keyboard.
         rows, _ = parse_reply_markup(p.get("reply_markup"))
+        return self._replace_text(msg, raw, plain, entities, mode, rows)
+
+    def _replace_text(
+        self, msg: Any, raw: str, plain: str, entities: Any, mode: Any, rows: Any
+    ) -> Any:
+        """Apply an edit of a message's text or caption (Telegram refuses one that changes
+        nothing) and answer the edited message."""
         if plain == msg.text and entities == msg.entities and rows == msg.reply_markup:
             raise bad_request(ERR_NOT_MODIFIED)
         previous = msg.text
@@ -107,13 +114,7 @@ class MessageMethods(Dispatch):
             raw, p.get("parse_mode"), p.get("caption_entities"), caption=True
         )
         rows, _ = parse_reply_markup(p.get("reply_markup"))
-        if plain == msg.text and entities == msg.entities and rows == msg.reply_markup:
-            raise bad_request(ERR_NOT_MODIFIED)
-        previous = msg.text
-        msg.text, msg.raw_text, msg.parse_mode, msg.entities = plain, raw, mode, entities
-        msg.reply_markup = rows
-        self._commit_edit(msg, text_changed=plain != previous, previous=previous)
-        return self.message_to_api(msg)
+        return self._replace_text(msg, raw, plain, entities, mode, rows)
 
     def _api_edit_message_reply_markup(
         self, p: dict[str, Any], files: dict[str, UploadedFile]
