@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, bindparam, delete, select, update
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from domain.errors import StaleAction
 from storage.models import Draft
@@ -64,7 +65,11 @@ def current(
 
 def get(session: Session, person_id: int) -> Draft | None:
     """Return the person's conversation in progress, if any."""
-    return session.scalar(select(Draft).where(Draft.person_id == person_id))
+    return session.scalar(_OF_PERSON, {"person": person_id})
+
+
+#: A person's draft, built once (read on every step).
+_OF_PERSON = select(Draft).where(Draft.person_id == bindparam("person"))
 
 
 def start(
@@ -94,15 +99,41 @@ def start(
 
 
 def advance(draft: Draft, *, state: str | None = None, now: datetime, **changes: Any) -> Draft:
-    """Move a draft to ``state`` and merge ``changes`` into its data (a new step number)."""
+    """Move a draft to ``state`` and merge ``changes`` into its data (a new step number).
+
+    A draft read from the database is written at once with one plain ``UPDATE`` (every step
+    saves one, so it skips the unit of work's flush); a new one is saved with the session.
+    """
     data = dict(draft.data)
     data.update(changes)
-    draft.data = data  # reassign so the JSON column is seen as changed
-    if state is not None:
-        draft.state = state
-    draft.step += 1
-    draft.updated_at = now
+    values = {
+        "data": data,
+        "state": draft.state if state is None else state,
+        "step": draft.step + 1,
+        "updated_at": now,
+    }
+    session = object_session(draft)
+    if session is None or draft.id is None:
+        for name, value in values.items():
+            setattr(draft, name, value)
+        return draft
+    session.connection().execute(_ADVANCE, {"draft": draft.id, **values})
+    for name, value in values.items():
+        set_committed_value(draft, name, value)
     return draft
+
+
+#: Save a draft's step, built once.
+_ADVANCE = (
+    update(Draft.__table__)  # type: ignore[arg-type]
+    .where(Draft.__table__.c.id == bindparam("draft"))
+    .values(
+        data=bindparam("data"),
+        state=bindparam("state"),
+        step=bindparam("step"),
+        updated_at=bindparam("updated_at"),
+    )
+)
 
 
 def finish(session: Session, person_id: int) -> bool:

@@ -101,14 +101,15 @@ def get_setting(session: Session, key: str) -> Any:
         return DEFAULT_SETTINGS[key][0]
     values = session.info.get(_VALUES)
     if values is None:
-        rows = session.execute(
-            select(Setting.key, Setting.value).where(Setting.key.in_(DEFAULT_SETTINGS))
-        ).all()
-        values = {k: v for k, v in rows}
+        values = {k: v for k, v in session.execute(_SHIPPED).all()}
         session.info[_VALUES] = values
     if key in values:
         return values[key]
     return DEFAULT_SETTINGS[key][0]
+
+
+#: The values of every shipped setting, built once.
+_SHIPPED = select(Setting.key, Setting.value).where(Setting.key.in_(list(DEFAULT_SETTINGS)))
 
 
 @event.listens_for(Session, "before_flush")

@@ -105,10 +105,19 @@ def writable_cells(session: Session, *, person_id: int) -> list[CellRef]:
     return [CellRef(c.id, c.code, c.name) for c in access.writable_cells(who)]
 
 
+def writable_cell(session: Session, person_id: int, org_id: int) -> access.OrgNode:
+    """What the access policy knows of the cell (id, kind, code, name, dates), if the person
+    may write its records; otherwise :class:`NotAllowed`. Reads no row the access check has
+    not read already, so a conversation step that needs only the cell's id costs nothing more."""
+    who = access_facts.holder(session, person_id)
+    if not access.may_write(who, org_id):
+        raise NotAllowed()
+    return who.orgs[org_id]
+
+
 def _require_writer(session: Session, person_id: int, org_id: int) -> Organization:
     """The cell, if the person may write its records; otherwise :class:`NotAllowed`."""
-    if not access.may_write(access_facts.holder(session, person_id), org_id):
-        raise NotAllowed()
+    writable_cell(session, person_id, org_id)
     org = session.get(Organization, org_id)
     assert org is not None
     # Held for the rest of the transaction: the session keeps rows only while something refers

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from domain.access import OrgNode
 from domain.errors import InvalidInput, NotAllowed, StaleAction
 from domain.i18n import N_
 from domain.rules import meetings as rules
@@ -23,6 +24,7 @@ from storage.meetings.access import (
     State,
     _quorum,
     _require_writer,
+    writable_cell,
     writable_cells,
 )
 from storage.models import (
@@ -143,14 +145,7 @@ def _roll(session: Session, data: dict[str, Any]) -> tuple[list[RollEntry], list
             if i in found
         ]
     else:
-        live = list(
-            session.execute(
-                select(Member.id, Member.full_name, Member.status, Member.name_folded).where(
-                    Member.org_id == data["org_id"],
-                    Member.status.in_([st for st in MemberStatus if st.is_active]),
-                )
-            ).all()
-        )
+        live = list(session.execute(_LIVE_ROLL, {"org": data["org_id"]}).all())
         live.sort(key=lambda r: (r.name_folded.split()[-1:], r.name_folded))  # as active_members
         entries = [
             RollEntry(r.id, r.full_name, r.status is MemberStatus.EXEMPT, r.status) for r in live
@@ -158,6 +153,18 @@ def _roll(session: Session, data: dict[str, Any]) -> tuple[list[RollEntry], list
     result = [e for e in entries if not e.exempt], [e for e in entries if e.exempt]
     session.info[cache_key] = result
     return result
+
+
+#: What a conversation's screens show of its cell, built once.
+_CELL = select(Organization.id, Organization.name, Organization.usual_meeting_day).where(
+    Organization.id == bindparam("org")
+)
+
+#: The active members of cell ``:org`` as plain rows (every attendance tap reads them).
+_LIVE_ROLL = select(Member.id, Member.full_name, Member.status, Member.name_folded).where(
+    Member.org_id == bindparam("org"),
+    Member.status.in_([st for st in MemberStatus if st.is_active]),
+)
 
 
 def followers(session: Session, org_id: int) -> list[tuple[int, str]]:
@@ -182,15 +189,37 @@ def followers(session: Session, org_id: int) -> list[tuple[int, str]]:
 def _last_regular(
     session: Session, org_id: int, before: date, exclude: int | None
 ) -> Meeting | None:
-    stmt = select(Meeting).where(
-        Meeting.org_id == org_id,
+    """The cell's last regular meeting on or before ``before`` (other than ``exclude``)."""
+    meeting_id = session.scalar(_LAST_REGULAR, _last_params(org_id, before, exclude))
+    return session.get(Meeting, meeting_id) if meeting_id is not None else None
+
+
+def _last_regular_on(
+    session: Session, org_id: int, before: date, exclude: int | None
+) -> date | None:
+    """The date of :func:`_last_regular` (a plain row: every attendance tap shows it)."""
+    row = session.execute(_LAST_REGULAR, _last_params(org_id, before, exclude)).first()
+    return row.held_on if row is not None else None
+
+
+def _last_params(org_id: int, before: date, exclude: int | None) -> dict[str, Any]:
+    return {"org": org_id, "before": before, "exclude": exclude or 0}
+
+
+#: The id and date of a cell's last regular meeting on or before ``:before``, other than
+#: ``:exclude`` (0: none), built once.
+_LAST_REGULAR = (
+    select(Meeting.id, Meeting.held_on)
+    .where(
+        Meeting.org_id == bindparam("org"),
         Meeting.deleted_at.is_(None),
         Meeting.kind.in_(figures.REGULAR_KINDS),
-        Meeting.held_on <= before,
+        Meeting.held_on <= bindparam("before"),
+        Meeting.id != bindparam("exclude"),
     )
-    if exclude:
-        stmt = stmt.where(Meeting.id != exclude)
-    return session.scalar(stmt.order_by(Meeting.held_on.desc(), Meeting.id.desc()).limit(1))
+    .order_by(Meeting.held_on.desc(), Meeting.id.desc())
+    .limit(1)
+)
 
 
 #: The steps whose screens show the roll and what follows from it (quorum, reasons, pages).
@@ -203,7 +232,7 @@ def view(session: Session, draft: Draft, *, today: date, everything: bool = Fals
     """Gather what the screen of the draft's current step shows; ``everything``: all of it
     whatever the step (what discarding the conversation would lose)."""
     data = draft.data
-    org = session.get(Organization, data["org_id"]) if data.get("org_id") else None
+    org = session.execute(_CELL, {"org": data["org_id"]}).first() if data.get("org_id") else None
     kind = MeetingKind(data["kind"]) if data.get("kind") else None
     minimums = get_setting(session, "meeting_min_minutes")
     quality_cfg = get_setting(session, "quality_scoring")
@@ -228,9 +257,9 @@ def view(session: Session, draft: Draft, *, today: date, everything: bool = Fals
         )
     last = None
     if org is not None and draft.state == State.ATTENDANCE:
-        prev = _last_regular(session, org.id, held_on or today, data.get("meeting_id"))
-        if prev is not None and prev.held_on != held_on:
-            last = prev.held_on
+        prev_on = _last_regular_on(session, org.id, held_on or today, data.get("meeting_id"))
+        if prev_on is not None and prev_on != held_on:
+            last = prev_on
     duplicate = None
     if data.get("dup_id"):
         dup = session.get(Meeting, data["dup_id"])
@@ -306,14 +335,14 @@ def current_draft(session: Session, *, person_id: int) -> Draft | None:
 
 def _step(
     session: Session, person_id: int, draft_id: int, *states: State, flow: str = FLOW
-) -> tuple[Draft, Organization]:
-    """The draft, if a button for ``draft_id`` at ``states`` is current and the person may
-    still write for its cell. Raises :class:`StaleAction` or :class:`NotAllowed`."""
+) -> tuple[Draft, OrgNode]:
+    """The draft and its cell, if a button for ``draft_id`` at ``states`` is current and the
+    person may still write for its cell. Raises :class:`StaleAction` or :class:`NotAllowed`."""
     draft = _guard(session, person_id, draft_id, *states, flow=flow)
     org_id = draft.data.get("org_id")
     if not org_id:
         raise StaleAction()
-    return draft, _require_writer(session, person_id, org_id)
+    return draft, writable_cell(session, person_id, org_id)
 
 
 def _guard(

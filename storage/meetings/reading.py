@@ -341,7 +341,13 @@ def delete_meeting(session: Session, *, person_id: int, meeting_id: int, now: da
     )
     unexcused = {a.member_id for a in meeting.attendance if a.status is AttendanceStatus.UNEXCUSED}
     _refresh_three_months(
-        session, org=org, member_ids=unexcused, years={meeting.held_on.year}, actor=actor, now=now
+        session,
+        org_id=org.id,
+        org_name=org.name,
+        member_ids=unexcused,
+        years={meeting.held_on.year},
+        actor=actor,
+        now=now,
     )
     return Deleted(org.id, deleted=True)
 

@@ -221,7 +221,13 @@ def save(
         )
     check_members |= {mid for mid, (s, _r) in statuses.items() if s is AttendanceStatus.UNEXCUSED}
     notices = _refresh_three_months(
-        session, org=org, member_ids=check_members, years=years, actor=actor, now=now
+        session,
+        org_id=org.id,
+        org_name=org.name,
+        member_ids=check_members,
+        years=years,
+        actor=actor,
+        now=now,
     )
     if kind.counts_as_regular:
         # Reviews saved before the month's meeting was recorded now point at it.
@@ -354,7 +360,8 @@ def queue_flag_notice(
 def _refresh_three_months(
     session: Session,
     *,
-    org: Organization,
+    org_id: int,
+    org_name: str,
     member_ids: set[int],
     years: set[int],
     actor: Actor,
@@ -391,7 +398,7 @@ def _refresh_three_months(
                         flag = Flag(
                             key=key,
                             kind=figures.THREE_MONTHS_FLAG,
-                            org_id=org.id,
+                            org_id=org_id,
                             member_id=member_id,
                             year=year,
                             level=level,
@@ -442,9 +449,9 @@ def _refresh_three_months(
             board = 0
             if level >= 2:
                 board = queue_flag_notice(
-                    session, flag=flag, member_name=name, org_name=org.name, now=now
+                    session, flag=flag, member_name=name, org_name=org_name, now=now
                 )
             notices.append(
-                FlagNotice(member_id, name, org.name, year, verdict.months, level, board)
+                FlagNotice(member_id, name, org_name, year, verdict.months, level, board)
             )
     return notices
