@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, ContextTypes
@@ -37,10 +37,12 @@ from storage.people import Identity
 
 log = logging.getLogger(__name__)
 
-# show() edits with a raw request on purpose (see there): PTB's advice to use the typed method
-# would be one warning per tap.
+# show() and send() use raw requests on purpose (see there): PTB's advice to use the typed
+# methods would be one warning per reply.
 warnings.filterwarnings(
-    "ignore", message=r"Please use 'Bot\.editMessageText' instead of", category=UserWarning
+    "ignore",
+    message=r"Please use 'Bot\.(editMessageText|sendMessage)' instead of",
+    category=UserWarning,
 )
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -363,15 +365,20 @@ def raw_keyboard(rows: Keyboard | None) -> dict[str, Any] | None:
     }
 
 
-async def send(env: Visitor, context: Context, text: str, rows: Keyboard | None = None) -> Message:
-    """Send an HTML message to the current chat."""
-    return await context.bot.send_message(
-        env.chat_id,
-        text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=keyboard(rows),
-        link_preview_options=None,
-    )
+async def send(env: Visitor, context: Context, text: str, rows: Keyboard | None = None) -> None:
+    """Send an HTML message to the current chat.
+
+    A raw request, as :func:`show` edits: the screen's buttons (up to a hundred) are neither
+    built as Telegram objects nor parsed back from Telegram's answer, which nobody reads.
+    """
+    request: dict[str, Any] = {
+        "chat_id": env.chat_id,
+        "text": text,
+        "parse_mode": ParseMode.HTML.value,
+    }
+    if rows:
+        request["reply_markup"] = raw_keyboard(rows)
+    await context.bot.do_api_request("sendMessage", api_kwargs=request)
 
 
 def _same_screen(message: Any, text: str, rows: Keyboard | None) -> bool:
@@ -400,8 +407,7 @@ async def show(
         if _same_screen(query.message, text, rows):
             return
         try:
-            # A raw request: the screen's buttons (up to a hundred) are neither built as
-            # Telegram objects nor parsed back from Telegram's answer, which nobody reads.
+            # A raw request, as send() does.
             request: dict[str, Any] = {
                 "chat_id": query.message.chat.id,
                 "message_id": query.message.message_id,

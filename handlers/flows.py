@@ -301,18 +301,34 @@ def _step_button(family: Family, use_case: ButtonStep, render: Render) -> Callba
     return button(on_press)
 
 
-def typed_step(use_case: TextStep, render: Render) -> Step:
+@dataclass(frozen=True)
+class TypedStep:
     """A flow's typed step: the text goes to ``use_case`` with the draft's key, as one
-    :func:`step`, and the next screen is sent."""
+    :func:`step`, and the next screen is sent. The router runs it in the same transaction as
+    the read that found the draft (:func:`_route`)."""
 
-    async def on_text(update: Update, context: Context, env: Env, draft: Draft) -> None:
+    use_case: TextStep
+    render: Render
+
+    async def __call__(self, update: Update, context: Context, env: Env, draft: Draft) -> None:
         key = drafts.key(draft)
-        text = update.effective_message.text or "" if update.effective_message else ""
-        await step(update, context, env, lambda s: use_case(s, env, key, text), render=render)
+        text = _typed_text(update)
+        await step(
+            update, context, env, lambda s: self.use_case(s, env, key, text), render=self.render
+        )
 
-    on_text.__name__ = on_text.__qualname__ = "on_" + use_case.__name__.lstrip("_")
-    on_text.__doc__ = use_case.__doc__
-    return on_text
+    def run(self, session: Session, env: Env, draft: Draft, text: str) -> Screen:
+        """Save the step and render the next screen, in ``session``."""
+        return self.render(env, session, self.use_case(session, env, drafts.key(draft), text))
+
+
+def typed_step(use_case: TextStep, render: Render) -> Step:
+    """A flow's typed step (see :class:`TypedStep`)."""
+    return TypedStep(use_case, render)
+
+
+def _typed_text(update: Update) -> str:
+    return update.effective_message.text or "" if update.effective_message else ""
 
 
 # --- Typed text and files ------------------------------------------------------------------------
@@ -362,14 +378,32 @@ async def _route(update: Update, context: Context, kind: str) -> None:
     if update.effective_chat is None or update.effective_chat.type != "private":
         return
     env = lazy_env(update, context)
+    text = _typed_text(update)
+
+    def unit(session: Session) -> tuple[Draft | None, Screen | None]:
+        # One transaction: find the draft and, for a typed step of the usual shape, save the
+        # step and render the next screen (a tap costs one transaction; so does typing).
+        draft = drafts.get(session, env.person_id)
+        found = _step_for(draft, kind)
+        if isinstance(found, TypedStep) and draft is not None:
+            return draft, found.run(session, env, draft, text)
+        return draft, None
+
     try:
-        draft = await env.read(lambda session: drafts.get(session, env.person_id))
+        draft, screen = await env.run(unit)
     except Stranger:
         visitor = env.visitor()
         await send(visitor, context, _stranger(visitor))
         return
-    flow = FLOWS.get(draft.flow) if draft else None
-    if draft is None or flow is None:
+    except ChiboError as exc:
+        await send(env, context, error_text(env, exc))
+        return
+    if screen is not None:
+        mark_saved(update)
+        await show(update, env, context, *screen)
+        was_saved(update)  # answered: forget the mark
+        return
+    if draft is None or FLOWS.get(draft.flow) is None:
         if kind == "file":
             await send(
                 env,
@@ -386,9 +420,9 @@ async def _route(update: Update, context: Context, kind: str) -> None:
                 env.t.gettext("I did not understand that. Type /help to see what I can do."),
             )
         return
-    steps = flow.text_steps if kind == "text" else flow.file_steps
-    typed_step = steps.get(draft.state)
-    if typed_step is None:
+    found = _step_for(draft, kind)
+    if found is None:
+        steps = _steps(draft, kind)
         hint = (
             N_("Please use the buttons below. (Nothing was saved from that message.)")
             if kind == "text" or steps == {}
@@ -398,11 +432,24 @@ async def _route(update: Update, context: Context, kind: str) -> None:
         await show_current(update, context, env, edit=False)
         return
     try:
-        await typed_step(update, context, env, draft)
+        await found(update, context, env, draft)
     except ChiboError as exc:
         await send(env, context, error_text(env, exc))
         return
     was_saved(update)  # answered: forget the mark
+
+
+def _steps(draft: Draft, kind: str) -> dict[str, Step]:
+    """The draft's flow's steps that take typed text (``kind`` "text") or files."""
+    flow = FLOWS.get(draft.flow)
+    if flow is None:
+        return {}
+    return flow.text_steps if kind == "text" else flow.file_steps
+
+
+def _step_for(draft: Draft | None, kind: str) -> Step | None:
+    """The step that takes this text or file at the draft's current state, if any."""
+    return _steps(draft, kind).get(draft.state) if draft is not None else None
 
 
 # --- After a Telegram error ----------------------------------------------------------------------
