@@ -11,6 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.orm import configure_mappers
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, Defaults
@@ -93,6 +94,8 @@ def build_application(
     app_ctx = AppContext(settings=settings, db=db, clock=clock or SystemClock())
     # The database threads hand the interpreter back to the event loop within a millisecond.
     sys.setswitchinterval(0.001)
+    # The ORM's mappers are set up now, not inside the first person's update after a start.
+    configure_mappers()
     # The builder's type parameters change along the chain (rate limiter, job queue).
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 
+from domain.access import OrgNode, subtree
 from domain.clock import ManualClock
 from storage import access as access_facts
 from storage.db import Database
 from storage.demo_seed import seed_demo
-from storage.models import Role, RoleAssignment
+from storage.models import OrgKind, Role, RoleAssignment
 from storage.people import identity
 
 
@@ -77,3 +78,25 @@ def test_grants_read_with_the_identity_are_reused_until_roles_change(
             assert len(seen) == before + 1
     finally:
         event.remove(db.engine, "before_cursor_execute", on_sql)
+
+
+def test_the_subtree_read_is_every_organization_at_or_below_the_roots(
+    db: Database, clock: ManualClock
+) -> None:
+    """The statement that reads a person's organizations (PostgreSQL has one of its own)
+    returns, for any roots, what walking the whole table's parent links gives, with the same
+    facts of each organization."""
+    with db.transaction() as session:
+        seed_demo(session, now=clock.now())
+    with db.reading() as session:
+        everything = {
+            r[0]: OrgNode(*r) for r in session.execute(select(*access_facts._NODE)).all()
+        }
+        assert len({n.kind for n in everything.values()}) >= 3  # a tree several levels deep
+        for root in everything:
+            below = access_facts.subtree(session, [root])
+            assert set(below) == subtree(everything, [root])
+            assert all(below[i] == everything[i] for i in below)
+        committees = [i for i, n in everything.items() if n.kind is not OrgKind.CELL][:3]
+        assert set(access_facts.subtree(session, committees)) == subtree(everything, committees)
+        assert access_facts.subtree(session, []) == {}
