@@ -380,17 +380,18 @@ async def _route(update: Update, context: Context, kind: str) -> None:
     env = lazy_env(update, context)
     text = _typed_text(update)
 
-    def unit(session: Session) -> tuple[Draft | None, Screen | None]:
-        # One transaction: find the draft and, for a typed step of the usual shape, save the
-        # step and render the next screen (a tap costs one transaction; so does typing).
+    def unit(session: Session) -> tuple[Draft | None, Step | None, Screen | None]:
+        # One transaction: find the draft and its step and, for a typed step of the usual
+        # shape, save the step and render the next screen (a tap costs one transaction; so
+        # does typing).
         draft = drafts.get(session, env.person_id)
         found = _step_for(draft, kind)
         if isinstance(found, TypedStep) and draft is not None:
-            return draft, found.run(session, env, draft, text)
-        return draft, None
+            return draft, found, found.run(session, env, draft, text)
+        return draft, found, None
 
     try:
-        draft, screen = await env.run(unit)
+        draft, found, screen = await env.run(unit)
     except Stranger:
         visitor = env.visitor()
         await send(visitor, context, _stranger(visitor))
@@ -420,12 +421,10 @@ async def _route(update: Update, context: Context, kind: str) -> None:
                 env.t.gettext("I did not understand that. Type /help to see what I can do."),
             )
         return
-    found = _step_for(draft, kind)
     if found is None:
-        steps = _steps(draft, kind)
         hint = (
             N_("Please use the buttons below. (Nothing was saved from that message.)")
-            if kind == "text" or steps == {}
+            if kind == "text" or _steps(draft, kind) == {}
             else N_("I was not expecting a file here. Please use the buttons below.")
         )
         await send(env, context, env.t.gettext(hint))

@@ -190,8 +190,8 @@ def _last_regular(
     session: Session, org_id: int, before: date, exclude: int | None
 ) -> Meeting | None:
     """The cell's last regular meeting on or before ``before`` (other than ``exclude``)."""
-    meeting_id = session.scalar(_LAST_REGULAR, _last_params(org_id, before, exclude))
-    return session.get(Meeting, meeting_id) if meeting_id is not None else None
+    last = select(Meeting).where(Meeting.id == _LAST_REGULAR.with_only_columns(Meeting.id))
+    return session.scalar(last, _last_params(org_id, before, exclude))
 
 
 def _last_regular_on(
