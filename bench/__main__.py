@@ -424,6 +424,8 @@ def run_step(s: Step) -> tuple[int, str]:
 
 def ensure_databases(pg_server: str, names: list[str]) -> None:
     """Create the PostgreSQL databases the benchmarks wipe and fill (each named bench_*)."""
+    # The orchestrator imports only the standard library at start (it runs each benchmark in a
+    # process of its own); what it needs of the project it loads here, downward, no cycle.
     from sqlalchemy import text
 
     from storage.db import make_engine
@@ -493,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=300, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.prepare:
-        from bench.bench_latency import prepare
+        from bench.bench_latency import prepare  # loaded only in the preparing child process
 
         prepare(args.prepare, args.scale, args.people, 0)
         return 0

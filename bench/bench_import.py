@@ -30,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from storage.db import make_engine
+from storage.importer import MEMBER_COLUMNS, ORG_COLUMNS, SHEET_MEMBERS, SHEET_ORGS
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTEES = 60
@@ -43,8 +44,6 @@ GIVEN = ("An", "Bình", "Cường", "Dũng", "Giang", "Hà", "Hải", "Hạnh", 
 def write_workbook(path: Path, members: int, seed: int = 7) -> None:
     """Write a filled import workbook (sheets ToChuc and DangVien) with ``members`` members."""
     from openpyxl import Workbook
-
-    from storage.importer import MEMBER_COLUMNS, ORG_COLUMNS, SHEET_MEMBERS, SHEET_ORGS
 
     rnd = random.Random(seed)
     wb = Workbook(write_only=True)

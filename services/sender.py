@@ -36,6 +36,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 
+from domain.access import ROLE_NAMES
 from domain.clock import Clock
 from domain.i18n import N_
 from domain.rules.deadlines import ReminderPlan, in_quiet_hours
@@ -421,8 +422,6 @@ class Sender:
 
 def notify_admins(session: Any, *, person_id: int, now: datetime) -> int:
     """Queue one notice per admin that ``person_id`` cannot be reached (once a day)."""
-    from domain.access import ROLE_NAMES
-
     person = ob.people_info(session, [person_id]).get(person_id)
     if person is None:
         return 0
