@@ -190,7 +190,8 @@ def _last_regular(
     session: Session, org_id: int, before: date, exclude: int | None
 ) -> Meeting | None:
     """The cell's last regular meeting on or before ``before`` (other than ``exclude``)."""
-    last = select(Meeting).where(Meeting.id == _LAST_REGULAR.with_only_columns(Meeting.id))
+    newest = _LAST_REGULAR.with_only_columns(Meeting.id).scalar_subquery()
+    last = select(Meeting).where(Meeting.id == newest)
     return session.scalar(last, _last_params(org_id, before, exclude))
 
 
