@@ -149,10 +149,6 @@ class Database:
 
     async def call(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking ``func`` (a query, a document build) on the database's threads."""
-        import os
-
-        if os.environ.get("CHIBO_INLINE"):
-            return func(*args, **kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(func, *args, **kwargs))
 
