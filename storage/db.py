@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Engine, Executable, Result, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -33,6 +33,19 @@ READ_ONLY = "chibo_read_only"
 
 #: Threads that run database work and document building for the event loop.
 WORKERS = 8
+
+
+def plain_rows(
+    session: Session, statement: Executable, params: dict[str, Any] | None = None
+) -> Result[Any]:
+    """Run a read of plain rows (columns, no ORM objects) on the session's connection.
+
+    ``session.execute`` runs every statement through the ORM's machinery (entity adaptation,
+    the loading of results, the session's events), about 100 µs a statement even when the
+    statement asks for columns only; a tap's reads (identity, draft, access, roll, settings)
+    skip it here. Pending changes are flushed first, as ``session.execute`` would."""
+    session.flush()
+    return session.connection().execute(statement, params)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

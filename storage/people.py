@@ -15,6 +15,7 @@ from domain.errors import InviteAlreadyYours, InviteInvalid, NotFound
 from domain.text import clean
 from storage import access as access_facts
 from storage.audit import Actor, record, snapshot
+from storage.db import plain_rows
 from storage.models import Invite, Organization, Person, Role, RoleAssignment
 
 INVITE_RE = re.compile(r"^[A-Za-z0-9_-]{12,32}$")
@@ -80,7 +81,7 @@ def identity(session: Session, telegram_user_id: int) -> Identity | None:
     Runs on every update, so it reads plain rows (no ORM objects), the person and the roles
     in one statement.
     """
-    rows = session.execute(_IDENTITY, {"uid": telegram_user_id}).all()
+    rows = plain_rows(session, _IDENTITY, {"uid": telegram_user_id}).all()
     if not rows:
         return None
     person_id, display_name, locale = rows[0][:3]

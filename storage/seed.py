@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from storage.db import plain_rows
 from storage.models import OrgType, Setting
 
 #: Loại hình tổ chức (DOMAIN.md), in summary order: (code, Vietnamese, English).
@@ -101,15 +102,16 @@ def get_setting(session: Session, key: str) -> Any:
         return DEFAULT_SETTINGS[key][0]
     values = session.info.get(_VALUES)
     if values is None:
-        values = {k: v for k, v in session.execute(_SHIPPED).all()}
+        values = {k: v for k, v in plain_rows(session, _SHIPPED).all() if k in DEFAULT_SETTINGS}
         session.info[_VALUES] = values
     if key in values:
         return values[key]
     return DEFAULT_SETTINGS[key][0]
 
 
-#: The values of every shipped setting, built once.
-_SHIPPED = select(Setting.key, Setting.value).where(Setting.key.in_(list(DEFAULT_SETTINGS)))
+#: Every setting's key and value, built once (a handful of rows; no ``IN`` list, whose
+#: values SQLAlchemy would expand into the statement on every execution).
+_SHIPPED = select(Setting.key, Setting.value)
 
 
 @event.listens_for(Session, "before_flush")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from domain.access import OrgNode
@@ -15,6 +15,7 @@ from domain.i18n import N_
 from domain.rules import meetings as rules
 from domain.text import clean, has_letters
 from storage import drafts, figures, orgs
+from storage.db import plain_rows
 from storage.meetings.access import (
     FLOW,
     MOVES,
@@ -145,7 +146,7 @@ def _roll(session: Session, data: dict[str, Any]) -> tuple[list[RollEntry], list
             if i in found
         ]
     else:
-        live = list(session.execute(_LIVE_ROLL, {"org": data["org_id"]}).all())
+        live = list(plain_rows(session, _LIVE_ROLL, {"org": data["org_id"]}).all())
         live.sort(key=lambda r: (r.name_folded.split()[-1:], r.name_folded))  # as active_members
         entries = [
             RollEntry(r.id, r.full_name, r.status is MemberStatus.EXEMPT, r.status) for r in live
@@ -199,7 +200,7 @@ def _last_regular_on(
     session: Session, org_id: int, before: date, exclude: int | None
 ) -> date | None:
     """The date of :func:`_last_regular` (a plain row: every attendance tap shows it)."""
-    row = session.execute(_LAST_REGULAR, _last_params(org_id, before, exclude)).first()
+    row = plain_rows(session, _LAST_REGULAR, _last_params(org_id, before, exclude)).first()
     return row.held_on if row is not None else None
 
 
@@ -214,7 +215,8 @@ _LAST_REGULAR = (
     .where(
         Meeting.org_id == bindparam("org"),
         Meeting.deleted_at.is_(None),
-        Meeting.kind.in_(figures.REGULAR_KINDS),
+        # Equalities, not an IN list (expanded into the statement on every execution).
+        or_(*(Meeting.kind == kind for kind in figures.REGULAR_KINDS)),
         Meeting.held_on <= bindparam("before"),
         Meeting.id != bindparam("exclude"),
     )
@@ -233,7 +235,8 @@ def view(session: Session, draft: Draft, *, today: date, everything: bool = Fals
     """Gather what the screen of the draft's current step shows; ``everything``: all of it
     whatever the step (what discarding the conversation would lose)."""
     data = draft.data
-    org = session.execute(_CELL, {"org": data["org_id"]}).first() if data.get("org_id") else None
+    org_id = data.get("org_id")
+    org = plain_rows(session, _CELL, {"org": org_id}).first() if org_id else None
     kind = MeetingKind(data["kind"]) if data.get("kind") else None
     minimums = get_setting(session, "meeting_min_minutes")
     quality_cfg = get_setting(session, "quality_scoring")
