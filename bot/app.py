@@ -15,7 +15,7 @@ from sqlalchemy.orm import configure_mappers
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.logs import instrument
 from bot.updates import PerPersonUpdateProcessor
@@ -33,6 +33,7 @@ from handlers import (
     summary,
 )
 from handlers.base import Handlers
+from handlers.incoming import LightUpdatesRequest
 from services.context import AppContext
 from services.pacing import PacedRateLimiter, retry_seconds
 from storage.db import Database
@@ -107,8 +108,13 @@ def build_application(
         .post_init(_post_init)
         .arbitrary_callback_data(False)
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(updates_request or request)
+    if request is None:
+        request = HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE)
+        updates_request = updates_request or HTTPXRequest(read_timeout=UPDATES_READ_TIMEOUT)
+    # Button presses arrive without the pressed message's keyboard parsed (bot.updates.lighten).
+    builder = builder.request(request).get_updates_request(
+        LightUpdatesRequest(updates_request or request)
+    )
     if rate_limiter:
         # Replies first; the reminder fan-out paces itself in what they leave (services.pacing).
         builder = builder.rate_limiter(PacedRateLimiter(max_retries=3))

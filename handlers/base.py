@@ -30,6 +30,7 @@ from domain.clock import local_today
 from domain.errors import ChiboError, NotAllowed, NotInScope, StaleAction
 from domain.i18n import Translator, pick_locale, translator
 from domain.text import plain, truncate
+from handlers.incoming import pressed_keyboard
 from services.context import AppContext
 from storage import people
 from storage.db import Database, background_database
@@ -385,13 +386,9 @@ def _same_screen(message: Any, text: str, rows: Keyboard | None) -> bool:
     """Whether ``message`` already shows ``text`` (HTML) with the keyboard ``rows``."""
     if getattr(message, "text", None) is None or message.text != plain(text).strip():
         return False
-    markup = getattr(message, "reply_markup", None)
-    shown = (
-        [[(b.text, b.callback_data) for b in row] for row in markup.inline_keyboard]
-        if markup is not None
-        else []
-    )
-    return shown == [[(label, data) for label, data in row] for row in rows or []]
+    return pressed_keyboard(message) == [
+        [(label, data) for label, data in row] for row in rows or []
+    ]
 
 
 async def show(

@@ -18,6 +18,7 @@ from handlers.base import (
 )
 from handlers.candidates.buttons import MEETING
 from handlers.candidates.commands import _person
+from handlers.incoming import pressed_keyboard
 from storage import candidates as cs
 
 log = logging.getLogger(__name__)
@@ -75,12 +76,13 @@ async def _drop_question(update: Update) -> None:
     """Take the answered question's buttons off the saved meeting's screen (its own text and
     buttons stay). Best effort: a question left showing is answered "already recorded"."""
     query = update.callback_query
-    if query is None or not isinstance(query.message, Message) or not query.message.reply_markup:
+    if query is None or not isinstance(query.message, Message):
+        return
+    shown = pressed_keyboard(query.message)
+    if not shown:
         return
     kept = [
-        [(b.text, str(b.callback_data)) for b in row]
-        for row in query.message.reply_markup.inline_keyboard
-        if not any(str(b.callback_data).startswith(MEETING.prefix + ":") for b in row)
+        row for row in shown if not any(data.startswith(MEETING.prefix + ":") for _l, data in row)
     ]
     try:
         await query.edit_message_reply_markup(keyboard(kept))
