@@ -20,10 +20,12 @@ def lighten(payload: dict[str, Any]) -> dict[str, Any]:
 
     Telegram sends, with every button press, the whole message the button belongs to: its
     text, its entities and every button of its keyboard (up to a hundred). PTB turns each into
-    an object, about half of a tap's parsing; nothing reads them but the check for a screen
-    already shown (:func:`handlers.base.show`), which needs only the keyboard's labels and
-    data. The keyboard is kept as plain rows under :data:`KEYBOARD` (PTB files an unknown key
-    in the message's ``api_kwargs``); the entities are dropped (the plain text stays).
+    an object, more than half of its work on a tap of a screen of twenty buttons. Nothing reads
+    them but the check for a screen already shown (:func:`handlers.base.show`) and the
+    candidates' question, which need only the keyboard's labels and data. The keyboard is kept
+    as plain rows under :data:`KEYBOARD` (PTB files an unknown key in the message's
+    ``api_kwargs``); the entities are dropped (the plain text stays). Updates that reach the bot
+    another way (a webhook) keep their parsed keyboard, which :func:`pressed_keyboard` reads.
     """
     if not isinstance(payload, dict) or not isinstance(payload.get("result"), list):
         return payload
