@@ -47,6 +47,7 @@ from bot.app import CONNECTION_POOL_SIZE, UPDATES_READ_TIMEOUT, build_applicatio
 from bot.health import TICK_JOB, HealthServer, MeteredRequest, Metrics, State
 from bot.logs import configure
 from domain.settings import Settings
+from handlers.incoming import lighten_update
 from storage import lease, outbox
 from storage.db import Database
 from storage.migrate import current_revision, head_revision
@@ -156,7 +157,6 @@ class Runner:
         self.ttl = timedelta(seconds=max(self.settings.lease_seconds, 3))
         self.stop = asyncio.Event()
         self.exit_code = 0
-        self._process_lock = asyncio.Lock()
         #: The application updates go to; None while standing by or stopping (answered 503).
         self.serving: Any = None
         self.secret = self.settings.webhook_secret or secrets.token_urlsafe(32)
@@ -342,12 +342,14 @@ class Runner:
                 return web.Response(status=403, text="forbidden")
             try:
                 data = await request.json()
-                update = Update.de_json(data, application.bot)
+                update = Update.de_json(lighten_update(data), application.bot)
             except (json.JSONDecodeError, ValueError, TypeError, KeyError):
                 return web.Response(status=400, text="bad update")
-            # One update at a time, like the polling path (conversations are serialized).
-            async with self._process_lock:
-                await application.process_update(update)
+            # Through the application's update processor, as when polling: one person's updates
+            # in order, different people's at once; answered once this one is handled.
+            await application.update_processor.process_update(
+                update, application.process_update(update)
+            )
             return web.Response(status=200)
 
         app = web.Application(client_max_size=2 * 1024 * 1024)

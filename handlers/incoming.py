@@ -24,26 +24,32 @@ def lighten(payload: dict[str, Any]) -> dict[str, Any]:
     them but the check for a screen already shown (:func:`handlers.base.show`) and the
     candidates' question, which need only the keyboard's labels and data. The keyboard is kept
     as plain rows under :data:`KEYBOARD` (PTB files an unknown key in the message's
-    ``api_kwargs``); the entities are dropped (the plain text stays). Updates that reach the bot
-    another way (a webhook) keep their parsed keyboard, which :func:`pressed_keyboard` reads.
+    ``api_kwargs``); the entities are dropped (the plain text stays). A webhook's update is
+    lightened the same way (:func:`lighten_update`); one built otherwise (the tests' in-process
+    driver) keeps its parsed keyboard, which :func:`pressed_keyboard` reads as well.
     """
-    if not isinstance(payload, dict) or not isinstance(payload.get("result"), list):
-        return payload
-    for update in payload["result"]:
-        query = update.get("callback_query") if isinstance(update, dict) else None
-        message = query.get("message") if isinstance(query, dict) else None
-        if not isinstance(message, dict):
-            continue
-        message.pop("entities", None)
-        markup = message.pop("reply_markup", None)
-        rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
-        if isinstance(rows, list):
-            message[KEYBOARD] = [
-                [(button.get("text"), button.get("callback_data")) for button in row]
-                for row in rows
-                if isinstance(row, list)
-            ]
+    if isinstance(payload, dict) and isinstance(payload.get("result"), list):
+        for update in payload["result"]:
+            lighten_update(update)
     return payload
+
+
+def lighten_update(update: Any) -> Any:
+    """:func:`lighten` for one update (a webhook's POST); anything else is left as it is."""
+    query = update.get("callback_query") if isinstance(update, dict) else None
+    message = query.get("message") if isinstance(query, dict) else None
+    if not isinstance(message, dict):
+        return update
+    message.pop("entities", None)
+    markup = message.pop("reply_markup", None)
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    if isinstance(rows, list):
+        message[KEYBOARD] = [
+            [(button.get("text"), button.get("callback_data")) for button in row]
+            for row in rows
+            if isinstance(row, list)
+        ]
+    return update
 
 
 class LightUpdatesRequest(BaseRequest):

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.testing.telegram_double import FakeTelegram, UploadedFile
+from bot.testing.telegram_double import FakeTelegram, FakeTimeout, UploadedFile
 
 __all__ = ["TelegramDoubleServer", "main"]
 
@@ -147,7 +147,15 @@ class TelegramDoubleServer:
             params, files = await self._read_params(request)
         except (ValueError, json.JSONDecodeError):
             return _tg_error(400, "Bad Request: can't parse request body")
-        status, body = await self.fake.handle_async(request.match_info["method"], params, files)
+        try:
+            status, body = await self.fake.handle_async(
+                request.match_info["method"], params, files
+            )
+        except FakeTimeout:
+            # An injected "no answer at all" (FakeTelegram.fail_next(timeout=True)): the request
+            # is held until the client gives up and hangs up, which cancels this handler.
+            await self._notify()
+            await asyncio.Event().wait()
         await self._notify()
         return web.json_response(body, status=status)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import Update
 
-from handlers.incoming import KEYBOARD, lighten, pressed_keyboard
+from handlers.incoming import KEYBOARD, lighten, lighten_update, pressed_keyboard
 from tests.auxil.botkit import BotKit
 from tests.handlers.test_meetings import Taps, to_attendance
 
@@ -106,3 +106,11 @@ def test_lighten_passes_answers_that_are_not_update_lists() -> None:
         assert lighten(copy.deepcopy(payload)) == payload
     odd = {"ok": True, "result": ["junk", press("junk"), press({"reply_markup": "junk"})]}
     assert lighten(copy.deepcopy(odd))["result"][:2] == odd["result"][:2]
+
+
+def test_a_webhook_update_is_lightened_alone() -> None:
+    message = {"message_id": 3, "text": "Hỏi", "reply_markup": {"inline_keyboard": [[]]}}
+    update = lighten_update(press(message))
+    assert update["callback_query"]["message"] == {"message_id": 3, "text": "Hỏi", KEYBOARD: [[]]}
+    for other in ("junk", [press(message)], {"update_id": 5, "message": {"text": "x"}}):
+        assert lighten_update(copy.deepcopy(other)) == other

@@ -148,6 +148,30 @@ async def test_webhook_refuses_a_wrong_secret_and_answers_only_after_handling(wo
     assert "chibo_outbox_backlog " in metrics and "chibo_active 1" in metrics
 
 
+async def test_webhook_serves_another_person_while_one_update_waits_on_telegram(world) -> None:
+    # Each POST is answered once its update is handled, and different people's updates are
+    # handled at once (the application's per-person update processor, as when polling): a
+    # person whose reply Telegram does not answer holds up nobody else.
+    port = free_port()
+    proc = world.process(
+        "a",
+        CHIBO_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+        CHIBO_WEBHOOK_PORT=str(port),
+        CHIBO_WEBHOOK_SECRET=SECRET,
+    )
+    proc.start()
+    await wait_until(world.fake, lambda: bool(world.fake.webhook_url), timeout=60)
+    slow, other = (world.khoi.users[k].telegram_user_id for k in ("bt_bv", "bt_vp"))
+    fault = world.fake.fail_next("sendMessage", timeout=True)  # the first reply: no answer
+    held = asyncio.create_task(_post(port, await world.driver.send(slow, "/help"), SECRET))
+    await wait_until(world.fake, lambda: fault.fired)
+    assert await _post(port, await world.driver.send(other, "/help"), SECRET) == 200
+    assert world.fake.bot_messages(other), proc.log()
+    assert not held.done()  # the first person's update is still waiting on Telegram
+    assert await held == 200  # answered once PTB gave up on the reply and told the person
+    assert world.fake.bot_messages(slow), proc.log()
+
+
 async def test_webhook_update_killed_while_handled_is_redelivered_and_applied_once(
     world, monkeypatch: pytest.MonkeyPatch
 ) -> None:
