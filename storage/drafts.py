@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, delete, select, update
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import CursorResult, bindparam, delete, event, select, update
+from sqlalchemy.orm import ORMExecuteState, Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from domain.errors import StaleAction
@@ -64,8 +64,42 @@ def current(
 
 
 def get(session: Session, person_id: int) -> Draft | None:
-    """Return the person's conversation in progress, if any."""
-    return session.scalar(_OF_PERSON, {"person": person_id})
+    """Return the person's conversation in progress, if any.
+
+    Read once per transaction: typed text finds the draft to choose its step, then the step's
+    use case asks for it again. Starting or ending a conversation, or any other write but a
+    step's own (:func:`advance`, which updates the object it was given), forgets the read."""
+    read = session.info.setdefault(_READ, {})
+    if person_id not in read:
+        read[person_id] = session.scalar(_OF_PERSON, {"person": person_id})
+    return cast(Draft | None, read[person_id])
+
+
+#: ``session.info`` key of the drafts read in the transaction, by person.
+_READ = "chibo_drafts"
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_READ, None)
+
+
+event.listen(Session, "after_commit", _forget)
+event.listen(Session, "after_rollback", _forget)
+event.listen(Session, "after_soft_rollback", _forget)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_on_writes(state: ORMExecuteState) -> None:
+    if _READ in state.session.info and not state.is_select:
+        _forget(state.session)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_on_flushed_drafts(session: Session, _context: Any) -> None:
+    if _READ in session.info and any(
+        isinstance(obj, Draft) for obj in (*session.new, *session.deleted)
+    ):
+        _forget(session)
 
 
 #: A person's draft, built once (read on every step).

@@ -439,21 +439,6 @@ async def _already_recorded(
     await show(update, env, context, f"⚠️ {notice}\n\n{text}".strip(), [*extra, *rows])
 
 
-def _typed(
-    use_case: Callable[[Session, Env, int, str], Draft],
-) -> Callable[[Update, Context, Env, Draft], Any]:
-    async def step(update: Update, context: Context, env: Env, draft: Draft) -> None:
-        assert update.effective_message is not None
-        text = update.effective_message.text or ""
-        key = m.conversation_key(draft)
-        await flows.step(
-            update, context, env, lambda session: use_case(session, env, key, text), render=render
-        )
-
-    step.__doc__ = use_case.__doc__
-    return step
-
-
 def _t_topic(s: Session, env: Env, d: int, text: str) -> Draft:
     """Stores the typed topic and asks for the duration."""
     return m.set_topic(s, person_id=_person(env), draft_id=d, text=text, now=env.now())
@@ -522,14 +507,14 @@ MEETING_FLOW = flows.Flow(
     begin=_begin,
     lost=_lost,
     text_steps={
-        State.TOPIC.value: _typed(_t_topic),
-        State.DURATION.value: _typed(_t_duration),
-        State.DURATION_TYPED.value: _typed(_t_duration),
-        State.DATE.value: _typed(_t_date),
-        State.GUESTS.value: _typed(_t_guest),
-        State.GUEST_NAME.value: _typed(_t_guest),
-        State.CONTENT.value: _typed(_t_minutes),
-        State.QUALITY.value: _typed(_t_quality),
+        State.TOPIC.value: flows.typed_step(_t_topic, render),
+        State.DURATION.value: flows.typed_step(_t_duration, render),
+        State.DURATION_TYPED.value: flows.typed_step(_t_duration, render),
+        State.DATE.value: flows.typed_step(_t_date, render),
+        State.GUESTS.value: flows.typed_step(_t_guest, render),
+        State.GUEST_NAME.value: flows.typed_step(_t_guest, render),
+        State.CONTENT.value: flows.typed_step(_t_minutes, render),
+        State.QUALITY.value: flows.typed_step(_t_quality, render),
     },
     file_steps={State.CONTENT.value: _minutes_file},
 )
