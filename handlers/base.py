@@ -136,8 +136,19 @@ class Visitor:
     def _(self) -> Callable[[str], str]:
         return self.t.gettext
 
+    async def load(self) -> None:
+        """Load the sender's identity and language now, when not loaded yet, in a read-only
+        transaction on the database's threads: for answers given outside any use case (a
+        refused button, an error, a stranger), so that reading :attr:`who` or :attr:`t` after
+        it does no database work on the event loop."""
+        if self._who is _UNSET:
+            await self.app.db.read(self._identify)
+        elif self._t is None:
+            self._identify(None)
+
     def _load(self) -> None:
-        """Load the identity in a read-only transaction of its own (outside any use case)."""
+        """Load the identity in a read-only transaction of its own (outside any use case; on
+        the event loop: call :meth:`load` first)."""
         if self._who is _UNSET:
             with self.app.db.reading() as session:
                 self._identify(session)
@@ -236,6 +247,12 @@ class Env(Visitor):
     @t.setter
     def t(self, value: Translator) -> None:
         self._t = value
+
+    async def load(self) -> None:
+        """:meth:`Visitor.load`, then the auth gate: a stranger raises :class:`Stranger`, a
+        role that may not use the command :class:`NotAllowed`."""
+        await super().load()
+        self._admit()
 
     def _admit(self) -> None:
         if self._who is None:
@@ -471,7 +488,7 @@ def command(name: str) -> Callable[[Handler], Callback]:
                 await _refuse_stranger(env, context)
                 result = None
             except ChiboError as exc:
-                if _stranger(env):
+                if await _stranger(env):
                     await _refuse_stranger(env, context)
                     result = None
                 else:
@@ -500,7 +517,7 @@ def button(func: Handler) -> Callback:
             await _answer(query, plain(stranger_text(env.visitor())), alert=True)
             return None
         except ChiboError as exc:
-            if _stranger(env):
+            if await _stranger(env):
                 await _answer(query, plain(stranger_text(env.visitor())), alert=True)
                 return None
             return await _refuse(query, env, exc)
@@ -516,9 +533,10 @@ async def _refuse_stranger(env: Env, context: Context) -> None:
     await send(visitor, context, stranger_text(visitor))
 
 
-def _stranger(env: Env) -> bool:
+async def _stranger(env: Env) -> bool:
     """Whether the sender is a stranger (loading the identity if an error came first)."""
     try:
+        await env.load()
         env.who  # noqa: B018
     except Stranger:
         return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from sqlalchemy.orm import Session
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes
@@ -32,6 +33,7 @@ from handlers.callbacks import Family, choice
 from services.context import AppContext
 from storage import access as access_facts
 from storage import drafts, people
+from storage.people import Identity, RoleView
 
 log = logging.getLogger(__name__)
 #: People whose menu one run of the menu job may set, and how often it runs (seconds): the
@@ -52,16 +54,19 @@ async def start(update: Update, context: Context) -> None:
     assert user is not None
     code = context.args[0] if context.args else ""
     if code:
+
+        def redeem(session: Session) -> tuple[Identity, RoleView]:
+            return people.redeem_invite(
+                session,
+                code=code,
+                telegram_user_id=user.id,
+                telegram_name=vietnamese_order(user.first_name, user.last_name),
+                locale=user.language_code,
+                now=env.now(),
+            )
+
         try:
-            with env.db.transaction() as session:
-                who, role = people.redeem_invite(
-                    session,
-                    code=code,
-                    telegram_user_id=user.id,
-                    telegram_name=vietnamese_order(user.first_name, user.last_name),
-                    locale=user.language_code,
-                    now=env.now(),
-                )
+            who, role = await env.run(redeem)
         except ChiboError as exc:
             await send(env, context, error_text(env, exc))
             if env.who is None:
@@ -82,19 +87,23 @@ async def start(update: Update, context: Context) -> None:
             )
             await send(env, context, help_text(env))
             return
+    await env.load()  # the sender's identity, read off the event loop
     if env.who is None:
         await send(env, context, stranger_text(env))
         return
     known = env.known()
     assert known is not None
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> flows.Screen | None:
         people.touch_started(session, known.person_id, env.now())
         draft = drafts.get(session, known.person_id)
-        offer = (
+        return (
             flows.resume_offer(known, draft, session)
             if draft is not None and draft.flow in flows.FLOWS
             else None
         )
+
+    offer = await env.run(unit)
     greeting = env.t.gettext("Hello, {name}!").format(name=h(known.who.display_name))
     await send(env, context, greeting + "\n\n" + help_text(env))
     if offer is not None:
@@ -125,16 +134,20 @@ def help_text(env: Visitor) -> str:
 @command("help")
 async def help_command(update: Update, context: Context, env: Env) -> None:
     """Lists the commands the sender's roles allow."""
-    await send(env, context, help_text(env))
+    # The identity loads (and the role is checked) in the read, off the event loop.
+    text = await env.read(lambda session: help_text(env))
+    await send(env, context, text)
 
 
 @command("language")
 async def language(update: Update, context: Context, env: Env) -> None:
     """Offers the languages as buttons."""
+    # The identity loads (and the role is checked) in the read, off the event loop.
+    text = await env.read(lambda session: env.t.gettext("Choose your language:"))
     await send(
         env,
         context,
-        env.t.gettext("Choose your language:"),
+        text,
         [[("🇻🇳 Tiếng Việt", LANG.data("vi")), ("🇬🇧 English", LANG.data("en"))]],
     )
 
@@ -143,8 +156,11 @@ async def language(update: Update, context: Context, env: Env) -> None:
 async def language_chosen(update: Update, context: Context, env: Env) -> None:
     """Stores the chosen language and confirms in it."""
     (locale,) = LANG.args(update)
-    with env.db.transaction() as session:
-        people.set_locale(session, person_id=env.who.person_id, locale=locale, now=env.now())
+    await env.run(
+        lambda session: people.set_locale(
+            session, person_id=env.person_id, locale=locale, now=env.now()
+        )
+    )
     env.t = translator(locale)
     await set_menu(context.bot, env.app, env.user_id, locale, env.who.role_set)
     await show(update, env, context, env.t.gettext("Language set: English."))
@@ -153,8 +169,7 @@ async def language_chosen(update: Update, context: Context, env: Env) -> None:
 @command("cancel")
 async def cancel(update: Update, context: Context, env: Env) -> None:
     """Leaves any conversation in progress; nothing half-written is kept."""
-    with env.db.transaction() as session:
-        had = drafts.finish(session, env.who.person_id)
+    had = await env.run(lambda session: drafts.finish(session, env.person_id))
     if had:
         text = env.t.gettext("Cancelled. Nothing from that conversation was saved.")
     else:

@@ -213,16 +213,14 @@ def render(env: Env, session: Session, draft: Draft) -> Screen:
 @command("enterprises")
 async def enterprises_command(update: Update, context: Context, env: Env) -> None:
     """Shows the enterprises the steering group works with."""
-    with env.db.transaction() as session:
-        rows = es.listing(session, person_id=_person(env))
+    rows = await env.read(lambda session: es.listing(session, person_id=_person(env)))
     await send(env, context, *list_screen(env, rows))
 
 
 @button
 async def on_list(update: Update, context: Context, env: Env) -> None:
     """Shows the list."""
-    with env.db.transaction() as session:
-        rows = es.listing(session, person_id=_person(env))
+    rows = await env.read(lambda session: es.listing(session, person_id=_person(env)))
     await show(update, env, context, *list_screen(env, rows))
 
 
@@ -230,8 +228,7 @@ async def on_list(update: Update, context: Context, env: Env) -> None:
 async def on_open(update: Update, context: Context, env: Env) -> None:
     """Shows one enterprise."""
     (ent,) = OPEN.args(update)
-    with env.db.transaction() as session:
-        r = es.get(session, person_id=_person(env), enterprise_id=ent)
+    r = await env.read(lambda session: es.get(session, person_id=_person(env), enterprise_id=ent))
     await show(update, env, context, *card_screen(env, r))
 
 
@@ -331,8 +328,9 @@ async def on_update(update: Update, context: Context, env: Env) -> None:
 async def on_advance(update: Update, context: Context, env: Env) -> None:
     """Moves the effort one status forward, dated today."""
     ent, version = ADVANCE.args(update)
-    with env.db.transaction() as session:
-        r = es.advance(
+
+    def unit(session: Session) -> es.EnterpriseRow:
+        return es.advance(
             session,
             person_id=_person(env),
             enterprise_id=ent,
@@ -341,6 +339,8 @@ async def on_advance(update: Update, context: Context, env: Env) -> None:
             today=env.today(),
             now=env.now(),
         )
+
+    r = await env.run(unit)
     mark_saved(update)
     await show(update, env, context, *card_screen(env, r))
 
@@ -351,15 +351,15 @@ async def on_found(update: Update, context: Context, env: Env) -> None:
     data = update.callback_query.data if update.callback_query else None
     if FOUND_ASK.matches(data):
         key, version = FOUND_ASK.parse(data)
-        with env.db.transaction() as session:
-            cells = es.new_cells(session, person_id=_person(env))
+        cells = await env.read(lambda session: es.new_cells(session, person_id=_person(env)))
         rows = [[(truncate(n, 50), FOUND.data(key, version, i))] for i, n in cells]
         rows.append([(env.t.gettext("⬅️ The list"), LIST.data())])
         await show(update, env, context, env.t.gettext("Which new cell was founded?"), rows)
         return
     ent, version, cell = FOUND.parse(data)
-    with env.db.transaction() as session:
-        r = es.advance(
+
+    def unit(session: Session) -> es.EnterpriseRow:
+        return es.advance(
             session,
             person_id=_person(env),
             enterprise_id=ent,
@@ -369,6 +369,8 @@ async def on_found(update: Update, context: Context, env: Env) -> None:
             now=env.now(),
             founded_org_id=cell,
         )
+
+    r = await env.run(unit)
     mark_saved(update)
     await show(update, env, context, *card_screen(env, r))
 
@@ -377,9 +379,12 @@ async def on_found(update: Update, context: Context, env: Env) -> None:
 async def on_union(update: Update, context: Context, env: Env) -> None:
     """Ticks a union."""
     key, which = UNION.args(update)
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> Screen:
         d = es.toggle_union(session, person_id=_person(env), key=key, which=which, now=env.now())
-        screen = render(env, session, d)
+        return render(env, session, d)
+
+    screen = await env.run(unit)
     mark_saved(update)
     await show(update, env, context, *screen)
 
@@ -388,14 +393,17 @@ async def on_union(update: Update, context: Context, env: Env) -> None:
 async def on_save(update: Update, context: Context, env: Env) -> None:
     """Saves the new enterprise."""
     (key,) = SAVE.args(update)
-    with env.db.transaction() as session:
-        r = es.save_entry(
+
+    def unit(session: Session) -> es.EnterpriseRow:
+        return es.save_entry(
             session,
             person_id=_person(env),
             key=key,
             today=env.today(),
             now=env.now(),
         )
+
+    r = await env.run(unit)
     mark_saved(update)
     text, rows = card_screen(env, r)
     await show(update, env, context, env.t.gettext("✅ Saved.") + "\n\n" + text, rows)
@@ -405,8 +413,7 @@ async def on_save(update: Update, context: Context, env: Env) -> None:
 async def on_cancel(update: Update, context: Context, env: Env) -> None:
     """Leaves the conversation; nothing of it is saved."""
     (key,) = CANCEL.args(update)
-    with env.db.transaction() as session:
-        had = es.cancel_entry(session, person_id=_person(env), key=key)
+    had = await env.run(lambda session: es.cancel_entry(session, person_id=_person(env), key=key))
     if not had:
         raise StaleAction()
     await show(update, env, context, env.t.gettext("Cancelled. Nothing was saved."))
@@ -438,19 +445,25 @@ async def _typed_review(update: Update, context: Context, env: Env, draft: Draft
 async def _typed(update: Update, context: Context, env: Env, draft: Draft) -> None:
     """Stores a typed answer and asks the next one."""
     assert update.effective_message is not None
-    with env.db.transaction() as session:
-        result: Any = es.type_entry(
+    typed = update.effective_message.text or ""
+
+    def unit(session: Session) -> Screen | es.EnterpriseRow:
+        result = es.type_entry(
             session,
             person_id=_person(env),
             key=int(draft.data.get("cid", 0)),
-            text=update.effective_message.text or "",
+            text=typed,
             today=env.today(),
             now=env.now(),
         )
-        screen = render(env, session, result) if isinstance(result, Draft) else None
-    if screen is None:
-        text, rows = card_screen(env, result)
-        screen = (env.t.gettext("✅ Saved.") + "\n\n" + text, rows)
+        return render(env, session, result) if isinstance(result, Draft) else result
+
+    outcome = await env.run(unit)
+    if isinstance(outcome, es.EnterpriseRow):
+        text, rows = card_screen(env, outcome)
+        screen: Screen = (env.t.gettext("✅ Saved.") + "\n\n" + text, rows)
+    else:
+        screen = outcome
     mark_saved(update)
     await send(env, context, *screen)
 

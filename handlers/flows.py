@@ -370,6 +370,7 @@ async def refuse_secret(update: Update, context: Context) -> bool:
     except TelegramError:
         pass  # no right to delete here (a group), or too old: the explanation still goes out
     visitor = load_env(update, context)
+    await visitor.load()
     await send(visitor, context, visitor.t.gettext(SECRET_REFUSAL))
     return True
 
@@ -462,6 +463,7 @@ async def after_error(update: object, context: Context) -> None:
     if not isinstance(update, Update) or update.effective_user is None:
         return
     visitor = load_env(update, context)
+    await visitor.load()
     if update.callback_query is not None:
         try:
             await update.callback_query.answer()
@@ -517,6 +519,7 @@ async def on_unknown_command(update: Update, context: Context) -> None:
     if update.effective_chat is None or update.effective_chat.type != "private":
         return
     visitor = load_env(update, context)
+    await visitor.load()
     if visitor.who is None:
         await send(visitor, context, _stranger(visitor))
         return
@@ -535,6 +538,7 @@ async def _stale_button(update: Update, context: Context) -> None:
     if query is None:
         return
     env: Visitor = load_env(update, context)
+    await env.load()
     log_refused(query.data, StaleAction())
     await query.answer(error_text(env, StaleAction())[:200])
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import importlib
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from domain.access import may_use
 from domain.errors import StaleAction
 from domain.i18n import N_
-from domain.rules.deadlines import sending_hour, slot_time
+from domain.rules.deadlines import ReminderPlan, sending_hour, slot_time
 from handlers.base import (
     Context,
     Env,
@@ -38,10 +39,13 @@ REM_SET = Family("rem", (choice("hour", "mute"), ID))
 @command("deadlines")
 async def deadlines(update: Update, context: Context, env: Env) -> None:
     """Lists what the sender owes in the next 30 days and what is overdue, per cell."""
-    with env.db.transaction() as session:
-        owed = sch.owed_by(
-            session, settings=env.app.settings, person_id=env.who.person_id, now=env.now()
+
+    def unit(session: Session) -> sch.Owed:
+        return sch.owed_by(
+            session, settings=env.app.settings, person_id=env.person_id, now=env.now()
         )
+
+    owed = await env.run(unit)
     text, rows = sch.render_owed(owed, env.t, today=env.today())
     await send(env, context, text, rows)
 
@@ -58,9 +62,11 @@ async def on_deadlines_page(update: Update, context: Context, env: Env) -> None:
     await show(update, env, context, *sch.render_owed(owed, env.t, today=env.today(), page=page))
 
 
-def _settings_screen(env: Env, hour: int | None, muted: bool) -> tuple[str, Keyboard]:
+def _settings_screen(
+    env: Env, plan: ReminderPlan, hour: int | None, muted: bool
+) -> tuple[str, Keyboard]:
     t = env.t
-    shown = sending_hour(hour, _plan(env))
+    shown = sending_hour(hour, plan)
     lines = [
         t.gettext("⚙️ <b>Reminder settings</b>"),
         t.gettext("Reminders arrive at <b>{hour}:00</b> (never at night, not on Sundays).").format(
@@ -82,19 +88,20 @@ def _settings_screen(env: Env, hour: int | None, muted: bool) -> tuple[str, Keyb
     return "\n".join(lines), rows
 
 
-def _plan(env: Env):
-    with env.db.transaction() as session:
-        return calendar.current(session, env.app.settings).plan
+def _plan(session: Session, env: Env) -> ReminderPlan:
+    return calendar.current(session, env.app.settings).plan
 
 
 @command("settings")
 async def settings_command(update: Update, context: Context, env: Env) -> None:
     """Shows the reminder hour and muting, with buttons to change them."""
-    with env.db.transaction() as session:
-        person = ob.people_info(session, [env.who.person_id])[env.who.person_id]
-    await send(
-        env, context, *_settings_screen(env, person.reminder_hour, person.mute_nonessential)
-    )
+
+    def unit(session: Session) -> tuple[ReminderPlan, int | None, bool]:
+        person = ob.people_info(session, [env.person_id])[env.person_id]
+        return _plan(session, env), person.reminder_hour, person.mute_nonessential
+
+    plan, hour, muted = await env.run(unit)
+    await send(env, context, *_settings_screen(env, plan, hour, muted))
 
 
 @button
@@ -110,15 +117,18 @@ async def on_settings(update: Update, context: Context, env: Env) -> None:
         if value not in (0, 1):
             raise StaleAction()
         changes["mute_nonessential"] = bool(value)
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> tuple[ReminderPlan, int | None, bool]:
         person = ob.set_preferences(
             session,
-            person_id=env.who.person_id,
+            person_id=env.person_id,
             now=env.now(),
             **changes,  # type: ignore[arg-type]
         )
-        hour, muted = person.reminder_hour, person.mute_nonessential
-    await show(update, env, context, *_settings_screen(env, hour, muted))
+        return _plan(session, env), person.reminder_hour, person.mute_nonessential
+
+    plan, hour, muted = await env.run(unit)
+    await show(update, env, context, *_settings_screen(env, plan, hour, muted))
 
 
 #: Reminder button → the command handler that opens the right conversation.
@@ -134,6 +144,7 @@ OPENERS: dict[str, tuple[str, str]] = {
 async def on_open(update: Update, context: Context, env: Env) -> None:
     """Answers a reminder's main button by pointing to the command that records it."""
     (target,) = sch.REM_OPEN.args(update)
+    await env.load()  # the sender's roles, read off the event loop
     if may_use(target, env.who.role_set):
         # The same entry as typing the command: it starts (or offers back) the conversation.
         module, name = OPENERS[target]
@@ -147,11 +158,10 @@ async def on_open(update: Update, context: Context, env: Env) -> None:
     await send(env, context, text)
 
 
-def _tomorrow(env: Env, hour: int | None) -> datetime:
+def _tomorrow(session: Session, env: Env, hour: int | None) -> datetime:
     """The next sending morning after today at the person's hour."""
-    with env.db.transaction() as session:
-        catalog = calendar.current(session, env.app.settings)
-        cal = calendar.work_calendar(session, catalog)
+    catalog = calendar.current(session, env.app.settings)
+    cal = calendar.work_calendar(session, catalog)
     day = cal.next_sending_day(env.today() + timedelta(days=1))
     return slot_time(day, sending_hour(hour, catalog.plan), env.app.settings.tz)
 
@@ -160,17 +170,18 @@ def _tomorrow(env: Env, hour: int | None) -> datetime:
 async def on_snooze(update: Update, context: Context, env: Env) -> None:
     """Reminds the person of this message's obligations again tomorrow morning."""
     (outbox_id,) = sch.REM_SNOOZE.args(update)
-    with env.db.transaction() as session:
-        rows = ob.sent_rows_of_message(session, outbox_id=outbox_id, person_id=env.who.person_id)
-        person = ob.people_info(session, [env.who.person_id])[env.who.person_id]
-    keys = [str(r.payload.get("instance")) for r in rows if r.payload.get("instance")]
-    if not keys:
-        raise StaleAction()  # not this person's reminder (or a forged button)
-    until = _tomorrow(env, person.reminder_hour)
-    with env.db.transaction() as session:
-        ob.snooze(
-            session, person_id=env.who.person_id, instance_keys=keys, until=until, now=env.now()
-        )
+
+    def unit(session: Session) -> datetime:
+        rows = ob.sent_rows_of_message(session, outbox_id=outbox_id, person_id=env.person_id)
+        person = ob.people_info(session, [env.person_id])[env.person_id]
+        keys = [str(r.payload.get("instance")) for r in rows if r.payload.get("instance")]
+        if not keys:
+            raise StaleAction()  # not this person's reminder (or a forged button)
+        until = _tomorrow(session, env, person.reminder_hour)
+        ob.snooze(session, person_id=env.person_id, instance_keys=keys, until=until, now=env.now())
+        return until
+
+    until = await env.run(unit)
     local = until.astimezone(env.app.settings.tz)
     env.notice = env.t.gettext("OK: I will remind you on {date} at {hour}:00.").format(
         date=env.t.date(local), hour=f"{local.hour:02d}"
@@ -188,17 +199,20 @@ _ANSWERS = {
 async def on_notice(update: Update, context: Context, env: Env) -> None:
     """Records a secretary's one-tap answer to a notice or briefing invitation."""
     answer, notice_id = sch.NOTICE_ANSWER.args(update)
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> None:
         # The button is not trusted: only someone the notice was sent to may answer it.
-        if not ob.was_sent_notice(session, notice_id=notice_id, person_id=env.who.person_id):
+        if not ob.was_sent_notice(session, notice_id=notice_id, person_id=env.person_id):
             raise StaleAction()
         ob.reply_to_notice(
             session,
             notice_id=notice_id,
-            person_id=env.who.person_id,
+            person_id=env.person_id,
             answer=answer,
             now=env.now(),
         )
+
+    await env.run(unit)
     env.notice = env.t.gettext(_ANSWERS[answer])
 
 

@@ -193,25 +193,30 @@ async def report_command(update: Update, context: Context, env: Env) -> None:
         )
         if kind is None:
             raise InvalidInput(N_("Please give a period like 2026-Q4 or 2026."))
-        with env.db.transaction() as session:
-            mine = [n for n in _writer_cells(env, session).values() if kind in _kinds_of(n)]
+        report_kind = kind
+
+        def unit(session: Session) -> flows.Screen:
+            mine = [n for n in _writer_cells(env, session).values() if report_kind in _kinds_of(n)]
             if mine:
-                text, rows = _report_screen(env, session, mine[0].id, kind, period.key)
-            else:
-                text, rows = _status_screen(env, session, kind, period.key)
+                return _report_screen(env, session, mine[0].id, report_kind, period.key)
+            return _status_screen(env, session, report_kind, period.key)
+
+        text, rows = await env.run(unit)
         await send(env, context, text, rows)
         return
-    with env.db.transaction() as session:
-        text, rows = render_menu(env, session)
+    text, rows = await env.run(lambda session: render_menu(env, session))
     await send(env, context, text, rows)
 
 
 @button
 async def on_menu(update: Update, context: Context, env: Env) -> None:
     """Goes back to the reports menu."""
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> flows.Screen:
         _check_command(env, session)
-        text, rows = render_menu(env, session)
+        return render_menu(env, session)
+
+    text, rows = await env.run(unit)
     await show(update, env, context, text, rows)
 
 
@@ -246,8 +251,7 @@ def _report_screen(
 async def on_view(update: Update, context: Context, env: Env) -> None:
     """Shows a report of the cell: the submitted one, or the draft from the reviews."""
     org_id, kind, period = _target(RPT_V.args(update))
-    with env.db.transaction() as session:
-        text, rows = _report_screen(env, session, org_id, kind, period)
+    text, rows = await env.run(lambda session: _report_screen(env, session, org_id, kind, period))
     await show(update, env, context, text, rows)
 
 
@@ -257,10 +261,13 @@ async def on_submit(update: Update, context: Context, env: Env) -> None:
     args = RPT_S.args(update)
     org_id, kind, period = _target(args)
     expected = args[3]
-    _ = env.t.gettext
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> reports.ReportView:
         _require_writer(env, session, org_id)
-        v = reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
+        return reports.view(session, org_id=org_id, kind=kind, period=period, today=env.today())
+
+    v = await env.run(unit)
+    _ = env.t.gettext
     if v.submitted:
         raise AlreadyRecorded(N_("This report has already been submitted."))
     text = _(
@@ -290,29 +297,33 @@ async def on_confirm(update: Update, context: Context, env: Env) -> None:
 
     args = RPT_OK.args(update)
     org_id, kind, period = _target(args)
+
+    def submit(session: Session) -> reports.Submission:
+        _require_writer(env, session, org_id)
+        return reports.submit(
+            session,
+            org_id=org_id,
+            kind=kind,
+            period=period,
+            expected=args[3],
+            actor=env.who.actor(),
+            now=env.now(),
+            today=env.today(),
+            tz=env.app.settings.tz,
+        )
+
+    def screen(session: Session) -> flows.Screen:
+        return _report_screen(env, session, org_id, kind, period)
+
     try:
-        with env.db.transaction() as session:
-            _require_writer(env, session, org_id)
-            done = reports.submit(
-                session,
-                org_id=org_id,
-                kind=kind,
-                period=period,
-                expected=args[3],
-                actor=env.who.actor(),
-                now=env.now(),
-                today=env.today(),
-                tz=env.app.settings.tz,
-            )
+        done = await env.run(submit)
     except ChiboError:
         # Already submitted (another device) or refused: show the report as it stands.
-        with env.db.transaction() as session:
-            text, rows = _report_screen(env, session, org_id, kind, period)
+        text, rows = await env.run(screen)
         await show(update, env, context, text, rows)
         raise
     mark_saved(update)
-    with env.db.transaction() as session:
-        text, rows = _report_screen(env, session, org_id, kind, period)
+    text, rows = await env.run(screen)
     await show(update, env, context, text, rows)
     _ = env.t.gettext
     local = env.now().astimezone(env.app.settings.tz)
@@ -351,7 +362,7 @@ async def _send_docx(
     *,
     submitted_only: bool = False,
 ) -> None:
-    with env.db.transaction() as session:
+    def unit(session: Session) -> reports.ReportView:
         if not submitted_only:
             _require_writer(env, session, org_id)
         else:
@@ -362,6 +373,9 @@ async def _send_docx(
         if submitted_only and not v.submitted:
             raise InvalidInput(N_("This report is not submitted."))
         reports.note_export(session, report=v, actor=env.who.actor(), now=env.now())
+        return v
+
+    v = await env.run(unit)
     data = docx_bytes(v, tz=env.app.settings.tz)
     caption = env.t.gettext("{title}, {period} — {cell}").format(
         title=h(env.t.gettext(kind.title)),
@@ -587,16 +601,15 @@ async def on_status(update: Update, context: Context, env: Env) -> None:
         period = reports.period_of(kind, args[1]).key
     except (NotFound, InvalidInput) as exc:  # forged data is a stale button
         raise StaleAction() from exc
-    with env.db.transaction() as session:
-        text, rows = _status_screen(env, session, kind, period)
+    text, rows = await env.run(lambda session: _status_screen(env, session, kind, period))
     await show(update, env, context, text, rows)
 
 
 @button
 async def on_watch(update: Update, context: Context, env: Env) -> None:
     """Lists the members under watch in the cells of the Inspection Committee's scope."""
-    _ = env.t.gettext
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> list[reviews.WatchEntry]:
         _check_command(env, session)
         cells = access.watch_cells(_holder(env, session), on=env.today())
         watch = reviews.watch_list(session, cell_ids=cells)
@@ -608,6 +621,10 @@ async def on_watch(update: Update, context: Context, env: Env) -> None:
             actor=env.who.actor(),
             now=env.now(),
         )
+        return watch
+
+    watch = await env.run(unit)
+    _ = env.t.gettext
     lines = [
         _("👁 <b>Members under watch</b>"),
         _(

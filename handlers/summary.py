@@ -409,6 +409,7 @@ async def _audit(env: Env, what: str, seen: store.Seen) -> None:
 @command("summary")
 async def summary_command(update: Update, context: Context, env: Env) -> None:
     """Shows the headline figures of the sender's scope for the current month."""
+    await env.load()  # who and their language, off the event loop; the screen is built elsewhere
     await _screen(update, context, env, "m", month_of(env.today()), Subject(), new=True)
 
 
@@ -539,6 +540,7 @@ VIEWS = frozenset(
 async def summary_button(update: Update, context: Context, env: Env) -> None:
     """Shows the screen a summary button asks for, after checking the presser's scope."""
     assert update.callback_query is not None
+    await env.load()  # who and their language, off the event loop; the screen is built elsewhere
     raw = update.callback_query.data
     if raw == OPEN:
         await _screen(update, context, env, "m", month_of(env.today()), Subject(), new=True)

@@ -30,7 +30,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -46,6 +46,7 @@ from storage import outbox
 from storage.db import Database
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
     from telegram import Bot
 
     from domain.settings import Settings
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 Keyboard = list[list[tuple[str, str]]]
 Render = Callable[[Sequence[outbox.Claimed], datetime], tuple[str, Keyboard]]
 Sleep = Callable[[float], Awaitable[Any]]
+T = TypeVar("T")
 
 #: Told to admins when someone cannot be reached (rendered in the admin's language).
 BLOCKED_NOTICE = N_(
@@ -202,7 +204,7 @@ class Sender:
                 # Cancelled, or stopped early: rows never tried go back at once, without
                 # counting an attempt. The ones in flight (if any) stay "sending": they may
                 # have reached Telegram, so only the stale-claim rule may retry them.
-                self._release_unsent([r.id for g in untouched for r in g])
+                await self._release_unsent([r.id for g in untouched for r in g])
         return stats
 
     async def _deliver_all(self, queue: list[list[outbox.Claimed]], stats: DrainStats) -> bool:
@@ -238,7 +240,7 @@ class Sender:
             raise
         return keep_going
 
-    async def _db(self, use_case: Callable[[Any], Any]) -> Any:
+    async def _db(self, use_case: Callable[[Session], T]) -> T:
         """Run ``use_case`` in a transaction on the database's threads. When cancelled
         meanwhile, wait for it to finish (its outcome is then known) and stop."""
         future = self.db.submit(use_case)
@@ -265,14 +267,15 @@ class Sender:
         except asyncio.CancelledError:
             await asyncio.wait([future])
             if not future.cancelled() and future.exception() is None:
-                self._release_unsent([r.id for r in future.result()])
+                await self._release_unsent([r.id for r in future.result()])
             raise
 
-    def _release_unsent(self, ids: list[int]) -> None:
+    async def _release_unsent(self, ids: list[int]) -> None:
         """Rows never tried go back at once, without counting an attempt."""
         if not ids:
             return
-        with self.db.transaction() as session:
+
+        def unit(session: Session) -> None:
             outbox.release(
                 session,
                 ids=ids,
@@ -283,6 +286,16 @@ class Sender:
                 count_attempt=False,
             )
 
+        await self._db(unit)
+
+    async def _fail(self, ids: list[int], error: str) -> None:
+        """The rows are ``failed``: retrying cannot help (or could send twice)."""
+
+        def unit(session: Session) -> None:
+            outbox.fail(session, ids=ids, worker=self.worker, error=error)
+
+        await self._db(unit)
+
     async def _deliver(
         self, rows: Sequence[outbox.Claimed], stats: DrainStats, started: list[bool] | None = None
     ) -> bool:
@@ -290,16 +303,14 @@ class Sender:
         ids = [r.id for r in rows]
         first = rows[0]
         if first.chat_id is None:
-            with self.db.transaction() as session:
-                outbox.fail(session, ids=ids, worker=self.worker, error="no Telegram account")
+            await self._fail(ids, "no Telegram account")
             stats.failed += len(ids)
             return True
         try:
             text, buttons = self.render(rows, self.clock.now())
         except Exception as exc:
             log.exception("cannot render outbox rows %s", ids)
-            with self.db.transaction() as session:
-                outbox.fail(session, ids=ids, worker=self.worker, error=f"render: {exc!r}")
+            await self._fail(ids, f"render: {exc!r}")
             stats.failed += len(ids)
             return True
         waits = 0
@@ -315,40 +326,37 @@ class Sender:
                     waits += 1
                     await self.sleep(wait)
                     continue
-                self._release(ids, wait, f"429: {exc}", count=False)
+                await self._release(ids, wait, f"429: {exc}", count=False)
                 stats.retried += len(ids)
                 return False
             except Forbidden as exc:
-                self._blocked(rows, str(exc), stats)
+                await self._blocked(rows, str(exc), stats)
                 return True
             except BadRequest as exc:
                 if "chat not found" in str(exc).lower():
-                    self._blocked(rows, str(exc), stats)
+                    await self._blocked(rows, str(exc), stats)
                 else:
                     log.error("Telegram refused outbox rows %s: %s", ids, exc)
-                    with self.db.transaction() as session:
-                        outbox.fail(session, ids=ids, worker=self.worker, error=f"400: {exc}")
+                    await self._fail(ids, f"400: {exc}")
                     stats.failed += len(ids)
                 return True
             except TimedOut as exc:
                 if safe_to_resend(exc):
-                    self._release(ids, backoff(first.attempts).total_seconds(), f"timeout: {exc}")
+                    await self._release(
+                        ids, backoff(first.attempts).total_seconds(), f"timeout: {exc}"
+                    )
                     stats.retried += len(ids)
                     return False
-                with self.db.transaction() as session:
-                    outbox.fail(
-                        session,
-                        ids=ids,
-                        worker=self.worker,
-                        error="timed out after sending; not resent to avoid a duplicate",
-                    )
+                await self._fail(ids, "timed out after sending; not resent to avoid a duplicate")
                 stats.failed += len(ids)
                 return True
             except InvalidToken:
                 raise
             except NetworkError as exc:
                 # 5xx or the network: try later; stop this drain (Telegram is struggling).
-                self._release(ids, backoff(first.attempts).total_seconds(), f"network: {exc}")
+                await self._release(
+                    ids, backoff(first.attempts).total_seconds(), f"network: {exc}"
+                )
                 stats.retried += len(ids)
                 return False
             # Telegram said "ok". The duplicate window is from here to the commit below.
@@ -391,8 +399,12 @@ class Sender:
             if self.pacer is not None:
                 self.pacer.done(chat_id, counted=not refused)
 
-    def _release(self, ids: list[int], seconds: float, error: str, *, count: bool = True) -> None:
-        with self.db.transaction() as session:
+    async def _release(
+        self, ids: list[int], seconds: float, error: str, *, count: bool = True
+    ) -> None:
+        """The rows go back to ``pending`` in ``seconds`` (``failed`` past the attempt limit)."""
+
+        def unit(session: Session) -> None:
             outbox.release(
                 session,
                 ids=ids,
@@ -403,10 +415,16 @@ class Sender:
                 count_attempt=count,
             )
 
-    def _blocked(self, rows: Sequence[outbox.Claimed], error: str, stats: DrainStats) -> None:
+        await self._db(unit)
+
+    async def _blocked(
+        self, rows: Sequence[outbox.Claimed], error: str, stats: DrainStats
+    ) -> None:
+        """The person cannot be reached: rows ``blocked``, the admins told once."""
         first = rows[0]
         now = self.clock.now()
-        with self.db.transaction() as session:
+
+        def unit(session: Session) -> None:
             newly = outbox.block(
                 session,
                 ids=[r.id for r in rows],
@@ -417,6 +435,8 @@ class Sender:
             )
             if newly:
                 notify_admins(session, person_id=first.person_id, now=now)
+
+        await self._db(unit)
         stats.blocked += len(rows)
 
 

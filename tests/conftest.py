@@ -11,6 +11,7 @@ import pytest
 from domain.clock import ManualClock
 from storage.db import Database
 from tests.auxil import db as dbaux
+from tests.auxil.loop_guard import database_off_the_loop
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +37,13 @@ def db(_db_backend: object, tmp_path: Path) -> Iterator[Database]:
         database = _db_backend.fresh(tmp_path / "chibo.sqlite3")
     yield database
     database.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _database_off_the_loop() -> Iterator[None]:
+    """Every test fails if bot code opens a transaction on the event loop's thread."""
+    with database_off_the_loop():
+        yield
 
 
 @pytest.fixture

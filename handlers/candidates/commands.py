@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from handlers.candidates.buttons import ADD, CONSIDER, EXTEND, LIST, MOVE, OPEN,
 from handlers.candidates.screens import _move_head, card_screen, list_screen, violation_text
 from storage import candidates as cs
 from storage.candidates import State
+from storage.meetings import CellRef
 from storage.models import Draft
 
 
@@ -42,15 +44,18 @@ def _cells_screen(env: Env, cells: list[Any]) -> Screen:
 @command("candidates")
 async def candidates_command(update: Update, context: Context, env: Env) -> None:
     """Shows the cell's sympathizer list (or asks which cell)."""
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> tuple[list[CellRef], cs.CellList | None]:
         cells = cs.cells(session, person_id=_person(env))
-        if len(cells) == 1:
-            cl = cs.cell_list(
-                session, person_id=_person(env), org_id=cells[0].id, today=env.today()
-            )
+        if len(cells) != 1:
+            return cells, None
+        cl = cs.cell_list(session, person_id=_person(env), org_id=cells[0].id, today=env.today())
+        return cells, cl
+
+    cells, cl = await env.run(unit)
     if not cells:
         raise NotAllowed()
-    screen = list_screen(env, cl, env.today()) if len(cells) == 1 else _cells_screen(env, cells)
+    screen = list_screen(env, cl, env.today()) if cl is not None else _cells_screen(env, cells)
     await send(env, context, *screen)
 
 
@@ -58,8 +63,11 @@ async def candidates_command(update: Update, context: Context, env: Env) -> None
 async def on_list(update: Update, context: Context, env: Env) -> None:
     """Shows a cell's list."""
     (org_id,) = LIST.args(update)
-    with env.db.transaction() as session:
-        cl = cs.cell_list(session, person_id=_person(env), org_id=org_id, today=env.today())
+
+    def unit(session: Session) -> cs.CellList:
+        return cs.cell_list(session, person_id=_person(env), org_id=org_id, today=env.today())
+
+    cl = await env.run(unit)
     await show(update, env, context, *list_screen(env, cl, env.today()))
 
 
@@ -67,10 +75,18 @@ async def on_list(update: Update, context: Context, env: Env) -> None:
 async def on_open(update: Update, context: Context, env: Env) -> None:
     """Shows one file's card."""
     (cid,) = OPEN.args(update)
-    with env.db.transaction() as session:
-        c = cs.card(session, person_id=_person(env), candidate_id=cid, today=env.today())
-        org_id = cs.org_of(session, person_id=_person(env), candidate_id=cid)
+    c, org_id = await env.run(_card(env, cid))
     await show(update, env, context, *card_screen(env, c, org_id))
+
+
+def _card(env: Env, cid: int) -> Callable[[Session], tuple[cs.CandidateRow, int]]:
+    """The unit that reads one file's card and its cell."""
+
+    def unit(session: Session) -> tuple[cs.CandidateRow, int]:
+        c = cs.card(session, person_id=_person(env), candidate_id=cid, today=env.today())
+        return c, cs.org_of(session, person_id=_person(env), candidate_id=cid)
+
+    return unit
 
 
 def _begin(env: Env, session: Session, args: dict[str, Any]) -> Draft:
@@ -178,9 +194,7 @@ async def _refused(update: Update, context: Context, env: Env, exc: Exception, c
     else:
         assert isinstance(exc, ChiboError)
         text = "⚠️ " + error_text(env, exc)
-    with env.db.transaction() as session:
-        c = cs.card(session, person_id=_person(env), candidate_id=cid, today=env.today())
-        org_id = cs.org_of(session, person_id=_person(env), candidate_id=cid)
+    c, org_id = await env.run(_card(env, cid))
     body, rows = card_screen(env, c, org_id)
     await show(update, env, context, f"{text}\n\n{body}", rows)
 
@@ -189,17 +203,20 @@ async def _refused(update: Update, context: Context, env: Env, exc: Exception, c
 async def on_extend(update: Update, context: Context, env: Env) -> None:
     """Records that the decision's deadline was extended by 30 working days."""
     cid, version = EXTEND.args(update)
+
+    def unit(session: Session) -> tuple[cs.CandidateRow, int]:
+        c = cs.extend_decision(
+            session,
+            person_id=_person(env),
+            candidate_id=cid,
+            version=version,
+            today=env.today(),
+            now=env.now(),
+        )
+        return c, cs.org_of(session, person_id=_person(env), candidate_id=cid)
+
     try:
-        with env.db.transaction() as session:
-            c = cs.extend_decision(
-                session,
-                person_id=_person(env),
-                candidate_id=cid,
-                version=version,
-                today=env.today(),
-                now=env.now(),
-            )
-            org_id = cs.org_of(session, person_id=_person(env), candidate_id=cid)
+        c, org_id = await env.run(unit)
     except cs.ConcurrentChange as exc:
         await _refused(update, context, env, exc, cid)
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.orm import Session
 from telegram import Message, Update
 from telegram.error import TelegramError
 
@@ -24,11 +25,14 @@ from storage import candidates as cs
 log = logging.getLogger(__name__)
 
 
-def meeting_question(env: Env, meeting_id: int) -> tuple[str, list[tuple[str, str]]] | None:
+async def meeting_question(env: Env, meeting_id: int) -> tuple[str, list[tuple[str, str]]] | None:
     """The question (and its buttons) a saved regular meeting with "new-member work" asks
     once: did the cell consider its sympathizer list? None when there is nothing to ask."""
-    with env.db.transaction() as session:
-        ask = cs.meeting_asks(session, person_id=_person(env), meeting_id=meeting_id)
+
+    def unit(session: Session) -> bool:
+        return cs.meeting_asks(session, person_id=_person(env), meeting_id=meeting_id)
+
+    ask = await env.run(unit)
     if not ask:
         return None
     _ = env.t.gettext
@@ -45,28 +49,38 @@ def meeting_question(env: Env, meeting_id: int) -> tuple[str, list[tuple[str, st
 async def on_meeting_answer(update: Update, context: Context, env: Env) -> None:
     """Records (or not) that the meeting considered the list; the question is asked once."""
     meeting_id, answer = MEETING.args(update)
-    _ = env.t.gettext
     if answer != "y":
+        await env.load()
+        env.who  # noqa: B018 - a stranger is refused before anything is said
         await _drop_question(update)
-        await send(env, context, _("Not recorded. Use /candidates for the monthly consideration."))
+        await send(
+            env,
+            context,
+            env.t.gettext("Not recorded. Use /candidates for the monthly consideration."),
+        )
         return
+
+    def unit(session: Session) -> cs.Considered:
+        return cs.record_from_meeting(
+            session, person_id=_person(env), meeting_id=meeting_id, now=env.now()
+        )
+
     # Recorded first, then the question's buttons go: a failed edit (Telegram down, or slow
     # and applied) never takes the buttons away from an answer that was not recorded.
     try:
-        with env.db.transaction() as session:
-            done = cs.record_from_meeting(
-                session, person_id=_person(env), meeting_id=meeting_id, now=env.now()
-            )
+        done = await env.run(unit)
     except AlreadyRecorded:
         await _drop_question(update)
-        await send(env, context, _("The consideration of that month was already recorded."))
+        await send(
+            env, context, env.t.gettext("The consideration of that month was already recorded.")
+        )
         return
     mark_saved(update)
     await _drop_question(update)
     await send(
         env,
         context,
-        _("✅ Consideration of the sympathizer list recorded for {month}.").format(
+        env.t.gettext("✅ Consideration of the sympathizer list recorded for {month}.").format(
             month=env.t.month(done.year, done.month)
         ),
     )

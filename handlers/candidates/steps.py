@@ -64,15 +64,16 @@ async def _after(update: Update, context: Context, env: Env, result: Any, *, edi
     """Shows the next step, or what a finished step did."""
     out = show if edit else None
     if isinstance(result, Draft):
-        with env.db.transaction() as session:
-            screen = render(env, session, result)
+        draft = result
+
+        def unit(session: Session) -> Screen:
+            return render(env, session, draft)
+
+        screen = await env.run(unit)
     elif isinstance(result, cs.Moved):
         screen = _moved_screen(env, result)
     elif isinstance(result, cs.Added):
-        with env.db.transaction() as session:
-            cl = cs.cell_list(
-                session, person_id=_person(env), org_id=result.org_id, today=env.today()
-            )
+        cl = await env.run(_cell_list(env, result.org_id))
         body, rows = list_screen(env, cl, env.today())
         screen = (
             env.t.gettext("✅ {name} is on the sympathizer list.").format(name=h(result.name))
@@ -82,10 +83,7 @@ async def _after(update: Update, context: Context, env: Env, result: Any, *, edi
         )
     else:
         assert isinstance(result, cs.Considered)
-        with env.db.transaction() as session:
-            cl = cs.cell_list(
-                session, person_id=_person(env), org_id=result.org_id, today=env.today()
-            )
+        cl = await env.run(_cell_list(env, result.org_id))
         body, rows = list_screen(env, cl, env.today())
         head = env.t.gettext(
             "✅ Consideration recorded for {month}: {to_class} to the awareness class, "
@@ -100,6 +98,28 @@ async def _after(update: Update, context: Context, env: Env, result: Any, *, edi
         await show(update, env, context, *screen)
     else:
         await send(env, context, *screen)
+
+
+def _cell_list(env: Env, org_id: int) -> Callable[[Session], cs.CellList]:
+    """The unit that reads a cell's list, as the sender sees it today."""
+
+    def unit(session: Session) -> cs.CellList:
+        return cs.cell_list(session, person_id=_person(env), org_id=org_id, today=env.today())
+
+    return unit
+
+
+def _current_screen(env: Env, *, only_flow: bool) -> Callable[[Session], Screen]:
+    """The unit that renders the step the sender's open conversation is at (empty when none;
+    ``only_flow``: also empty when the open conversation is not /candidates')."""
+
+    def unit(session: Session) -> Screen:
+        draft = cs.current(session, person_id=_person(env))
+        if draft is None or (only_flow and draft.flow != cs.FLOW):
+            return "", []
+        return render(env, session, draft)
+
+    return unit
 
 
 def _moved_screen(env: Env, r: cs.Moved) -> Screen:
@@ -139,15 +159,14 @@ def _step(family: Family, use_case: Callable[..., Any]) -> Callable[[Update, Con
     @button
     async def handler(update: Update, context: Context, env: Env) -> None:
         key, *values = family.args(update)
+
+        def unit(session: Session) -> Any:
+            return use_case(session, env, key, *values)
+
         try:
-            with env.db.transaction() as session:
-                result = use_case(session, env, key, *values)
+            result = await env.run(unit)
         except RuleViolated as exc:
-            with env.db.transaction() as session:
-                draft = cs.current(session, person_id=_person(env))
-                body, rows = (
-                    render(env, session, draft) if draft and draft.flow == cs.FLOW else ("", [])
-                )
+            body, rows = await env.run(_current_screen(env, only_flow=True))
             await show(update, env, context, f"{violation_text(env, exc)}\n\n{body}".strip(), rows)
             return
         mark_saved(update)
@@ -296,8 +315,11 @@ STEP_BUTTONS: list[tuple[Family, Callable[..., Any]]] = [
 async def on_cancel(update: Update, context: Context, env: Env) -> None:
     """Leaves the conversation; nothing of it is saved."""
     (key,) = CANCEL.args(update)
-    with env.db.transaction() as session:
-        had = cs.cancel(session, person_id=_person(env), draft_id=key)
+
+    def unit(session: Session) -> bool:
+        return cs.cancel(session, person_id=_person(env), draft_id=key)
+
+    had = await env.run(unit)
     if not had:
         raise StaleAction()
     await show(update, env, context, env.t.gettext("Cancelled. Nothing was saved."))
@@ -309,13 +331,14 @@ def _typed(
     async def step(update: Update, context: Context, env: Env, draft: Draft) -> None:
         assert update.effective_message is not None
         text = update.effective_message.text or ""
+
+        def unit(session: Session) -> Any:
+            return use_case(session, env, cs.conversation_key(draft), text)
+
         try:
-            with env.db.transaction() as session:
-                result = use_case(session, env, cs.conversation_key(draft), text)
+            result = await env.run(unit)
         except RuleViolated as exc:
-            with env.db.transaction() as session:
-                current = cs.current(session, person_id=_person(env))
-                body, rows = render(env, session, current) if current else ("", [])
+            body, rows = await env.run(_current_screen(env, only_flow=False))
             await send(env, context, f"{violation_text(env, exc)}\n\n{body}".strip(), rows)
             return
         mark_saved(update)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
 from telegram import Update
 
 from domain.errors import NotInScope, StaleAction
@@ -97,7 +98,8 @@ def _cells_screen(env: Env, cells: list[m.CellRef], page: int) -> Screen:
 async def meetings_command(update: Update, context: Context, env: Env) -> None:
     """Shows the cell's last months at a glance, or asks which cell."""
     code = (context.args[0] if context.args else "").strip().upper()
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> tuple[list[m.CellRef], Screen]:
         cells = m.readable_cells(session, person_id=_person(env))
         if code:
             match = [c for c in cells if c.code == code]
@@ -114,6 +116,9 @@ async def meetings_command(update: Update, context: Context, env: Env) -> None:
             if len(cells) == 1
             else _cells_screen(env, cells, 0)
         )
+        return cells, screen
+
+    cells, screen = await env.run(unit)
     if not cells:
         raise NotInScope()
     await send(env, context, *screen)
@@ -123,8 +128,7 @@ async def meetings_command(update: Update, context: Context, env: Env) -> None:
 async def on_cells(update: Update, context: Context, env: Env) -> None:
     """Shows another page of the cells to choose from."""
     page = MTG_CELLS.args(update)[0]
-    with env.db.transaction() as session:
-        cells = m.readable_cells(session, person_id=_person(env))
+    cells = await env.run(lambda session: m.readable_cells(session, person_id=_person(env)))
     await show(update, env, context, *_cells_screen(env, cells, page))
 
 
@@ -134,7 +138,8 @@ async def on_list(update: Update, context: Context, env: Env) -> None:
     query = update.callback_query
     data = query.data if query is not None else None
     args = MTG_LIST.parse(data) if data != MTG_LIST_OWN.data() else ()
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> Screen:
         if args:
             org_id = args[0]
             if not org_id:
@@ -144,15 +149,14 @@ async def on_list(update: Update, context: Context, env: Env) -> None:
                 session, person_id=_person(env)
             )
             if len(cells) != 1:
-                screen = _cells_screen(env, m.readable_cells(session, person_id=_person(env)), 0)
-                org_id = 0
-            else:
-                org_id = cells[0].id
-        if org_id:
-            screen = _overview_screen(
-                env,
-                m.cell_overview(session, person_id=_person(env), org_id=org_id, today=env.today()),
-            )
+                return _cells_screen(env, m.readable_cells(session, person_id=_person(env)), 0)
+            org_id = cells[0].id
+        return _overview_screen(
+            env,
+            m.cell_overview(session, person_id=_person(env), org_id=org_id, today=env.today()),
+        )
+
+    screen = await env.run(unit)
     await show(update, env, context, *screen)
 
 
@@ -226,10 +230,11 @@ def _detail_screen(env: Env, d: m.MeetingDetail) -> Screen:
 async def on_open(update: Update, context: Context, env: Env) -> None:
     """Shows one meeting in full."""
     meeting_id = MTG_OPEN.args(update)[0]
-    with env.db.transaction() as session:
-        detail = m.meeting_detail(
+    detail = await env.run(
+        lambda session: m.meeting_detail(
             session, person_id=_person(env), meeting_id=meeting_id, now=env.now()
         )
+    )
     await show(update, env, context, *_detail_screen(env, detail))
 
 
@@ -237,8 +242,9 @@ async def on_open(update: Update, context: Context, env: Env) -> None:
 async def on_file(update: Update, context: Context, env: Env) -> None:
     """Sends the kept photo or file of the minutes."""
     meeting_id = MTG_FILE.args(update)[0]
-    with env.db.transaction() as session:
-        kind, file_id = m.minutes_file(session, person_id=_person(env), meeting_id=meeting_id)
+    kind, file_id = await env.run(
+        lambda session: m.minutes_file(session, person_id=_person(env), meeting_id=meeting_id)
+    )
     if kind == "photo":
         await context.bot.send_photo(env.chat_id, file_id)
     else:
@@ -249,8 +255,9 @@ async def on_file(update: Update, context: Context, env: Env) -> None:
 async def on_fix(update: Update, context: Context, env: Env) -> None:
     """Opens a saved meeting for correction at its confirmation screen."""
     (meeting_id,) = MTG_FIX.args(update)
-    with env.db.transaction() as session:
-        m.check_correctable(session, person_id=_person(env), meeting_id=meeting_id)
+    await env.run(
+        lambda session: m.check_correctable(session, person_id=_person(env), meeting_id=meeting_id)
+    )
     await flows.start(
         update,
         context,
@@ -265,8 +272,11 @@ async def on_fix(update: Update, context: Context, env: Env) -> None:
 async def on_delete_ask(update: Update, context: Context, env: Env) -> None:
     """Asks to confirm the deletion of a meeting."""
     meeting_id = MTG_DEL.args(update)[0]
-    with env.db.transaction() as session:
-        d = m.meeting_detail(session, person_id=_person(env), meeting_id=meeting_id, now=env.now())
+    d = await env.run(
+        lambda session: m.meeting_detail(
+            session, person_id=_person(env), meeting_id=meeting_id, now=env.now()
+        )
+    )
     _ = env.t.gettext
     text = _(
         "Delete the {kind} of {date}? The cell's records will show no such meeting; the "
@@ -283,10 +293,11 @@ async def on_delete_ask(update: Update, context: Context, env: Env) -> None:
 async def on_delete(update: Update, context: Context, env: Env) -> None:
     """Deletes a meeting (soft delete, audited)."""
     meeting_id = MTG_DELY.args(update)[0]
-    with env.db.transaction() as session:
-        outcome = m.delete_meeting(
+    outcome = await env.run(
+        lambda session: m.delete_meeting(
             session, person_id=_person(env), meeting_id=meeting_id, now=env.now()
         )
+    )
     mark_saved(update)
     _ = env.t.gettext
     await show(

@@ -56,6 +56,7 @@ from handlers.meetings.buttons import (
     MTG_UNG,
     MTG_X,
     Rows,
+    Screen,
 )
 from handlers.meetings.screens import _attendance_line, _summary_lines, render
 from storage import meetings as m
@@ -376,7 +377,7 @@ async def on_save(update: Update, context: Context, env: Env) -> None:
             (_("📋 Meetings"), MTG_LIST_OWN.data()),
         ],
     ]
-    question = candidates.meeting_question(env, result.meeting_id)
+    question = await candidates.meeting_question(env, result.meeting_id)
     if question is not None:
         text += "\n\n" + question[0]
         rows.append(question[1])
@@ -423,14 +424,14 @@ async def _already_recorded(
     update: Update, context: Context, env: Env, exc: AlreadyRecorded, draft_id: int
 ) -> None:
     """Shows the confirmation again with a way to open the meeting already recorded."""
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> Screen:
         draft = m.current_draft(session, person_id=_person(env))
-        screen = (
-            render(env, session, draft)
-            if draft is not None and m.conversation_key(draft) == draft_id
-            else ("", [])
-        )
-    text, rows = screen
+        if draft is not None and m.conversation_key(draft) == draft_id:
+            return render(env, session, draft)
+        return "", []
+
+    text, rows = await env.run(unit)
     notice = error_text(env, exc)
     existing = exc.params.get("meeting_id")
     extra: Rows = []

@@ -89,31 +89,34 @@ def _model_screen(env: Env, ov: m.ModelOverview) -> Screen:
 @command("model")
 async def model_command(update: Update, context: Context, env: Env) -> None:
     """Shows the cell's study models, or asks which cell."""
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> Screen:
         cells = m.writable_cells(session, person_id=_person(env))
-        screen: Screen
         if len(cells) == 1:
-            screen = _model_screen(
+            return _model_screen(
                 env,
                 m.model_overview(
                     session, person_id=_person(env), org_id=cells[0].id, today=env.today()
                 ),
             )
-        else:
-            screen = (
-                env.t.gettext("Which cell?"),
-                [[(truncate(f"{c.code} — {c.name}", 60), MDL_CELL.data(c.id))] for c in cells],
-            )
-    await send(env, context, *screen)
+        return (
+            env.t.gettext("Which cell?"),
+            [[(truncate(f"{c.code} — {c.name}", 60), MDL_CELL.data(c.id))] for c in cells],
+        )
+
+    await send(env, context, *await env.run(unit))
 
 
 @button
 async def on_model_cell(update: Update, context: Context, env: Env) -> None:
     """Shows one cell's study models."""
     org_id = MDL_CELL.args(update)[0]
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> Screen:
         ov = m.model_overview(session, person_id=_person(env), org_id=org_id, today=env.today())
-    await show(update, env, context, *_model_screen(env, ov))
+        return _model_screen(env, ov)
+
+    await show(update, env, context, *await env.run(unit))
 
 
 def _begin_model(env: Env, session: Session, args: dict[str, Any]) -> Draft:
@@ -145,9 +148,12 @@ async def _start_model(
 async def on_model_new(update: Update, context: Context, env: Env) -> None:
     """Asks for the new model's name."""
     org_id = MDL_NEW.args(update)[0]
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> None:
         if org_id not in {c.id for c in m.writable_cells(session, person_id=_person(env))}:
             raise NotInScope()
+
+    await env.run(unit)
     await _start_model(update, context, env, org_id, None)
 
 
@@ -155,8 +161,11 @@ async def on_model_new(update: Update, context: Context, env: Env) -> None:
 async def on_model_review(update: Update, context: Context, env: Env) -> None:
     """Asks for the result of the model's yearly review."""
     model_id = MDL_RV.args(update)[0]
-    with env.db.transaction() as session:
-        org_id = m.model_org(session, person_id=_person(env), model_id=model_id)
+
+    def unit(session: Session) -> int:
+        return m.model_org(session, person_id=_person(env), model_id=model_id)
+
+    org_id = await env.run(unit)
     await _start_model(update, context, env, org_id, model_id)
 
 
@@ -164,22 +173,29 @@ async def on_model_review(update: Update, context: Context, env: Env) -> None:
 async def on_model_copy(update: Update, context: Context, env: Env) -> None:
     """Registers last year's model again for this year."""
     model_id = MDL_CP.args(update)[0]
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> Screen:
         row = m.carry_over_model(
             session, person_id=_person(env), model_id=model_id, today=env.today(), now=env.now()
         )
         org_id = m.model_org(session, person_id=_person(env), model_id=row.id)
         ov = m.model_overview(session, person_id=_person(env), org_id=org_id, today=env.today())
+        return _model_screen(env, ov)
+
+    screen = await env.run(unit)
     mark_saved(update)
-    await show(update, env, context, *_model_screen(env, ov))
+    await show(update, env, context, *screen)
 
 
 @button
 async def on_model_remove_ask(update: Update, context: Context, env: Env) -> None:
     """Asks to confirm removing a model."""
     model_id = MDL_RM.args(update)[0]
-    with env.db.transaction() as session:
-        org_id = m.model_org(session, person_id=_person(env), model_id=model_id)
+
+    def unit(session: Session) -> int:
+        return m.model_org(session, person_id=_person(env), model_id=model_id)
+
+    org_id = await env.run(unit)
     _ = env.t.gettext
     await show(
         update,
@@ -197,21 +213,28 @@ async def on_model_remove_ask(update: Update, context: Context, env: Env) -> Non
 async def on_model_remove(update: Update, context: Context, env: Env) -> None:
     """Removes a model (soft delete, audited)."""
     model_id = MDL_RMY.args(update)[0]
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> Screen:
         org_id = m.delete_model(session, person_id=_person(env), model_id=model_id, now=env.now())
         ov = m.model_overview(session, person_id=_person(env), org_id=org_id, today=env.today())
+        return _model_screen(env, ov)
+
+    screen = await env.run(unit)
     mark_saved(update)
-    await show(update, env, context, *_model_screen(env, ov))
+    await show(update, env, context, *screen)
 
 
 @button
 async def on_model_cancel(update: Update, context: Context, env: Env) -> None:
     """Leaves the model entry and shows the models again."""
     org_id = MDL_X.args(update)[0]
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> Screen:
         m.cancel_model_entry(session, person_id=_person(env))
         ov = m.model_overview(session, person_id=_person(env), org_id=org_id, today=env.today())
-    await show(update, env, context, *_model_screen(env, ov))
+        return _model_screen(env, ov)
+
+    await show(update, env, context, *await env.run(unit))
 
 
 def render_model(env: Env, session: Session, draft: Draft) -> Screen:

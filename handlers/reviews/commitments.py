@@ -59,14 +59,17 @@ async def commitments_command(update: Update, context: Context, env: Env) -> Non
     if writers:
         await _start_commitments(update, context, env, next(iter(writers)), year)
         return
-    with env.db.transaction() as session:
+
+    def unit(session: Session) -> list[str]:
         readers = reader_cells(session, env)
         if not readers:
             raise NotAllowed()
-        texts = [
+        return [
             _commitments_text(env, reviews.commitment_board(session, org_id=oid, year=year))
             for oid in readers
         ]
+
+    texts = await env.run(unit)
     await send(env, context, "\n\n".join(texts))
 
 

@@ -60,8 +60,11 @@ async def review_command(update: Update, context: Context, env: Env) -> None:
 async def _start_review(
     update: Update, context: Context, env: Env, org_id: int, year: int, month: int
 ) -> None:
-    with env.db.transaction() as session:
-        common.call(steps.link_month, session, env, org_id=org_id, year=year, month=month)
+    await env.run(
+        lambda session: common.call(
+            steps.link_month, session, env, org_id=org_id, year=year, month=month
+        )
+    )
     args = {"org": org_id, "y": year, "m": month}
     await common.start(update, context, env, steps.REVIEW_FLOW, args)
 
