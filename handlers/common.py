@@ -134,20 +134,18 @@ def help_text(env: Visitor) -> str:
 @command("help")
 async def help_command(update: Update, context: Context, env: Env) -> None:
     """Lists the commands the sender's roles allow."""
-    # The identity loads (and the role is checked) in the read, off the event loop.
-    text = await env.read(lambda session: help_text(env))
-    await send(env, context, text)
+    await env.load()  # the identity and the role check, off the event loop
+    await send(env, context, help_text(env))
 
 
 @command("language")
 async def language(update: Update, context: Context, env: Env) -> None:
     """Offers the languages as buttons."""
-    # The identity loads (and the role is checked) in the read, off the event loop.
-    text = await env.read(lambda session: env.t.gettext("Choose your language:"))
+    await env.load()  # the identity and the role check, off the event loop
     await send(
         env,
         context,
-        text,
+        env.t.gettext("Choose your language:"),
         [[("🇻🇳 Tiếng Việt", LANG.data("vi")), ("🇬🇧 English", LANG.data("en"))]],
     )
 
