@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, text
 from telegram.request import HTTPXRequest
 
+from storage import cache
 from storage.db import Database
 from storage.migrate import is_up_to_date
 from storage.models import Outbox, OutboxStatus
@@ -200,6 +201,12 @@ def render_metrics(metrics: Metrics, db: Database, state: State) -> str:
     out.append(f"chibo_telegram_429_total {metrics.too_many_requests}")
     head("chibo_active", "gauge", "1 when this process holds the active-instance lease.")
     out.append(f"chibo_active {1 if state.role == 'active' else 0}")
+    entries, hits, misses = cache.figures(db.engine)
+    head("chibo_cache_entries", "gauge", "Identities, organizations, rolls, settings cached.")
+    out.append(f"chibo_cache_entries {entries}")
+    head("chibo_cache_lookups_total", "counter", "Cache lookups under the current counter.")
+    out.append(f'chibo_cache_lookups_total{{result="hit"}} {hits}')
+    out.append(f'chibo_cache_lookups_total{{result="miss"}} {misses}')
     try:
         figures = _outbox_figures(db, datetime.now(UTC))
     except Exception:  # noqa: BLE001 - the database is down: counters only

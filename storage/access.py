@@ -6,13 +6,15 @@ already gone, then asks the policy. Nothing here decides anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Select, bindparam, event, select, true
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from domain.access import Grant, Holder, OrgNode
+from storage.cache import cached
 from storage.db import plain_rows
 from storage.models import Organization, Person, Role, RoleAssignment
 
@@ -124,16 +126,21 @@ _SUBTREE = {single: _subtree_statement(single) for single in (True, False)}
 _SUBTREE_PG = {single: _subtree_statement_pg(single) for single in (True, False)}
 
 
-def subtree(session: Session, roots: Iterable[int]) -> dict[int, OrgNode]:
-    """``roots`` and every organization below them."""
-    ids = sorted(set(roots))
+def subtree(session: Session, roots: Iterable[int]) -> Mapping[int, OrgNode]:
+    """``roots`` and every organization below them (read-only: it comes from the process's
+    cache while no organization has changed, :mod:`storage.cache`)."""
+    ids = tuple(sorted(set(roots)))
     if not ids:
-        return {}
+        return MappingProxyType({})
+    return cached(session, ("subtree", ids), lambda: _subtree(session, ids))
+
+
+def _subtree(session: Session, ids: tuple[int, ...]) -> Mapping[int, OrgNode]:
     pg = session.get_bind().dialect.name == "postgresql"
     single = len(ids) == 1
     statement = (_SUBTREE_PG if pg else _SUBTREE)[single]
     rows = plain_rows(session, statement, {"root": ids[0]} if single else {"roots": ids}).all()
-    return {r[0]: OrgNode(*r) for r in rows}
+    return MappingProxyType({r[0]: OrgNode(*r) for r in rows})
 
 
 def holder(session: Session, person_id: int) -> Holder:

@@ -8,6 +8,7 @@ its restore is ``pg_restore --clean --if-exists``. Restore with the bot stopped.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -15,7 +16,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, make_url, select
+from sqlalchemy import Engine, MetaData, inspect, make_url, select, update
+
+from storage.models import Generation
 
 
 class BackupError(RuntimeError):
@@ -96,6 +99,7 @@ def restore(engine: Engine, source: Path) -> None:
         finally:
             dest.close()
             src.close()
+        _new_generation(engine)
         return
     if engine.dialect.name == "postgresql":
         result = subprocess.run(
@@ -115,8 +119,19 @@ def restore(engine: Engine, source: Path) -> None:
         )
         if result.returncode != 0:
             raise BackupError(f"pg_restore failed: {result.stderr.strip()[:500]}")
+        _new_generation(engine)
         return
     raise BackupError(f"restores of {engine.dialect.name} databases are not supported")
+
+
+def _new_generation(engine: Engine) -> None:
+    """Give the restored database a counter no process has cached anything under
+    (:mod:`storage.cache`): the backup's own value, and those that followed it, were seen
+    before by processes that may still run (a standby instance)."""
+    with engine.begin() as conn:
+        if inspect(conn).has_table(Generation.__tablename__):
+            fresh = secrets.randbelow(10**15)
+            conn.execute(update(Generation).where(Generation.id == 1).values(value=fresh))
 
 
 def table_contents(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

@@ -25,6 +25,8 @@ from sqlalchemy import Engine, Executable, Result, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from storage import cache
+
 T = TypeVar("T")
 P = ParamSpec("P")
 
@@ -78,6 +80,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        cache.watch(engine)
         return engine
     # A pool connection per database thread: a thread never queues for a connection.
     kwargs.setdefault("pool_size", WORKERS)
@@ -88,6 +91,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         event.listen(engine, "checkout", _closed_by_server)
+    cache.watch(engine)
     return engine
 
 

@@ -692,3 +692,15 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(String(120))
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class Generation(Base):
+    """A counter that every write to people, role assignments, organizations, members or
+    settings raises, in the writing transaction (database triggers, so the CLI's and the importer's
+    writes count too). The bot's process-wide cache of those reads (:mod:`storage.cache`)
+    trusts an entry only while the counter it was read under is the current one."""
+
+    __tablename__ = "cache_generation"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -15,6 +15,7 @@ from domain.errors import InviteAlreadyYours, InviteInvalid, NotFound
 from domain.text import clean
 from storage import access as access_facts
 from storage.audit import Actor, record, snapshot
+from storage.cache import cached
 from storage.db import plain_rows
 from storage.models import Invite, Organization, Person, Role, RoleAssignment
 
@@ -78,9 +79,20 @@ _IDENTITY = (
 def identity(session: Session, telegram_user_id: int) -> Identity | None:
     """Load the person bound to a Telegram account and their active roles.
 
-    Runs on every update, so it reads plain rows (no ORM objects), the person and the roles
-    in one statement.
+    Runs on every update, so it comes from the process's cache while no person, role or
+    organization has changed (:mod:`storage.cache`); otherwise it reads plain rows (no ORM
+    objects), the person and the roles in one statement.
     """
+    uid = telegram_user_id
+    found = cached(session, ("identity", uid), lambda: _identity(session, uid))
+    if found is not None:
+        access_facts.remember_grants(
+            session, found.person_id, tuple(Grant(r.role, r.org_id) for r in found.roles)
+        )
+    return found
+
+
+def _identity(session: Session, telegram_user_id: int) -> Identity | None:
     rows = plain_rows(session, _IDENTITY, {"uid": telegram_user_id}).all()
     if not rows:
         return None
@@ -88,7 +100,6 @@ def identity(session: Session, telegram_user_id: int) -> Identity | None:
     roles = tuple(
         RoleView(role, oid, code, name) for *_p, role, oid, code, name in rows if role is not None
     )
-    access_facts.remember_grants(session, person_id, tuple(Grant(r.role, r.org_id) for r in roles))
     return Identity(person_id=person_id, display_name=display_name, locale=locale, roles=roles)
 
 

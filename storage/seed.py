@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from storage.cache import cached
 from storage.db import plain_rows
 from storage.models import OrgType, Setting
 
@@ -91,8 +94,9 @@ def get_setting(session: Session, key: str) -> Any:
     """Return a setting's value, falling back to the shipped default.
 
     The first call in a session reads the values of every shipped setting in one query (plain
-    rows, no ORM objects); later calls are answered from that read, so an update reads its
-    settings once. A change to a setting flushed in the same session is seen (the read is
+    rows, no ORM objects), or takes them from the process's cache while no setting has changed
+    (:mod:`storage.cache`); later calls are answered from that read, so an update reads its
+    settings once at most. A change to a setting flushed in the same session is seen (the read is
     dropped on flush).
     """
     if key not in DEFAULT_SETTINGS:
@@ -102,11 +106,17 @@ def get_setting(session: Session, key: str) -> Any:
         return DEFAULT_SETTINGS[key][0]
     values = session.info.get(_VALUES)
     if values is None:
-        values = {k: v for k, v in plain_rows(session, _SHIPPED).all() if k in DEFAULT_SETTINGS}
+        values = cached(session, ("settings",), lambda: _shipped(session))
         session.info[_VALUES] = values
-    if key in values:
-        return values[key]
-    return DEFAULT_SETTINGS[key][0]
+    value = values[key] if key in values else DEFAULT_SETTINGS[key][0]
+    # A copy: the values are shared by the whole process (and the defaults by every call).
+    return dict(value) if isinstance(value, dict) else value
+
+
+def _shipped(session: Session) -> Mapping[str, Any]:
+    return MappingProxyType(
+        {k: v for k, v in plain_rows(session, _SHIPPED).all() if k in DEFAULT_SETTINGS}
+    )
 
 
 #: Every setting's key and value, built once (a handful of rows; no ``IN`` list, whose

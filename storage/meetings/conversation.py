@@ -15,6 +15,7 @@ from domain.i18n import N_
 from domain.rules import meetings as rules
 from domain.text import clean, has_letters
 from storage import drafts, figures, orgs
+from storage.cache import cached
 from storage.db import plain_rows
 from storage.meetings.access import (
     FLOW,
@@ -126,9 +127,9 @@ def _roll(session: Session, data: dict[str, Any]) -> tuple[list[RollEntry], list
     Read as plain rows, once per transaction (a tap both checks and shows the roll).
     """
     cache_key = ("roll", data.get("meeting_id"), data.get("org_id"), tuple(data.get("roll", [])))
-    cached = session.info.get(cache_key)
-    if cached is not None:
-        return cached
+    memo = session.info.get(cache_key)
+    if memo is not None:
+        return memo
     if data.get("meeting_id"):
         ids = list(data.get("roll", []))
         exempt_ids = set(data.get("exempt", []))
@@ -146,20 +147,32 @@ def _roll(session: Session, data: dict[str, Any]) -> tuple[list[RollEntry], list
             if i in found
         ]
     else:
-        live = list(plain_rows(session, _LIVE_ROLL, {"org": data["org_id"]}).all())
-        live.sort(key=lambda r: (r.name_folded.split()[-1:], r.name_folded))  # as active_members
-        entries = [
-            RollEntry(r.id, r.full_name, r.status is MemberStatus.EXEMPT, r.status) for r in live
-        ]
+        org_id = data["org_id"]
+        entries = list(cached(session, ("roll", org_id), lambda: _live_roll(session, org_id)))
     result = [e for e in entries if not e.exempt], [e for e in entries if e.exempt]
     session.info[cache_key] = result
     return result
+
+
+def _live_roll(session: Session, org_id: int) -> tuple[RollEntry, ...]:
+    """The cell's active members in roll order (from the process's cache while no member has
+    changed: :mod:`storage.cache`)."""
+    live = list(plain_rows(session, _LIVE_ROLL, {"org": org_id}).all())
+    live.sort(key=lambda r: (r.name_folded.split()[-1:], r.name_folded))  # as active_members
+    return tuple(
+        RollEntry(r.id, r.full_name, r.status is MemberStatus.EXEMPT, r.status) for r in live
+    )
 
 
 #: What a conversation's screens show of its cell, built once.
 _CELL = select(Organization.id, Organization.name, Organization.usual_meeting_day).where(
     Organization.id == bindparam("org")
 )
+
+
+def _cell(session: Session, org_id: int) -> Any:
+    return plain_rows(session, _CELL, {"org": org_id}).first()
+
 
 #: The active members of cell ``:org`` as plain rows (every attendance tap reads them).
 _LIVE_ROLL = select(Member.id, Member.full_name, Member.status, Member.name_folded).where(
@@ -236,7 +249,7 @@ def view(session: Session, draft: Draft, *, today: date, everything: bool = Fals
     whatever the step (what discarding the conversation would lose)."""
     data = draft.data
     org_id = data.get("org_id")
-    org = plain_rows(session, _CELL, {"org": org_id}).first() if org_id else None
+    org = cached(session, ("cell", org_id), lambda: _cell(session, org_id)) if org_id else None
     kind = MeetingKind(data["kind"]) if data.get("kind") else None
     minimums = get_setting(session, "meeting_min_minutes")
     quality_cfg = get_setting(session, "quality_scoring")

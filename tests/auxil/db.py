@@ -14,7 +14,7 @@ from sqlalchemy import make_url, text
 
 from storage.db import Database, make_engine
 from storage.migrate import upgrade
-from storage.models import Base
+from storage.models import Base, Generation
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -83,9 +83,18 @@ def reset_pg(url: str) -> None:
 
 def truncate_all(db: Database) -> None:
     """Empty every table between PostgreSQL tests."""
-    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    # The cache's counter keeps its row (the truncation raises it, as any write would).
+    names = ", ".join(
+        t.name for t in Base.metadata.sorted_tables if t.name != Generation.__tablename__
+    )
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text(
+                "INSERT INTO cache_generation (id, value) SELECT 1, 1 "
+                "WHERE NOT EXISTS (SELECT 1 FROM cache_generation)"
+            )
+        )
 
 
 class SqliteTemplate:

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from bot.health import Metrics, State, health, render_metrics
 from storage.db import Database
 from storage.outbox import enqueue
+from storage.people import identity
 
 
 def test_an_active_instance_without_a_ticking_scheduler_is_unhealthy(db: Database) -> None:
@@ -53,6 +54,9 @@ def test_metrics_count_updates_and_read_the_outbox(db: Database) -> None:
             not_before=now,
             now=now,
         )
+    for _ in range(2):  # a miss (read, then cached), then a hit
+        with db.transaction() as session:
+            identity(session, khoi.users["bt_vp"].telegram_user_id)
     metrics = Metrics()
     metrics.observe("ok", 0.07)
     metrics.observe("error", 3.0)
@@ -66,6 +70,9 @@ def test_metrics_count_updates_and_read_the_outbox(db: Database) -> None:
     assert 'chibo_outbox_messages{kind="reminder",status="pending"} 1' in body
     assert "chibo_outbox_backlog 1" in body
     assert "chibo_active 1" in body
+    assert "chibo_cache_entries 1" in body
+    assert 'chibo_cache_lookups_total{result="hit"} 1' in body
+    assert 'chibo_cache_lookups_total{result="miss"} 1' in body
     # Every sample line is "name{labels} value" with a number.
     for line in body.splitlines():
         if not line.startswith("#"):

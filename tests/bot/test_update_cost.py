@@ -1,6 +1,6 @@
-"""What one tap costs the database: one transaction, in which the sender's identity is read,
-the step saved and the next screen rendered, reading settings, the roll and the sender's roles
-once each."""
+"""What one tap costs the database: one transaction, in which the sender's identity is known,
+the step saved and the next screen rendered, reading the roll once; the sender, their roles,
+the organizations and the settings come from the process's cache once read (storage.cache)."""
 
 from __future__ import annotations
 
@@ -69,19 +69,19 @@ async def test_an_attendance_tap_is_one_transaction_reading_settings_and_roll_on
     assert "23/24" in t.text()
     # The sender's identity, the step and the next screen together.
     assert seen["begins"] == 1
-    assert sum(1 for s in seen["sql"] if "WHERE people.telegram_user_id" in s) == 1
-    assert _reads(seen["sql"], "settings") == 1
-    assert _reads(seen["sql"], "members") == 1
-    assert _reads(seen["sql"], "organizations") == 1
-    # The roles the identity load read serve the write check too: read once, not twice.
-    (who,) = [s for s in seen["sql"] if "WHERE people.telegram_user_id" in s]
-    assert "role_assignments" in who
+    # The sender, their roles, the organizations below them, the cell, its roll and the
+    # settings were read by the earlier taps: they come from the process's cache, checked
+    # against the database's counter, read once (storage.cache).
+    assert _reads(seen["sql"], "cache_generation") == 1
+    assert sum(1 for s in seen["sql"] if "WHERE people.telegram_user_id" in s) == 0
+    assert _reads(seen["sql"], "settings") == 0
+    assert _reads(seen["sql"], "organizations") == 0
     assert _reads(seen["sql"], "role_assignments") == 0
-    # identity (person and roles in one), draft, the cell's subtree (CTE), the cell, roll,
-    # step saved, settings, the last regular meeting: 8 in all (11 before the roles were
-    # reused, 10 before the person and the roles were read together, 9 while the followers
-    # were read on every step instead of the guests step only).
-    assert _statements(seen["sql"]) == 8, "\n".join(seen["sql"])
+    assert _reads(seen["sql"], "members") == 0
+    # counter, draft, step saved, the last regular meeting: 4 in all (8 before the cache; 11
+    # before the roles were reused, 10 before the person and the roles were read together, 9
+    # while the followers were read on every step instead of the guests step only).
+    assert _statements(seen["sql"]) == 4, "\n".join(seen["sql"])
     # No ping before the transaction (on PostgreSQL it was a round trip of its own).
     assert seen["pings"] == 0
 
@@ -107,9 +107,10 @@ async def test_a_typed_answer_is_one_transaction_reading_the_draft_once(bot) -> 
         await t.type("Học tập Nghị quyết")
     assert "kéo dài bao lâu" in t.text()  # saved: the duration is asked next
     # The identity, the draft found to choose the step, the step saved, the next screen: one
-    # transaction (it was two, and the draft and the sender's roles were read in each).
+    # transaction (it was two, and the draft and the sender's roles were read in each). The
+    # identity comes from the cache.
     assert seen["begins"] == 1
-    assert sum(1 for s in seen["sql"] if "WHERE people.telegram_user_id" in s) == 1
+    assert sum(1 for s in seen["sql"] if "WHERE people.telegram_user_id" in s) == 0
     assert _reads(seen["sql"], "drafts") == 1
     assert _reads(seen["sql"], "role_assignments") == 0
 
@@ -120,6 +121,11 @@ async def test_saving_a_meeting_reads_the_identity_in_the_saving_transaction(bot
     with statements(bot) as seen:
         await t.tap("mtg:save:")
     assert "✅" in t.text()
-    # The save with the identity, then the candidates' question about the saved meeting.
+    # The save with the identity, then the candidates' question about the saved meeting. The
+    # identity comes from the cache, checked against the counter read in the save's own
+    # transaction (saving a meeting changes no person, role or organization).
     assert seen["begins"] == 2
-    assert sum(1 for s in seen["sql"] if "WHERE people.telegram_user_id" in s) == 1
+    assert sum(1 for s in seen["sql"] if "WHERE people.telegram_user_id" in s) == 0
+    assert seen["sql"][0 if seen["sql"][0].startswith("SELECT") else 1].startswith(
+        "SELECT value FROM cache_generation"
+    )

@@ -58,8 +58,17 @@ PRESSES_PER_SCREEN = 8
 FORGED_PER_PATTERN = 2
 STRANGER_ID = 3001
 #: Tables whose rows a press may change for the presser alone (their own drafts, language,
-#: reminder settings, audit of their reads, messages queued to them).
-PERSONAL_TABLES = {"audit_log", "drafts", "people", "outbox", "snoozes", "notice_replies"}
+#: reminder settings, audit of their reads, messages queued to them), and the cache's counter,
+#: which any write to people raises (a language chosen).
+PERSONAL_TABLES = {
+    "audit_log",
+    "drafts",
+    "people",
+    "outbox",
+    "snoozes",
+    "notice_replies",
+    "cache_generation",
+}
 
 
 # --- The cast ------------------------------------------------------------------------------------
