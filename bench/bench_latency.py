@@ -10,6 +10,11 @@ The bots, on the same harness in the same run:
 
 * ``echo``: a bare PTB application (concurrent updates) that answers a tap by editing the
   message and answering the callback, and a typed message by sending one — the floor.
+* ``screen`` (only when asked for: ``--bots echo,screen,chibo``): the echo bot answering
+  with screens of the size chibo shows on ``/meeting`` (160 characters of HTML, 19 buttons
+  with data as long as chibo's): the floor of the same Telegram traffic, so that the distance
+  from it is chibo's own work (the double parses, checks and stores every screen, and
+  Telegram sends the pressed message back with each tap).
 * ``chibo``: ``build_application`` on the chosen database, as ``chibo run`` makes it.
 
 Scenarios (each simulated secretary of a different cell presses through ``/meeting`` — kind,
@@ -35,7 +40,7 @@ Run:  python -m bench.bench_latency [--db URL] [--scale 10] [--people 300] [--ra
      "unit": "ms", "seconds": drain or burst time in s (c, d) or null, "note": "..."}
 
 ``floor`` is the echo bot of the same run (its ``a`` for ``a``, ``b`` and ``c``; its ``d`` for
-``d``), null when the echo bot was not run.
+``d``), null when the echo bot was not run; ``screen_floor`` the same of the ``screen`` bot.
 """
 
 from __future__ import annotations
@@ -199,25 +204,50 @@ def requests() -> tuple[Any, Any]:
     )
 
 
-def echo_application(base_url: str) -> Any:
+#: What the ``screen`` bot shows: a text and a keyboard of the size of chibo's ``/meeting``
+#: screens in this benchmark (measured: 156 characters and 19.4 buttons on average).
+SCREEN_TEXT = (
+    "<b>📝 Sinh hoạt — Chi bộ số {n}</b>\n\nĐánh dấu người <b>vắng mặt</b> (bấm tên). "
+    "Có mặt 23/24 đảng viên; lần trước: 15/10. Bấm ▶ khi xong."
+)
+SCREEN_BUTTONS = 19
+
+
+def echo_application(base_url: str, *, screen: bool = False) -> Any:
     """A bare PTB bot: edits and answers a tap, sends a reply to typed text. It keeps within
     Telegram's limits with chibo's rate limiter (:class:`services.pacing.PacedRateLimiter`), so
     the two bots differ only in what they do with an update: PTB's stock ``AIORateLimiter``
     holds every request with a ``chat_id`` (edits too, which Telegram does not count) to 30 a
-    second and stops all requests after a 429, which made the floor itself slow in a burst."""
+    second and stops all requests after a 429, which made the floor itself slow in a burst.
+
+    ``screen``: every reply is a screen of chibo's size (:data:`SCREEN_TEXT`,
+    :data:`SCREEN_BUTTONS` buttons, two to a row) instead of one word and one button."""
 
     def markup(n: int) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup([[InlineKeyboardButton(f"tap {n}", callback_data=f"e:{n}")]])
+        if not screen:
+            return InlineKeyboardMarkup(
+                [[InlineKeyboardButton(f"tap {n}", callback_data=f"e:{n}")]]
+            )
+        buttons = [
+            InlineKeyboardButton(f"✅ Nguyễn Văn An {i}", callback_data=f"e:{n}:{1_000_000 + i}")
+            for i in range(SCREEN_BUTTONS)
+        ]
+        return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+    def text(n: int) -> str:
+        return SCREEN_TEXT.format(n=n) if screen else f"echo {n}"
 
     async def on_text(update: Update, context: Any) -> None:
         assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, "echo", reply_markup=markup(0))
+        await context.bot.send_message(
+            update.effective_chat.id, text(0), parse_mode="HTML", reply_markup=markup(0)
+        )
 
     async def on_tap(update: Update, context: Any) -> None:
         query = update.callback_query
         assert query is not None
         n = int((query.data or "e:0").split(":")[1]) + 1
-        await query.edit_message_text(f"echo {n}", reply_markup=markup(n))
+        await query.edit_message_text(text(n), parse_mode="HTML", reply_markup=markup(n))
         await query.answer()
 
     bot_request, updates_request = requests()
@@ -251,7 +281,7 @@ async def serve(kind: str, url: str, base_url: str) -> None:
             updates_request=updates_request,
         )
     else:
-        app = echo_application(base_url)
+        app = echo_application(base_url, screen=kind == "screen")
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     drains: list[asyncio.Task[Any]] = []
@@ -535,9 +565,7 @@ async def run_bot(
         # Warm up: everyone gets a first screen (imports, caches, connections).
         await asyncio.gather(*(h.act(p.uid, p.next_action()) for p in people))
         for scenario in scenarios:
-            if scenario == "b" and kind == "echo":
-                continue
-            if scenario == "c" and kind == "echo":
+            if scenario in ("b", "c") and kind != "chibo":
                 continue
             rows.append(await run_scenario(scenario, kind, url, args, h, people, proc))
             report(rows[-1:], "")
@@ -656,6 +684,7 @@ def records(rows: list[Row], backend: str, people: int) -> list[dict[str, Any]]:
         return {"p50": round(r.p50, 1), "p99": round(r.p99, 1), "cpu_ms": round(r.cpu_ms, 2)}
 
     echo = {r.scenario: r for r in rows if r.bot == "echo"}
+    screen = {r.scenario: r for r in rows if r.bot == "screen"}
     out = []
     for r in rows:
         if r.bot != "chibo":
@@ -669,6 +698,7 @@ def records(rows: list[Row], backend: str, people: int) -> list[dict[str, Any]]:
                 "people": people,
                 "chibo": figures(r),
                 "floor": figures(floor),
+                "screen_floor": figures(screen.get("d") if r.scenario == "d" else screen.get("a")),
                 "unit": "ms",
                 "updates": r.updates,
                 "seconds": None if r.seconds is None else round(r.seconds, 2),
