@@ -53,6 +53,8 @@ class _Entries:
 
     def __init__(self) -> None:
         self.items: dict[Hashable, tuple[int, Any]] = {}
+        #: The counter the entries were last read under.
+        self.generation: int | None = None
         self.hits = 0
         self.misses = 0
 
@@ -90,6 +92,11 @@ def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
             return load()
         info[_GENERATION] = generation
     entries = _entries(connection.engine)
+    if entries.generation != generation:
+        # Everything held was read under another counter: of no use any more, and let go at
+        # once (a person's erased name does not stay in memory until it is pushed out).
+        entries.items.clear()
+        entries.generation = generation
     found = entries.items.get(key)
     if found is not None and found[0] == generation:
         entries.hits += 1

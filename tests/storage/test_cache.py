@@ -116,6 +116,20 @@ def test_every_write_to_a_watched_table_raises_the_counter(
     assert counter(db) == before
 
 
+def test_a_change_lets_go_of_everything_cached_before(
+    db: Database, other: Database, khoi: DemoKhoi
+) -> None:
+    with db.transaction() as session:
+        for user in khoi.users.values():
+            identity(session, user.telegram_user_id)
+    assert cache.figures(db.engine)[0] == len(khoi.users)
+    with other.transaction() as session:  # a member erased, say
+        session.execute(update(Member).where(Member.id == 1).values(full_name="—"))
+    with db.transaction() as session:
+        identity(session, khoi.users["bt_bv"].telegram_user_id)
+    assert cache.figures(db.engine)[0] == 1
+
+
 def test_a_renamed_organization_and_a_changed_setting_are_seen_at_once(
     db: Database, other: Database, khoi: DemoKhoi, clock: ManualClock
 ) -> None:
