@@ -6,9 +6,7 @@ lock wait on one person's tap never holds up another person's reply.
 
 On SQLite a write transaction opens with ``BEGIN IMMEDIATE`` (it takes the write lock at once,
 so two writers queue on the busy timeout instead of failing on upgrade); a read-only one opens
-with a plain ``BEGIN`` and reads its WAL snapshot without taking the lock. On PostgreSQL chibo
-sends ``BEGIN`` itself, together with the read of the cache's counter (:mod:`storage.cache`),
-in one round trip. On both, the counter is read as the transaction begins.
+with a plain ``BEGIN`` and reads its WAL snapshot without taking the lock.
 """
 
 from __future__ import annotations
