@@ -45,10 +45,7 @@ _WRITE = re.compile(
     r"\"?(?:" + "|".join(WATCHED) + r")\b)",
     re.IGNORECASE,
 )
-#: The counter's read: sent with the ``BEGIN`` of every transaction where the table exists
-#: (:mod:`storage.db`), so that on PostgreSQL it costs no round trip of its own.
-COUNTER_SQL = "SELECT value FROM cache_generation WHERE id = 1"
-_COUNTER = text(COUNTER_SQL)
+_COUNTER = text("SELECT value FROM cache_generation WHERE id = 1")
 
 
 class _Entries:
@@ -119,13 +116,6 @@ def figures(engine: Engine) -> tuple[int, int, int]:
     return len(entries.items), entries.hits, entries.misses
 
 
-def opened(connection: Connection, generation: int | None) -> None:
-    """Note the counter read as ``connection``'s transaction began (None: not read; the first
-    :func:`cached` reads it)."""
-    if generation is not None:
-        connection.info[_GENERATION] = generation
-
-
 def _begin(connection: Connection) -> None:
     info = connection.info
     info.pop(_GENERATION, None)
@@ -138,8 +128,7 @@ def _note_writes(connection: Connection, _cursor: Any, statement: str, *_args: A
 
 
 def watch(engine: Engine) -> None:
-    """Watch ``engine``'s transactions: each starts without a counter read (until
-    :func:`opened`), and one that writes a watched table stops using the cache until it ends.
-    Call it before any other ``begin`` listener of the engine."""
+    """Watch ``engine``'s transactions: each starts without a counter read, and one that
+    writes a watched table stops using the cache until it ends."""
     event.listen(engine, "begin", _begin)
     event.listen(engine, "before_cursor_execute", _note_writes)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import select
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -62,7 +61,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             kwargs["connect_args"] = {**kwargs["connect_args"], "check_same_thread": False}
             kwargs.setdefault("poolclass", StaticPool)
         engine = create_engine(url, **kwargs)
-        cache.watch(engine)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -81,8 +79,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 conn.exec_driver_sql("BEGIN")
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
-            cache.opened(conn, _sqlite_counter(conn.connection.driver_connection))
 
+        cache.watch(engine)
         return engine
     # A pool connection per database thread: a thread never queues for a connection.
     kwargs.setdefault("pool_size", WORKERS)
@@ -91,59 +89,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # and none is kept long enough for a firewall or the server to drop it silently.
     kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
     engine = create_engine(url, **kwargs)
-    cache.watch(engine)
     if not kwargs.get("pool_pre_ping"):
         event.listen(engine, "checkout", _closed_by_server)
-    if kwargs.get("isolation_level") is None:
-        event.listen(engine, "connect", _pg_connect)
-        event.listen(engine, "begin", _pg_begin)
+    cache.watch(engine)
     return engine
-
-
-def _sqlite_counter(dbapi_conn: Any) -> int | None:
-    """The cache's counter, read right after ``BEGIN`` on the driver's connection (a few µs:
-    SQLAlchemy's execution of a statement costs about 70 µs more); None before the table
-    exists (a database not yet migrated)."""
-    try:
-        row = dbapi_conn.execute(cache.COUNTER_SQL).fetchone()
-    except sqlite3.OperationalError:
-        return None
-    return int(row[0]) if row else None
-
-
-#: ``Connection.info`` key: whether the connection's database has the cache's counter.
-_COUNTED = "chibo_counted"
-
-
-def _pg_connect(dbapi_conn: Any, record: Any) -> None:
-    """chibo opens each PostgreSQL transaction itself (:func:`_pg_begin`); note whether the
-    database has the cache's counter (a database being migrated may not have it yet)."""
-    dbapi_conn.autocommit = True
-    with dbapi_conn.cursor() as cur:
-        cur.execute("SELECT to_regclass('cache_generation') IS NOT NULL")
-        row = cur.fetchone()
-    record.info[_COUNTED] = bool(row and row[0])
-
-
-def _pg_begin(conn: Any) -> None:
-    """Open the transaction and read the cache's counter in one round trip.
-
-    The driver would otherwise send its own ``BEGIN`` before the first statement and wait for
-    the answer: one round trip more on every transaction. ``COMMIT`` and ``ROLLBACK`` are the
-    driver's, as before (it sends them whenever the server says a transaction is open)."""
-    dbapi_conn = conn.connection.driver_connection
-    try:
-        with dbapi_conn.cursor() as cur:
-            if not conn.info.get(_COUNTED):
-                cur.execute("BEGIN")
-                return
-            cur.execute(f"BEGIN; {cache.COUNTER_SQL}")
-            cur.nextset()
-            row = cur.fetchone()
-    except Exception as error:
-        conn.invalidate(error)  # a connection that cannot begin is not given out again
-        raise exc.OperationalError("BEGIN", None, error) from error
-    cache.opened(conn, int(row[0]) if row else None)
 
 
 #: Seconds after which a pooled PostgreSQL connection is replaced rather than reused.
