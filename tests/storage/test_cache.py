@@ -222,3 +222,30 @@ def test_a_long_writing_transaction_does_not_hold_the_counter(
             short.execute(update(Person).values(locale="en"))
         raised_by_short = counter(other)
     assert counter(db) > raised_by_short  # the long one raised it again as it committed
+
+
+def test_the_counter_migration_goes_down_and_up_again(db: Database, clock: ManualClock) -> None:
+    """Downgrading removes the counter and its triggers (writes still work); upgrading again
+    brings both back, and a write raises the counter again."""
+    from alembic import command
+
+    from storage.migrate import alembic_config, upgrade
+
+    engine = db.engine
+    config = alembic_config(engine)
+    insert = text(
+        "INSERT INTO settings (key, value, rule_source, updated_at, updated_by) "
+        "VALUES (:key, '{}', NULL, :at, 'test')"
+    )
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0010_rules_holiday_sources")
+        with engine.begin() as conn:
+            conn.execute(insert, {"key": "down", "at": clock.now()})  # no trigger left to fail
+    finally:
+        upgrade(engine)
+    before = counter(db)
+    with engine.begin() as conn:
+        conn.execute(insert, {"key": "up", "at": clock.now()})
+    assert counter(db) > before
