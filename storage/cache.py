@@ -36,9 +36,10 @@ WATCHED = ("people", "role_assignments", "organizations", "members", "settings")
 LIMIT = 20_000
 
 #: ``Connection.info`` keys: the counter read in the current transaction, and whether the
-#: transaction has written a watched table.
+#: transaction may not use the cache (it wrote a watched table, or the database has no
+#: counter yet).
 _GENERATION = "chibo_generation"
-_WROTE = "chibo_wrote_watched"
+_BYPASS = "chibo_no_cache"
 
 _WRITE = re.compile(
     r"\s*(?:TRUNCATE|(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"
@@ -82,13 +83,13 @@ def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
     session.flush()  # pending writes of a watched table count as this transaction's writes
     connection = session.connection()
     info = connection.info
-    if info.get(_WROTE):
+    if info.get(_BYPASS):
         return load()
     generation = info.get(_GENERATION)
     if generation is None:
         generation = connection.execute(_COUNTER).scalar()
         if generation is None:  # a database the migration has not reached: no cache
-            info[_WROTE] = True
+            info[_BYPASS] = True
             return load()
         info[_GENERATION] = generation
     entries = _entries(connection.engine)
@@ -98,12 +99,14 @@ def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
         entries.items.clear()
         entries.generation = generation
     found = entries.items.get(key)
+    # The entry's own counter is checked too: a thread whose transaction began before a change
+    # may store an entry just after another thread moved the cache on to the new counter.
     if found is not None and found[0] == generation:
         entries.hits += 1
         return found[1]
     entries.misses += 1
     value = load()
-    if not info.get(_WROTE):
+    if not info.get(_BYPASS):
         if len(entries.items) >= LIMIT:
             entries.items.clear()
         entries.items[key] = (generation, value)
@@ -119,12 +122,12 @@ def figures(engine: Engine) -> tuple[int, int, int]:
 def _begin(connection: Connection) -> None:
     info = connection.info
     info.pop(_GENERATION, None)
-    info.pop(_WROTE, None)
+    info.pop(_BYPASS, None)
 
 
 def _note_writes(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
     if statement[:6].upper() != "SELECT" and _WRITE.match(statement):
-        connection.info[_WROTE] = True
+        connection.info[_BYPASS] = True
 
 
 def watch(engine: Engine) -> None:

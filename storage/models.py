@@ -695,10 +695,11 @@ class Lease(Base):
 
 
 class Generation(Base):
-    """A counter that every write to people, role assignments, organizations, members or
-    settings raises, in the writing transaction (database triggers, so the CLI's and the importer's
-    writes count too). The bot's process-wide cache of those reads (:mod:`storage.cache`)
-    trusts an entry only while the counter it was read under is the current one."""
+    """A counter that every transaction writing people, role assignments, organizations,
+    members or settings raises (database triggers, so the CLI's and the importer's writes count
+    too; on PostgreSQL as the transaction commits). The bot's process-wide cache of those reads
+    (:mod:`storage.cache`) trusts an entry only while the counter it was read under is the
+    current one."""
 
     __tablename__ = "cache_generation"
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import event, select, text, update
 
 from domain.clock import ManualClock
@@ -16,6 +17,7 @@ from storage import access as access_facts
 from storage import cache
 from storage.db import Database
 from storage.demo_seed import DemoKhoi, seed_demo
+from storage.migrate import alembic_config, upgrade
 from storage.models import Member, Organization, Person, Role, RoleAssignment, Setting
 from storage.people import identity
 from storage.seed import get_setting
@@ -227,10 +229,6 @@ def test_a_long_writing_transaction_does_not_hold_the_counter(
 def test_the_counter_migration_goes_down_and_up_again(db: Database, clock: ManualClock) -> None:
     """Downgrading removes the counter and its triggers (writes still work); upgrading again
     brings both back, and a write raises the counter again."""
-    from alembic import command
-
-    from storage.migrate import alembic_config, upgrade
-
     engine = db.engine
     config = alembic_config(engine)
     insert = text(

@@ -2,11 +2,12 @@
 and settings
 
 The bot keeps the sender's identity and roles, the organizations below them, a cell's roll and
-the settings in a process-wide cache; an entry is trusted only while this counter is the one it was read
-under. Triggers raise the counter in the writing transaction, so a write by any process (the
-bot, the command line, the importer, a restore) is seen by the next transaction to begin after
-it commits. The counter starts at a random value, so a table dropped and made again never
-repeats a value an old entry carries.
+the settings in a process-wide cache; an entry is trusted only while this counter is the one it
+was read under. Triggers raise the counter in every transaction that writes those tables (on
+PostgreSQL once, as it commits), so a write by any process (the bot, the command line, the
+importer) is seen by the next transaction to begin after it commits; a restore gives it a fresh
+value (storage.backup). The counter starts at a random value, so a table dropped and made again
+never repeats a value an old entry carries.
 
 Revision ID: 0011_cache_generation
 Revises: 0010_rules_holiday_sources
