@@ -9,13 +9,18 @@ edit or document for it reaches the double.
 The bots, on the same harness in the same run:
 
 * ``echo``: a bare PTB application (concurrent updates) that answers a tap by editing the
-  message and answering the callback, and a typed message by sending one — the floor.
+  message and answering the callback, and a typed message by sending one — the floor. It runs
+  on PTB's own HTTP layer (httpx) and asyncio's event loop.
 * ``screen`` (only when asked for: ``--bots echo,screen,chibo``): the echo bot answering
   with screens of the size chibo shows on ``/meeting`` (160 characters of HTML, 19 buttons
   with data as long as chibo's): the floor of the same Telegram traffic, so that the distance
   from it is chibo's own work (the double parses, checks and stores every screen, and
   Telegram sends the pressed message back with each tap).
-* ``chibo``: ``build_application`` on the chosen database, as ``chibo run`` makes it.
+* ``echo-aiohttp``, ``screen-aiohttp`` (only when asked for): the same floors on chibo's HTTP
+  layer and event loop (:mod:`bot.transport`: aiohttp, uvloop), so that chibo's own work can
+  be read off a floor that shares its transport.
+* ``chibo``: ``build_application`` on the chosen database, as ``chibo run`` makes it (its
+  HTTP layer and event loop included).
 
 Scenarios (each simulated secretary of a different cell presses through ``/meeting`` — kind,
 a typed topic, duration, date, three absences with reasons, guests, content, save — with an
@@ -40,7 +45,8 @@ Run:  python -m bench.bench_latency [--db URL] [--scale 10] [--people 300] [--ra
      "unit": "ms", "seconds": drain or burst time in s (c, d) or null, "note": "..."}
 
 ``floor`` is the echo bot of the same run (its ``a`` for ``a``, ``b`` and ``c``; its ``d`` for
-``d``), null when the echo bot was not run; ``screen_floor`` the same of the ``screen`` bot.
+``d``), null when the echo bot was not run; ``screen_floor`` the same of the ``screen`` bot;
+``floors`` every floor bot that ran, by name.
 """
 
 from __future__ import annotations
@@ -71,6 +77,7 @@ from bench import bench_summary
 from bot.app import CONNECTION_POOL_SIZE, UPDATES_READ_TIMEOUT, build_application
 from bot.testing.server import TelegramDoubleServer
 from bot.testing.telegram_double import FakeMessage, FakeTelegram
+from bot.transport import AiohttpRequest, loop_factory
 from domain.settings import Settings
 from services.pacing import PacedRateLimiter
 from services.scheduler import tick
@@ -195,13 +202,24 @@ def settings_for(url: str, base_url: str) -> Settings:
 # --- The bots (child processes) --------------------------------------------------------------
 
 
-def requests() -> tuple[Any, Any]:
-    """The HTTP layer ``chibo run`` gives the bot (its pool size and long-poll timeout), for
-    both bots alike."""
+def requests(kind: str) -> tuple[Any, Any]:
+    """The HTTP layer of a bot, with the pool size and long-poll timeout of ``chibo run``:
+    chibo's own (:class:`bot.transport.AiohttpRequest`) for chibo and the ``-aiohttp`` floors,
+    PTB's own for the bare floors."""
+    if on_chibo_transport(kind):
+        return (
+            AiohttpRequest(connection_pool_size=CONNECTION_POOL_SIZE),
+            AiohttpRequest(read_timeout=UPDATES_READ_TIMEOUT),
+        )
     return (
         HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE),
         HTTPXRequest(read_timeout=UPDATES_READ_TIMEOUT),
     )
+
+
+def on_chibo_transport(kind: str) -> bool:
+    """Whether a bot runs on chibo's HTTP layer and event loop (chibo, the ``-aiohttp`` floors)."""
+    return kind == "chibo" or kind.endswith("-aiohttp")
 
 
 #: What the ``screen`` bot shows: a text and a keyboard of the size of chibo's ``/meeting``
@@ -213,15 +231,16 @@ SCREEN_TEXT = (
 SCREEN_BUTTONS = 19
 
 
-def echo_application(base_url: str, *, screen: bool = False) -> Any:
+def echo_application(kind: str, base_url: str) -> Any:
     """A bare PTB bot: edits and answers a tap, sends a reply to typed text. It keeps within
     Telegram's limits with chibo's rate limiter (:class:`services.pacing.PacedRateLimiter`), so
     the two bots differ only in what they do with an update: PTB's stock ``AIORateLimiter``
     holds every request with a ``chat_id`` (edits too, which Telegram does not count) to 30 a
     second and stops all requests after a 429, which made the floor itself slow in a burst.
 
-    ``screen``: every reply is a screen of chibo's size (:data:`SCREEN_TEXT`,
+    ``kind`` ``screen…``: every reply is a screen of chibo's size (:data:`SCREEN_TEXT`,
     :data:`SCREEN_BUTTONS` buttons, two to a row) instead of one word and one button."""
+    screen = kind.startswith("screen")
 
     def markup(n: int) -> InlineKeyboardMarkup:
         if not screen:
@@ -250,7 +269,7 @@ def echo_application(base_url: str, *, screen: bool = False) -> Any:
         await query.edit_message_text(text(n), parse_mode="HTML", reply_markup=markup(n))
         await query.answer()
 
-    bot_request, updates_request = requests()
+    bot_request, updates_request = requests(kind)
     app = (
         ApplicationBuilder()
         .token(TOKEN)
@@ -272,7 +291,7 @@ async def serve(kind: str, url: str, base_url: str) -> None:
     db = Database.from_url(url) if kind == "chibo" else None
     if kind == "chibo":
         assert db is not None
-        bot_request, updates_request = requests()
+        bot_request, updates_request = requests(kind)
         app = build_application(
             settings_for(url, base_url),
             db,
@@ -281,7 +300,7 @@ async def serve(kind: str, url: str, base_url: str) -> None:
             updates_request=updates_request,
         )
     else:
-        app = echo_application(base_url, screen=kind == "screen")
+        app = echo_application(kind, base_url)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     drains: list[asyncio.Task[Any]] = []
@@ -660,10 +679,10 @@ async def run_scenario(
 
 def report(rows: list[Row], backend: str) -> None:
     """Print the rows."""
-    print(f"\n{backend}: {'bot':<6} {'scenario':<9} {'updates':>7} {'p50 ms':>7} {'p99 ms':>7} "
+    print(f"\n{backend}: {'bot':<14} {'scenario':<9} {'updates':>7} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'CPU ms/upd':>10}  note")  # fmt: skip
     for r in rows:
-        print(f"{'':<{len(backend) + 2}}{r.bot:<6} {r.scenario:<9} {r.updates:>7} {r.p50:>7.1f} "
+        print(f"{'':<{len(backend) + 2}}{r.bot:<14} {r.scenario:<9} {r.updates:>7} {r.p50:>7.1f} "
               f"{r.p99:>7.1f} {r.cpu_ms:>10.1f}  {r.note}", flush=True)  # fmt: skip
 
 
@@ -683,13 +702,14 @@ def records(rows: list[Row], backend: str, people: int) -> list[dict[str, Any]]:
             return None
         return {"p50": round(r.p50, 1), "p99": round(r.p99, 1), "cpu_ms": round(r.cpu_ms, 2)}
 
-    echo = {r.scenario: r for r in rows if r.bot == "echo"}
-    screen = {r.scenario: r for r in rows if r.bot == "screen"}
+    by = {(r.bot, r.scenario): r for r in rows}
+    floors = sorted({r.bot for r in rows if r.bot != "chibo"})
     out = []
     for r in rows:
         if r.bot != "chibo":
             continue
-        floor = echo.get("d") if r.scenario == "d" else echo.get("a")
+        under = "d" if r.scenario == "d" else "a"  # the floor's window for this scenario
+        floor = by.get(("echo", under))
         out.append(
             {
                 "row": r.scenario,
@@ -698,7 +718,8 @@ def records(rows: list[Row], backend: str, people: int) -> list[dict[str, Any]]:
                 "people": people,
                 "chibo": figures(r),
                 "floor": figures(floor),
-                "screen_floor": figures(screen.get("d") if r.scenario == "d" else screen.get("a")),
+                "screen_floor": figures(by.get(("screen", under))),
+                "floors": {bot: figures(by.get((bot, under))) for bot in floors},
                 "unit": "ms",
                 "updates": r.updates,
                 "seconds": None if r.seconds is None else round(r.seconds, 2),
@@ -735,7 +756,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        asyncio.run(serve(args.serve, args.db, args.base_url))
+        factory = loop_factory() if on_chibo_transport(args.serve) else None
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(serve(args.serve, args.db, args.base_url))
         return 0
     scenarios = [s.strip() for s in args.only.split(",") if s.strip()]
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,9 +15,10 @@ from sqlalchemy.orm import configure_mappers
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, RetryAfter
 from telegram.ext import Application, ApplicationBuilder, Defaults
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot.logs import instrument
+from bot.transport import AiohttpRequest
 from bot.updates import PerPersonUpdateProcessor
 from domain.clock import Clock, SystemClock
 from domain.settings import Settings
@@ -109,8 +110,8 @@ def build_application(
         .arbitrary_callback_data(False)
     )
     if request is None:
-        request = HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE)
-        updates_request = updates_request or HTTPXRequest(read_timeout=UPDATES_READ_TIMEOUT)
+        request = AiohttpRequest(connection_pool_size=CONNECTION_POOL_SIZE)
+        updates_request = updates_request or AiohttpRequest(read_timeout=UPDATES_READ_TIMEOUT)
     # Button presses arrive without the pressed message's keyboard parsed (bot.updates.lighten).
     builder = builder.request(request).get_updates_request(
         LightUpdatesRequest(updates_request or request)

@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text
-from telegram.request import HTTPXRequest
 
+from bot.transport import AiohttpRequest
 from storage import cache
 from storage.db import Database
 from storage.migrate import is_up_to_date
@@ -89,8 +89,9 @@ class Metrics:
         self.errors_seen += 1
 
 
-class MeteredRequest(HTTPXRequest):
-    """PTB's HTTP layer, counting Telegram's 429 answers into :class:`Metrics`."""
+class MeteredRequest(AiohttpRequest):
+    """The bot's HTTP layer (:class:`bot.transport.AiohttpRequest`), counting Telegram's 429
+    answers into :class:`Metrics`."""
 
     def __init__(self, metrics: Metrics, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -46,6 +46,7 @@ from telegram.error import TelegramError
 from bot.app import CONNECTION_POOL_SIZE, UPDATES_READ_TIMEOUT, build_application, start_up
 from bot.health import TICK_JOB, HealthServer, MeteredRequest, Metrics, State
 from bot.logs import configure
+from bot.transport import loop_factory
 from domain.settings import Settings
 from handlers.incoming import lighten_update
 from storage import lease, outbox
@@ -137,7 +138,8 @@ def run(settings: Settings, *, webhook_url: str | None = None) -> int:
         return 2
     runner = Runner(settings, db, webhook_url=url)
     try:
-        return asyncio.run(runner.main())
+        with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as loop:
+            return loop.run(runner.main())
     finally:
         db.dispose()
 

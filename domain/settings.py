@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
     #: keeps 30 messages a second over a slow link.
     send_parallel: int = Field(default=1, ge=1, le=30, alias="CHIBO_SEND_PARALLEL")
     log_level: str = Field(default="INFO", alias="CHIBO_LOG_LEVEL")
+    #: The event loop of ``chibo run``: uvloop where installed (the default), or asyncio's own.
+    event_loop: Literal["uvloop", "asyncio"] = Field(default="uvloop", alias="CHIBO_EVENT_LOOP")
     # Production: webhook, health/metrics port, the active-instance lease.
     webhook_url: str = Field(default="", alias="CHIBO_WEBHOOK_URL")
     webhook_listen: str = Field(default="127.0.0.1", alias="CHIBO_WEBHOOK_LISTEN")

@@ -14,14 +14,14 @@ from bot.runner import limit_malloc_arenas
 def test_chibo_run_loads_no_document_library() -> None:
     # A fresh interpreter does what `chibo run` does before it connects: builds the command
     # line's parser (every sub-command) and imports the runner. The workbook, Word and chart
-    # libraries are for the commands and the document process that use them; aiohttp for the
-    # webhook and the health endpoint, when they are on.
+    # libraries are for the commands and the document process that use them; aiohttp's server
+    # for the webhook and the health endpoint, when they are on (its client is the bot's HTTP).
     code = (
         "import sys\n"
         "import bot.cli\n"
         "bot.cli.build_parser()\n"
         "import bot.runner\n"
-        "heavy = {'openpyxl', 'docx', 'matplotlib', 'numpy', 'PIL', 'aiohttp'}\n"
+        "heavy = {'openpyxl', 'docx', 'matplotlib', 'numpy', 'PIL', 'aiohttp.web'}\n"
         "heavy &= set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )
