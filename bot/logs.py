@@ -57,7 +57,7 @@ def configure(level: str = "INFO", *, token: str = "", stream: IO[str] | None = 
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Even when chibo's own lines are wanted at DEBUG, these stay quiet at the source.
-    for name in ("httpx", "httpcore", "sqlalchemy", "alembic"):
+    for name in ("httpx", "httpcore", "aiohttp", "sqlalchemy", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
