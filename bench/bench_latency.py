@@ -74,7 +74,7 @@ from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandle
 from telegram.request import HTTPXRequest
 
 from bench import bench_summary
-from bot.app import CONNECTION_POOL_SIZE, UPDATES_READ_TIMEOUT, build_application
+from bot.app import build_application, http_requests
 from bot.testing.server import TelegramDoubleServer
 from bot.testing.telegram_double import FakeMessage, FakeTelegram
 from bot.transport import AiohttpRequest, loop_factory
@@ -206,15 +206,7 @@ def requests(kind: str) -> tuple[Any, Any]:
     """The HTTP layer of a bot, with the pool size and long-poll timeout of ``chibo run``:
     chibo's own (:class:`bot.transport.AiohttpRequest`) for chibo and the ``-aiohttp`` floors,
     PTB's own for the bare floors."""
-    if on_chibo_transport(kind):
-        return (
-            AiohttpRequest(connection_pool_size=CONNECTION_POOL_SIZE),
-            AiohttpRequest(read_timeout=UPDATES_READ_TIMEOUT),
-        )
-    return (
-        HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE),
-        HTTPXRequest(read_timeout=UPDATES_READ_TIMEOUT),
-    )
+    return http_requests(AiohttpRequest if on_chibo_transport(kind) else HTTPXRequest)
 
 
 def on_chibo_transport(kind: str) -> bool:

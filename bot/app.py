@@ -63,13 +63,21 @@ FLOWS: tuple[flows.Flow, ...] = (
     enterprises.ENTERPRISES_FLOW,
 )
 
-#: Connections kept open to Telegram for the bot's requests. httpcore looks at every idle
-#: connection of the pool on each request, so PTB's default of 256 costs every reply a scan of
-#: that many sockets; the pacer lets at most 30 messages a second go, and replies, edits and
-#: answers need far fewer connections than that at once.
+#: Connections kept open to Telegram for the bot's requests: the pacer lets at most 30
+#: messages a second go, and replies, edits and answers need far fewer connections than that
+#: at once (PTB's own layer, httpcore, also scans every idle connection on each request, so
+#: its default of 256 cost every reply a scan of that many sockets).
 CONNECTION_POOL_SIZE = 16
 #: Seconds a ``getUpdates`` long poll may take to answer (its own timeout plus a margin).
 UPDATES_READ_TIMEOUT = 30.0
+
+
+def http_requests(make: Callable[..., BaseRequest]) -> tuple[BaseRequest, BaseRequest]:
+    """The bot's two HTTP layers made by ``make`` (a :class:`BaseRequest` class or factory):
+    one for its requests (:data:`CONNECTION_POOL_SIZE` connections), one for the long poll
+    (:data:`UPDATES_READ_TIMEOUT`)."""
+    return make(connection_pool_size=CONNECTION_POOL_SIZE), make(read_timeout=UPDATES_READ_TIMEOUT)
+
 
 #: Hooks that add periodic jobs (reminders, outbox) to the JobQueue.
 JOB_INSTALLERS: tuple[Callable[[Application, AppContext], None], ...] = (
@@ -110,8 +118,8 @@ def build_application(
         .arbitrary_callback_data(False)
     )
     if request is None:
-        request = AiohttpRequest(connection_pool_size=CONNECTION_POOL_SIZE)
-        updates_request = updates_request or AiohttpRequest(read_timeout=UPDATES_READ_TIMEOUT)
+        request, default_updates = http_requests(AiohttpRequest)
+        updates_request = updates_request or default_updates
     # Button presses arrive without the pressed message's keyboard parsed (bot.updates.lighten).
     builder = builder.request(request).get_updates_request(
         LightUpdatesRequest(updates_request or request)

@@ -29,7 +29,7 @@ from storage.db import Database
 from storage.migrate import is_up_to_date
 from storage.models import Outbox, OutboxStatus
 
-if TYPE_CHECKING:  # aiohttp loads only when the endpoint is served (about 10 MB)
+if TYPE_CHECKING:  # aiohttp's server loads only when the endpoint is served
     from aiohttp import web
 
 log = logging.getLogger(__name__)

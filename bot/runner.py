@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import hmac
 import json
 import logging
@@ -43,7 +44,7 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.app import CONNECTION_POOL_SIZE, UPDATES_READ_TIMEOUT, build_application, start_up
+from bot.app import build_application, http_requests, start_up
 from bot.health import TICK_JOB, HealthServer, MeteredRequest, Metrics, State
 from bot.logs import configure
 from bot.transport import loop_factory
@@ -53,7 +54,7 @@ from storage import lease, outbox
 from storage.db import Database
 from storage.migrate import current_revision, head_revision
 
-if TYPE_CHECKING:  # aiohttp loads only in webhook mode or with the health endpoint
+if TYPE_CHECKING:  # aiohttp's server loads only in webhook mode or with the health endpoint
     from aiohttp import web
 
 log = logging.getLogger(__name__)
@@ -284,11 +285,9 @@ class Runner:
         reclaimed = await asyncio.to_thread(self._reclaim)
         if reclaimed:
             log.warning("%d outbox rows of a stopped process put back in the queue", reclaimed)
+        request, updates_request = http_requests(functools.partial(MeteredRequest, self.metrics))
         application = build_application(
-            self.settings,
-            self.db,
-            request=MeteredRequest(self.metrics, connection_pool_size=CONNECTION_POOL_SIZE),
-            updates_request=MeteredRequest(self.metrics, read_timeout=UPDATES_READ_TIMEOUT),
+            self.settings, self.db, request=request, updates_request=updates_request
         )
         application.bot_data["app"].extras["outbox_worker"] = self.holder[:64]
         application.process_update = self.metrics.meter(application.process_update)  # type: ignore[method-assign]
